@@ -1,0 +1,135 @@
+//! The policy's small duration language: `1d`, `3d`, `7d` (calendar days), `3wd` (working days),
+//! `1mo` (calendar months) and `2s`/`5m`/`4h` (clock time, so tests run the same rules in seconds).
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// A period as the policy writes it. Private representation; parse with [`PolicyDuration::parse`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PolicyDuration {
+    Seconds(u64),
+    Minutes(u64),
+    Hours(u64),
+    Days(u32),
+    WorkingDays(u32),
+    Months(u32),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid duration {input:?}: {why} (write a number and a unit: 2s, 5m, 4h, 7d, 3wd, 1mo)")]
+pub struct ParseError {
+    pub input: String,
+    pub why: &'static str,
+}
+
+impl PolicyDuration {
+    pub fn parse(input: &str) -> Result<Self, ParseError> {
+        let s = input.trim();
+        let err = |why| ParseError { input: input.to_string(), why };
+        let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(|| err("no unit"))?;
+        let (num, unit) = s.split_at(split);
+        if num.is_empty() {
+            return Err(err("no number before the unit"));
+        }
+        let n: u64 = num.parse().map_err(|_| err("number too large"))?;
+        let days = |n: u64| u32::try_from(n).ok().filter(|d| *d <= 3660).ok_or_else(|| err("more than ten years"));
+        Ok(match unit {
+            "s" => Self::Seconds(n),
+            "m" => Self::Minutes(n),
+            "h" => Self::Hours(n),
+            "d" => Self::Days(days(n)?),
+            "wd" => Self::WorkingDays(days(n)?),
+            "mo" => Self::Months(u32::try_from(n).ok().filter(|m| *m <= 120).ok_or_else(|| err("more than ten years"))?),
+            _ => return Err(err("unknown unit")),
+        })
+    }
+
+    /// Clock durations (s, m, h) count exact time; the others count dates on the calendar.
+    pub fn clock_millis(self) -> Option<i64> {
+        match self {
+            Self::Seconds(n) => Some(n as i64 * 1000),
+            Self::Minutes(n) => Some(n as i64 * 60_000),
+            Self::Hours(n) => Some(n as i64 * 3_600_000),
+            _ => None,
+        }
+    }
+
+    pub fn is_zero(self) -> bool {
+        matches!(
+            self,
+            Self::Seconds(0) | Self::Minutes(0) | Self::Hours(0) | Self::Days(0) | Self::WorkingDays(0) | Self::Months(0)
+        )
+    }
+}
+
+impl fmt::Display for PolicyDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Seconds(n) => write!(f, "{n}s"),
+            Self::Minutes(n) => write!(f, "{n}m"),
+            Self::Hours(n) => write!(f, "{n}h"),
+            Self::Days(n) => write!(f, "{n}d"),
+            Self::WorkingDays(n) => write!(f, "{n}wd"),
+            Self::Months(n) => write!(f, "{n}mo"),
+        }
+    }
+}
+
+impl std::str::FromStr for PolicyDuration {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl Serialize for PolicyDuration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for PolicyDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PolicyDuration::{self, *};
+
+    #[test]
+    fn parses_every_unit_and_prints_it_back() {
+        for (text, want) in [
+            ("2s", Seconds(2)),
+            ("5m", Minutes(5)),
+            ("4h", Hours(4)),
+            ("0d", Days(0)),
+            ("7d", Days(7)),
+            ("3wd", WorkingDays(3)),
+            ("1mo", Months(1)),
+        ] {
+            let got = PolicyDuration::parse(text).unwrap();
+            assert_eq!(got, want, "{text}");
+            assert_eq!(got.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn rejects_bad_durations_with_the_reason() {
+        for (text, why) in [
+            ("", "no unit"),
+            ("7", "no unit"),
+            ("d", "no number before the unit"),
+            ("3 weeks", "unknown unit"),
+            ("3w", "unknown unit"),
+            ("99999999999999999999s", "number too large"),
+            ("5000d", "more than ten years"),
+        ] {
+            let err = PolicyDuration::parse(text).unwrap_err();
+            assert_eq!(err.why, why, "{text}");
+            assert!(err.to_string().contains(text), "{err}");
+        }
+    }
+}

@@ -1,0 +1,565 @@
+//! The rectification matter as a state machine. It only *decides*: [`Matter::apply`] checks an
+//! action and returns the effects (events to record, people to notify); [`Matter::tick`] turns
+//! the passage of time into escalations. The `Rectification` workflow carries the effects out.
+//!
+//! issued → acknowledged → feedback given → evidence submitted → closed, or reopened on a failed
+//! re-check. A matter ends only by closure or by a withdrawal with a reason.
+
+use crate::duration::PolicyDuration;
+use crate::messages::{Locale, t};
+use crate::policy::{Audience, Policy};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+macro_rules! str_enum {
+    ($name:ident { $($variant:ident = $s:literal),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some($name::$variant),)+ _ => None }
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+
+str_enum!(MatterKind { Rectification = "rectification", FireSafety = "fire_safety", Complaint = "complaint" });
+str_enum!(Severity { Ordinary = "ordinary", Major = "major" });
+str_enum!(Role { Admin = "admin", Supervisor = "supervisor", Inspector = "inspector", Facility = "facility" });
+str_enum!(Status {
+    Issued = "issued",
+    Acknowledged = "acknowledged",
+    FeedbackGiven = "feedback_given",
+    EvidenceSubmitted = "evidence_submitted",
+    Reopened = "reopened",
+    Closed = "closed",
+    Withdrawn = "withdrawn",
+});
+str_enum!(DeadlineKind { Acknowledge = "acknowledge", Feedback = "feedback", Rectify = "rectify", Recheck = "recheck", Report = "report" });
+
+impl Status {
+    pub fn is_ended(self) -> bool {
+        matches!(self, Status::Closed | Status::Withdrawn)
+    }
+}
+
+/// Who acts. The web console fills this from the signed-in session; the workflow re-checks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user_id: i64,
+    pub name: String,
+    pub role: Role,
+    #[serde(default)]
+    pub facility_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadline {
+    pub kind: DeadlineKind,
+    pub due_ms: i64,
+    /// When the obligation was met (or lifted by a withdrawal); `None` while it runs.
+    pub met_ms: Option<i64>,
+    /// Escalation steps already taken for this deadline (0: not missed).
+    pub steps_taken: u32,
+    /// When the next escalation step fires; `None` once the ladder is exhausted or it is met.
+    pub next_step_ms: Option<i64>,
+}
+
+impl Deadline {
+    pub fn is_open(&self) -> bool {
+        self.met_ms.is_none()
+    }
+    pub fn is_overdue(&self) -> bool {
+        self.is_open() && self.steps_taken > 0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Milestone {
+    pub date: NaiveDate,
+    pub what: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceRef {
+    pub sha256: String,
+    pub name: String,
+    pub content_type: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtensionRequest {
+    pub deadline: DeadlineKind,
+    pub extend_by: PolicyDuration,
+    pub reason: String,
+    pub requested_by: Actor,
+    pub requested_ms: i64,
+}
+
+/// What a supervisor issues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewMatter {
+    pub id: String,
+    pub facility_id: i64,
+    pub kind: MatterKind,
+    pub severity: Severity,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// Legal basis (standard and clause) the finding rests on.
+    #[serde(default)]
+    pub basis: String,
+    pub issued_by: Actor,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Matter {
+    pub id: String,
+    pub facility_id: i64,
+    pub kind: MatterKind,
+    pub severity: Severity,
+    pub title: String,
+    pub status: Status,
+    pub issued_ms: i64,
+    pub deadlines: Vec<Deadline>,
+    /// The highest escalation step reached (1-based; 0 = never escalated). Kept until the matter
+    /// ends, so the board shows what a matter went through.
+    pub escalation_level: u32,
+    pub handler: Option<String>,
+    pub plan: Vec<Milestone>,
+    pub pending_extension: Option<ExtensionRequest>,
+    pub extensions_granted: u32,
+    pub reopen_count: u32,
+}
+
+/// An action a person takes on a matter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    Acknowledge { handler: String },
+    Feedback {
+        text: String,
+        #[serde(default)]
+        plan: Vec<Milestone>,
+    },
+    SubmitEvidence { note: String, evidence: Vec<EvidenceRef> },
+    RequestExtension { deadline: DeadlineKind, extend_by: String, reason: String },
+    DecideExtension {
+        approve: bool,
+        #[serde(default)]
+        extend_by: Option<String>,
+        #[serde(default)]
+        reason: String,
+    },
+    Recheck {
+        passed: bool,
+        #[serde(default)]
+        note: String,
+    },
+    Withdraw { reason: String },
+}
+
+impl Action {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Acknowledge { .. } => "acknowledge",
+            Action::Feedback { .. } => "feedback",
+            Action::SubmitEvidence { .. } => "submit_evidence",
+            Action::RequestExtension { .. } => "request_extension",
+            Action::DecideExtension { .. } => "decide_extension",
+            Action::Recheck { .. } => "recheck",
+            Action::Withdraw { .. } => "withdraw",
+        }
+    }
+}
+
+/// The mails a matter sends; the text comes from the catalogue (`mail.<kind>_subject`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Notice {
+    Issued,
+    Escalated,
+    Closed,
+    Reopened,
+}
+
+/// What should happen because of a decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum Effect {
+    /// Append an event to the matter's log.
+    Record { kind: String, actor: Option<Actor>, payload: serde_json::Value },
+    /// Tell people; `args` fill the mail template's placeholders.
+    Notify { notice: Notice, audience: Vec<Audience>, args: serde_json::Value },
+}
+
+/// Why an action was refused: a catalogue key and its arguments. Arguments whose value is itself
+/// a catalogue key (a status, an action) are translated when the message is rendered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub code: String,
+    pub args: Vec<(String, String)>,
+}
+
+impl Rejection {
+    fn new(code: &str) -> Self {
+        Self { code: format!("reject.{code}"), args: vec![] }
+    }
+    fn arg(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.args.push((name.into(), value.into()));
+        self
+    }
+    /// The refusal in words, in the reader's language.
+    pub fn message(&self, locale: Locale) -> String {
+        let args: Vec<(String, String)> = self
+            .args
+            .iter()
+            .map(|(k, v)| (k.clone(), if v.contains('.') && !v.contains(' ') { t(locale, v, &[]) } else { v.clone() }))
+            .collect();
+        let refs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        t(locale, &self.code, &refs)
+    }
+    /// The form that crosses the workflow boundary: a JSON object a client can parse back.
+    pub fn to_wire(&self) -> String {
+        serde_json::to_string(self).expect("rejections serialise")
+    }
+    /// Finds a rejection inside an error message from the workflow engine.
+    pub fn from_wire(text: &str) -> Option<Self> {
+        let start = text.find("{\"code\"")?;
+        let mut de = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Rejection>();
+        de.next()?.ok()
+    }
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Locale::En))
+    }
+}
+impl std::error::Error for Rejection {}
+
+fn required(value: &str, field_key: &str) -> Result<(), Rejection> {
+    if value.trim().is_empty() { Err(Rejection::new("empty_field").arg("field", field_key)) } else { Ok(()) }
+}
+
+fn step_time(policy: &Policy, prev_ms: i64, after: PolicyDuration) -> i64 {
+    if after.is_zero() { prev_ms } else { policy.calendar.due_ms(prev_ms, after) }
+}
+
+/// A later due instant: `by` more after the current one.
+fn extend_due(policy: &Policy, due_ms: i64, by: PolicyDuration) -> i64 {
+    match by.clock_millis() {
+        Some(ms) => due_ms + ms,
+        // Day periods count from the due day itself (the instant just before its midnight).
+        None => policy.calendar.due_ms(due_ms - 1, by),
+    }
+}
+
+impl Matter {
+    /// Opens a matter: its 13710 clocks start now.
+    pub fn open(new: &NewMatter, now_ms: i64, policy: &Policy) -> (Matter, Vec<Effect>) {
+        let d = policy.deadlines(new.kind, new.severity);
+        let mut m = Matter {
+            id: new.id.clone(),
+            facility_id: new.facility_id,
+            kind: new.kind,
+            severity: new.severity,
+            title: new.title.clone(),
+            status: Status::Issued,
+            issued_ms: now_ms,
+            deadlines: vec![],
+            escalation_level: 0,
+            handler: None,
+            plan: vec![],
+            pending_extension: None,
+            extensions_granted: 0,
+            reopen_count: 0,
+        };
+        for (kind, period) in [(DeadlineKind::Acknowledge, d.acknowledge), (DeadlineKind::Feedback, d.feedback), (DeadlineKind::Rectify, d.rectify)] {
+            m.start_deadline(policy, kind, now_ms, period);
+        }
+        let ack_due = m.open_deadline(DeadlineKind::Acknowledge).map(|d| d.due_ms).unwrap_or(now_ms);
+        let effects = vec![
+            Effect::Record {
+                kind: "issued".into(),
+                actor: Some(new.issued_by.clone()),
+                payload: json!({
+                    "title": new.title, "description": new.description, "basis": new.basis,
+                    "kind": new.kind, "severity": new.severity, "facility_id": new.facility_id,
+                    "deadlines": m.deadlines, "policy": policy.name,
+                }),
+            },
+            Effect::Notify { notice: Notice::Issued, audience: vec![Audience::Facility, Audience::Inspector], args: json!({ "due_ms": ack_due }) },
+        ];
+        (m, effects)
+    }
+
+    fn start_deadline(&mut self, policy: &Policy, kind: DeadlineKind, from_ms: i64, period: PolicyDuration) {
+        let due_ms = policy.calendar.due_ms(from_ms, period);
+        let first = policy.escalation.first().map(|s| step_time(policy, due_ms, s.after));
+        self.deadlines.push(Deadline { kind, due_ms, met_ms: None, steps_taken: 0, next_step_ms: first });
+    }
+
+    pub fn open_deadline(&self, kind: DeadlineKind) -> Option<&Deadline> {
+        self.deadlines.iter().find(|d| d.kind == kind && d.is_open())
+    }
+
+    fn meet(&mut self, kind: DeadlineKind, now_ms: i64) {
+        for d in self.deadlines.iter_mut().filter(|d| d.kind == kind && d.is_open()) {
+            d.met_ms = Some(now_ms);
+            d.next_step_ms = None;
+        }
+        if self.pending_extension.as_ref().is_some_and(|p| p.deadline == kind) {
+            self.pending_extension = None;
+        }
+    }
+
+    /// The earliest instant at which [`Matter::tick`] has something to do.
+    pub fn next_wake_ms(&self) -> Option<i64> {
+        if self.status.is_ended() {
+            return None;
+        }
+        self.deadlines.iter().filter(|d| d.is_open()).filter_map(|d| d.next_step_ms).min()
+    }
+
+    /// Escalates every deadline whose next step is due at `now_ms`. Steps are timed from when
+    /// they were due, not from when the worker noticed, so a late wake-up catches up exactly.
+    pub fn tick(&mut self, now_ms: i64, policy: &Policy) -> Vec<Effect> {
+        let mut effects = vec![];
+        if self.status.is_ended() {
+            return effects;
+        }
+        let ladder = &policy.escalation;
+        for i in 0..self.deadlines.len() {
+            while let Some(at) = self.deadlines[i].next_step_ms.filter(|at| *at <= now_ms && self.deadlines[i].is_open()) {
+                let d = &mut self.deadlines[i];
+                let step = &ladder[d.steps_taken as usize];
+                d.steps_taken += 1;
+                d.next_step_ms = ladder.get(d.steps_taken as usize).map(|next| step_time(policy, at, next.after));
+                let level = d.steps_taken;
+                let (kind, due_ms) = (d.kind, d.due_ms);
+                self.escalation_level = self.escalation_level.max(level);
+                let args = json!({ "deadline": kind, "step": step.id, "level": level, "due_ms": due_ms, "step_at_ms": at });
+                effects.push(Effect::Record { kind: "escalated".into(), actor: None, payload: args.clone() });
+                effects.push(Effect::Notify { notice: Notice::Escalated, audience: step.notify.clone(), args });
+            }
+        }
+        effects
+    }
+
+    fn require_role(&self, actor: &Actor, action: &Action, allowed: &[Role]) -> Result<(), Rejection> {
+        if !allowed.contains(&actor.role) {
+            return Err(Rejection::new("role_not_allowed").arg("role", format!("role.{}", actor.role)).arg("action", format!("action.{}", action.name())));
+        }
+        if actor.role == Role::Facility && actor.facility_id != Some(self.facility_id) {
+            return Err(Rejection::new("not_your_facility"));
+        }
+        Ok(())
+    }
+
+    fn require_status(&self, action: &Action, allowed: &[Status]) -> Result<(), Rejection> {
+        if allowed.contains(&self.status) {
+            Ok(())
+        } else {
+            Err(Rejection::new("wrong_state").arg("status", format!("status.{}", self.status)).arg("action", format!("action.{}", action.name())))
+        }
+    }
+
+    fn parse_period(text: &str) -> Result<PolicyDuration, Rejection> {
+        PolicyDuration::parse(text).map_err(|e| Rejection::new("bad_duration").arg("detail", e.to_string()))
+    }
+
+    fn within_max(policy: &Policy, from_ms: i64, by: PolicyDuration) -> Result<(), Rejection> {
+        let max = policy.extension.max_each;
+        if extend_due(policy, from_ms, by) > extend_due(policy, from_ms, max) {
+            return Err(Rejection::new("extension_too_long").arg("max", max.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Checks an action and, if it is allowed, applies it and returns what must happen.
+    /// On refusal the matter is unchanged.
+    pub fn apply(&mut self, actor: &Actor, action: &Action, now_ms: i64, policy: &Policy) -> Result<Vec<Effect>, Rejection> {
+        let mut next = self.clone();
+        let effects = next.decide(actor, action, now_ms, policy)?;
+        *self = next;
+        Ok(effects)
+    }
+
+    /// Like [`Matter::apply`] but only says whether the action would be accepted.
+    pub fn check(&self, actor: &Actor, action: &Action, now_ms: i64, policy: &Policy) -> Result<(), Rejection> {
+        self.clone().decide(actor, action, now_ms, policy).map(|_| ())
+    }
+
+    fn decide(&mut self, actor: &Actor, action: &Action, now_ms: i64, policy: &Policy) -> Result<Vec<Effect>, Rejection> {
+        use Status::*;
+        if self.status.is_ended() {
+            return Err(Rejection::new("ended").arg("status", format!("status.{}", self.status)));
+        }
+        let record = |kind: &str, payload: serde_json::Value| Effect::Record { kind: kind.into(), actor: Some(actor.clone()), payload };
+        let working = [Acknowledged, FeedbackGiven, Reopened];
+        let facility = [Role::Facility];
+        let oversight = [Role::Supervisor, Role::Admin];
+        match action {
+            Action::Acknowledge { handler } => {
+                self.require_role(actor, action, &facility)?;
+                self.require_status(action, &[Issued])?;
+                required(handler, "field.handler")?;
+                self.meet(DeadlineKind::Acknowledge, now_ms);
+                self.handler = Some(handler.trim().to_string());
+                self.status = Acknowledged;
+                Ok(vec![record("acknowledged", json!({ "handler": handler.trim() }))])
+            }
+            Action::Feedback { text, plan } => {
+                self.require_role(actor, action, &facility)?;
+                self.require_status(action, &working)?;
+                required(text, "field.feedback")?;
+                let mut effects = vec![];
+                if self.severity == Severity::Major {
+                    if plan.is_empty() && self.plan.is_empty() {
+                        return Err(Rejection::new("plan_required"));
+                    }
+                    if !plan.is_empty() {
+                        let today = policy.calendar.local_date(now_ms);
+                        let ordered = plan.windows(2).all(|w| w[0].date <= w[1].date);
+                        if !ordered || plan[0].date < today || plan.iter().any(|m| m.what.trim().is_empty()) {
+                            return Err(Rejection::new("plan_dates"));
+                        }
+                        self.plan = plan.clone();
+                    }
+                }
+                self.meet(DeadlineKind::Feedback, now_ms);
+                if let Some(every) = policy.deadlines(self.kind, self.severity).report_every {
+                    self.meet(DeadlineKind::Report, now_ms);
+                    self.start_deadline(policy, DeadlineKind::Report, now_ms, every);
+                }
+                self.status = FeedbackGiven;
+                effects.push(record("feedback", json!({ "text": text.trim(), "plan": plan })));
+                Ok(effects)
+            }
+            Action::SubmitEvidence { note, evidence } => {
+                self.require_role(actor, action, &facility)?;
+                self.require_status(action, &working)?;
+                if evidence.is_empty() {
+                    return Err(Rejection::new("evidence_required"));
+                }
+                if self.severity == Severity::Major && self.plan.is_empty() {
+                    return Err(Rejection::new("plan_required"));
+                }
+                for kind in [DeadlineKind::Feedback, DeadlineKind::Rectify, DeadlineKind::Report] {
+                    self.meet(kind, now_ms);
+                }
+                let recheck = policy.deadlines(self.kind, self.severity).recheck;
+                self.start_deadline(policy, DeadlineKind::Recheck, now_ms, recheck);
+                self.status = EvidenceSubmitted;
+                Ok(vec![record("evidence_submitted", json!({ "note": note.trim(), "evidence": evidence }))])
+            }
+            Action::RequestExtension { deadline, extend_by, reason } => {
+                self.require_role(actor, action, &facility)?;
+                self.require_status(action, &[Issued, Acknowledged, FeedbackGiven, Reopened])?;
+                required(reason, "field.reason")?;
+                if self.pending_extension.is_some() {
+                    return Err(Rejection::new("extension_pending"));
+                }
+                if self.extensions_granted >= policy.extension.max_per_matter {
+                    return Err(Rejection::new("extension_limit").arg("max", policy.extension.max_per_matter.to_string()));
+                }
+                let by = Self::parse_period(extend_by)?;
+                let Some(d) = self.open_deadline(*deadline).filter(|_| matches!(deadline, DeadlineKind::Feedback | DeadlineKind::Rectify | DeadlineKind::Report)) else {
+                    return Err(Rejection::new("extension_not_open").arg("deadline", format!("deadline.{deadline}")));
+                };
+                Self::within_max(policy, d.due_ms, by)?;
+                self.pending_extension = Some(ExtensionRequest { deadline: *deadline, extend_by: by, reason: reason.trim().into(), requested_by: actor.clone(), requested_ms: now_ms });
+                Ok(vec![record("extension_requested", json!({ "deadline": deadline, "extend_by": by, "reason": reason.trim() }))])
+            }
+            Action::DecideExtension { approve, extend_by, reason } => {
+                self.require_role(actor, action, &oversight)?;
+                let Some(req) = self.pending_extension.clone() else {
+                    return Err(Rejection::new("extension_none"));
+                };
+                if !approve {
+                    if reason.trim().is_empty() {
+                        return Err(Rejection::new("reason_required"));
+                    }
+                    self.pending_extension = None;
+                    return Ok(vec![record("extension_refused", json!({ "deadline": req.deadline, "reason": reason.trim() }))]);
+                }
+                let by = match extend_by.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                    Some(text) => Self::parse_period(text)?,
+                    None => req.extend_by,
+                };
+                let ladder_first = policy.escalation.first().map(|s| s.after);
+                let Some(d) = self.deadlines.iter_mut().find(|d| d.kind == req.deadline && d.is_open()) else {
+                    return Err(Rejection::new("extension_not_open").arg("deadline", format!("deadline.{}", req.deadline)));
+                };
+                Self::within_max(policy, d.due_ms, by)?;
+                let old_due = d.due_ms;
+                d.due_ms = extend_due(policy, old_due, by);
+                // The deadline is no longer missed: its ladder starts again from the new due date.
+                d.steps_taken = 0;
+                d.next_step_ms = ladder_first.map(|after| step_time(policy, d.due_ms, after));
+                let new_due = d.due_ms;
+                self.pending_extension = None;
+                self.extensions_granted += 1;
+                Ok(vec![record("extension_approved", json!({ "deadline": req.deadline, "extend_by": by, "old_due_ms": old_due, "new_due_ms": new_due, "reason": reason.trim() }))])
+            }
+            Action::Recheck { passed, note } => {
+                self.require_role(actor, action, &[Role::Inspector, Role::Supervisor, Role::Admin])?;
+                self.require_status(action, &[EvidenceSubmitted])?;
+                self.meet(DeadlineKind::Recheck, now_ms);
+                if *passed {
+                    self.status = Closed;
+                    let rest: Vec<DeadlineKind> = self.deadlines.iter().filter(|d| d.is_open()).map(|d| d.kind).collect();
+                    for kind in rest {
+                        self.meet(kind, now_ms);
+                    }
+                    Ok(vec![
+                        record("recheck_passed", json!({ "note": note.trim() })),
+                        record("closed", json!({ "escalation_level": self.escalation_level })),
+                        Effect::Notify { notice: Notice::Closed, audience: vec![Audience::Facility, Audience::Supervisor], args: json!({}) },
+                    ])
+                } else {
+                    required(note, "field.recheck_note")?;
+                    let period = match self.severity {
+                        Severity::Ordinary => policy.reopen.rectify_ordinary,
+                        Severity::Major => policy.reopen.rectify_major,
+                    };
+                    self.start_deadline(policy, DeadlineKind::Rectify, now_ms, period);
+                    let due = self.open_deadline(DeadlineKind::Rectify).map(|d| d.due_ms);
+                    self.status = Reopened;
+                    self.reopen_count += 1;
+                    Ok(vec![
+                        record("recheck_failed", json!({ "note": note.trim(), "new_due_ms": due })),
+                        Effect::Notify { notice: Notice::Reopened, audience: vec![Audience::Facility, Audience::Supervisor], args: json!({ "note": note.trim(), "due_ms": due }) },
+                    ])
+                }
+            }
+            Action::Withdraw { reason } => {
+                self.require_role(actor, action, &oversight)?;
+                if reason.trim().is_empty() {
+                    return Err(Rejection::new("reason_required"));
+                }
+                let open: Vec<DeadlineKind> = self.deadlines.iter().filter(|d| d.is_open()).map(|d| d.kind).collect();
+                for kind in open {
+                    self.meet(kind, now_ms);
+                }
+                self.pending_extension = None;
+                self.status = Withdrawn;
+                Ok(vec![record("withdrawn", json!({ "reason": reason.trim() }))])
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

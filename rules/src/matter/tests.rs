@@ -1,0 +1,277 @@
+//! Table tests of the matter state machine: transitions, refusals, deadlines and escalation.
+
+use super::*;
+use chrono::{FixedOffset, TimeZone};
+
+fn at(y: i32, mo: u32, d: u32, h: u32) -> i64 {
+    FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(y, mo, d, h, 0, 0).unwrap().timestamp_millis()
+}
+
+fn actor(role: Role, facility: Option<i64>) -> Actor {
+    Actor { user_id: 1, name: "someone".into(), role, facility_id: facility }
+}
+
+fn facility() -> Actor {
+    actor(Role::Facility, Some(7))
+}
+fn supervisor() -> Actor {
+    actor(Role::Supervisor, None)
+}
+fn inspector() -> Actor {
+    actor(Role::Inspector, None)
+}
+
+fn open(severity: Severity, now: i64, policy: &Policy) -> Matter {
+    let new = NewMatter {
+        id: "m1".into(),
+        facility_id: 7,
+        kind: MatterKind::Rectification,
+        severity,
+        title: "灭火器过期".into(),
+        description: String::new(),
+        basis: "GB 38600-2019 4.1".into(),
+        issued_by: supervisor(),
+    };
+    Matter::open(&new, now, policy).0
+}
+
+fn evidence() -> Vec<EvidenceRef> {
+    vec![EvidenceRef { sha256: "ab".repeat(32), name: "photo.jpg".into(), content_type: "image/jpeg".into(), bytes: 10 }]
+}
+
+fn due(m: &Matter, kind: DeadlineKind) -> i64 {
+    m.open_deadline(kind).unwrap_or_else(|| panic!("{kind} open")).due_ms
+}
+
+#[test]
+fn an_ordinary_matter_gets_the_13710_deadlines_on_the_working_day_calendar() {
+    let p = Policy::builtin();
+    // Friday 2026-09-25, a holiday itself: feedback 3d → 09-28 (Mon); rectify 7d → 10-02 → 10-08.
+    let m = open(Severity::Ordinary, at(2026, 9, 25, 10), &p);
+    assert_eq!(due(&m, DeadlineKind::Acknowledge), at(2026, 9, 29, 0), "same day → next working day 09-28 ends at 09-29 00:00");
+    assert_eq!(due(&m, DeadlineKind::Feedback), at(2026, 9, 29, 0));
+    assert_eq!(due(&m, DeadlineKind::Rectify), at(2026, 10, 9, 0));
+    assert_eq!(m.status, Status::Issued);
+}
+
+#[test]
+fn a_major_matter_has_a_month() {
+    let p = Policy::builtin();
+    let m = open(Severity::Major, at(2026, 9, 1, 9), &p);
+    // 2026-10-01 falls in National Day: the month ends on 10-08.
+    assert_eq!(due(&m, DeadlineKind::Rectify), at(2026, 10, 9, 0));
+}
+
+#[test]
+fn a_matter_runs_to_closure() {
+    let p = Policy::builtin();
+    let t0 = at(2026, 11, 23, 9);
+    let mut m = open(Severity::Ordinary, t0, &p);
+    m.apply(&facility(), &Action::Acknowledge { handler: "王主任".into() }, t0 + 1000, &p).unwrap();
+    assert_eq!(m.status, Status::Acknowledged);
+    m.apply(&facility(), &Action::Feedback { text: "已购买新灭火器".into(), plan: vec![] }, t0 + 2000, &p).unwrap();
+    assert_eq!(m.status, Status::FeedbackGiven);
+    m.apply(&facility(), &Action::SubmitEvidence { note: "已更换".into(), evidence: evidence() }, t0 + 3000, &p).unwrap();
+    assert_eq!(m.status, Status::EvidenceSubmitted);
+    // Re-check within 3 working days: Mon 11-23 → Thu 11-26.
+    assert_eq!(due(&m, DeadlineKind::Recheck), at(2026, 11, 27, 0));
+    let effects = m.apply(&inspector(), &Action::Recheck { passed: true, note: String::new() }, t0 + 4000, &p).unwrap();
+    assert_eq!(m.status, Status::Closed);
+    assert!(m.deadlines.iter().all(|d| !d.is_open()));
+    assert_eq!(m.next_wake_ms(), None);
+    let kinds: Vec<_> = effects.iter().filter_map(|e| if let Effect::Record { kind, .. } = e { Some(kind.as_str()) } else { None }).collect();
+    assert_eq!(kinds, ["recheck_passed", "closed"]);
+}
+
+#[test]
+fn invalid_actions_are_refused_with_a_reason_and_change_nothing() {
+    let p = Policy::builtin();
+    let t0 = at(2026, 11, 23, 9);
+    let m = open(Severity::Ordinary, t0, &p);
+    let other_facility = actor(Role::Facility, Some(8));
+    let cases: Vec<(Actor, Action, &str, &str)> = vec![
+        (facility(), Action::SubmitEvidence { note: String::new(), evidence: evidence() }, "reject.wrong_state", "The matter is \"Issued\"; \"Submit evidence\" is not possible now."),
+        (other_facility, Action::Acknowledge { handler: "x".into() }, "reject.not_your_facility", "You can only act on your own facility's matters."),
+        (inspector(), Action::Acknowledge { handler: "x".into() }, "reject.role_not_allowed", "A Inspector cannot \"Acknowledge and name a handler\"."),
+        (facility(), Action::Acknowledge { handler: "  ".into() }, "reject.empty_field", "Please fill in \"Handler\"."),
+        (facility(), Action::Recheck { passed: true, note: String::new() }, "reject.role_not_allowed", ""),
+        (supervisor(), Action::Withdraw { reason: " ".into() }, "reject.reason_required", ""),
+        (supervisor(), Action::DecideExtension { approve: true, extend_by: None, reason: String::new() }, "reject.extension_none", ""),
+        (facility(), Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "3 weeks".into(), reason: "缺货".into() }, "reject.bad_duration", ""),
+        (facility(), Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "2mo".into(), reason: "缺货".into() }, "reject.extension_too_long", "One extension may not exceed 1mo."),
+        (facility(), Action::RequestExtension { deadline: DeadlineKind::Recheck, extend_by: "3d".into(), reason: "x".into() }, "reject.extension_not_open", ""),
+    ];
+    for (who, action, code, english) in cases {
+        let mut copy = m.clone();
+        let err = copy.apply(&who, &action, t0 + 1000, &p).unwrap_err();
+        assert_eq!(err.code, code, "{action:?}");
+        if !english.is_empty() {
+            assert_eq!(err.message(Locale::En), english);
+        }
+        assert!(!err.message(Locale::ZhCn).contains("reject."), "translated: {}", err.message(Locale::ZhCn));
+        assert_eq!(copy, m, "a refused action changes nothing");
+        assert_eq!(Rejection::from_wire(&format!("update rejected: {}", err.to_wire())), Some(err));
+    }
+}
+
+#[test]
+fn a_major_matter_needs_a_dated_plan_and_then_reports_monthly() {
+    let p = Policy::builtin();
+    let t0 = at(2026, 11, 2, 9);
+    let mut m = open(Severity::Major, t0, &p);
+    m.apply(&facility(), &Action::Acknowledge { handler: "李院长".into() }, t0, &p).unwrap();
+    let no_plan = m.apply(&facility(), &Action::Feedback { text: "进行中".into(), plan: vec![] }, t0, &p).unwrap_err();
+    assert_eq!(no_plan.code, "reject.plan_required");
+    let backwards = vec![
+        Milestone { date: "2026-11-20".parse().unwrap(), what: "改造完成".into() },
+        Milestone { date: "2026-11-10".parse().unwrap(), what: "采购".into() },
+    ];
+    assert_eq!(m.apply(&facility(), &Action::Feedback { text: "x".into(), plan: backwards }, t0, &p).unwrap_err().code, "reject.plan_dates");
+    let plan = vec![
+        Milestone { date: "2026-11-10".parse().unwrap(), what: "采购".into() },
+        Milestone { date: "2026-11-30".parse().unwrap(), what: "改造完成".into() },
+    ];
+    m.apply(&facility(), &Action::Feedback { text: "计划如下".into(), plan: plan.clone() }, t0, &p).unwrap();
+    assert_eq!(m.plan, plan);
+    // Monthly report due 2026-12-02.
+    assert_eq!(due(&m, DeadlineKind::Report), at(2026, 12, 3, 0));
+    // A later report meets it and starts the next month.
+    let t1 = at(2026, 12, 1, 9);
+    m.apply(&facility(), &Action::Feedback { text: "12月进展".into(), plan: vec![] }, t1, &p).unwrap();
+    assert_eq!(due(&m, DeadlineKind::Report), at(2027, 1, 2, 0));
+    assert_eq!(m.deadlines.iter().filter(|d| d.kind == DeadlineKind::Report).count(), 2);
+}
+
+fn fast() -> Policy {
+    Policy::parse(
+        r#"
+        [policy]
+        extends = "builtin"
+        name = "fast"
+        [deadlines.rectification.ordinary]
+        acknowledge = "2s"
+        feedback = "2s"
+        rectify = "10s"
+        recheck = "2s"
+        [extension]
+        max_per_matter = 2
+        max_each = "30s"
+        [[escalation]]
+        id = "reminder"
+        after = "0s"
+        notify = ["facility"]
+        [[escalation]]
+        id = "supervision_blue"
+        after = "2s"
+        notify = ["facility", "supervisor"]
+        [[escalation]]
+        id = "supervision_orange"
+        after = "2s"
+        notify = ["supervisor"]
+        "#,
+    )
+    .unwrap()
+}
+
+fn escalations(effects: &[Effect]) -> Vec<(String, String)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Record { kind, payload, .. } if kind == "escalated" => Some((payload["deadline"].as_str().unwrap().to_string(), payload["step"].as_str().unwrap().to_string())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn missed_deadlines_climb_the_ladder_step_by_step_and_stop_at_the_top() {
+    let p = fast();
+    let t0 = 1_000_000;
+    let mut m = open(Severity::Ordinary, t0, &p);
+    assert_eq!(m.next_wake_ms(), Some(t0 + 2000));
+    assert!(m.tick(t0 + 1999, &p).is_empty(), "nothing before the deadline");
+    let e = m.tick(t0 + 2000, &p);
+    assert_eq!(escalations(&e), [("acknowledge".into(), "reminder".into()), ("feedback".into(), "reminder".into())]);
+    assert_eq!(m.escalation_level, 1);
+    // The reminder notifies the facility only; blue also the supervisor.
+    let audiences: Vec<_> = e.iter().filter_map(|x| if let Effect::Notify { audience, .. } = x { Some(audience.clone()) } else { None }).collect();
+    assert_eq!(audiences[0], vec![Audience::Facility]);
+    assert_eq!(m.next_wake_ms(), Some(t0 + 4000));
+    // A late wake-up catches up on every step that fell due, in order.
+    let e = m.tick(t0 + 7000, &p);
+    assert_eq!(escalations(&e).iter().filter(|(d, _)| d == "acknowledge").map(|(_, s)| s.as_str()).collect::<Vec<_>>(), ["supervision_blue", "supervision_orange"]);
+    assert_eq!(m.escalation_level, 3);
+    assert!(m.tick(t0 + 9000, &p).is_empty(), "the ladder has three steps");
+    // Acknowledging stops that deadline's ladder; the rectify deadline still runs.
+    m.apply(&facility(), &Action::Acknowledge { handler: "h".into() }, t0 + 9500, &p).unwrap();
+    assert_eq!(m.next_wake_ms(), Some(t0 + 10_000));
+    assert_eq!(m.escalation_level, 3, "the level reached stays on record");
+}
+
+#[test]
+fn an_approved_extension_moves_the_deadline_and_resets_its_ladder() {
+    let p = fast();
+    let t0 = 1_000_000;
+    let mut m = open(Severity::Ordinary, t0, &p);
+    m.apply(&facility(), &Action::Acknowledge { handler: "h".into() }, t0, &p).unwrap();
+    m.apply(&facility(), &Action::Feedback { text: "t".into(), plan: vec![] }, t0, &p).unwrap();
+    let e = m.tick(t0 + 10_000, &p);
+    assert_eq!(escalations(&e), [("rectify".into(), "reminder".into())]);
+    m.apply(&facility(), &Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "20s".into(), reason: "等配件".into() }, t0 + 10_500, &p).unwrap();
+    let again = m.apply(&facility(), &Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "5s".into(), reason: "再等".into() }, t0 + 10_600, &p);
+    assert_eq!(again.unwrap_err().code, "reject.extension_pending");
+    m.apply(&supervisor(), &Action::DecideExtension { approve: true, extend_by: Some("15s".into()), reason: "同意".into() }, t0 + 11_000, &p).unwrap();
+    let d = m.open_deadline(DeadlineKind::Rectify).unwrap();
+    assert_eq!(d.due_ms, t0 + 25_000, "approved 15s on top of the old due time");
+    assert_eq!((d.steps_taken, d.next_step_ms), (0, Some(t0 + 25_000)));
+    assert_eq!(m.extensions_granted, 1);
+    assert!(m.tick(t0 + 24_000, &p).is_empty());
+    // A refusal needs a reason and leaves the deadline alone.
+    m.apply(&facility(), &Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "5s".into(), reason: "r".into() }, t0 + 12_000, &p).unwrap();
+    let err = m.apply(&supervisor(), &Action::DecideExtension { approve: false, extend_by: None, reason: String::new() }, t0 + 12_500, &p).unwrap_err();
+    assert_eq!(err.code, "reject.reason_required");
+    m.apply(&supervisor(), &Action::DecideExtension { approve: false, extend_by: None, reason: "理由不足".into() }, t0 + 12_500, &p).unwrap();
+    assert_eq!(m.open_deadline(DeadlineKind::Rectify).unwrap().due_ms, t0 + 25_000);
+    assert!(m.pending_extension.is_none());
+}
+
+#[test]
+fn extensions_on_day_periods_count_from_the_old_due_day() {
+    let p = Policy::builtin();
+    let t0 = at(2026, 9, 21, 9); // Monday; rectify 7d → 09-28 (Mon)
+    let mut m = open(Severity::Ordinary, t0, &p);
+    assert_eq!(due(&m, DeadlineKind::Rectify), at(2026, 9, 29, 0));
+    m.apply(&facility(), &Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "3wd".into(), reason: "r".into() }, t0, &p).unwrap();
+    m.apply(&supervisor(), &Action::DecideExtension { approve: true, extend_by: None, reason: String::new() }, t0, &p).unwrap();
+    // 3 working days after 09-28: 09-29, 09-30, then National Day → 10-08.
+    assert_eq!(due(&m, DeadlineKind::Rectify), at(2026, 10, 9, 0));
+}
+
+#[test]
+fn a_failed_recheck_reopens_with_a_fresh_period_and_a_withdrawal_ends_everything() {
+    let p = fast();
+    let t0 = 1_000_000;
+    let mut m = open(Severity::Ordinary, t0, &p);
+    m.apply(&facility(), &Action::Acknowledge { handler: "h".into() }, t0, &p).unwrap();
+    m.apply(&facility(), &Action::SubmitEvidence { note: "n".into(), evidence: evidence() }, t0, &p).unwrap();
+    assert!(m.open_deadline(DeadlineKind::Feedback).is_none(), "evidence also answers the feedback deadline");
+    let err = m.apply(&inspector(), &Action::Recheck { passed: false, note: String::new() }, t0, &p).unwrap_err();
+    assert_eq!(err.code, "reject.empty_field");
+    m.apply(&inspector(), &Action::Recheck { passed: false, note: "仍未更换".into() }, t0 + 1000, &p).unwrap();
+    assert_eq!(m.status, Status::Reopened);
+    assert_eq!(m.reopen_count, 1);
+    assert!(m.open_deadline(DeadlineKind::Rectify).is_some());
+    m.apply(&supervisor(), &Action::Withdraw { reason: "机构已停业".into() }, t0 + 2000, &p).unwrap();
+    assert_eq!(m.status, Status::Withdrawn);
+    assert_eq!(m.next_wake_ms(), None);
+    let err = m.apply(&facility(), &Action::Feedback { text: "t".into(), plan: vec![] }, t0 + 3000, &p).unwrap_err();
+    assert_eq!(err.code, "reject.ended");
+}
+
+#[test]
+fn actions_read_from_json_as_the_api_sends_them() {
+    let a: Action = serde_json::from_str(r#"{"action":"request_extension","deadline":"rectify","extend_by":"3wd","reason":"r"}"#).unwrap();
+    assert_eq!(a.name(), "request_extension");
+    let bad = serde_json::from_str::<Action>(r#"{"action":"close_it"}"#).unwrap_err();
+    assert!(bad.to_string().contains("unknown variant"), "{bad}");
+}

@@ -1,0 +1,463 @@
+//! The policy file: every number the rules use, in TOML, versioned and validated at start-up.
+//!
+//! A file may say `extends = "builtin"` under `[policy]`; it is then laid over the built-in
+//! policy (`policy/qingling.toml`, embedded) and only needs the keys it changes. Tests use that
+//! to run the same rules with `2s` periods.
+
+use crate::calendar::{Calendar, Year};
+use crate::duration::PolicyDuration;
+use crate::matter::{MatterKind, Severity};
+use chrono::{Datelike, Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The policy the project ships with.
+pub const BUILTIN: &str = include_str!("../../policy/qingling.toml");
+/// The only file format version this build understands.
+pub const SUPPORTED_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("policy file is not valid TOML: {0}")]
+    Syntax(String),
+    #[error("policy key `{key}`: {why}")]
+    Key { key: String, why: String },
+}
+
+fn key_err(key: impl Into<String>, why: impl Into<String>) -> Error {
+    Error::Key { key: key.into(), why: why.into() }
+}
+
+/// The resolved policy. It travels inside workflow inputs, so a matter keeps the rules it was
+/// issued under even when the file changes later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    pub version: u32,
+    pub name: String,
+    pub deadlines: BTreeMap<MatterKind, BTreeMap<Severity, Deadlines>>,
+    pub extension: ExtensionRules,
+    pub reopen: ReopenRules,
+    pub escalation: Vec<EscalationStep>,
+    pub numbering: Numbering,
+    pub evidence: EvidenceRules,
+    pub calendar: Calendar,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deadlines {
+    pub acknowledge: PolicyDuration,
+    pub feedback: PolicyDuration,
+    pub rectify: PolicyDuration,
+    pub recheck: PolicyDuration,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_every: Option<PolicyDuration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionRules {
+    pub max_per_matter: u32,
+    pub max_each: PolicyDuration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReopenRules {
+    pub rectify_ordinary: PolicyDuration,
+    pub rectify_major: PolicyDuration,
+}
+
+/// Who is told when an escalation step fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    Facility,
+    Inspector,
+    Supervisor,
+    Admin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationStep {
+    pub id: String,
+    pub after: PolicyDuration,
+    pub notify: Vec<Audience>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Numbering {
+    pub notice: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceRules {
+    pub max_bytes: u64,
+    pub types: Vec<String>,
+}
+
+/// Content types the evidence store can recognise by their first bytes.
+pub const KNOWN_EVIDENCE_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp", "application/pdf"];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    policy: Header,
+    deadlines: BTreeMap<String, BTreeMap<String, Deadlines>>,
+    extension: ExtensionRules,
+    reopen: ReopenRules,
+    escalation: Vec<EscalationStep>,
+    numbering: Numbering,
+    evidence: EvidenceRules,
+    calendar: BTreeMap<String, CalendarYear>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    version: u32,
+    name: String,
+    utc_offset: String,
+    #[serde(default)]
+    #[expect(dead_code, reason = "consumed before deserialisation, kept so the key is allowed")]
+    extends: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarYear {
+    #[serde(default)]
+    #[expect(dead_code, reason = "documentation for people; the dates are what count")]
+    source: Option<String>,
+    holidays: Vec<String>,
+    workdays: Vec<String>,
+}
+
+impl Policy {
+    /// The embedded default policy. It is tested, so it always loads.
+    pub fn builtin() -> Self {
+        Self::parse(BUILTIN).expect("the built-in policy is valid")
+    }
+
+    /// Parses and validates a policy file's text. Errors name the key and say why.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| Error::Syntax(e.to_string()))?;
+        let extends = table
+            .get("policy")
+            .and_then(|p| p.get("extends"))
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| key_err("policy.extends", "must be a string")))
+            .transpose()?;
+        match extends.as_deref() {
+            None => {}
+            Some("builtin") => {
+                let mut base: toml::Table = BUILTIN.parse().expect("the built-in policy is TOML");
+                merge(&mut base, std::mem::take(&mut table));
+                table = base;
+            }
+            Some(other) => return Err(key_err("policy.extends", format!("only \"builtin\" can be extended, not {other:?}"))),
+        }
+        let file: File = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let path = e.path().to_string();
+            let why = e.into_inner().to_string();
+            // toml repeats the path after the message; the key is already named.
+            let why = why.split("\nin `").next().unwrap_or_default().trim().to_string();
+            key_err(if path == "." { "(top level)".to_string() } else { path }, why)
+        })?;
+        file.validate()
+    }
+
+    pub fn deadlines(&self, kind: MatterKind, severity: Severity) -> &Deadlines {
+        // Validation guarantees every kind has both severities.
+        &self.deadlines[&kind][&severity]
+    }
+
+    /// Renders a notice number from the numbering pattern.
+    pub fn notice_number(&self, bureau: &str, year: i32, seq: u64) -> String {
+        render_number(&self.numbering.notice, bureau, year, seq).expect("pattern validated at load")
+    }
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+fn render_number(pattern: &str, bureau: &str, year: i32, seq: u64) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = pattern;
+    let mut saw_seq = false;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let close = rest[open..].find('}').ok_or("a `{` is never closed")? + open;
+        let name = &rest[open + 1..close];
+        match name.split_once(':') {
+            None if name == "bureau" => out.push_str(bureau),
+            None if name == "year" => out.push_str(&year.to_string()),
+            None if name == "seq" => {
+                saw_seq = true;
+                out.push_str(&seq.to_string())
+            }
+            Some(("seq", width)) => {
+                let w: usize = width.parse().ok().filter(|w| (1..=9).contains(w)).ok_or(format!("{{seq:{width}}} needs a width from 1 to 9"))?;
+                saw_seq = true;
+                out.push_str(&format!("{seq:0w$}"))
+            }
+            _ => return Err(format!("unknown placeholder {{{name}}}; use {{bureau}}, {{year}}, {{seq}} or {{seq:N}}")),
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    if !saw_seq {
+        return Err("the pattern needs {seq} so that numbers are unique".into());
+    }
+    Ok(out)
+}
+
+fn parse_offset(s: &str) -> Option<i32> {
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    ((0..=14).contains(&h) && (0..60).contains(&m)).then_some(sign * (h * 3600 + m * 60))
+}
+
+impl File {
+    fn validate(self) -> Result<Policy, Error> {
+        if self.policy.version != SUPPORTED_VERSION {
+            return Err(key_err("policy.version", format!("version {} is not supported; this build reads version {SUPPORTED_VERSION}", self.policy.version)));
+        }
+        if self.policy.name.trim().is_empty() {
+            return Err(key_err("policy.name", "must not be empty"));
+        }
+        let utc_offset_secs = parse_offset(&self.policy.utc_offset)
+            .ok_or_else(|| key_err("policy.utc_offset", format!("{:?} is not an offset like \"+08:00\"", self.policy.utc_offset)))?;
+
+        let mut deadlines = BTreeMap::new();
+        for (kind_key, by_sev) in &self.deadlines {
+            let kind = MatterKind::parse(kind_key).ok_or_else(|| {
+                let known: Vec<_> = MatterKind::ALL.iter().map(|k| k.as_str()).collect();
+                key_err(format!("deadlines.{kind_key}"), format!("unknown matter kind; known kinds: {}", known.join(", ")))
+            })?;
+            let mut typed = BTreeMap::new();
+            for (sev_key, d) in by_sev {
+                let sev = Severity::parse(sev_key).ok_or_else(|| key_err(format!("deadlines.{kind_key}.{sev_key}"), "unknown severity; use ordinary or major"))?;
+                typed.insert(sev, *d);
+            }
+            deadlines.insert(kind, typed);
+        }
+        for &kind in MatterKind::ALL {
+            let Some(by_sev) = deadlines.get(&kind) else {
+                return Err(key_err(format!("deadlines.{}", kind.as_str()), "missing: every matter kind needs its deadlines"));
+            };
+            for &sev in Severity::ALL {
+                let key = format!("deadlines.{}.{}", kind.as_str(), sev.as_str());
+                let Some(d) = by_sev.get(&sev) else {
+                    return Err(key_err(key, "missing: both ordinary and major deadlines are needed"));
+                };
+                for (name, p) in [("feedback", d.feedback), ("rectify", d.rectify), ("recheck", d.recheck)] {
+                    if p.is_zero() {
+                        return Err(key_err(format!("{key}.{name}"), "must be longer than zero"));
+                    }
+                }
+                match (sev, d.report_every) {
+                    (Severity::Major, None) => return Err(key_err(format!("{key}.report_every"), "missing: major matters report regularly against their plan")),
+                    (Severity::Major, Some(p)) if p.is_zero() => return Err(key_err(format!("{key}.report_every"), "must be longer than zero")),
+                    (Severity::Ordinary, Some(_)) => return Err(key_err(format!("{key}.report_every"), "only major matters report against a plan")),
+                    _ => {}
+                }
+            }
+        }
+        if self.extension.max_each.is_zero() {
+            return Err(key_err("extension.max_each", "must be longer than zero"));
+        }
+        if self.escalation.is_empty() {
+            return Err(key_err("escalation", "the ladder needs at least one step"));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, step) in self.escalation.iter().enumerate() {
+            let key = format!("escalation[{i}]");
+            if !seen.insert(step.id.as_str()) {
+                return Err(key_err(format!("{key}.id"), format!("step {:?} appears twice", step.id)));
+            }
+            if crate::messages::lookup(crate::messages::Locale::ZhCn, &format!("escalation.{}", step.id)).is_none() {
+                return Err(key_err(format!("{key}.id"), format!("step {:?} has no wording in the message catalogue (escalation.{})", step.id, step.id)));
+            }
+            if step.notify.is_empty() {
+                return Err(key_err(format!("{key}.notify"), "someone must be told"));
+            }
+            if i > 0 && step.after.is_zero() {
+                return Err(key_err(format!("{key}.after"), "later steps must come after the previous one"));
+            }
+        }
+        render_number(&self.numbering.notice, "X", 2026, 1).map_err(|why| key_err("numbering.notice", why))?;
+        if self.evidence.max_bytes == 0 {
+            return Err(key_err("evidence.max_bytes", "must be more than zero"));
+        }
+        if self.evidence.types.is_empty() {
+            return Err(key_err("evidence.types", "at least one type must be allowed"));
+        }
+        for t in &self.evidence.types {
+            if !KNOWN_EVIDENCE_TYPES.contains(&t.as_str()) {
+                return Err(key_err("evidence.types", format!("{t:?} cannot be recognised; known types: {}", KNOWN_EVIDENCE_TYPES.join(", "))));
+            }
+        }
+
+        let mut calendar = Calendar { years: BTreeMap::new(), utc_offset_secs };
+        for (year_key, data) in &self.calendar {
+            let year: i32 = year_key
+                .parse()
+                .ok()
+                .filter(|y| (2000..=2100).contains(y))
+                .ok_or_else(|| key_err(format!("calendar.{year_key}"), "the table name must be a year such as 2026"))?;
+            let mut y = Year::default();
+            for (field, list, into) in [("holidays", &data.holidays, &mut y.holidays), ("workdays", &data.workdays, &mut y.workdays)] {
+                for (i, item) in list.iter().enumerate() {
+                    let key = format!("calendar.{year_key}.{field}[{i}]");
+                    let (from, to) = match item.split_once("..") {
+                        Some((a, b)) => (parse_date(&key, a)?, parse_date(&key, b)?),
+                        None => {
+                            let d = parse_date(&key, item)?;
+                            (d, d)
+                        }
+                    };
+                    if from > to {
+                        return Err(key_err(key, format!("the range {item:?} ends before it starts")));
+                    }
+                    if from.year() != year || to.year() != year {
+                        return Err(key_err(key, format!("{item:?} is not in {year}")));
+                    }
+                    let mut d = from;
+                    while d <= to {
+                        into.insert(d);
+                        d = d + Days::new(1);
+                    }
+                }
+            }
+            if let Some(d) = y.holidays.intersection(&y.workdays).next() {
+                return Err(key_err(format!("calendar.{year_key}"), format!("{d} is listed both as a holiday and as a working day")));
+            }
+            calendar.years.insert(year, y);
+        }
+
+        Ok(Policy {
+            version: self.policy.version,
+            name: self.policy.name,
+            deadlines,
+            extension: self.extension,
+            reopen: self.reopen,
+            escalation: self.escalation,
+            numbering: self.numbering,
+            evidence: self.evidence,
+            calendar,
+        })
+    }
+}
+
+fn parse_date(key: &str, s: &str) -> Result<NaiveDate, Error> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| key_err(key, format!("{s:?} is not a date like 2026-10-01")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_policy_loads_with_the_13710_numbers() {
+        let p = Policy::builtin();
+        let o = p.deadlines(MatterKind::Rectification, Severity::Ordinary);
+        assert_eq!(o.feedback, PolicyDuration::Days(3));
+        assert_eq!(o.rectify, PolicyDuration::Days(7));
+        let m = p.deadlines(MatterKind::FireSafety, Severity::Major);
+        assert_eq!(m.rectify, PolicyDuration::Months(1));
+        assert_eq!(m.report_every, Some(PolicyDuration::Months(1)));
+        assert_eq!(p.escalation[0].id, "reminder");
+        assert_eq!(p.calendar.utc_offset_secs, 8 * 3600);
+        assert!(p.calendar.covers(2025) && p.calendar.covers(2026));
+    }
+
+    #[test]
+    fn a_policy_can_extend_the_builtin_one_with_seconds() {
+        let p = Policy::parse(
+            r#"
+            [policy]
+            extends = "builtin"
+            name = "fast"
+            [deadlines.rectification.ordinary]
+            acknowledge = "2s"
+            feedback = "2s"
+            rectify = "4s"
+            recheck = "2s"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(p.name, "fast");
+        assert_eq!(p.deadlines(MatterKind::Rectification, Severity::Ordinary).feedback, PolicyDuration::Seconds(2));
+        // Untouched keys come from the built-in file.
+        assert_eq!(p.deadlines(MatterKind::Complaint, Severity::Ordinary).feedback, PolicyDuration::Days(3));
+        assert_eq!(p.calendar, Policy::builtin().calendar);
+    }
+
+    fn err_of(over: &str) -> String {
+        let text = format!("[policy]\nextends = \"builtin\"\n{over}");
+        Policy::parse(&text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn bad_keys_are_named_with_the_reason() {
+        for (over, want) in [
+            ("[deadlines.rectification.ordinary]\nfeedback = \"3 days\"", "policy key `deadlines.rectification.ordinary.feedback`: invalid duration \"3 days\""),
+            ("[deadlines.rectification.ordinary]\nrectify = \"0d\"", "`deadlines.rectification.ordinary.rectify`: must be longer than zero"),
+            ("[deadlines.rectification.ordinary]\nreport_every = \"1mo\"", "`deadlines.rectification.ordinary.report_every`: only major"),
+            ("[deadlines.rectification.ordinary]\nfeedbak = \"3d\"", "`deadlines.rectification.ordinary.feedbak`: unknown field"),
+            ("[deadlines.inspection.ordinary]\nacknowledge = \"0d\"\nfeedback = \"3d\"\nrectify = \"7d\"\nrecheck = \"3wd\"", "`deadlines.inspection`: unknown matter kind"),
+            ("[numbering]\nnotice = \"{bureau}-{year}\"", "`numbering.notice`: the pattern needs {seq}"),
+            ("[numbering]\nnotice = \"{bureau}-{yr}-{seq}\"", "`numbering.notice`: unknown placeholder {yr}"),
+            ("[evidence]\ntypes = [\"text/html\"]", "`evidence.types`: \"text/html\" cannot be recognised"),
+            ("[calendar.2026]\nholidays = [\"2026-02-30\"]\nworkdays = []", "`calendar.2026.holidays[0]`: \"2026-02-30\" is not a date"),
+            ("[calendar.2026]\nholidays = [\"2025-10-01\"]\nworkdays = []", "`calendar.2026.holidays[0]`: \"2025-10-01\" is not in 2026"),
+            ("[calendar.2026]\nholidays = [\"2026-10-07..2026-10-01\"]\nworkdays = []", "ends before it starts"),
+            ("[calendar.2026]\nholidays = [\"2026-10-10\"]\nworkdays = [\"2026-10-10\"]", "both as a holiday and as a working day"),
+            ("[calendar.20x6]\nholidays = []\nworkdays = []", "`calendar.20x6`: the table name must be a year"),
+            ("[policy]\nversion = 2", "`policy.version`: version 2 is not supported"),
+            ("[policy]\nutc_offset = \"CST\"", "`policy.utc_offset`"),
+        ] {
+            let got = err_of(over);
+            assert!(got.contains(want), "for {over:?}\n got: {got}\nwant: {want}");
+        }
+    }
+
+    #[test]
+    fn escalation_steps_are_checked() {
+        let steps = "[[escalation]]\nid = \"reminder\"\nafter = \"0d\"\nnotify = [\"facility\"]\n[[escalation]]\nid = \"shouting\"\nafter = \"1d\"\nnotify = [\"facility\"]\n";
+        let got = err_of(steps);
+        assert!(got.contains("`escalation[1].id`: step \"shouting\" has no wording"), "{got}");
+        let dup = "[[escalation]]\nid = \"reminder\"\nafter = \"0d\"\nnotify = [\"facility\"]\n[[escalation]]\nid = \"reminder\"\nafter = \"1d\"\nnotify = [\"facility\"]\n";
+        assert!(err_of(dup).contains("appears twice"));
+    }
+
+    #[test]
+    fn syntax_errors_say_where() {
+        let got = Policy::parse("[policy\nversion = 1").unwrap_err().to_string();
+        assert!(got.starts_with("policy file is not valid TOML"), "{got}");
+        assert!(got.contains("line 1"), "{got}");
+    }
+
+    #[test]
+    fn notice_numbers_follow_the_pattern() {
+        let p = Policy::builtin();
+        assert_eq!(p.notice_number("朝民", 2026, 7), "朝民养整改〔2026〕0007号");
+        assert_eq!(render_number("{year}-{seq}", "b", 2025, 12).unwrap(), "2025-12");
+    }
+}
