@@ -410,7 +410,7 @@ mod tests {
     }
 
     fn err_of(over: &str) -> String {
-        let text = format!("[policy]\nextends = \"builtin\"\n{over}");
+        let text = format!("[policy]\nextends = \"builtin\"\n{}", over.strip_prefix("[policy]\n").unwrap_or(over));
         Policy::parse(&text).unwrap_err().to_string()
     }
 

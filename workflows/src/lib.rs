@@ -1,0 +1,12 @@
+//! Temporal workflow definitions. The `Rectification` workflow turns the rules' decisions into
+//! durable timers and activities; the activity *contracts* live here too, implemented by the
+//! `qingling-activities` crate, so this crate never touches the database, mail or HTTP.
+//!
+//! Determinism fence: code here reads time and randomness only from the workflow context
+//! (`clippy.toml` disallows the clock and the environment in this crate).
+
+pub mod contract;
+pub mod ids;
+pub mod rectification;
+
+pub use rectification::{Rectification, RectificationInput, MatterView};

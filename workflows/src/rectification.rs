@@ -1,0 +1,205 @@
+//! The `Rectification` workflow: one per notice, alive until the matter is closed or withdrawn.
+//!
+//! Updates (one per action) are validated against the state machine and applied at once; their
+//! effects go to an outbox. The run loop is the only writer: it persists the outbox with one
+//! local activity per batch, escalates missed deadlines when their timer fires, and sleeps until
+//! the next deadline or the next action, whichever comes first. An approved extension changes
+//! the next deadline, which wakes the loop and re-times the timer.
+
+use crate::contract::{MatterActivities, PendingEvent, PendingMail, PersistBatch};
+use qingling_rules::matter::{Action, Actor, Effect, Matter, NewMatter, Rejection};
+use qingling_rules::policy::Policy;
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, UNIX_EPOCH};
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_sdk::{
+    CancellableFuture, LocalActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
+};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RectificationInput {
+    pub new: NewMatter,
+    /// The policy the matter is governed by, fixed at issue.
+    pub policy: Policy,
+}
+
+/// An action as the console sends it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ActionRequest {
+    pub actor: Actor,
+    pub action: Action,
+}
+
+/// What the `state` query and every accepted update return.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatterView {
+    pub matter: Matter,
+    pub notice_number: Option<String>,
+    /// Events decided so far, and how many of them are already in the database.
+    pub last_seq: u64,
+    pub persisted_seq: u64,
+    pub next_wake_ms: Option<i64>,
+    pub policy_name: String,
+}
+
+#[workflow]
+pub struct Rectification {
+    policy: Policy,
+    new: NewMatter,
+    matter: Matter,
+    /// Instant of the latest workflow activation seen, for validators (which get no clock).
+    now_ms: i64,
+    next_seq: u64,
+    persisted_seq: u64,
+    outbox: Vec<PendingEvent>,
+    mails: Vec<PendingMail>,
+    notice_number: Option<String>,
+    /// Bumped by every accepted action, so the run loop wakes and re-times its timer.
+    version: u64,
+}
+
+fn ms(t: Option<std::time::SystemTime>) -> i64 {
+    t.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+impl Rectification {
+    fn enqueue(&mut self, at_ms: i64, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Record { kind, actor, payload } => {
+                    self.next_seq += 1;
+                    self.outbox.push(PendingEvent { seq: self.next_seq, at_ms, kind, actor, payload });
+                }
+                Effect::Notify { notice, audience, args } => {
+                    self.mails.push(PendingMail { seq: self.next_seq, notice, audience, args });
+                }
+            }
+        }
+    }
+
+    fn view(&self) -> MatterView {
+        MatterView {
+            matter: self.matter.clone(),
+            notice_number: self.notice_number.clone(),
+            last_seq: self.next_seq,
+            persisted_seq: self.persisted_seq,
+            next_wake_ms: self.matter.next_wake_ms(),
+            policy_name: self.policy.name.clone(),
+        }
+    }
+
+    fn batch(&self, workflow_id: &str) -> Option<PersistBatch> {
+        (!self.outbox.is_empty()).then(|| PersistBatch {
+            workflow_id: workflow_id.to_string(),
+            policy_name: self.policy.name.clone(),
+            new: self.new.clone(),
+            matter: self.matter.clone(),
+            events: self.outbox.clone(),
+            mails: self.mails.clone(),
+        })
+    }
+}
+
+#[workflow_methods]
+impl Rectification {
+    #[init]
+    pub fn new(ctx: &WorkflowContextView, input: RectificationInput) -> Self {
+        let now_ms = ms(ctx.start_time());
+        let (matter, effects) = Matter::open(&input.new, now_ms, &input.policy);
+        let mut wf = Self {
+            policy: input.policy,
+            new: input.new,
+            matter,
+            now_ms,
+            next_seq: 0,
+            persisted_seq: 0,
+            outbox: vec![],
+            mails: vec![],
+            notice_number: None,
+            version: 0,
+        };
+        wf.enqueue(now_ms, effects);
+        wf
+    }
+
+    #[run]
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<MatterView> {
+        let workflow_id = ctx.workflow_id().to_string();
+        loop {
+            let now = ms(ctx.workflow_time());
+            ctx.state_mut(|s| s.now_ms = s.now_ms.max(now));
+
+            // 1. Make every decided event durable before anything else happens.
+            if let Some(batch) = ctx.state(|s| s.batch(&workflow_id)) {
+                let upto = batch.events.last().map(|e| e.seq).unwrap_or(0);
+                let mails = batch.mails.len();
+                let opts = LocalActivityOptions::builder().start_to_close_timeout(Duration::from_secs(30)).build();
+                let done = ctx.execute_local_activity(MatterActivities::persist, batch, opts).await?;
+                ctx.state_mut(|s| {
+                    s.outbox.retain(|e| e.seq > upto);
+                    s.mails.drain(..mails);
+                    s.persisted_seq = upto;
+                    s.notice_number = Some(done.notice_number);
+                });
+                continue;
+            }
+            if ctx.state(|s| s.matter.status.is_ended()) {
+                return Ok(ctx.state(|s| s.view()));
+            }
+
+            // 2. Escalate whatever fell due.
+            let stepped = ctx.state_mut(|s| {
+                let effects = s.matter.tick(now, &s.policy);
+                let any = !effects.is_empty();
+                s.enqueue(now, effects);
+                any
+            });
+            if stepped {
+                continue;
+            }
+
+            // 3. Sleep until the next deadline step or the next accepted action.
+            let version = ctx.state(|s| s.version);
+            match ctx.state(|s| s.matter.next_wake_ms()) {
+                Some(at) => {
+                    let wait = Duration::from_millis((at - now).max(1) as u64);
+                    let timer = ctx.timer(wait);
+                    let mut timer = std::pin::pin!(timer);
+                    let fired = temporalio_sdk::workflows::select! {
+                        _ = timer.as_mut() => true,
+                        _ = ctx.wait_condition(|s: &Self| s.version != version) => false,
+                    };
+                    if !fired {
+                        // Dropping a timer does not cancel it on the server; cancel explicitly.
+                        timer.as_ref().get_ref().cancel();
+                        timer.await;
+                    }
+                }
+                None => {
+                    ctx.wait_condition(|s: &Self| s.version != version).await?;
+                }
+            }
+        }
+    }
+
+    #[query]
+    pub fn state(&self, _ctx: &WorkflowContextView) -> MatterView {
+        self.view()
+    }
+
+    #[update_validator(act)]
+    fn validate_act(&self, _ctx: &WorkflowContextView, req: &ActionRequest) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.matter.check(&req.actor, &req.action, self.now_ms, &self.policy).map_err(|r| r.to_wire().into())
+    }
+
+    /// Applies one action. A refusal carries a [`Rejection`] in its message (see `to_wire`).
+    #[update]
+    pub fn act(&mut self, ctx: &mut SyncWorkflowContext<Self>, req: ActionRequest) -> Result<MatterView, Box<dyn std::error::Error + Send + Sync>> {
+        let now = ms(ctx.workflow_time()).max(self.now_ms);
+        self.now_ms = now;
+        let effects = self.matter.apply(&req.actor, &req.action, now, &self.policy).map_err(|r: Rejection| r.to_wire())?;
+        self.enqueue(now, effects);
+        self.version += 1;
+        Ok(self.view())
+    }
+}
