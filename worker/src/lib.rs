@@ -1,1 +1,7 @@
+//! The `qingling` binary's library: settings, the embedded Temporal dev server, and the runners
+//! for `up`, `worker`, `web` and `migrate`, shared by `main.rs`, the integration tests and the
+//! benchmark.
+
+pub mod app;
 pub mod devserver;
+pub mod settings;

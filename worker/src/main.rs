@@ -1,1 +1,126 @@
-fn main() {}
+//! `qingling`: the one binary. `qingling help` lists the commands.
+
+use anyhow::{Context, Result, bail};
+use qingling_app::{app, settings::Settings};
+use qingling_rules::{Policy, PolicyDuration};
+
+const USAGE: &str = "\
+qingling — 清零: supervision and rectification tracking for elderly-care homes
+
+USAGE:
+  qingling up                          run everything: Temporal dev server (unless TEMPORAL_ADDRESS
+                                       is set), database, worker and web console, with demo data
+  qingling worker                      run only the Temporal worker
+  qingling web                         run only the web console
+  qingling migrate                     bring the database schema up to date
+  qingling calendar is-workday DATE    print true or false (e.g. 2026-10-10)
+  qingling calendar add DATE PERIOD    print the ISO date a period ends (e.g. 2026-09-30 3wd)
+  qingling policy check [FILE]         validate a policy file (default: QINGLING_POLICY or built-in)
+  qingling audit verify                check every matter's event hash chain
+  qingling help                        this text
+
+Configuration is read from the environment; see README.md (QINGLING_DATA_DIR, DATABASE_URL,
+QINGLING_POLICY, TEMPORAL_ADDRESS, QINGLING_WEB_ADDR, QINGLING_SMTP_URL, ...).";
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("QINGLING_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,qingling=info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn policy_for_cli() -> Result<Policy> {
+    match std::env::var("QINGLING_POLICY").ok().filter(|p| !p.is_empty()) {
+        None => Ok(Policy::builtin()),
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+            Policy::parse(&text).with_context(|| format!("policy file {path} is invalid"))
+        }
+    }
+}
+
+fn date(arg: Option<&String>) -> Result<chrono::NaiveDate> {
+    let s = arg.context("a date is missing (write it as 2026-10-10)")?;
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| format!("{s:?} is not a date like 2026-10-10"))
+}
+
+fn calendar(args: &[String]) -> Result<()> {
+    let policy = policy_for_cli()?;
+    let cal = &policy.calendar;
+    let warn_uncovered = |d: chrono::NaiveDate| {
+        use chrono::Datelike;
+        if !cal.covers(d.year()) {
+            eprintln!("warning: the policy has no State Council calendar for {}; counting Monday–Friday", d.year());
+        }
+    };
+    match args.first().map(String::as_str) {
+        Some("is-workday") => {
+            let d = date(args.get(1))?;
+            warn_uncovered(d);
+            println!("{}", cal.is_workday(d));
+        }
+        Some("add") => {
+            let d = date(args.get(1))?;
+            let period = args.get(2).context("a period is missing (e.g. 3wd, 7d, 1mo)")?;
+            let period = PolicyDuration::parse(period)?;
+            if period.clock_millis().is_some() {
+                bail!("{period} is clock time; the calendar counts days (d), working days (wd) or months (mo)");
+            }
+            let end = cal.add(d, period);
+            warn_uncovered(end);
+            println!("{end}");
+        }
+        _ => bail!("usage: qingling calendar is-workday DATE | qingling calendar add DATE PERIOD"),
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    init_tracing();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: &[String]) -> Result<()> {
+    let cmd = args.first().map(String::as_str).unwrap_or("help");
+    match cmd {
+        "up" => app::up(Settings::from_env()?).await,
+        "worker" => app::worker(Settings::from_env()?).await,
+        "web" => app::web(Settings::from_env()?).await,
+        "migrate" => app::migrate(Settings::from_env()?).await,
+        "calendar" => calendar(&args[1..]),
+        "policy" if args.get(1).map(String::as_str) == Some("check") => {
+            let policy = match args.get(2) {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
+                    Policy::parse(&text).with_context(|| format!("{path} is invalid"))?
+                }
+                None => policy_for_cli()?,
+            };
+            println!("policy {:?} (version {}) is valid", policy.name, policy.version);
+            Ok(())
+        }
+        "audit" if args.get(1).map(String::as_str) == Some("verify") => {
+            let settings = Settings::from_env()?;
+            let store = app::open_store(&settings).await?;
+            let report = qingling_activities::audit::verify(&store.db).await?;
+            match report.first_broken {
+                None => {
+                    println!("ok: {} matters, {} events, every hash chain intact", report.matters, report.events);
+                    Ok(())
+                }
+                Some(b) => bail!("broken chain: matter {} event {}: {}", b.matter_id, b.seq, b.why),
+            }
+        }
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown command {other:?}\n\n{USAGE}"),
+    }
+}

@@ -1,0 +1,13 @@
+//! sea-orm entities, one module per table. The schema itself comes from
+//! [`crate::db::migration`]; these only describe it to queries.
+
+pub mod evidence_file;
+pub mod facility;
+pub mod mail;
+pub mod matter;
+pub mod matter_event;
+pub mod notice;
+pub mod notice_counter;
+pub mod region;
+pub mod session;
+pub mod user;

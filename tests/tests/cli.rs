@@ -1,0 +1,39 @@
+//! The calendar and policy commands, run as a user would.
+
+use qingling_tests::app::qingling_bin;
+use std::process::Command;
+
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(qingling_bin().unwrap()).args(args).env_remove("QINGLING_POLICY").output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).trim().to_string(), String::from_utf8_lossy(&out.stderr).to_string())
+}
+
+#[test]
+fn calendar_commands_answer_by_the_state_council_calendar() {
+    assert_eq!(run(&["calendar", "is-workday", "2026-10-10"]).1, "true", "a make-up Saturday");
+    assert_eq!(run(&["calendar", "is-workday", "2026-10-05"]).1, "false", "National Day");
+    assert_eq!(run(&["calendar", "add", "2026-09-30", "3wd"]).1, "2026-10-10");
+    assert_eq!(run(&["calendar", "add", "2026-09-25", "7d"]).1, "2026-10-08");
+}
+
+#[test]
+fn bad_calendar_input_gets_a_specific_error() {
+    let (ok, _, err) = run(&["calendar", "add", "2026-13-01", "3wd"]);
+    assert!(!ok && err.contains("is not a date"), "{err}");
+    let (ok, _, err) = run(&["calendar", "add", "2026-09-30", "3 weeks"]);
+    assert!(!ok && err.contains("unknown unit"), "{err}");
+    let (ok, _, err) = run(&["calendar", "add", "2026-09-30", "5s"]);
+    assert!(!ok && err.contains("clock time"), "{err}");
+}
+
+#[test]
+fn policy_check_names_the_bad_key() {
+    let dir = std::env::temp_dir().join(format!("qingling-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.toml");
+    std::fs::write(&file, "[policy]\nextends = \"builtin\"\n[deadlines.complaint.major]\nrectify = \"1 month\"\n").unwrap();
+    let (ok, _, err) = run(&["policy", "check", file.to_str().unwrap()]);
+    assert!(!ok && err.contains("deadlines.complaint.major.rectify"), "{err}");
+    let (ok, out, _) = run(&["policy", "check"]);
+    assert!(ok && out.contains("is valid"), "{out}");
+}

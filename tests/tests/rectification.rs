@@ -1,0 +1,241 @@
+//! The rectification loop end to end: real Temporal dev server, real database (SQLite, or
+//! PostgreSQL with QINGLING_TEST_DB=postgres), real SMTP server, the real `qingling` binary,
+//! driven through the console's JSON API.
+
+use qingling_tests::app::{TestApp, subject_and_to, tiny_png};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const LONG: Duration = Duration::from_secs(60);
+
+fn event_kinds(events: &[qingling_activities::db::entities::matter_event::Model]) -> Vec<String> {
+    events.iter().map(|e| e.kind.clone()).filter(|k| k != "escalated").collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_matter_is_driven_to_closure() -> anyhow::Result<()> {
+    let app = TestApp::start("closure").await?;
+    let supervisor = app.login("supervisor").await?;
+    let issued = supervisor.issue("第一社会福利院", "ordinary", "灭火器过期未更换").await?;
+    let id = issued["matter_id"].as_str().unwrap().to_string();
+    let number = issued["notice_number"].as_str().unwrap();
+    assert!(number.starts_with("朝民养整改〔") && number.ends_with("0001号"), "{number}");
+
+    let facility = app.login("facility1").await?;
+    let (s, b) = facility.act(&id, json!({ "action": "acknowledge", "handler": "王主任" })).await?;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["view"]["matter"]["status"], "acknowledged");
+    let (s, b) = facility.act(&id, json!({ "action": "feedback", "text": "已采购新灭火器" })).await?;
+    assert_eq!(s, 200, "{b}");
+    let (s, up) = facility.upload(&id, "现场照片.png", tiny_png()).await?;
+    assert_eq!(s, 201, "{up}");
+    let evidence = up["evidence"].clone();
+    assert_eq!(evidence[0]["content_type"], "image/png");
+    let (s, b) = facility.act(&id, json!({ "action": "submit_evidence", "note": "已全部更换", "evidence": evidence })).await?;
+    assert_eq!(s, 200, "{b}");
+    let inspector = app.login("inspector1").await?;
+    let (s, b) = inspector.act(&id, json!({ "action": "recheck", "passed": true, "note": "复查合格" })).await?;
+    assert_eq!(s, 200, "{b}");
+
+    app.wait_for_db(&id, "closure in the database", LONG, |m, _| m.status == "closed").await?;
+    let events = app.store.events(&id).await?;
+    assert_eq!(event_kinds(&events), ["issued", "acknowledged", "feedback", "evidence_submitted", "recheck_passed", "closed"]);
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=events.len() as i64).collect::<Vec<_>>(), "numbered without gaps");
+    // The evidence file is stored by its content hash and served back to the facility.
+    let sha = evidence[0]["sha256"].as_str().unwrap();
+    let (s, _) = facility.get(&format!("/api/matters/{id}")).await?;
+    assert_eq!(s, 200);
+    assert_eq!(app.store.evidence_for(&id).await?.len(), 1);
+    let out = app.command(&["audit", "verify"])?.output()?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
+    assert!(sha.len() == 64);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missed_feedback_deadline_sends_a_reminder_and_then_a_supervision_order() -> anyhow::Result<()> {
+    let app = TestApp::start("escalation").await?;
+    let supervisor = app.login("supervisor").await?;
+    let issued = supervisor.issue("第一社会福利院", "ordinary", "夜间巡查记录缺失").await?;
+    let id = issued["matter_id"].as_str().unwrap().to_string();
+    let facility = app.login("facility1").await?;
+    let (s, b) = facility.act(&id, json!({ "action": "acknowledge", "handler": "值班主任" })).await?;
+    assert_eq!(s, 200, "{b}");
+    // No feedback: the 4 s feedback deadline passes, the reminder goes out at once, the blue
+    // supervision order 3 s later.
+    let reminder = app
+        .smtp
+        .wait_for(|raw| { let (subj, to) = subject_and_to(raw); subj.contains("逾期提醒") && to.contains("facility1@") }, LONG)
+        .await?;
+    assert!(subject_and_to(&reminder).0.contains("进展反馈"), "{}", subject_and_to(&reminder).0);
+    let order = app
+        .smtp
+        .wait_for(|raw| { let (subj, to) = subject_and_to(raw); subj.contains("督办单（蓝）") && to.contains("supervisor@") }, LONG)
+        .await?;
+    assert!(subject_and_to(&order).0.contains(issued["notice_number"].as_str().unwrap()));
+    app.wait_for_db(&id, "two escalations of the feedback deadline", LONG, |m, events| {
+        let steps: Vec<String> = events
+            .iter()
+            .filter(|e| e.kind == "escalated")
+            .filter_map(|e| serde_json::from_str::<Value>(&e.payload).ok())
+            .filter(|p| p["deadline"] == "feedback")
+            .map(|p| p["step"].as_str().unwrap_or_default().to_string())
+            .collect();
+        steps.len() >= 2 && steps[0] == "reminder" && steps[1] == "supervision_blue" && m.escalation_level >= 2 && m.overdue
+    })
+    .await?;
+    // Feedback stops the ladder for that deadline.
+    let (s, b) = facility.act(&id, json!({ "action": "feedback", "text": "已补齐记录" })).await?;
+    assert_eq!(s, 200, "{b}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approved_extension_moves_the_deadline() -> anyhow::Result<()> {
+    let app = TestApp::start("extension").await?;
+    let supervisor = app.login("supervisor").await?;
+    let id = supervisor.issue("康乐养老院", "ordinary", "防滑垫缺失").await?["matter_id"].as_str().unwrap().to_string();
+    let facility = app.login("facility2").await?;
+    facility.act(&id, json!({ "action": "acknowledge", "handler": "张护士长" })).await?;
+    facility.act(&id, json!({ "action": "feedback", "text": "已下单" })).await?;
+    let (_, before) = facility.get(&format!("/api/matters/{id}")).await?;
+    let due_before = rectify_due(&before["live"]);
+    let (s, b) = facility.act(&id, json!({ "action": "request_extension", "deadline": "rectify", "extend_by": "2m", "reason": "供货延迟" })).await?;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = supervisor.act(&id, json!({ "action": "decide_extension", "approve": true, "reason": "同意" })).await?;
+    assert_eq!(s, 200, "{b}");
+    let due_after = rectify_due(&b["view"]);
+    assert_eq!(due_after - due_before, 120_000, "moved by exactly two minutes");
+    app.wait_for_db(&id, "the approval in the log", LONG, |_, events| {
+        events.iter().any(|e| e.kind == "extension_approved" && serde_json::from_str::<Value>(&e.payload).map(|p| p["new_due_ms"] == json!(due_after)).unwrap_or(false))
+    })
+    .await?;
+    // The live timer follows the new deadline: past the old due time nothing escalates.
+    let wait = (due_before - chrono::Utc::now().timestamp_millis()).max(0) as u64 + 3000;
+    tokio::time::sleep(Duration::from_millis(wait)).await;
+    let events = app.store.events(&id).await?;
+    assert!(
+        !events.iter().any(|e| e.kind == "escalated" && e.payload.contains("\"rectify\"")),
+        "no rectify escalation before the new due time: {:?}",
+        events.iter().map(|e| &e.kind).collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
+fn rectify_due(view: &Value) -> i64 {
+    view["matter"]["deadlines"]
+        .as_array()
+        .and_then(|ds| ds.iter().find(|d| d["kind"] == "rectify" && d["met_ms"].is_null()))
+        .and_then(|d| d["due_ms"].as_i64())
+        .unwrap_or_else(|| panic!("an open rectify deadline in {view}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_worker_mid_matter_loses_and_duplicates_nothing() -> anyhow::Result<()> {
+    let mut app = TestApp::start("crash").await?;
+    let supervisor = app.login("supervisor").await?;
+    let id = supervisor.issue("第一社会福利院", "ordinary", "消防通道堵塞").await?["matter_id"].as_str().unwrap().to_string();
+    let facility = app.login("facility1").await?;
+    let (s, b) = facility.act(&id, json!({ "action": "acknowledge", "handler": "安全员" })).await?;
+    assert_eq!(s, 200, "{b}");
+    // Kill at once: the acknowledgement is accepted by the workflow, its event may not be
+    // written yet.
+    app.kill_app();
+    app.spawn_app().await?;
+    let facility = app.login("facility1").await?;
+    let (s, b) = facility.act(&id, json!({ "action": "feedback", "text": "已清理" })).await?;
+    assert_eq!(s, 200, "{b}");
+    let (_, up) = facility.upload(&id, "通道.png", tiny_png()).await?;
+    facility.act(&id, json!({ "action": "submit_evidence", "note": "通道畅通", "evidence": up["evidence"] })).await?;
+    app.kill_app();
+    app.spawn_app().await?;
+    let inspector = app.login("inspector1").await?;
+    let (s, b) = inspector.act(&id, json!({ "action": "recheck", "passed": true })).await?;
+    assert_eq!(s, 200, "{b}");
+    app.wait_for_db(&id, "closure after two crashes", LONG, |m, _| m.status == "closed").await?;
+    let events = app.store.events(&id).await?;
+    assert_eq!(event_kinds(&events), ["issued", "acknowledged", "feedback", "evidence_submitted", "recheck_passed", "closed"], "each exactly once");
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=events.len() as i64).collect::<Vec<_>>());
+    let out = app.command(&["audit", "verify"])?.output()?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_facility_cannot_read_or_act_on_another_facilitys_matter() -> anyhow::Result<()> {
+    let app = TestApp::start("authz").await?;
+    let supervisor = app.login("supervisor").await?;
+    let id = supervisor.issue("第一社会福利院", "ordinary", "床头呼叫器失灵").await?["matter_id"].as_str().unwrap().to_string();
+    let other = app.login("facility2").await?;
+    let (s, _) = other.get(&format!("/api/matters/{id}")).await?;
+    assert_eq!(s, 404, "another facility's matter is invisible");
+    let (s, b) = other.act(&id, json!({ "action": "acknowledge", "handler": "冒名者" })).await?;
+    assert_eq!(s, 404, "{b}");
+    let (_, list) = other.get("/api/matters").await?;
+    assert!(!list.to_string().contains(&id), "not listed either");
+    // The supervisor of another district cannot see it either.
+    let haidian = app.login("haidian").await?;
+    assert_eq!(haidian.get(&format!("/api/matters/{id}")).await?.0, 404);
+    // Without a CSRF token a cookie-authenticated write is refused.
+    let owner = app.login("facility1").await?;
+    let res = reqwest::Client::new().post(format!("{}/api/matters/{id}/actions", app.base)).json(&json!({"action": "acknowledge", "handler": "x"})).send().await?;
+    assert!(res.status() == 401 || res.status() == 403, "{}", res.status());
+    app.wait_for_db(&id, "the issued event", LONG, |m, events| m.status == "issued" && events.len() == 1).await?;
+    let (s, b) = owner.get(&format!("/api/matters/{id}")).await?;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["matter"]["status"], "issued", "nothing changed");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_action_is_refused_with_a_clear_error() -> anyhow::Result<()> {
+    let app = TestApp::start("invalid").await?;
+    let supervisor = app.login("supervisor").await?;
+    let id = supervisor.issue("第一社会福利院", "major", "建筑鉴定为C级危房").await?["matter_id"].as_str().unwrap().to_string();
+    let facility = app.login("facility1").await?;
+    let (s, b) = facility.act(&id, json!({ "action": "submit_evidence", "note": "x", "evidence": [] })).await?;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(b["error"]["code"], "reject.wrong_state");
+    assert!(b["error"]["message"].as_str().unwrap().contains("已下发"), "{b}");
+    let inspector = app.login("inspector1").await?;
+    let (s, b) = inspector.act(&id, json!({ "action": "acknowledge", "handler": "x" })).await?;
+    assert_eq!((s, b["error"]["code"].as_str()), (422, Some("reject.role_not_allowed")), "{b}");
+    facility.act(&id, json!({ "action": "acknowledge", "handler": "院长" })).await?;
+    let (s, b) = facility.act(&id, json!({ "action": "feedback", "text": "正在联系鉴定机构" })).await?;
+    assert_eq!((s, b["error"]["code"].as_str()), (422, Some("reject.plan_required")), "a major matter needs a plan: {b}");
+    let (s, b) = facility.act(&id, json!({ "action": "fly_away" })).await?;
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(b["error"]["code"], "request.invalid");
+    let (s, b) = facility.upload(&id, "notes.txt", b"not an image".to_vec()).await?;
+    assert!(s == 415 || s == 422, "{s} {b}");
+    assert!(app.store.evidence_for(&id).await?.is_empty(), "a refused file is not stored");
+    app.wait_for_db(&id, "only issue and acknowledgement recorded", LONG, |m, events| m.status == "acknowledged" && event_kinds(events) == ["issued", "acknowledged"]).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_event_is_detected_by_the_chain_check() -> anyhow::Result<()> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::start("tamper").await?;
+    let supervisor = app.login("supervisor").await?;
+    let id = supervisor.issue("望京颐养中心", "ordinary", "食品留样不全").await?["matter_id"].as_str().unwrap().to_string();
+    app.wait_for_db(&id, "the issued event", LONG, |_, e| !e.is_empty()).await?;
+    let ok = app.command(&["audit", "verify"])?.output()?;
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    // Rewrite history behind the system's back.
+    let backend = app.store.db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => "UPDATE matter_events SET payload = REPLACE(payload, '食品留样不全', '一切正常') WHERE matter_id = $1 AND seq = 1",
+        _ => "UPDATE matter_events SET payload = REPLACE(payload, '食品留样不全', '一切正常') WHERE matter_id = ? AND seq = 1",
+    };
+    let res = app.store.db.execute(Statement::from_sql_and_values(backend, sql, [id.clone().into()])).await?;
+    assert_eq!(res.rows_affected(), 1);
+    let out = app.command(&["audit", "verify"])?.output()?;
+    assert!(!out.status.success(), "tampering must fail the check");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&id) && err.contains("event 1"), "names the first broken link: {err}");
+    Ok(())
+}

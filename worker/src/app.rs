@@ -1,0 +1,220 @@
+//! Runners for `up`, `worker`, `web` and `migrate`, and the pieces they share: opening the
+//! store, connecting to Temporal, building the worker.
+
+use crate::devserver::{DevServer, DevServerOptions};
+use crate::settings::Settings;
+use anyhow::{Context, Result, anyhow};
+use qingling_activities::mail::{Mailer, Transport};
+use qingling_activities::persist::MatterActivitiesImpl;
+use qingling_activities::store::Store;
+use qingling_workflows::{Rectification, ids::TASK_QUEUE};
+use std::sync::Arc;
+use std::time::Duration;
+use temporalio_client::{Client, ClientOptions, Connection, Url, envconfig::LoadClientConfigProfileOptions};
+use temporalio_sdk::{Runtime, Worker, WorkerOptions};
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Connects to the database and brings its schema up to date.
+pub async fn open_store(settings: &Settings) -> Result<Store> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("cannot create the data directory {}", settings.data_dir.display()))?;
+    let store = Store::connect(&settings.database_url, settings.data_dir.clone())
+        .await
+        .with_context(|| format!("cannot open the database {}", redact(&settings.database_url)))?;
+    store.migrate().await.context("database migration failed")?;
+    Ok(store)
+}
+
+/// Hides a password in a database URL before it is printed.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}://{user}:***@{}", &url[..s], &url[at + 1..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Connects to Temporal through the SDK's standard configuration (`TEMPORAL_ADDRESS`, profiles,
+/// TLS, API keys), or to `address` when given. Retries for a while: a dev server that has just
+/// opened its port may not answer gRPC yet.
+pub async fn connect_temporal(address: Option<&str>) -> Result<Client> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (mut conn_opts, client_opts) =
+            ClientOptions::load_from_config(LoadClientConfigProfileOptions::default()).map_err(|e| anyhow!("Temporal client configuration: {e}"))?;
+        if let Some(addr) = address {
+            conn_opts.target = Url::parse(&format!("http://{addr}")).with_context(|| format!("bad Temporal address {addr}"))?;
+        }
+        let target = conn_opts.target.to_string();
+        match Connection::connect(conn_opts).await {
+            Ok(connection) => return Client::new(connection, client_opts).map_err(|e| anyhow!("Temporal client: {e}")),
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                tracing::debug!(%target, error = %e, "Temporal not reachable yet");
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            Err(e) => return Err(anyhow!("cannot reach Temporal at {target}: {e}")),
+        }
+    }
+}
+
+pub fn mailer(settings: &Settings) -> Mailer {
+    let transport = match &settings.smtp_url {
+        Some(url) => Transport::Smtp { url: url.clone() },
+        None => Transport::Outbox { dir: settings.data_dir.join("outbox") },
+    };
+    Mailer::new(transport, settings.mail_from.clone())
+}
+
+/// A worker polling the Qingling task queue with every workflow and activity registered.
+pub fn build_worker(runtime: &Runtime, client: Client, store: Store, settings: &Settings) -> Result<Worker> {
+    let activities = MatterActivitiesImpl {
+        store,
+        mailer: mailer(settings),
+        calendar: settings.policy.calendar.clone(),
+        public_url: settings.public_url.clone(),
+        policy: settings.policy.clone(),
+    };
+    let options = WorkerOptions::new(TASK_QUEUE)
+        .register_workflow::<Rectification>()
+        .map_err(|e| anyhow!("registering workflows: {e}"))?
+        .register_activities(activities)
+        .graceful_shutdown_period(Duration::from_secs(5))
+        .build();
+    Worker::new(runtime, client, options).map_err(|e| anyhow!("cannot create the Temporal worker: {e}"))
+}
+
+pub fn web_state(settings: &Settings, store: Store, client: Client, temporal_ui_url: Option<String>) -> qingling_web::AppState {
+    qingling_web::AppState {
+        store,
+        temporal: client,
+        policy: Arc::new(settings.policy.clone()),
+        secure_cookies: settings.secure_cookies(),
+        temporal_ui_url,
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// Runs the console until `stop` resolves.
+async fn serve_web(settings: &Settings, state: qingling_web::AppState, stop: impl Future<Output = ()> + Send + 'static) -> Result<tokio::task::JoinHandle<Result<()>>> {
+    let listener = tokio::net::TcpListener::bind(settings.web_addr)
+        .await
+        .with_context(|| format!("cannot listen on {} (set QINGLING_WEB_ADDR)", settings.web_addr))?;
+    let router = qingling_web::router(state);
+    Ok(tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(stop).await.map_err(|e| anyhow!("web server: {e}")) }))
+}
+
+/// Runs the worker until a shutdown signal, then lets it finish what it holds.
+async fn run_worker_until_signal(mut worker: Worker) -> Result<()> {
+    let stop = worker.shutdown_handle();
+    let run = worker.run();
+    tokio::pin!(run);
+    tokio::select! {
+        res = &mut run => return res.map_err(|e| anyhow!("worker stopped: {e}")),
+        _ = shutdown_signal() => {}
+    }
+    tracing::info!("shutting down the worker");
+    stop();
+    run.await.map_err(|e| anyhow!("worker shutdown: {e}"))
+}
+
+/// `qingling up`: everything in one process, with an embedded dev server unless a Temporal
+/// cluster is configured.
+pub async fn up(settings: Settings) -> Result<()> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
+    let dev = match &settings.temporal_address {
+        Some(addr) => {
+            println!("Temporal: using the configured cluster at {addr}");
+            None
+        }
+        None => {
+            let opts = DevServerOptions {
+                db_file: Some(settings.data_dir.join("temporal.db")),
+                headless: false,
+                port: Some(settings.temporal_port),
+                ui_port: Some(settings.temporal_ui_port),
+                log_file: Some(settings.data_dir.join("temporal.log")),
+                search_attributes: vec![],
+            };
+            let dev = DevServer::start(opts).await.context("cannot start the Temporal dev server (see data/temporal.log)")?;
+            println!("Temporal: dev server at {} (persisted in {})", dev.address, settings.data_dir.join("temporal.db").display());
+            Some(dev)
+        }
+    };
+    let result = up_with(&settings, dev.as_ref()).await;
+    if let Some(dev) = dev {
+        dev.stop().await;
+    }
+    result
+}
+
+async fn up_with(settings: &Settings, dev: Option<&DevServer>) -> Result<()> {
+    let store = open_store(settings).await?;
+    println!("Database: {} (migrated)", redact(&settings.database_url));
+    println!("Policy: {} ({})", settings.policy.name, settings.policy_source);
+    if let Some(accounts) = qingling_activities::seed::seed_demo(&store, now_ms()).await.context("seeding the demo data")? {
+        println!("Demo data created. Sign in as:");
+        for a in accounts {
+            println!("  {:<11} {:<10} password {:<14} {}", a.username, a.role, a.password, a.display_name);
+        }
+    }
+    let client = connect_temporal(dev.map(|d| d.address.as_str()).or(settings.temporal_address.as_deref())).await?;
+    let runtime = Runtime::from_current_tokio(Default::default()).map_err(|e| anyhow!("Temporal runtime: {e}"))?;
+    let worker = build_worker(&runtime, client.clone(), store.clone(), settings)?;
+    let ui = dev.and_then(|d| d.ui_url.clone());
+    let web = serve_web(settings, web_state(settings, store, client, ui.clone()), shutdown_signal()).await?;
+    println!("Console: {}", settings.public_url);
+    if let Some(ui) = &ui {
+        println!("Temporal UI: {ui}");
+    }
+    println!("Ready. Press Ctrl-C to stop.");
+    let worker_result = run_worker_until_signal(worker).await;
+    web.await.map_err(|e| anyhow!("web task: {e}"))??;
+    println!("Stopped.");
+    worker_result
+}
+
+/// `qingling worker`: only the worker, against the configured Temporal.
+pub async fn worker(settings: Settings) -> Result<()> {
+    let store = open_store(&settings).await?;
+    let client = connect_temporal(settings.temporal_address.as_deref()).await?;
+    let runtime = Runtime::from_current_tokio(Default::default()).map_err(|e| anyhow!("Temporal runtime: {e}"))?;
+    let worker = build_worker(&runtime, client, store, &settings)?;
+    println!("Worker polling task queue {TASK_QUEUE}");
+    run_worker_until_signal(worker).await
+}
+
+/// `qingling web`: only the console.
+pub async fn web(settings: Settings) -> Result<()> {
+    let store = open_store(&settings).await?;
+    let client = connect_temporal(settings.temporal_address.as_deref()).await?;
+    let web = serve_web(&settings, web_state(&settings, store, client, None), shutdown_signal()).await?;
+    println!("Console: {}", settings.public_url);
+    web.await.map_err(|e| anyhow!("web task: {e}"))?
+}
+
+/// `qingling migrate`.
+pub async fn migrate(settings: Settings) -> Result<()> {
+    open_store(&settings).await?;
+    println!("Database {} is up to date.", redact(&settings.database_url));
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! Configuration from the environment, with the embedded defaults `qingling up` needs.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `QINGLING_DATA_DIR` | `data` | SQLite file, evidence files, mail outbox, dev-server state |
+//! | `DATABASE_URL` | `sqlite://<data>/qingling.db` | PostgreSQL: `postgres://user:pw@host/db` |
+//! | `QINGLING_POLICY` | built-in `policy/qingling.toml` | a policy file (may `extends = "builtin"`) |
+//! | `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, ... | local dev server | the SDK's standard client configuration; when set, `up` uses that cluster |
+//! | `QINGLING_TEMPORAL_PORT` / `_UI_PORT` | 7233 / 8233 | ports of the embedded dev server |
+//! | `QINGLING_WEB_ADDR` | `127.0.0.1:8080` | where the console listens |
+//! | `QINGLING_PUBLIC_URL` | `http://<web addr>` | links in mails; `https://` turns on Secure cookies |
+//! | `QINGLING_SMTP_URL` | unset: mail goes to `<data>/outbox/*.eml` | e.g. `smtp://127.0.0.1:2525` |
+//! | `QINGLING_MAIL_FROM` | `清零 Qingling <noreply@qingling.invalid>` | sender |
+
+use anyhow::{Context, Result, bail};
+use qingling_rules::Policy;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub policy: Policy,
+    pub policy_source: String,
+    /// `Some` when the environment names a Temporal cluster; `None` means "start the dev server".
+    pub temporal_address: Option<String>,
+    pub temporal_port: u16,
+    pub temporal_ui_port: u16,
+    pub web_addr: SocketAddr,
+    pub public_url: String,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn port(name: &str, default: u16) -> Result<u16> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v.parse().with_context(|| format!("{name}={v:?} is not a port number")),
+    }
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self> {
+        let data_dir = PathBuf::from(var("QINGLING_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}/qingling.db?mode=rwc", data_dir.display()));
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            bail!("DATABASE_URL must start with sqlite:, postgres:// or postgresql://, got {database_url:?}");
+        }
+        let (policy, policy_source) = match var("QINGLING_POLICY") {
+            None => (Policy::builtin(), "built-in policy/qingling.toml".to_string()),
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read the policy file QINGLING_POLICY={path}"))?;
+                let policy = Policy::parse(&text).with_context(|| format!("policy file {path} is invalid"))?;
+                (policy, path)
+            }
+        };
+        let web_addr: SocketAddr = var("QINGLING_WEB_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()
+            .context("QINGLING_WEB_ADDR must be an address like 127.0.0.1:8080")?;
+        let public_url = var("QINGLING_PUBLIC_URL").unwrap_or_else(|| format!("http://{web_addr}"));
+        Ok(Settings {
+            data_dir,
+            database_url,
+            policy,
+            policy_source,
+            temporal_address: var("TEMPORAL_ADDRESS"),
+            temporal_port: port("QINGLING_TEMPORAL_PORT", 7233)?,
+            temporal_ui_port: port("QINGLING_TEMPORAL_UI_PORT", 8233)?,
+            web_addr,
+            public_url,
+            smtp_url: var("QINGLING_SMTP_URL"),
+            mail_from: var("QINGLING_MAIL_FROM").unwrap_or_else(|| "清零 Qingling <noreply@qingling.invalid>".into()),
+        })
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
