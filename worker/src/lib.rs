@@ -3,5 +3,6 @@
 //! benchmark.
 
 pub mod app;
+pub mod bench;
 pub mod devserver;
 pub mod settings;

@@ -17,6 +17,8 @@ USAGE:
   qingling calendar add DATE PERIOD    print the ISO date a period ends (e.g. 2026-09-30 3wd)
   qingling policy check [FILE]         validate a policy file (default: QINGLING_POLICY or built-in)
   qingling audit verify                check every matter's event hash chain
+  qingling bench engine [--matters N] [--concurrency C]
+                                       drive N matters to closure and a minimal baseline workflow
   qingling help                        this text
 
 Configuration is read from the environment; see README.md (QINGLING_DATA_DIR, DATABASE_URL,
@@ -116,6 +118,20 @@ async fn run(args: &[String]) -> Result<()> {
                 }
                 Some(b) => bail!("broken chain: matter {} event {}: {}", b.matter_id, b.seq, b.why),
             }
+        }
+        "bench" if args.get(1).map(String::as_str) == Some("engine") => {
+            let mut opts = qingling_app::bench::Options { matters: 200, concurrency: 20 };
+            let mut rest = args[2..].iter();
+            while let Some(flag) = rest.next() {
+                let value = rest.next().with_context(|| format!("{flag} needs a number"))?;
+                let n: usize = value.parse().with_context(|| format!("{flag} {value:?} is not a number"))?;
+                match flag.as_str() {
+                    "--matters" if n > 0 => opts.matters = n,
+                    "--concurrency" if n > 0 => opts.concurrency = n,
+                    _ => bail!("unknown or zero option {flag} {value} (use --matters N --concurrency C)"),
+                }
+            }
+            qingling_app::bench::engine(opts).await
         }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

@@ -3,3 +3,5 @@
 
 pub mod entities;
 pub mod migration;
+
+pub use migration::Migrator;

@@ -1,0 +1,16 @@
+//! The schema, as sea-orm migrations. The migrator is the only source of the schema: tests and
+//! the binaries run it, nothing creates tables from the entities. Plain portable DDL only, so the
+//! same migrations run on SQLite and PostgreSQL.
+
+use sea_orm_migration::prelude::*;
+
+mod m20260101_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20260101_000001_initial::Migration)]
+    }
+}

@@ -1,0 +1,252 @@
+//! `qingling bench engine`: drives N matters to closure through the real engine (in-memory dev
+//! server, SQLite, the real worker) and, in the same run, the same number of updates and
+//! activities through a minimal Temporal workflow, and prints throughput and latency for both.
+//!
+//! Latency is measured from the moment an action is sent to the moment its event is visible in
+//! the database (for the baseline: its row), by polling every 2 ms.
+
+use crate::app::{build_worker, connect_temporal, open_store};
+use crate::devserver::{DevServer, DevServerOptions};
+use crate::settings::Settings;
+use anyhow::{Context, Result, anyhow};
+use qingling_activities::store::Store;
+use qingling_rules::matter::{Action, Actor, EvidenceRef, MatterKind, NewMatter, Role, Severity};
+use qingling_workflows::rectification::ActionRequest;
+use sea_orm::{ConnectionTrait, Statement};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use temporalio_client::{Client, WorkflowExecuteUpdateOptions, WorkflowGetResultOptions, WorkflowStartOptions};
+use temporalio_macros::{activities, workflow, workflow_methods};
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+use temporalio_sdk::{LocalActivityOptions, Runtime, SyncWorkflowContext, Worker, WorkflowContext, WorkflowContextView, WorkflowResult};
+
+/// Steps per matter after the issue: acknowledge, feedback, evidence, re-check (which writes two
+/// events: recheck_passed and closed).
+const ACTIONS: usize = 4;
+const BASELINE_QUEUE: &str = "qingling-bench-baseline";
+
+pub struct Options {
+    pub matters: usize,
+    pub concurrency: usize,
+}
+
+#[derive(Default)]
+struct Figures {
+    latencies_ms: Vec<f64>,
+    elapsed: Duration,
+    units: usize,
+}
+
+impl Figures {
+    fn pct(&self, p: f64) -> f64 {
+        let mut v = self.latencies_ms.clone();
+        v.sort_by(|a, b| a.total_cmp(b));
+        if v.is_empty() {
+            return f64::NAN;
+        }
+        v[((v.len() as f64 - 1.0) * p).round() as usize]
+    }
+    fn rate(&self) -> f64 {
+        self.units as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+async fn wait_seq(store: &Store, matter_id: &str, seq: i64) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(m) = store.matter(matter_id).await? {
+            if m.last_seq >= seq {
+                return Ok(());
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(anyhow!("matter {matter_id} never reached event {seq}"));
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+async fn one_matter(client: Client, store: Store, policy: Arc<qingling_rules::Policy>, facility_id: i64, n: usize) -> Result<Vec<f64>> {
+    let supervisor = Actor { user_id: 1, name: "bench".into(), role: Role::Supervisor, facility_id: None };
+    let facility = Actor { user_id: 2, name: "bench-facility".into(), role: Role::Facility, facility_id: Some(facility_id) };
+    let inspector = Actor { user_id: 3, name: "bench-inspector".into(), role: Role::Inspector, facility_id: None };
+    let id = format!("bench-{n}-{}", uuid::Uuid::new_v4());
+    let new = NewMatter { id: id.clone(), facility_id, kind: MatterKind::Rectification, severity: Severity::Ordinary, title: format!("bench matter {n}"), description: String::new(), basis: String::new(), issued_by: supervisor };
+    let mut lat = vec![];
+    let t0 = Instant::now();
+    qingling_web::engine::issue(&client, new, &policy).await.map_err(|e| anyhow!("issue: {e:?}"))?;
+    wait_seq(&store, &id, 1).await?;
+    lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+    let evidence = vec![EvidenceRef { sha256: "0".repeat(64), name: "bench.png".into(), content_type: "image/png".into(), bytes: 1 }];
+    let steps: [(Actor, Action, i64); ACTIONS] = [
+        (facility.clone(), Action::Acknowledge { handler: "bench".into() }, 2),
+        (facility.clone(), Action::Feedback { text: "bench".into(), plan: vec![] }, 3),
+        (facility.clone(), Action::SubmitEvidence { note: "bench".into(), evidence }, 4),
+        (inspector, Action::Recheck { passed: true, note: String::new() }, 6),
+    ];
+    for (actor, action, seq) in steps {
+        let t = Instant::now();
+        qingling_web::engine::act(&client, &id, ActionRequest { actor, action }).await.map_err(|e| anyhow!("act: {e:?}"))?;
+        wait_seq(&store, &id, seq).await?;
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(lat)
+}
+
+// ---- the baseline: the same updates, each followed by one local activity writing one row ----
+
+#[workflow]
+#[derive(Default)]
+pub struct BaselineWorkflow {
+    pending: Vec<u32>,
+    done: u32,
+    target: u32,
+}
+
+#[workflow_methods]
+impl BaselineWorkflow {
+    #[run]
+    pub async fn run(ctx: &mut WorkflowContext<Self>, target: u32) -> WorkflowResult<u32> {
+        ctx.state_mut(|s| s.target = target);
+        let key = ctx.workflow_id().to_string();
+        loop {
+            ctx.wait_condition(|s: &Self| !s.pending.is_empty() || s.done >= s.target).await?;
+            if ctx.state(|s| s.done >= s.target && s.pending.is_empty()) {
+                return Ok(ctx.state(|s| s.done));
+            }
+            let step = ctx.state_mut(|s| s.pending.remove(0));
+            let opts = LocalActivityOptions::builder().start_to_close_timeout(Duration::from_secs(30)).build();
+            ctx.execute_local_activity(BaselineActivities::write, (key.clone(), step), opts).await?;
+            ctx.state_mut(|s| s.done += 1);
+        }
+    }
+
+    #[update]
+    pub fn step(&mut self, _ctx: &mut SyncWorkflowContext<Self>, n: u32) -> u32 {
+        self.pending.push(n);
+        n
+    }
+
+    #[query]
+    pub fn done(&self, _ctx: &WorkflowContextView) -> u32 {
+        self.done
+    }
+}
+
+pub struct BaselineActivities {
+    store: Store,
+}
+
+#[activities]
+impl BaselineActivities {
+    #[activity]
+    pub async fn write(self: Arc<Self>, _ctx: ActivityContext, key: String, step: u32) -> Result<(), ActivityError> {
+        let db = &self.store.db;
+        let b = db.get_database_backend();
+        let sql = "INSERT INTO bench_baseline (k, step) VALUES ($1, $2) ON CONFLICT DO NOTHING".replace("$1", if matches!(b, sea_orm::DatabaseBackend::Sqlite) { "?" } else { "$1" }).replace("$2", if matches!(b, sea_orm::DatabaseBackend::Sqlite) { "?" } else { "$2" });
+        db.execute(Statement::from_sql_and_values(b, &sql, [key.into(), (step as i64).into()])).await.map_err(|e| ActivityError::from(anyhow!("{e}")))?;
+        Ok(())
+    }
+}
+
+async fn baseline_rows(store: &Store, key: &str) -> Result<i64> {
+    let b = store.db.get_database_backend();
+    let sql = if matches!(b, sea_orm::DatabaseBackend::Sqlite) { "SELECT COUNT(*) AS n FROM bench_baseline WHERE k = ?" } else { "SELECT COUNT(*) AS n FROM bench_baseline WHERE k = $1" };
+    let row = store.db.query_one(Statement::from_sql_and_values(b, sql, [key.into()])).await?.context("count row")?;
+    Ok(row.try_get::<i64>("", "n")?)
+}
+
+async fn one_baseline(client: Client, store: Store, n: usize) -> Result<Vec<f64>> {
+    let id = format!("baseline-{n}-{}", uuid::Uuid::new_v4());
+    let steps = (ACTIONS + 1) as u32;
+    let handle = client.start_workflow(BaselineWorkflow::run, steps, WorkflowStartOptions::new(BASELINE_QUEUE, &id).build()).await.map_err(|e| anyhow!("start: {e}"))?;
+    let mut lat = vec![];
+    for step in 0..steps {
+        let t = Instant::now();
+        handle.execute_update(BaselineWorkflow::step, step, WorkflowExecuteUpdateOptions::default()).await.map_err(|e| anyhow!("update: {e}"))?;
+        loop {
+            if baseline_rows(&store, &id).await? > step as i64 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    handle.get_result(WorkflowGetResultOptions::default()).await.map_err(|e| anyhow!("result: {e}"))?;
+    Ok(lat)
+}
+
+async fn drive<F, Fut>(n: usize, concurrency: usize, units_per: usize, f: F) -> Result<Figures>
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = Result<Vec<f64>>> + Send + 'static,
+{
+    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let start = Instant::now();
+    let mut tasks = vec![];
+    for i in 0..n {
+        let permit = sem.clone().acquire_owned().await?;
+        let fut = f(i);
+        tasks.push(tokio::spawn(async move {
+            let r = fut.await;
+            drop(permit);
+            r
+        }));
+    }
+    let mut figures = Figures::default();
+    for t in tasks {
+        figures.latencies_ms.extend(t.await??);
+    }
+    figures.elapsed = start.elapsed();
+    figures.units = n * units_per;
+    Ok(figures)
+}
+
+pub async fn engine(opts: Options) -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("qingling-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let dev = DevServer::start(DevServerOptions { headless: true, ..Default::default() }).await?;
+    let mut settings = Settings::from_env()?;
+    settings.data_dir = dir.clone();
+    settings.database_url = format!("sqlite://{}/bench.db?mode=rwc", dir.display());
+    settings.smtp_url = None;
+    let store = open_store(&settings).await?;
+    qingling_activities::seed::seed_demo(&store, chrono::Utc::now().timestamp_millis()).await?;
+    let b = store.db.get_database_backend();
+    store.db.execute(Statement::from_string(b, "CREATE TABLE IF NOT EXISTS bench_baseline (k VARCHAR(200) NOT NULL, step BIGINT NOT NULL, PRIMARY KEY (k, step))")).await?;
+    let facility_id = store.facilities_for(&store.user_by_username("admin").await?.context("demo admin")?).await?.first().context("a demo facility")?.id;
+    let client = connect_temporal(Some(&dev.address)).await?;
+    let runtime = Runtime::from_current_tokio(Default::default()).map_err(|e| anyhow!("runtime: {e}"))?;
+    let mut worker = build_worker(&runtime, client.clone(), store.clone(), &settings)?;
+    let baseline_opts = temporalio_sdk::WorkerOptions::new(BASELINE_QUEUE)
+        .register_workflow::<BaselineWorkflow>()
+        .map_err(|e| anyhow!("{e}"))?
+        .register_activities(BaselineActivities { store: store.clone() })
+        .build();
+    let mut baseline_worker = Worker::new(&runtime, client.clone(), baseline_opts).map_err(|e| anyhow!("{e}"))?;
+    let (stop_a, stop_b) = (worker.shutdown_handle(), baseline_worker.shutdown_handle());
+    let policy = Arc::new(settings.policy.clone());
+    let (n, c) = (opts.matters, opts.concurrency);
+    println!("bench engine: {n} matters, {c} in flight, {} updates each; dev server in memory, SQLite at {}", ACTIONS + 1, dir.display());
+    let driver = async {
+        let ours = drive(n, c, 1, |i| one_matter(client.clone(), store.clone(), policy.clone(), facility_id, i)).await?;
+        let base = drive(n, c, 1, |i| one_baseline(client.clone(), store.clone(), i)).await?;
+        Ok::<_, anyhow::Error>((ours, base))
+    };
+    let result = tokio::select! {
+        r = driver => r,
+        r = worker.run() => Err(anyhow!("worker stopped: {r:?}")),
+        r = baseline_worker.run() => Err(anyhow!("baseline worker stopped: {r:?}")),
+    };
+    stop_a();
+    stop_b();
+    dev.stop().await;
+    let (ours, base) = result?;
+    println!("{:<28} {:>12} {:>14} {:>10} {:>10}", "", "matters/s", "actions", "p50 ms", "p99 ms");
+    for (name, f) in [("qingling Rectification", &ours), ("minimal workflow baseline", &base)] {
+        println!("{name:<28} {:>12.2} {:>14} {:>10.1} {:>10.1}", f.rate(), f.latencies_ms.len(), f.pct(0.5), f.pct(0.99));
+    }
+    println!("ratio (qingling / baseline): throughput {:.2}, p50 {:.2}, p99 {:.2}", ours.rate() / base.rate(), ours.pct(0.5) / base.pct(0.5), ours.pct(0.99) / base.pct(0.99));
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
