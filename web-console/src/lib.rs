@@ -1,0 +1,93 @@
+//! The Qingling web console: server-rendered pages for supervisors, inspectors and facilities,
+//! and the JSON API the tests and scripts use. It reads the database through the store, sends
+//! every change to the matter's workflow, and writes nothing itself except sessions and
+//! evidence files (both through `qingling-activities`).
+//!
+//! Invariants: every route decides authorization on the server, from the session; a matter the
+//! caller may not see answers 404; every string a person reads comes from the message catalogue.
+//!
+//! The route table is [`router`], in this file.
+
+mod api;
+mod context;
+pub mod engine;
+mod error;
+mod forms;
+mod i18n;
+mod matters;
+mod pages;
+mod views;
+
+pub use error::Error;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use std::sync::Arc;
+
+/// What the console needs to run.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: qingling_activities::store::Store,
+    pub temporal: temporalio_client::Client,
+    pub policy: Arc<qingling_rules::Policy>,
+    /// Mark cookies `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+    /// The Temporal UI, for links from a matter to its workflow.
+    pub temporal_ui_url: Option<String>,
+}
+
+/// The state handlers share: the app's and the template environment.
+pub(crate) struct Shared {
+    pub app: AppState,
+    pub views: minijinja::Environment<'static>,
+}
+
+const CSS: &str = include_str!("../assets/app.css");
+
+/// Headroom above the largest evidence file for the rest of a multipart body.
+const UPLOAD_HEADROOM: usize = 1024 * 1024;
+
+/// The console's routes.
+pub fn router(state: AppState) -> Router {
+    let upload_limit = DefaultBodyLimit::max(usize::try_from(state.policy.evidence.max_bytes).unwrap_or(usize::MAX).saturating_add(UPLOAD_HEADROOM));
+    let shared = Arc::new(Shared { app: state, views: views::environment() });
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/assets/app.css", get(css))
+        // JSON API
+        .route("/api/session", post(api::login).delete(api::logout))
+        .route("/api/me", get(api::me))
+        .route("/api/facilities", get(api::facilities))
+        .route("/api/matters", get(api::list).post(api::issue))
+        .route("/api/matters/{id}", get(api::show))
+        .route("/api/matters/{id}/actions", post(api::act))
+        .route("/api/matters/{id}/evidence", post(api::upload).layer(upload_limit))
+        .route("/api/matters/{id}/evidence/{sha256}", get(api::evidence_file))
+        .route("/api/board", get(api::board))
+        // Pages
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/lang/{code}", get(pages::switch_language))
+        .route("/board", get(pages::board))
+        .route("/notices", get(pages::notices))
+        .route("/rechecks", get(pages::rechecks))
+        .route("/matters/new", get(pages::new_matter).post(pages::issue))
+        .route("/matters/{id}", get(pages::matter))
+        .route("/matters/{id}/act", post(pages::act))
+        .route("/matters/{id}/evidence", post(pages::submit_evidence).layer(upload_limit))
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), context::context))
+        .with_state(shared)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn css() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")), (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"))], CSS)
+}

@@ -165,11 +165,11 @@ fn big<T: IntoIden>(col: T) -> ColumnDef {
     ColumnDef::new(col).big_integer().not_null().to_owned()
 }
 
-fn fk(name: &str, from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden), on_delete: ForeignKeyAction) -> ForeignKeyCreateStatement {
+fn fk(name: &str, from: (impl IntoIden + 'static, impl IntoIden), to: (impl IntoIden + 'static, impl IntoIden), on_delete: ForeignKeyAction) -> ForeignKeyCreateStatement {
     ForeignKey::create().name(name).from(from.0, from.1).to(to.0, to.1).on_delete(on_delete).to_owned()
 }
 
-fn index(name: &str, table: impl IntoIden, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
+fn index(name: &str, table: impl IntoIden + 'static, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
     let mut idx = Index::create();
     idx.name(name).table(table);
     for col in cols {
@@ -196,7 +196,7 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(Regions::ParentId).big_integer().null())
                 .col(short(Regions::BureauName))
                 .col(short(Regions::NoticePrefix))
-                .foreign_key(fk("fk_regions_parent", (Regions::Table, Regions::ParentId), (Regions::Table, Regions::Id), Restrict))
+                .foreign_key(&mut fk("fk_regions_parent", (Regions::Table, Regions::ParentId), (Regions::Table, Regions::Id), Restrict))
                 .to_owned(),
         )
         .await?;
@@ -211,7 +211,7 @@ impl MigrationTrait for Migration {
                 .col(text(Facilities::Address))
                 .col(ColumnDef::new(Facilities::Email).string_len(255).null())
                 .col(big(Facilities::CreatedAtMs))
-                .foreign_key(fk("fk_facilities_region", (Facilities::Table, Facilities::RegionId), (Regions::Table, Regions::Id), Restrict))
+                .foreign_key(&mut fk("fk_facilities_region", (Facilities::Table, Facilities::RegionId), (Regions::Table, Regions::Id), Restrict))
                 .to_owned(),
         )
         .await?;
@@ -230,8 +230,8 @@ impl MigrationTrait for Migration {
                 .col(text(Users::PasswordHash))
                 .col(short(Users::Locale))
                 .col(big(Users::CreatedAtMs))
-                .foreign_key(fk("fk_users_region", (Users::Table, Users::RegionId), (Regions::Table, Regions::Id), SetNull))
-                .foreign_key(fk("fk_users_facility", (Users::Table, Users::FacilityId), (Facilities::Table, Facilities::Id), SetNull))
+                .foreign_key(&mut fk("fk_users_region", (Users::Table, Users::RegionId), (Regions::Table, Regions::Id), SetNull))
+                .foreign_key(&mut fk("fk_users_facility", (Users::Table, Users::FacilityId), (Facilities::Table, Facilities::Id), SetNull))
                 .to_owned(),
         )
         .await?;
@@ -245,7 +245,7 @@ impl MigrationTrait for Migration {
                 .col(short(Sessions::CsrfToken))
                 .col(big(Sessions::CreatedAtMs))
                 .col(big(Sessions::ExpiresAtMs))
-                .foreign_key(fk("fk_sessions_user", (Sessions::Table, Sessions::UserId), (Users::Table, Users::Id), Cascade))
+                .foreign_key(&mut fk("fk_sessions_user", (Sessions::Table, Sessions::UserId), (Users::Table, Users::Id), Cascade))
                 .to_owned(),
         )
         .await?;
@@ -260,7 +260,7 @@ impl MigrationTrait for Migration {
                 .col(big(NoticeCounters::RegionId))
                 .col(ColumnDef::new(NoticeCounters::Year).integer().not_null())
                 .col(big(NoticeCounters::NextSeq))
-                .foreign_key(fk("fk_notice_counters_region", (NoticeCounters::Table, NoticeCounters::RegionId), (Regions::Table, Regions::Id), Restrict))
+                .foreign_key(&mut fk("fk_notice_counters_region", (NoticeCounters::Table, NoticeCounters::RegionId), (Regions::Table, Regions::Id), Restrict))
                 .to_owned(),
         )
         .await?;
@@ -288,8 +288,8 @@ impl MigrationTrait for Migration {
                 .col(big(Matters::IssuedAtMs))
                 .col(big(Matters::UpdatedAtMs))
                 .col(big(Matters::LastSeq))
-                .foreign_key(fk("fk_matters_facility", (Matters::Table, Matters::FacilityId), (Facilities::Table, Facilities::Id), Restrict))
-                .foreign_key(fk("fk_matters_region", (Matters::Table, Matters::RegionId), (Regions::Table, Regions::Id), Restrict))
+                .foreign_key(&mut fk("fk_matters_facility", (Matters::Table, Matters::FacilityId), (Facilities::Table, Facilities::Id), Restrict))
+                .foreign_key(&mut fk("fk_matters_region", (Matters::Table, Matters::RegionId), (Regions::Table, Regions::Id), Restrict))
                 .to_owned(),
         )
         .await?;
@@ -307,8 +307,8 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(Notices::MatterId).string_len(64).not_null())
                 .col(text(Notices::Title))
                 .col(big(Notices::IssuedAtMs))
-                .foreign_key(fk("fk_notices_matter", (Notices::Table, Notices::MatterId), (Matters::Table, Matters::Id), Restrict))
-                .foreign_key(fk("fk_notices_region", (Notices::Table, Notices::RegionId), (Regions::Table, Regions::Id), Restrict))
+                .foreign_key(&mut fk("fk_notices_matter", (Notices::Table, Notices::MatterId), (Matters::Table, Matters::Id), Restrict))
+                .foreign_key(&mut fk("fk_notices_region", (Notices::Table, Notices::RegionId), (Regions::Table, Regions::Id), Restrict))
                 .to_owned(),
         )
         .await?;
@@ -331,7 +331,7 @@ impl MigrationTrait for Migration {
                 .col(text(MatterEvents::Payload))
                 .col(ColumnDef::new(MatterEvents::PrevHash).string_len(64).not_null())
                 .col(ColumnDef::new(MatterEvents::Hash).string_len(64).not_null())
-                .foreign_key(fk("fk_matter_events_matter", (MatterEvents::Table, MatterEvents::MatterId), (Matters::Table, Matters::Id), Restrict))
+                .foreign_key(&mut fk("fk_matter_events_matter", (MatterEvents::Table, MatterEvents::MatterId), (Matters::Table, Matters::Id), Restrict))
                 .to_owned(),
         )
         .await?;
@@ -348,7 +348,7 @@ impl MigrationTrait for Migration {
                 .col(text(EvidenceFiles::OriginalName))
                 .col(big(EvidenceFiles::UploadedBy))
                 .col(big(EvidenceFiles::UploadedAtMs))
-                .foreign_key(fk("fk_evidence_files_matter", (EvidenceFiles::Table, EvidenceFiles::MatterId), (Matters::Table, Matters::Id), Restrict))
+                .foreign_key(&mut fk("fk_evidence_files_matter", (EvidenceFiles::Table, EvidenceFiles::MatterId), (Matters::Table, Matters::Id), Restrict))
                 .to_owned(),
         )
         .await?;
@@ -368,7 +368,7 @@ impl MigrationTrait for Migration {
                 .col(text(Mails::Body))
                 .col(ColumnDef::new(Mails::Status).string_len(16).not_null())
                 .col(ColumnDef::new(Mails::SentAtMs).big_integer().null())
-                .foreign_key(fk("fk_mails_matter", (Mails::Table, Mails::MatterId), (Matters::Table, Matters::Id), Restrict))
+                .foreign_key(&mut fk("fk_mails_matter", (Mails::Table, Mails::MatterId), (Matters::Table, Matters::Id), Restrict))
                 .to_owned(),
         )
         .await?;

@@ -1,0 +1,416 @@
+//! The `matter.persist` activity: makes one workflow step durable.
+//!
+//! In one transaction it creates the matter and its numbered notice on the first batch, appends
+//! the new events to the hash chain (skipping those already written, so a retried activity never
+//! writes an event twice), rewrites the matter's projection and queues the mails the events
+//! cause. After commit it sends every queued mail of the matter; mails are at-least-once.
+//!
+//! Failures: a business or programming error (an unknown facility) is a non-retryable
+//! application failure; database, file and SMTP errors are retryable.
+
+use crate::audit::{EventContent, GENESIS, event_hash};
+use crate::db::entities::{facility, mail, matter, matter_event, notice, notice_counter, region, user};
+use crate::mail::{Mailer, compose, format_instant, notice_key};
+use crate::store::Store;
+use crate::Error;
+use chrono::Datelike;
+use qingling_rules::matter::Matter;
+use qingling_rules::messages::{Locale, t};
+use qingling_rules::policy::Audience;
+use qingling_rules::{Calendar, Policy};
+use qingling_workflows::contract::{MatterActivities, PendingMail, PersistBatch, Persisted};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::{
+    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use temporalio_common::ActivityDefinition;
+use temporalio_common::error::ApplicationFailure;
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+
+/// Everything the activity needs. The policy gives the notice-number pattern; the calendar
+/// formats dates in mails; `public_url` makes the link back to the console.
+pub struct MatterActivitiesImpl {
+    pub store: Store,
+    pub mailer: Mailer,
+    pub calendar: Calendar,
+    pub policy: Policy,
+    pub public_url: String,
+}
+
+// The workflow calls the activity through its definition in `qingling_workflows::contract`. The
+// marker type generated there is private to its module, so the implementation is registered
+// under the definition's *name*, and this check keeps the input and output types in step.
+// (The `#[activities]` macro writes a bare `Result<_, ActivityError>`, which is why this module
+// spells the crate's own alias `crate::Result`.)
+const _: fn() = || {
+    fn same_contract<D: ActivityDefinition<Input = PersistBatch, Output = Persisted>>(_: &D) {}
+    same_contract(&MatterActivities::persist);
+};
+
+#[activities]
+impl MatterActivitiesImpl {
+    #[activity(name = ActivityDefinition::name(&MatterActivities::persist))]
+    pub async fn persist(self: Arc<Self>, _ctx: ActivityContext, batch: PersistBatch) -> Result<Persisted, ActivityError> {
+        self.persist_batch(&batch).await.map_err(|e| {
+            tracing::warn!(matter_id = %batch.matter.id, error = %e, retryable = e.is_retryable(), "matter.persist failed");
+            let failure = if e.is_retryable() { ApplicationFailure::new(e) } else { ApplicationFailure::non_retryable(e) };
+            ActivityError::application(failure)
+        })
+    }
+}
+
+/// The columns of a matter row that follow the workflow's state.
+struct Projection {
+    status: String,
+    escalation_level: i32,
+    handler: Option<String>,
+    next_due_ms: Option<i64>,
+    overdue: bool,
+    snapshot: String,
+    updated_at_ms: i64,
+    last_seq: i64,
+}
+
+impl Projection {
+    fn of(batch: &PersistBatch) -> crate::Result<Self> {
+        let m: &Matter = &batch.matter;
+        Ok(Projection {
+            status: m.status.as_str().to_string(),
+            escalation_level: m.escalation_level as i32,
+            handler: m.handler.clone(),
+            next_due_ms: m.deadlines.iter().filter(|d| d.is_open()).map(|d| d.due_ms).min(),
+            overdue: m.deadlines.iter().any(|d| d.is_overdue()),
+            snapshot: serde_json::to_string(m)?,
+            // The time of the step itself (not the wall clock), so a retry writes the same row.
+            updated_at_ms: batch.events.iter().map(|e| e.at_ms).max().unwrap_or(m.issued_ms),
+            last_seq: batch.events.iter().map(|e| e.seq as i64).max().unwrap_or(0),
+        })
+    }
+}
+
+/// Someone a mail goes to.
+struct Recipient {
+    email: String,
+    name: String,
+    locale: Locale,
+}
+
+impl MatterActivitiesImpl {
+    /// The activity's work without Temporal around it: write the batch, then send the mails.
+    #[tracing::instrument(name = "matter.persist", skip_all, fields(matter_id = %batch.matter.id, workflow_id = %batch.workflow_id, events = batch.events.len()))]
+    pub async fn persist_batch(&self, batch: &PersistBatch) -> crate::Result<Persisted> {
+        let persisted = self.write(batch).await?;
+        self.send_pending(&batch.matter.id).await?;
+        Ok(persisted)
+    }
+
+    async fn write(&self, batch: &PersistBatch) -> crate::Result<Persisted> {
+        let m = &batch.matter;
+        let p = Projection::of(batch)?;
+        let txn = self.store.db.begin().await?;
+
+        // The projection update comes first on purpose: a write as the first statement makes
+        // SQLite take its write lock before reading anything, so concurrent persists queue on the
+        // busy timeout instead of failing to upgrade a stale read; on PostgreSQL it locks the
+        // matter row. The `last_seq` guard keeps an older batch from overwriting a newer state.
+        let updated = matter::Entity::update_many()
+            .col_expr(matter::Column::Status, Expr::value(p.status.clone()))
+            .col_expr(matter::Column::EscalationLevel, Expr::value(p.escalation_level))
+            .col_expr(matter::Column::Handler, Expr::value(p.handler.clone()))
+            .col_expr(matter::Column::NextDueMs, Expr::value(p.next_due_ms))
+            .col_expr(matter::Column::Overdue, Expr::value(p.overdue))
+            .col_expr(matter::Column::Snapshot, Expr::value(p.snapshot.clone()))
+            .col_expr(matter::Column::UpdatedAtMs, Expr::value(p.updated_at_ms))
+            .col_expr(matter::Column::LastSeq, Expr::value(p.last_seq))
+            .filter(matter::Column::Id.eq(&m.id))
+            .filter(matter::Column::LastSeq.lte(p.last_seq))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+
+        let facility = facility::Entity::find_by_id(m.facility_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("facility {} of matter {}", m.facility_id, m.id)))?;
+        let existing = if updated == 0 { matter::Entity::find_by_id(&m.id).one(&txn).await? } else { None };
+        let notice_number = if updated == 0 && existing.is_none() {
+            self.create(&txn, batch, &facility, &p).await?
+        } else {
+            notice::Entity::find()
+                .filter(notice::Column::MatterId.eq(&m.id))
+                .one(&txn)
+                .await?
+                .map(|n| n.number)
+                .ok_or_else(|| Error::Inconsistent(format!("matter {} has no notice", m.id)))?
+        };
+        let region_id = existing.as_ref().map_or(facility.region_id, |r| r.region_id);
+
+        self.append_events(&txn, batch).await?;
+        for pending in &batch.mails {
+            self.queue_mail(&txn, batch, pending, &facility, region_id, &notice_number).await?;
+        }
+        let last_seq = existing.map_or(p.last_seq, |r| r.last_seq.max(p.last_seq));
+        txn.commit().await?;
+        Ok(Persisted { notice_number, last_seq: last_seq as u64 })
+    }
+
+    /// Inserts the matter row and its notice, numbered in the issuing bureau's sequence for the
+    /// year of issue. Returns the notice number.
+    async fn create(&self, txn: &DatabaseTransaction, batch: &PersistBatch, facility: &facility::Model, p: &Projection) -> crate::Result<String> {
+        let m = &batch.matter;
+        let region = region::Entity::find_by_id(facility.region_id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("region {} of facility {}", facility.region_id, facility.id)))?;
+        let year = self.calendar.local_date(m.issued_ms).year();
+        let seq = next_notice_seq(txn, region.id, year).await?;
+        let number = self.policy.notice_number(&region.notice_prefix, year, seq as u64);
+        let row = matter::ActiveModel {
+            id: Set(m.id.clone()),
+            workflow_id: Set(batch.workflow_id.clone()),
+            facility_id: Set(facility.id),
+            region_id: Set(region.id),
+            kind: Set(m.kind.as_str().to_string()),
+            severity: Set(m.severity.as_str().to_string()),
+            title: Set(m.title.clone()),
+            description: Set(batch.new.description.clone()),
+            basis: Set(batch.new.basis.clone()),
+            status: Set(p.status.clone()),
+            escalation_level: Set(p.escalation_level),
+            handler: Set(p.handler.clone()),
+            next_due_ms: Set(p.next_due_ms),
+            overdue: Set(p.overdue),
+            snapshot: Set(p.snapshot.clone()),
+            issued_by: Set(batch.new.issued_by.user_id),
+            issued_at_ms: Set(m.issued_ms),
+            updated_at_ms: Set(p.updated_at_ms),
+            last_seq: Set(p.last_seq),
+        };
+        matter::Entity::insert(row).exec_without_returning(txn).await?;
+        let row = notice::ActiveModel {
+            id: NotSet,
+            number: Set(number.clone()),
+            region_id: Set(region.id),
+            year: Set(year),
+            seq: Set(seq),
+            matter_id: Set(m.id.clone()),
+            title: Set(m.title.clone()),
+            issued_at_ms: Set(m.issued_ms),
+        };
+        notice::Entity::insert(row).exec_without_returning(txn).await?;
+        tracing::info!(matter_id = %m.id, notice = %number, "matter created");
+        Ok(number)
+    }
+
+    /// Appends the batch's events to the chain, skipping any already stored.
+    async fn append_events(&self, txn: &DatabaseTransaction, batch: &PersistBatch) -> crate::Result<()> {
+        let matter_id = &batch.matter.id;
+        let Some(first) = batch.events.iter().map(|e| e.seq as i64).min() else {
+            return Ok(());
+        };
+        let mut hashes: BTreeMap<i64, String> = matter_event::Entity::find()
+            .select_only()
+            .column(matter_event::Column::Seq)
+            .column(matter_event::Column::Hash)
+            .filter(matter_event::Column::MatterId.eq(matter_id))
+            .filter(matter_event::Column::Seq.gte(first - 1))
+            .into_tuple::<(i64, String)>()
+            .all(txn)
+            .await?
+            .into_iter()
+            .collect();
+        let mut events: Vec<_> = batch.events.iter().collect();
+        events.sort_by_key(|e| e.seq);
+        for e in events {
+            let seq = e.seq as i64;
+            if hashes.contains_key(&seq) {
+                continue;
+            }
+            let prev_hash = match seq {
+                1 => GENESIS.to_string(),
+                _ => hashes.get(&(seq - 1)).cloned().ok_or_else(|| Error::Inconsistent(format!("matter {matter_id}: event {} is missing before event {seq}", seq - 1)))?,
+            };
+            let payload = serde_json::to_string(&e.payload)?;
+            let actor_role = e.actor.as_ref().map(|a| a.role.as_str().to_string());
+            let content = EventContent {
+                matter_id,
+                seq,
+                at_ms: e.at_ms,
+                kind: &e.kind,
+                actor_id: e.actor.as_ref().map(|a| a.user_id),
+                actor_name: e.actor.as_ref().map(|a| a.name.as_str()),
+                actor_role: actor_role.as_deref(),
+                payload: &payload,
+            };
+            let hash = event_hash(&prev_hash, &content);
+            let row = matter_event::ActiveModel {
+                id: NotSet,
+                matter_id: Set(matter_id.clone()),
+                seq: Set(seq),
+                at_ms: Set(e.at_ms),
+                kind: Set(e.kind.clone()),
+                actor_id: Set(content.actor_id),
+                actor_name: Set(content.actor_name.map(str::to_string)),
+                actor_role: Set(actor_role.clone()),
+                payload: Set(payload.clone()),
+                prev_hash: Set(prev_hash),
+                hash: Set(hash.clone()),
+            };
+            matter_event::Entity::insert(row).exec_without_returning(txn).await?;
+            hashes.insert(seq, hash);
+        }
+        Ok(())
+    }
+
+    /// Who an audience is, for a matter of this facility and region. People without a usable
+    /// address are left out (with a warning) rather than failing the step forever.
+    async fn recipients(&self, txn: &DatabaseTransaction, audience: &[Audience], facility: &facility::Model, region_id: i64) -> crate::Result<Vec<Recipient>> {
+        let mut out = vec![];
+        for a in audience {
+            let query = user::Entity::find().order_by_asc(user::Column::Id);
+            let query = match a {
+                Audience::Facility => {
+                    if let Some(email) = facility.email.as_deref().filter(|e| !e.trim().is_empty()) {
+                        out.push(Recipient { email: email.trim().to_string(), name: facility.name.clone(), locale: Locale::ZhCn });
+                    }
+                    query.filter(user::Column::Role.eq("facility")).filter(user::Column::FacilityId.eq(facility.id))
+                }
+                Audience::Inspector => query.filter(user::Column::Role.eq("inspector")).filter(user::Column::RegionId.eq(region_id)),
+                Audience::Supervisor => query.filter(user::Column::Role.eq("supervisor")).filter(user::Column::RegionId.eq(region_id)),
+                Audience::Admin => query.filter(user::Column::Role.eq("admin")),
+            };
+            for u in query.all(txn).await? {
+                let locale = Locale::from_code(&u.locale).unwrap_or_default();
+                out.push(Recipient { email: u.email.trim().to_string(), name: u.display_name, locale });
+            }
+        }
+        let mut seen = HashSet::new();
+        out.retain(|r| {
+            if r.email.is_empty() {
+                return false;
+            }
+            if r.email.parse::<lettre::Address>().is_err() {
+                tracing::warn!(email = %r.email, "skipping a recipient whose address cannot be used");
+                return false;
+            }
+            seen.insert(r.email.to_lowercase())
+        });
+        Ok(out)
+    }
+
+    /// Writes one pending mail per recipient; a mail already queued by an earlier attempt stays
+    /// as it is.
+    async fn queue_mail(
+        &self,
+        txn: &DatabaseTransaction,
+        batch: &PersistBatch,
+        pending: &PendingMail,
+        facility: &facility::Model,
+        region_id: i64,
+        notice_number: &str,
+    ) -> crate::Result<()> {
+        let link = format!("{}/matters/{}", self.public_url.trim_end_matches('/'), batch.matter.id);
+        for r in self.recipients(txn, &pending.audience, facility, region_id).await? {
+            let args = self.mail_args(r.locale, batch, pending, facility, notice_number);
+            let refs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let text = compose(r.locale, pending.notice, &r.name, &refs, &link)?;
+            let row = mail::ActiveModel {
+                id: NotSet,
+                matter_id: Set(batch.matter.id.clone()),
+                seq: Set(pending.seq as i64),
+                notice_kind: Set(notice_key(pending.notice).to_string()),
+                recipient_email: Set(r.email),
+                recipient_name: Set(r.name),
+                subject: Set(text.subject),
+                body: Set(text.body),
+                status: Set("pending".to_string()),
+                sent_at_ms: Set(None),
+            };
+            mail::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::columns([mail::Column::MatterId, mail::Column::Seq, mail::Column::NoticeKind, mail::Column::RecipientEmail])
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .do_nothing()
+                .exec_without_returning(txn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The catalogue placeholders of a mail, in the reader's language. The rules give raw values
+    /// (`due_ms`, a step id, a deadline kind); this turns them into words and local times.
+    fn mail_args(&self, locale: Locale, batch: &PersistBatch, pending: &PendingMail, facility: &facility::Model, notice_number: &str) -> Vec<(&'static str, String)> {
+        let m = &batch.matter;
+        let arg = |name: &str| pending.args.get(name);
+        let text = |name: &str| arg(name).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let due = arg("due_ms").and_then(|v| v.as_i64()).map(|ms| format_instant(&self.calendar, ms)).unwrap_or_default();
+        let step = arg("step").and_then(|v| v.as_str()).map(|s| t(locale, &format!("escalation.{s}"), &[])).unwrap_or_default();
+        let deadline = arg("deadline").and_then(|v| v.as_str()).map(|d| t(locale, &format!("deadline.{d}"), &[])).unwrap_or_default();
+        vec![
+            ("notice", notice_number.to_string()),
+            ("title", m.title.clone()),
+            ("facility", facility.name.clone()),
+            ("severity", t(locale, &format!("severity.{}", m.severity), &[])),
+            ("due", due),
+            ("step", step),
+            ("deadline", deadline),
+            ("note", text("note")),
+            ("level", arg("level").map(|v| v.to_string()).unwrap_or_default()),
+        ]
+    }
+
+    /// Sends the matter's queued mails in order and marks each one sent. Stops at the first
+    /// failure, so the rest wait for the activity's retry.
+    async fn send_pending(&self, matter_id: &str) -> crate::Result<()> {
+        let pending = mail::Entity::find()
+            .filter(mail::Column::MatterId.eq(matter_id))
+            .filter(mail::Column::Status.eq("pending"))
+            .order_by_asc(mail::Column::Id)
+            .all(&self.store.db)
+            .await?;
+        for m in pending {
+            self.mailer.send(&m.recipient_email, &m.recipient_name, &m.subject, &m.body).await?;
+            mail::Entity::update_many()
+                .col_expr(mail::Column::Status, Expr::value("sent"))
+                .col_expr(mail::Column::SentAtMs, Expr::value(chrono::Utc::now().timestamp_millis()))
+                .filter(mail::Column::Id.eq(m.id))
+                .exec(&self.store.db)
+                .await?;
+            tracing::debug!(to = %m.recipient_email, kind = %m.notice_kind, "mail sent");
+        }
+        Ok(())
+    }
+}
+
+/// Takes the next notice sequence number of a region and year, atomically: one upsert that
+/// either creates the counter or increments it, returning the new value. It runs inside the
+/// caller's transaction, so a rolled-back issue gives its number back and numbers stay
+/// gap-free; the counter row's lock orders concurrent issues. sea-query renders the statement
+/// with each backend's placeholders.
+async fn next_notice_seq(txn: &DatabaseTransaction, region_id: i64, year: i32) -> crate::Result<i64> {
+    use notice_counter::Column;
+    let stmt = Query::insert()
+        .into_table(notice_counter::Entity)
+        .columns([Column::RegionId, Column::Year, Column::NextSeq])
+        // A new counter hands out 1 now, so the next one is 2.
+        .values_panic([region_id.into(), year.into(), 2i64.into()])
+        .on_conflict(
+            OnConflict::columns([Column::RegionId, Column::Year])
+                .value(Column::NextSeq, Expr::col((notice_counter::Entity, Column::NextSeq)).add(1))
+                .to_owned(),
+        )
+        .returning_col(Column::NextSeq)
+        .to_owned();
+    let row = txn
+        .query_one(txn.get_database_backend().build(&stmt))
+        .await?
+        .ok_or_else(|| Error::Inconsistent("the notice counter upsert returned no row".into()))?;
+    let next: i64 = row.try_get("", "next_seq")?;
+    Ok(next - 1)
+}

@@ -1,0 +1,136 @@
+//! The `matter.persist` activity's work: idempotence, numbering, projection and mails.
+
+use crate::{Driver, Fixture, monday_10am};
+use qingling_activities::db::entities::notice;
+use qingling_rules::matter::Action;
+use sea_orm::{EntityTrait, QueryOrder};
+use std::collections::BTreeSet;
+use temporalio_common::ActivityDefinition;
+
+#[test]
+fn the_activity_is_registered_under_the_contract_name() {
+    use qingling_activities::persist::MatterActivitiesImpl;
+    use qingling_workflows::contract::MatterActivities;
+    assert_eq!(MatterActivitiesImpl::persist.name(), "matter.persist");
+    assert_eq!(MatterActivitiesImpl::persist.name(), MatterActivities::persist.name());
+}
+
+#[tokio::test]
+async fn persisting_the_same_batch_twice_writes_events_and_mails_once() {
+    let fx = Fixture::new().await;
+    let acts = fx.activities();
+    let now = monday_10am();
+    let mut d = Driver::open("m-idem", fx.facility_id, fx.supervisor_actor(), now);
+    let batch = d.take_batch();
+
+    let first = acts.persist_batch(&batch).await.unwrap();
+    let again = acts.persist_batch(&batch).await.unwrap();
+    assert_eq!(first, again);
+    assert_eq!(first.notice_number, "朝民养整改〔2026〕0001号");
+    assert_eq!(first.last_seq, 1);
+
+    let events = fx.store.events("m-idem").await.unwrap();
+    assert_eq!(events.len(), 1);
+    // Issued: the facility's user and the district's two inspectors.
+    let mails = fx.store.mails_for("m-idem").await.unwrap();
+    assert_eq!(mails.len(), 3, "{mails:#?}");
+    assert!(mails.iter().all(|m| m.status == "sent" && m.sent_at_ms.is_some()));
+    assert_eq!(fx.outbox_files().len(), 3, "a retried step sends nothing twice once sent");
+    let english = mails.iter().find(|m| m.recipient_email == "inspector2@example.test").unwrap();
+    assert!(english.subject.starts_with("[Notice] 朝民养整改〔2026〕0001号"), "{}", english.subject);
+    let chinese = mails.iter().find(|m| m.recipient_email == "facility1@example.test").unwrap();
+    assert!(chinese.body.contains("请于 2026-11-23 24:00 前签收"), "{}", chinese.body);
+    assert!(chinese.body.contains("http://127.0.0.1:8080/matters/m-idem"), "{}", chinese.body);
+
+    let row = fx.store.matter("m-idem").await.unwrap().unwrap();
+    assert_eq!((row.status.as_str(), row.last_seq, row.region_id), ("issued", 1, fx.region_id));
+    assert_eq!(row.next_due_ms, d.matter.deadlines.iter().map(|d| d.due_ms).min());
+    assert!(!row.overdue);
+
+    // The next step: acknowledged, then the acknowledge deadline is long past for nothing (met).
+    d.act(&fx.facility_actor(), Action::Acknowledge { handler: "李主任".into() }, now + 60_000);
+    let step = d.take_batch();
+    let done = acts.persist_batch(&step).await.unwrap();
+    assert_eq!(done.last_seq, 2);
+    assert_eq!(done.notice_number, first.notice_number);
+    let row = fx.store.matter("m-idem").await.unwrap().unwrap();
+    assert_eq!((row.status.as_str(), row.handler.as_deref(), row.last_seq), ("acknowledged", Some("李主任"), 2));
+
+    // A stale replay of the first batch neither rewinds the projection nor adds events.
+    let replay = acts.persist_batch(&batch).await.unwrap();
+    assert_eq!(replay.last_seq, 2);
+    assert_eq!(fx.store.matter("m-idem").await.unwrap().unwrap().status, "acknowledged");
+    assert_eq!(fx.store.events("m-idem").await.unwrap().len(), 2);
+    let report = qingling_activities::audit::verify(&fx.store.db).await.unwrap();
+    assert_eq!((report.matters, report.events, report.first_broken), (1, 2, None));
+}
+
+#[tokio::test]
+async fn missed_deadlines_escalate_into_the_projection_and_mail_the_ladder() {
+    let fx = Fixture::new().await;
+    let acts = fx.activities();
+    let now = monday_10am();
+    let mut d = Driver::open("m-late", fx.facility_id, fx.supervisor_actor(), now);
+    acts.persist_batch(&d.take_batch()).await.unwrap();
+    // Three days later nobody has acknowledged: the reminder and the first supervision order.
+    d.tick(now + 3 * 86_400_000);
+    let batch = d.take_batch();
+    assert!(batch.events.iter().all(|e| e.kind == "escalated") && !batch.events.is_empty());
+    let done = acts.persist_batch(&batch).await.unwrap();
+    let row = fx.store.matter("m-late").await.unwrap().unwrap();
+    assert!(row.overdue);
+    assert!(row.escalation_level >= 1);
+    assert_eq!(done.last_seq as i64, row.last_seq);
+    let mails = fx.store.mails_for("m-late").await.unwrap();
+    assert!(mails.iter().any(|m| m.notice_kind == "escalated" && m.subject.contains("逾期提醒")), "{mails:#?}");
+}
+
+#[tokio::test]
+async fn an_unknown_facility_is_a_permanent_failure() {
+    let fx = Fixture::new().await;
+    let mut d = Driver::open("m-nofac", 9999, fx.supervisor_actor(), monday_10am());
+    let err = fx.activities().persist_batch(&d.take_batch()).await.unwrap_err();
+    assert!(!err.is_retryable(), "{err}");
+    assert!(fx.store.matter("m-nofac").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_missing_predecessor_event_is_retryable() {
+    let fx = Fixture::new().await;
+    let acts = fx.activities();
+    let now = monday_10am();
+    let mut d = Driver::open("m-gap", fx.facility_id, fx.supervisor_actor(), now);
+    acts.persist_batch(&d.take_batch()).await.unwrap();
+    d.act(&fx.facility_actor(), Action::Acknowledge { handler: "李主任".into() }, now + 1);
+    d.act(&fx.facility_actor(), Action::Feedback { text: "已清理".into(), plan: vec![] }, now + 2);
+    let mut batch = d.take_batch();
+    batch.events.remove(0);
+    let err = acts.persist_batch(&batch).await.unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert_eq!(fx.store.events("m-gap").await.unwrap().len(), 1, "the failed step wrote nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn notice_numbers_stay_unique_and_gap_free_under_concurrent_issues() {
+    let fx = Fixture::new().await;
+    let acts = std::sync::Arc::new(fx.activities());
+    let now = monday_10am();
+    let mut tasks = vec![];
+    for i in 0..20 {
+        let acts = acts.clone();
+        // Half the matters at each Chaoyang facility: same region, same year, one counter.
+        let facility = if i % 2 == 0 { fx.facility_id } else { fx.other_facility_id };
+        let mut d = Driver::open(&format!("m-{i:02}"), facility, fx.supervisor_actor(), now + i);
+        tasks.push(tokio::spawn(async move { acts.persist_batch(&d.take_batch()).await }));
+    }
+    let mut numbers = BTreeSet::new();
+    for t in tasks {
+        numbers.insert(t.await.unwrap().unwrap().notice_number);
+    }
+    assert_eq!(numbers.len(), 20);
+    let notices = notice::Entity::find().order_by_asc(notice::Column::Seq).all(&fx.store.db).await.unwrap();
+    let seqs: Vec<i64> = notices.iter().map(|n| n.seq).collect();
+    assert_eq!(seqs, (1..=20).collect::<Vec<i64>>());
+    assert!(notices.iter().all(|n| numbers.contains(&n.number) && n.year == 2026 && n.region_id == fx.region_id));
+    assert!(numbers.contains("朝民养整改〔2026〕0020号"));
+}

@@ -1,0 +1,222 @@
+//! The JSON API. Errors are `{"error": {"code", "message"}}` (see [`crate::error`]); every
+//! cookie-authenticated write carries `X-CSRF-Token` (checked in [`crate::context`]).
+
+use crate::Shared;
+use crate::context::{Ctx, SESSION_TTL_MS, clear_session_cookie, now_ms, session_cookie};
+use crate::error::Error;
+use crate::forms::{IssueInput, IssueRequest};
+use crate::matters::{self, Upload, evidence_json, event_json, facility_json, matter_json, notice_json, user_json};
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use qingling_activities::db::entities::{matter, user};
+use qingling_rules::matter::Action;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+type S = State<Arc<Shared>>;
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Error> {
+    serde_json::from_slice(body).map_err(|e| Error::BadRequest(e.to_string()))
+}
+
+#[derive(Deserialize)]
+struct Credentials {
+    username: String,
+    password: String,
+}
+
+/// Checks a username and password; returns the user. Argon2 is slow on purpose, so it runs off
+/// the async threads.
+pub async fn check_password(shared: &Shared, username: &str, password: &str) -> Result<user::Model, Error> {
+    let Some(user) = shared.app.store.user_by_username(username.trim()).await? else {
+        return Err(Error::BadCredentials);
+    };
+    let (hash, pw) = (user.password_hash.clone(), password.to_string());
+    let ok = tokio::task::spawn_blocking(move || qingling_activities::password::verify_password(&hash, &pw))
+        .await
+        .map_err(|e| Error::Internal(format!("password check: {e}")))?;
+    if ok { Ok(user) } else { Err(Error::BadCredentials) }
+}
+
+/// `POST /api/session`
+#[tracing::instrument(skip_all)]
+pub async fn login(State(shared): S, body: Bytes) -> Result<Response, Error> {
+    let creds: Credentials = parse_json(&body)?;
+    let user = check_password(&shared, &creds.username, &creds.password).await?;
+    let (token, csrf) = shared.app.store.create_session(user.id, SESSION_TTL_MS, now_ms()).await?;
+    tracing::info!(user_id = user.id, "signed in");
+    let mut r = Json(json!({ "user": user_json(&user), "csrf": csrf })).into_response();
+    let cookie = HeaderValue::from_str(&session_cookie(&token, shared.app.secure_cookies)).map_err(|e| Error::Internal(e.to_string()))?;
+    r.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(r)
+}
+
+/// `DELETE /api/session`
+#[tracing::instrument(skip_all)]
+pub async fn logout(State(shared): S, ctx: Ctx) -> Result<Response, Error> {
+    let who = ctx.signed()?;
+    shared.app.store.delete_session(&who.token).await?;
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let cookie = HeaderValue::from_str(&clear_session_cookie(shared.app.secure_cookies)).map_err(|e| Error::Internal(e.to_string()))?;
+    r.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(r)
+}
+
+/// `GET /api/me`
+pub async fn me(ctx: Ctx) -> Result<Json<Value>, Error> {
+    let who = ctx.signed()?;
+    Ok(Json(json!({ "user": user_json(&who.user), "csrf": who.csrf, "locale": ctx.locale.code() })))
+}
+
+/// `GET /api/facilities`
+pub async fn facilities(State(shared): S, ctx: Ctx) -> Result<Json<Value>, Error> {
+    let who = ctx.signed()?;
+    let list = shared.app.store.facilities_for(&who.user).await?;
+    Ok(Json(Value::Array(list.iter().map(facility_json).collect())))
+}
+
+/// `POST /api/matters`
+#[tracing::instrument(skip_all, fields(matter_id))]
+pub async fn issue(State(shared): S, ctx: Ctx, body: Bytes) -> Result<Response, Error> {
+    let who = ctx.signed()?;
+    if !who.is_oversight() {
+        return Err(Error::Forbidden);
+    }
+    let input: IssueInput = parse_json(&body)?;
+    let req = IssueRequest::parse(&input)?;
+    let issued = matters::issue(&shared, &who, req).await?;
+    // Not yet written by the worker: the workflow runs, the number follows.
+    let status = if issued.stored { StatusCode::CREATED } else { StatusCode::ACCEPTED };
+    Ok((status, Json(json!(issued))).into_response())
+}
+
+async fn rows_json(shared: &Shared, rows: &[matter::Model]) -> Result<Vec<Value>, Error> {
+    let ids: Vec<String> = rows.iter().map(|m| m.id.clone()).collect();
+    let numbers = matters::notice_numbers(shared, &ids).await?;
+    Ok(rows.iter().map(|m| matter_json(m, numbers.get(&m.id).map(String::as_str))).collect())
+}
+
+/// `GET /api/matters`
+pub async fn list(State(shared): S, ctx: Ctx) -> Result<Json<Value>, Error> {
+    let who = ctx.signed()?;
+    let rows = shared.app.store.matters_for(&who.user).await?;
+    Ok(Json(Value::Array(rows_json(&shared, &rows).await?)))
+}
+
+/// `GET /api/matters/{id}`: the stored matter, and the workflow's live view when it answers.
+#[tracing::instrument(skip_all, fields(matter_id = %id))]
+pub async fn show(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<Json<Value>, Error> {
+    let who = ctx.signed()?;
+    let row = matters::visible_matter(&shared, &who, &id).await?;
+    let store = &shared.app.store;
+    let (events, evidence, notice) = (store.events(&id).await?, store.evidence_for(&id).await?, store.notice_for(&id).await?);
+    let live = match crate::engine::view(&shared.app.temporal, &id).await {
+        Ok(view) => serde_json::to_value(view).unwrap_or(Value::Null),
+        Err(e) => {
+            tracing::debug!(error = %e, "no live view");
+            Value::Null
+        }
+    };
+    Ok(Json(json!({
+        "matter": matter_json(&row, notice.as_ref().map(|n| n.number.as_str())),
+        "live": live,
+        "events": events.iter().map(event_json).collect::<Vec<_>>(),
+        "evidence": evidence.iter().map(evidence_json).collect::<Vec<_>>(),
+        "notice": notice.as_ref().map(notice_json),
+    })))
+}
+
+/// `POST /api/matters/{id}/actions`
+#[tracing::instrument(skip_all, fields(matter_id = %id))]
+pub async fn act(State(shared): S, ctx: Ctx, Path(id): Path<String>, body: Bytes) -> Result<Json<Value>, Error> {
+    let who = ctx.signed()?;
+    // Visibility first: someone else's matter is not found, whatever the body says.
+    let row = matters::visible_matter(&shared, &who, &id).await?;
+    let action: Action = parse_json(&body)?;
+    let view = matters::act(&shared, &who, &row, action).await?;
+    Ok(Json(json!({ "view": view })))
+}
+
+/// Reads the `file` fields of a multipart body.
+pub async fn read_uploads(mut multipart: Multipart, max_bytes: u64) -> Result<(Vec<Upload>, Vec<(String, String)>), Error> {
+    let mut files = vec![];
+    let mut fields = vec![];
+    loop {
+        let next = multipart.next_field().await.map_err(|e| multipart_error(e, max_bytes))?;
+        let Some(field) = next else { break };
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            let file_name = field.file_name().unwrap_or_default().to_string();
+            let bytes = field.bytes().await.map_err(|e| multipart_error(e, max_bytes))?;
+            // Browsers send an empty part when no file was chosen.
+            if file_name.is_empty() && bytes.is_empty() {
+                continue;
+            }
+            files.push(Upload { name: file_name, bytes: bytes.to_vec() });
+        } else {
+            let text = field.text().await.map_err(|e| multipart_error(e, max_bytes))?;
+            fields.push((name, text));
+        }
+    }
+    Ok((files, fields))
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError, max_bytes: u64) -> Error {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Error::Evidence { status: StatusCode::PAYLOAD_TOO_LARGE, code: "too_large", max_bytes }
+    } else {
+        Error::BadRequest(e.body_text())
+    }
+}
+
+/// `POST /api/matters/{id}/evidence`
+#[tracing::instrument(skip_all, fields(matter_id = %id))]
+pub async fn upload(State(shared): S, ctx: Ctx, Path(id): Path<String>, multipart: Multipart) -> Result<Response, Error> {
+    let who = ctx.signed()?;
+    let row = matters::visible_matter(&shared, &who, &id).await?;
+    if !matters::may_upload(&who) {
+        return Err(Error::Forbidden);
+    }
+    let (files, _) = read_uploads(multipart, shared.app.policy.evidence.max_bytes).await?;
+    let refs = matters::store_evidence(&shared, &who, &row, files).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "evidence": refs }))).into_response())
+}
+
+/// `GET /api/matters/{id}/evidence/{sha256}`: the file, to those who may see the matter.
+#[tracing::instrument(skip_all, fields(matter_id = %id))]
+pub async fn evidence_file(State(shared): S, ctx: Ctx, Path((id, sha256)): Path<(String, String)>) -> Result<Response, Error> {
+    let who = ctx.signed()?;
+    let row = matters::visible_matter(&shared, &who, &id).await?;
+    let (file, path) = matters::evidence_file(&shared, &row, &sha256).await?;
+    let bytes = tokio::fs::read(&path).await.map_err(|e| Error::Internal(format!("evidence {}: {e}", path.display())))?;
+    let mut r = Response::new(Body::from(bytes));
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&file.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400, immutable"));
+    let disposition = format!("inline; filename=\"evidence\"; filename*=UTF-8''{}", crate::pages::url_encode(&file.original_name));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
+}
+
+/// `GET /api/board`
+pub async fn board(State(shared): S, ctx: Ctx) -> Result<Json<Value>, Error> {
+    let who = ctx.signed()?;
+    let b = shared.app.store.board(&who.user, now_ms(), &shared.app.policy.calendar).await?;
+    let mut levels = vec![];
+    for (level, rows) in &b.by_level {
+        levels.push(json!({ "level": level, "step": crate::views::step_id(&shared.app.policy, *level), "matters": rows_json(&shared, rows).await? }));
+    }
+    Ok(Json(json!({
+        "due_today": rows_json(&shared, &b.due_today).await?,
+        "due_within_3_days": rows_json(&shared, &b.due_within_3_days).await?,
+        "overdue": rows_json(&shared, &b.overdue).await?,
+        "by_level": levels,
+    })))
+}

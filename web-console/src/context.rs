@@ -1,0 +1,228 @@
+//! Who is asking and in which language: the middleware that resolves the session cookie and the
+//! locale once per request, enforces the CSRF header on the JSON API, and renders the errors
+//! handlers return (JSON under `/api/`, a page elsewhere).
+
+use crate::Shared;
+use crate::error::{Carried, Error};
+use crate::i18n::{LANG_COOKIE, negotiate};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use qingling_activities::db::entities::user;
+use qingling_rules::matter::{Actor, Role};
+use qingling_rules::messages::Locale;
+use std::sync::Arc;
+
+pub const SESSION_COOKIE: &str = "qingling_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// How long a sign-in lasts: one working day and a bit.
+pub const SESSION_TTL_MS: i64 = 12 * 3600 * 1000;
+
+/// The signed-in person.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub user: user::Model,
+    pub role: Role,
+    pub csrf: String,
+    pub token: String,
+}
+
+impl Signed {
+    /// The actor the workflow sees: filled from the session, never from the request body.
+    pub fn actor(&self) -> Actor {
+        Actor { user_id: self.user.id, name: self.user.display_name.clone(), role: self.role, facility_id: self.user.facility_id }
+    }
+    pub fn is_oversight(&self) -> bool {
+        matches!(self.role, Role::Supervisor | Role::Admin)
+    }
+}
+
+/// What every handler may know about the request.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub locale: Locale,
+    pub session: Option<Arc<Signed>>,
+    /// Path and query, for the language switch and the sign-in redirect.
+    pub path: String,
+}
+
+impl Ctx {
+    /// The signed-in person, or `Unauthenticated`.
+    pub fn signed(&self) -> Result<Arc<Signed>, Error> {
+        self.session.clone().ok_or(Error::Unauthenticated)
+    }
+
+    /// Checks a form's CSRF field against the session's token.
+    pub fn check_csrf(&self, sent: &str) -> Result<Arc<Signed>, Error> {
+        let s = self.signed()?;
+        if csrf_matches(&s.csrf, Some(sent)) { Ok(s) } else { Err(Error::Csrf) }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Ctx>().cloned().ok_or_else(|| Error::Internal("request context missing".into()))
+    }
+}
+
+/// Compares tokens in time independent of where they differ.
+pub fn csrf_matches(expected: &str, sent: Option<&str>) -> bool {
+    let Some(sent) = sent else { return false };
+    let (a, b) = (expected.as_bytes(), sent.as_bytes());
+    !a.is_empty() && a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether a JSON API request must carry the CSRF header: every method that can change
+/// something, except signing in (there is no session yet to hold a token).
+pub fn api_needs_csrf(method: &Method, path: &str) -> bool {
+    let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let signing_in = path == "/api/session" && *method == Method::POST;
+    !(safe || signing_in)
+}
+
+/// The value of one cookie.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+}
+
+/// A `Set-Cookie` value for the session.
+pub fn session_cookie(token: &str, secure: bool) -> String {
+    let max_age = SESSION_TTL_MS / 1000;
+    format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{}", if secure { "; Secure" } else { "" })
+}
+
+/// A `Set-Cookie` value that removes the session cookie.
+pub fn clear_session_cookie(secure: bool) -> String {
+    format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0{}", if secure { "; Secure" } else { "" })
+}
+
+/// A `Set-Cookie` value for the language switch: a year, readable by nothing but the server.
+pub fn lang_cookie(locale: Locale, secure: bool) -> String {
+    format!("{LANG_COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age=31536000{}", locale.code(), if secure { "; Secure" } else { "" })
+}
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+/// The middleware: resolve, run, render errors.
+pub async fn context(State(shared): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    if path.starts_with("/assets/") || path == "/healthz" {
+        return next.run(req).await;
+    }
+    let path_and_query = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| path.clone());
+    let headers = req.headers();
+    let lang_cookie = cookie(headers, LANG_COOKIE).map(str::to_string);
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let token = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty()).map(str::to_string);
+
+    let session = match token {
+        Some(token) => match shared.app.store.session(&token, now_ms()).await {
+            Ok(Some((user, csrf))) => Role::parse(&user.role).map(|role| Arc::new(Signed { user, role, csrf, token })),
+            Ok(None) => None,
+            Err(e) => {
+                let locale = negotiate(lang_cookie.as_deref(), None, accept.as_deref());
+                let ctx = Ctx { locale, session: None, path: path_and_query };
+                return render_error(&shared, &ctx, is_api(&path), Error::from(e));
+            }
+        },
+        None => None,
+    };
+    let locale = negotiate(lang_cookie.as_deref(), session.as_ref().map(|s| s.user.locale.as_str()), accept.as_deref());
+    let ctx = Ctx { locale, session, path: path_and_query };
+
+    if is_api(&path) && api_needs_csrf(req.method(), &path) {
+        let verdict = match &ctx.session {
+            None => Err(Error::Unauthenticated),
+            Some(s) => {
+                let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+                if csrf_matches(&s.csrf, sent) { Ok(()) } else { Err(Error::Csrf) }
+            }
+        };
+        if let Err(e) = verdict {
+            return render_error(&shared, &ctx, true, e);
+        }
+    }
+
+    req.extensions_mut().insert(ctx.clone());
+    let mut response = next.run(req).await;
+    match response.extensions_mut().remove::<Carried>() {
+        Some(Carried(error)) => render_error(&shared, &ctx, is_api(&path), (*error).clone()),
+        None => response,
+    }
+}
+
+/// The error as the client should see it.
+fn render_error(shared: &Shared, ctx: &Ctx, api: bool, error: Error) -> Response {
+    let status = error.status();
+    if api {
+        let mut r = (status, axum::Json(error.to_json(ctx.locale))).into_response();
+        r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return r;
+    }
+    if matches!(error, Error::Unauthenticated) {
+        return Redirect::to(&format!("/login?next={}", crate::pages::url_encode(&ctx.path))).into_response();
+    }
+    match crate::views::error_page(shared, ctx, &error) {
+        Ok(html) => (status, html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "the error page itself failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_csrf_token_must_match_exactly() {
+        assert!(csrf_matches("abc123", Some("abc123")));
+        assert!(!csrf_matches("abc123", Some("abc124")));
+        assert!(!csrf_matches("abc123", Some("abc12")));
+        assert!(!csrf_matches("abc123", None));
+        assert!(!csrf_matches("", Some("")), "an empty token never matches");
+    }
+
+    #[test]
+    fn every_api_write_needs_the_header_except_signing_in() {
+        assert!(api_needs_csrf(&Method::POST, "/api/matters"));
+        assert!(api_needs_csrf(&Method::POST, "/api/matters/x/actions"));
+        assert!(api_needs_csrf(&Method::DELETE, "/api/session"));
+        assert!(!api_needs_csrf(&Method::POST, "/api/session"));
+        assert!(!api_needs_csrf(&Method::GET, "/api/matters"));
+    }
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; qingling_session=tok; qingling_lang=en"));
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("tok"));
+        assert_eq!(cookie(&h, LANG_COOKIE), Some("en"));
+        assert_eq!(cookie(&h, "b"), None);
+    }
+
+    #[test]
+    fn the_session_cookie_is_http_only_and_secure_when_asked() {
+        let c = session_cookie("t", true);
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Path=/") && c.ends_with("; Secure"), "{c}");
+        assert!(!session_cookie("t", false).contains("Secure"));
+    }
+}

@@ -1,0 +1,111 @@
+//! The console's side of Temporal: start a matter's `Rectification` workflow, send it an action
+//! (an update, validated by the workflow against the state machine), and read its live state (a
+//! query). Nothing here touches the database.
+
+use qingling_rules::Policy;
+use qingling_rules::matter::{NewMatter, Rejection};
+use qingling_workflows::rectification::ActionRequest;
+use qingling_workflows::{MatterView, Rectification, RectificationInput, ids};
+use std::time::Duration;
+use temporalio_client::errors::{WorkflowQueryError, WorkflowStartError, WorkflowUpdateError};
+use temporalio_client::{Client, RpcOptions, WorkflowExecuteUpdateOptions, WorkflowQueryOptions, WorkflowStartOptions};
+use temporalio_common::protos::temporal::api::failure::v1::Failure;
+
+/// How long an action may take end to end. Updates are applied at once by a running worker; a
+/// longer wait means no worker is polling, and the person should hear so rather than wait.
+const UPDATE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Queries back pages; a page renders without the live view rather than hang.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EngineError {
+    /// The workflow refused the action (its update validator or the update itself).
+    #[error("{0}")]
+    Rejected(Rejection),
+    /// Temporal is unreachable, the workflow is gone, or no worker answered in time.
+    #[error("workflow engine unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Starts the workflow of a new matter; returns its workflow id.
+#[tracing::instrument(skip_all, fields(matter_id = %new.id, facility_id = new.facility_id))]
+pub async fn issue(client: &Client, new: NewMatter, policy: &Policy) -> Result<String, EngineError> {
+    let workflow_id = ids::matter_workflow_id(&new.id);
+    let input = RectificationInput { new, policy: policy.clone() };
+    let options = WorkflowStartOptions::new(ids::TASK_QUEUE, workflow_id.clone()).build();
+    match tokio::time::timeout(UPDATE_TIMEOUT, client.start_workflow(Rectification::run, input, options)).await {
+        Ok(Ok(_handle)) => Ok(workflow_id),
+        Ok(Err(e)) => Err(start_error(e)),
+        Err(_) => Err(EngineError::Unavailable("starting the workflow timed out".into())),
+    }
+}
+
+/// Sends one action to a matter's workflow; returns the matter as the workflow now sees it.
+#[tracing::instrument(skip_all, fields(matter_id = %matter_id, action = req.action.name()))]
+pub async fn act(client: &Client, matter_id: &str, req: ActionRequest) -> Result<MatterView, EngineError> {
+    let handle = client.get_workflow_handle::<Rectification>(ids::matter_workflow_id(matter_id));
+    let update = handle.execute_update(Rectification::act, req, WorkflowExecuteUpdateOptions::default());
+    match tokio::time::timeout(UPDATE_TIMEOUT, update).await {
+        Ok(Ok(view)) => Ok(view),
+        Ok(Err(e)) => Err(update_error(e)),
+        Err(_) => Err(EngineError::Unavailable("the workflow did not answer in time; is a worker running?".into())),
+    }
+}
+
+/// The live state of a matter's workflow.
+#[tracing::instrument(skip_all, fields(matter_id = %matter_id))]
+pub async fn view(client: &Client, matter_id: &str) -> Result<MatterView, EngineError> {
+    let handle = client.get_workflow_handle::<Rectification>(ids::matter_workflow_id(matter_id));
+    let options = WorkflowQueryOptions::builder().rpc_options(RpcOptions::builder().timeout(QUERY_TIMEOUT).build()).build();
+    match tokio::time::timeout(QUERY_TIMEOUT + Duration::from_secs(1), handle.query(Rectification::state, (), options)).await {
+        Ok(Ok(view)) => Ok(view),
+        Ok(Err(e)) => Err(query_error(e)),
+        Err(_) => Err(EngineError::Unavailable("the query timed out".into())),
+    }
+}
+
+fn start_error(e: WorkflowStartError) -> EngineError {
+    EngineError::Unavailable(e.to_string())
+}
+
+fn query_error(e: WorkflowQueryError) -> EngineError {
+    EngineError::Unavailable(e.to_string())
+}
+
+fn update_error(e: WorkflowUpdateError) -> EngineError {
+    match e {
+        WorkflowUpdateError::Failed(failure) => match rejection_in(&failure) {
+            Some(r) => EngineError::Rejected(r),
+            None => EngineError::Unavailable(format!("the update failed: {}", failure.message)),
+        },
+        other => EngineError::Unavailable(other.to_string()),
+    }
+}
+
+/// The rejection a failed update carries: the validator's error text is the failure's message,
+/// possibly wrapped in causes.
+fn rejection_in(failure: &Failure) -> Option<Rejection> {
+    let mut current = Some(failure);
+    while let Some(f) = current {
+        if let Some(r) = Rejection::from_wire(&f.message) {
+            return Some(r);
+        }
+        current = f.cause.as_deref();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rejection_is_found_in_the_failure_or_its_causes() {
+        let wire = Rejection { code: "reject.wrong_state".into(), args: vec![("status".into(), "status.issued".into())] }.to_wire();
+        let direct = Failure { message: wire.clone(), ..Default::default() };
+        assert_eq!(rejection_in(&direct).map(|r| r.code), Some("reject.wrong_state".to_string()));
+        let wrapped = Failure { message: "update failed".into(), cause: Some(Box::new(Failure { message: format!("validator: {wire}"), ..Default::default() })), ..Default::default() };
+        assert_eq!(rejection_in(&wrapped).map(|r| r.code), Some("reject.wrong_state".to_string()));
+        assert!(rejection_in(&Failure { message: "panic".into(), ..Default::default() }).is_none());
+    }
+}

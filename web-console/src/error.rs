@@ -1,0 +1,238 @@
+//! The console's one error type. A handler returns `Result<_, Error>`; the error becomes a
+//! response with the right status and carries itself in the response's extensions, and the
+//! request-context middleware ([`crate::context`]) renders it in the request's language: a JSON
+//! body `{"error": {"code", "message"}}` under `/api/`, a readable page elsewhere.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use qingling_rules::matter::Rejection;
+use qingling_rules::messages::{Locale, t};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// No valid session.
+    #[error("sign-in required")]
+    Unauthenticated,
+    #[error("wrong username or password")]
+    BadCredentials,
+    /// A write without the session's CSRF token.
+    #[error("CSRF token missing or wrong")]
+    Csrf,
+    /// Signed in, but the role may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// Absent, or not the caller's to see: the two are never told apart.
+    #[error("not found")]
+    NotFound,
+    /// A body that does not parse; the detail is the parser's message.
+    #[error("invalid request: {0}")]
+    BadRequest(String),
+    /// A field that parses but makes no sense. `code` is a catalogue key under `validation.`,
+    /// `field` names the field (and `web.field.<field>` labels it).
+    #[error("invalid field {field}: {code}")]
+    Field { field: &'static str, code: &'static str },
+    /// The state machine refused an action.
+    #[error("rejected: {0}")]
+    Rejected(Rejection),
+    /// An evidence file refused by the store; `code` is a catalogue key under `evidence.`.
+    #[error("evidence refused: {code}")]
+    Evidence { status: StatusCode, code: &'static str, max_bytes: u64 },
+    /// Temporal could not be reached or did not answer in time.
+    #[error("workflow engine unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an infrastructure failure; the detail is logged, not shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::Unauthenticated | Error::BadCredentials => StatusCode::UNAUTHORIZED,
+            Error::Csrf | Error::Forbidden => StatusCode::FORBIDDEN,
+            Error::NotFound => StatusCode::NOT_FOUND,
+            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::Field { .. } | Error::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Evidence { status, .. } => *status,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code clients match on; also the catalogue key of the message.
+    pub fn code(&self) -> String {
+        match self {
+            Error::Unauthenticated => "auth.required".into(),
+            Error::BadCredentials => "auth.bad_credentials".into(),
+            Error::Csrf => "auth.csrf".into(),
+            Error::Forbidden => "auth.forbidden".into(),
+            Error::NotFound => "http.not_found".into(),
+            Error::BadRequest(_) => "request.invalid".into(),
+            Error::Field { code, .. } => format!("validation.{code}"),
+            Error::Rejected(r) => r.code.clone(),
+            Error::Evidence { code, .. } => format!("evidence.{code}"),
+            Error::Unavailable(_) => "engine.unavailable".into(),
+            Error::Internal(_) => "http.internal".into(),
+        }
+    }
+
+    /// The message in the reader's language.
+    pub fn message(&self, locale: Locale) -> String {
+        match self {
+            Error::Rejected(r) => r.message(locale),
+            Error::BadRequest(detail) => t(locale, "request.invalid", &[("detail", detail)]),
+            Error::Field { field, .. } => {
+                let label = t(locale, &format!("web.field.{field}"), &[]);
+                t(locale, &self.code(), &[("field", &label)])
+            }
+            Error::Evidence { max_bytes, .. } => {
+                let max = human_bytes(*max_bytes);
+                t(locale, &self.code(), &[("max", &max)])
+            }
+            _ => t(locale, &self.code(), &[]),
+        }
+    }
+
+    /// The field a validation error is about, for forms and API clients.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Error::Field { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// The JSON body of the API.
+    pub fn to_json(&self, locale: Locale) -> serde_json::Value {
+        let mut error = serde_json::json!({ "code": self.code(), "message": self.message(locale) });
+        if let Some(field) = self.field() {
+            error["field"] = field.into();
+        }
+        serde_json::json!({ "error": error })
+    }
+}
+
+/// `12 MB`, `800 KB`: sizes as people read them.
+pub fn human_bytes(n: u64) -> String {
+    const MB: u64 = 1024 * 1024;
+    if n >= MB && n.is_multiple_of(MB) {
+        format!("{} MB", n / MB)
+    } else if n >= MB {
+        format!("{:.1} MB", n as f64 / MB as f64)
+    } else {
+        format!("{} KB", n.div_ceil(1024))
+    }
+}
+
+/// The error a response carries until the context middleware renders it.
+#[derive(Clone)]
+pub struct Carried(pub Arc<Error>);
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let Error::Internal(detail) | Error::Unavailable(detail) = &self {
+            tracing::error!(code = %self.code(), %detail, "request failed");
+        }
+        let mut response = status.into_response();
+        response.extensions_mut().insert(Carried(Arc::new(self)));
+        response
+    }
+}
+
+impl From<qingling_activities::Error> for Error {
+    fn from(e: qingling_activities::Error) -> Self {
+        Error::Internal(e.to_string())
+    }
+}
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Error::Internal(format!("database: {e}"))
+    }
+}
+
+impl From<minijinja::Error> for Error {
+    fn from(e: minijinja::Error) -> Self {
+        Error::Internal(format!("template: {e:#}"))
+    }
+}
+
+impl From<crate::engine::EngineError> for Error {
+    fn from(e: crate::engine::EngineError) -> Self {
+        match e {
+            crate::engine::EngineError::Rejected(r) => Error::Rejected(r),
+            crate::engine::EngineError::Unavailable(why) => Error::Unavailable(why),
+        }
+    }
+}
+
+impl From<qingling_activities::evidence::Error> for Error {
+    fn from(e: qingling_activities::evidence::Error) -> Self {
+        use qingling_activities::evidence::Error as E;
+        let refused = |status, code| Error::Evidence { status, code, max_bytes: 0 };
+        match e {
+            E::Empty => refused(StatusCode::UNPROCESSABLE_ENTITY, "empty"),
+            E::TooLarge { max, .. } => Error::Evidence { status: StatusCode::PAYLOAD_TOO_LARGE, code: "too_large", max_bytes: max },
+            E::UnknownType => refused(StatusCode::UNPROCESSABLE_ENTITY, "unknown_type"),
+            E::TypeNotAllowed(_) => refused(StatusCode::UNPROCESSABLE_ENTITY, "type_not_allowed"),
+            E::Store(inner) => Error::Internal(inner.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejections_keep_their_code_and_read_in_both_languages() {
+        let r = Rejection { code: "reject.wrong_state".into(), args: vec![("status".into(), "status.issued".into()), ("action".into(), "action.submit_evidence".into())] };
+        let e = Error::Rejected(r);
+        assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let zh = e.to_json(Locale::ZhCn);
+        assert_eq!(zh["error"]["code"], "reject.wrong_state");
+        assert!(zh["error"]["message"].as_str().unwrap_or_default().contains("已下发"), "{zh}");
+        let en = e.to_json(Locale::En);
+        assert!(!en["error"]["message"].as_str().unwrap_or_default().contains("已下发"), "{en}");
+    }
+
+    #[test]
+    fn every_error_code_has_a_message_in_both_languages() {
+        let errors = [
+            Error::Unauthenticated,
+            Error::BadCredentials,
+            Error::Csrf,
+            Error::Forbidden,
+            Error::NotFound,
+            Error::BadRequest("x".into()),
+            Error::Field { field: "title", code: "required" },
+            Error::Field { field: "kind", code: "unknown_choice" },
+            Error::Field { field: "facility_id", code: "required" },
+            Error::Evidence { status: StatusCode::PAYLOAD_TOO_LARGE, code: "too_large", max_bytes: 10 << 20 },
+            Error::Evidence { status: StatusCode::UNPROCESSABLE_ENTITY, code: "empty", max_bytes: 0 },
+            Error::Evidence { status: StatusCode::UNPROCESSABLE_ENTITY, code: "unknown_type", max_bytes: 0 },
+            Error::Evidence { status: StatusCode::UNPROCESSABLE_ENTITY, code: "type_not_allowed", max_bytes: 0 },
+            Error::Evidence { status: StatusCode::UNPROCESSABLE_ENTITY, code: "no_file", max_bytes: 0 },
+            Error::Unavailable("down".into()),
+            Error::Internal("bug".into()),
+        ];
+        for e in errors {
+            for locale in Locale::ALL {
+                let key = e.code();
+                assert!(qingling_rules::messages::lookup(locale, &key).is_some(), "{key} missing in {locale:?}");
+                assert!(!e.message(locale).contains('{'), "{key}: unfilled placeholder in {}", e.message(locale));
+            }
+            if let Some(field) = e.field() {
+                assert!(qingling_rules::messages::lookup(Locale::En, &format!("web.field.{field}")).is_some(), "label of {field}");
+            }
+        }
+    }
+
+    #[test]
+    fn sizes_read_naturally() {
+        assert_eq!(human_bytes(10 * 1024 * 1024), "10 MB");
+        assert_eq!(human_bytes(1536 * 1024), "1.5 MB");
+        assert_eq!(human_bytes(1000), "1 KB");
+    }
+}

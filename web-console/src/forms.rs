@@ -1,0 +1,227 @@
+//! Input parsed at the edge: an issue request (from JSON or a form) becomes an [`IssueRequest`]
+//! whose fields are known to be valid, and an action form becomes a rules [`Action`]. Errors name
+//! the field.
+
+use crate::error::Error;
+use chrono::NaiveDate;
+use qingling_rules::matter::{Action, DeadlineKind, MatterKind, Milestone, Severity};
+use serde::Deserialize;
+
+const MAX_TITLE: usize = 200;
+const MAX_TEXT: usize = 5000;
+const MAX_BASIS: usize = 500;
+
+/// A valid request to issue a matter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueRequest {
+    pub facility_id: i64,
+    pub kind: MatterKind,
+    pub severity: Severity,
+    pub title: String,
+    pub description: String,
+    pub basis: String,
+}
+
+/// The issue request as it arrives, before it is checked. Kind and severity stay text so that
+/// an unknown value gets a field error rather than a parser message.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct IssueInput {
+    #[serde(default)]
+    pub facility_id: Option<i64>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub severity: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub basis: Option<String>,
+}
+
+/// The issue form of the console (all fields are text in a form).
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+pub struct IssueFormFields {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub facility_id: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub severity: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub basis: String,
+}
+
+impl IssueFormFields {
+    pub fn input(&self) -> Result<IssueInput, Error> {
+        let facility_id = match self.facility_id.trim() {
+            "" => None,
+            s => Some(s.parse().map_err(|_| Error::Field { field: "facility_id", code: "unknown_choice" })?),
+        };
+        let some = |s: &str| Some(s.to_string());
+        Ok(IssueInput {
+            facility_id,
+            kind: some(&self.kind),
+            severity: some(&self.severity),
+            title: some(&self.title),
+            description: some(&self.description),
+            basis: some(&self.basis),
+        })
+    }
+}
+
+fn choice<T>(value: Option<&str>, field: &'static str, parse: fn(&str) -> Option<T>) -> Result<T, Error> {
+    match value.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Err(Error::Field { field, code: "required" }),
+        Some(s) => parse(s).ok_or(Error::Field { field, code: "unknown_choice" }),
+    }
+}
+
+fn text(value: Option<&str>, field: &'static str, required: bool, max: usize) -> Result<String, Error> {
+    let v = value.unwrap_or_default().trim();
+    if required && v.is_empty() {
+        return Err(Error::Field { field, code: "required" });
+    }
+    if v.chars().count() > max {
+        return Err(Error::Field { field, code: "too_long" });
+    }
+    Ok(v.to_string())
+}
+
+impl IssueRequest {
+    /// Checks every field, in the order of the form.
+    pub fn parse(input: &IssueInput) -> Result<Self, Error> {
+        let facility_id = input.facility_id.ok_or(Error::Field { field: "facility_id", code: "required" })?;
+        let kind = choice(input.kind.as_deref(), "kind", MatterKind::parse)?;
+        let severity = choice(input.severity.as_deref(), "severity", Severity::parse)?;
+        let title = text(input.title.as_deref(), "title", true, MAX_TITLE)?;
+        let description = text(input.description.as_deref(), "description", false, MAX_TEXT)?;
+        let basis = text(input.basis.as_deref(), "basis", false, MAX_BASIS)?;
+        Ok(IssueRequest { facility_id, kind, severity, title, description, basis })
+    }
+}
+
+/// The fields of an action form, as posted (`Vec` keeps repeated plan rows in order).
+pub type FormFields = Vec<(String, String)>;
+
+/// The first value of a form field.
+pub fn field<'a>(fields: &'a FormFields, name: &str) -> &'a str {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
+}
+
+fn all<'a>(fields: &'a FormFields, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    fields.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+fn flag(fields: &FormFields, name: &str) -> Result<bool, Error> {
+    match field(fields, name) {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(Error::BadRequest(format!("{name} must be true or false, not {other:?}"))),
+    }
+}
+
+/// The plan rows of a feedback form: `plan_date` and `plan_what` pairs; blank rows are skipped.
+fn plan(fields: &FormFields) -> Result<Vec<Milestone>, Error> {
+    let dates: Vec<&str> = all(fields, "plan_date").collect();
+    let whats: Vec<&str> = all(fields, "plan_what").collect();
+    let mut out = vec![];
+    for i in 0..dates.len().max(whats.len()) {
+        let (date, what) = (dates.get(i).copied().unwrap_or_default().trim(), whats.get(i).copied().unwrap_or_default().trim());
+        if date.is_empty() && what.is_empty() {
+            continue;
+        }
+        let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| Error::Field { field: "plan", code: "invalid_date" })?;
+        out.push(Milestone { date, what: what.to_string() });
+    }
+    Ok(out)
+}
+
+/// Builds the rules action a console form describes. The state machine checks the content
+/// (empty texts, dates in order); this only shapes it.
+pub fn action_from_form(fields: &FormFields) -> Result<Action, Error> {
+    let text = |name: &str| field(fields, name).to_string();
+    match field(fields, "action") {
+        "acknowledge" => Ok(Action::Acknowledge { handler: text("handler") }),
+        "feedback" => Ok(Action::Feedback { text: text("text"), plan: plan(fields)? }),
+        "request_extension" => {
+            let deadline = DeadlineKind::parse(field(fields, "deadline")).ok_or(Error::Field { field: "deadline", code: "unknown_choice" })?;
+            Ok(Action::RequestExtension { deadline, extend_by: text("extend_by").trim().to_string(), reason: text("reason") })
+        }
+        "decide_extension" => {
+            let extend_by = Some(text("extend_by").trim().to_string()).filter(|s| !s.is_empty());
+            Ok(Action::DecideExtension { approve: flag(fields, "approve")?, extend_by, reason: text("reason") })
+        }
+        "recheck" => Ok(Action::Recheck { passed: flag(fields, "passed")?, note: text("note") }),
+        "withdraw" => Ok(Action::Withdraw { reason: text("reason") }),
+        other => Err(Error::BadRequest(format!("unknown action {other:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(kind: &str, title: &str) -> IssueInput {
+        IssueInput { facility_id: Some(1), kind: Some(kind.into()), severity: Some("major".into()), title: Some(title.into()), ..Default::default() }
+    }
+
+    #[test]
+    fn a_good_issue_request_parses_and_is_trimmed() {
+        let r = IssueRequest::parse(&input("fire_safety", "  消防通道堵塞 ")).unwrap();
+        assert_eq!((r.kind, r.severity, r.title.as_str()), (MatterKind::FireSafety, Severity::Major, "消防通道堵塞"));
+    }
+
+    #[test]
+    fn bad_issue_requests_name_the_field() {
+        let code = |i: &IssueInput| match IssueRequest::parse(i) {
+            Err(Error::Field { field, code }) => (field, code),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(code(&input("rectification", "  ")), ("title", "required"));
+        assert_eq!(code(&input("inspection", "x")), ("kind", "unknown_choice"));
+        assert_eq!(code(&input("rectification", &"长".repeat(201))), ("title", "too_long"));
+        assert_eq!(code(&IssueInput { facility_id: None, ..input("rectification", "x") }), ("facility_id", "required"));
+        assert_eq!(code(&IssueInput { severity: None, ..input("rectification", "x") }), ("severity", "required"));
+    }
+
+    fn form(pairs: &[(&str, &str)]) -> FormFields {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_feedback_form_becomes_an_action_with_its_plan_rows() {
+        let a = action_from_form(&form(&[
+            ("csrf", "x"),
+            ("action", "feedback"),
+            ("text", "已采购"),
+            ("plan_date", "2026-12-01"),
+            ("plan_what", "采购"),
+            ("plan_date", ""),
+            ("plan_what", ""),
+            ("plan_date", "2026-12-10"),
+            ("plan_what", "安装"),
+        ]))
+        .unwrap();
+        let Action::Feedback { text, plan } = a else { panic!("{a:?}") };
+        assert_eq!(text, "已采购");
+        assert_eq!(plan.iter().map(|m| m.what.as_str()).collect::<Vec<_>>(), ["采购", "安装"]);
+        assert!(matches!(action_from_form(&form(&[("action", "feedback"), ("plan_date", "12/01"), ("plan_what", "x")])), Err(Error::Field { field: "plan", .. })));
+    }
+
+    #[test]
+    fn decisions_and_rechecks_read_their_buttons() {
+        let a = action_from_form(&form(&[("action", "recheck"), ("passed", "false"), ("note", "未整改")])).unwrap();
+        assert_eq!(a, Action::Recheck { passed: false, note: "未整改".into() });
+        let a = action_from_form(&form(&[("action", "decide_extension"), ("approve", "true"), ("extend_by", ""), ("reason", "")])).unwrap();
+        assert_eq!(a, Action::DecideExtension { approve: true, extend_by: None, reason: String::new() });
+        assert!(matches!(action_from_form(&form(&[("action", "fly")])), Err(Error::BadRequest(_))));
+    }
+}

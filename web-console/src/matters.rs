@@ -1,0 +1,222 @@
+//! What the JSON API and the pages share: finding a matter the caller may see, issuing,
+//! acting, storing evidence, and the JSON shapes of the stored rows. Authorization lives here,
+//! so both front doors apply the same rule: a matter the caller may not see does not exist.
+
+use crate::Shared;
+use crate::context::{Signed, now_ms};
+use crate::engine;
+use crate::error::Error;
+use crate::forms::IssueRequest;
+use qingling_activities::db::entities::{evidence_file, facility, matter, matter_event, notice, user};
+use qingling_activities::evidence;
+use qingling_rules::matter::{Action, EvidenceRef, NewMatter, Rejection, Role, Status};
+use qingling_workflows::MatterView;
+use qingling_workflows::rectification::ActionRequest;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How long issuing waits for the worker to write the new matter.
+const ISSUE_WAIT: Duration = Duration::from_secs(15);
+const POLL: Duration = Duration::from_millis(100);
+
+/// A matter the caller may see, or `NotFound` (also when it exists but is someone else's).
+pub async fn visible_matter(shared: &Shared, who: &Signed, id: &str) -> Result<matter::Model, Error> {
+    match shared.app.store.matter(id).await? {
+        Some(m) if shared.app.store.user_can_see(&who.user, &m) => Ok(m),
+        _ => Err(Error::NotFound),
+    }
+}
+
+/// The result of issuing.
+#[derive(Debug, Clone, Serialize)]
+pub struct Issued {
+    pub matter_id: String,
+    pub workflow_id: String,
+    pub notice_number: Option<String>,
+    /// Whether the worker wrote the matter within the wait.
+    #[serde(skip)]
+    pub stored: bool,
+}
+
+/// Issues a matter: checks the role and the facility's scope, starts the workflow, and waits
+/// until the worker has written the matter and its notice.
+pub async fn issue(shared: &Shared, who: &Signed, req: IssueRequest) -> Result<Issued, Error> {
+    if !who.is_oversight() {
+        return Err(Error::Forbidden);
+    }
+    let facilities = shared.app.store.facilities_for(&who.user).await?;
+    if !facilities.iter().any(|f| f.id == req.facility_id) {
+        return Err(Error::NotFound);
+    }
+    let new = NewMatter {
+        id: uuid::Uuid::new_v4().to_string(),
+        facility_id: req.facility_id,
+        kind: req.kind,
+        severity: req.severity,
+        title: req.title,
+        description: req.description,
+        basis: req.basis,
+        issued_by: who.actor(),
+    };
+    let matter_id = new.id.clone();
+    tracing::Span::current().record("matter_id", matter_id.as_str());
+    let workflow_id = engine::issue(&shared.app.temporal, new, &shared.app.policy).await?;
+    let deadline = tokio::time::Instant::now() + ISSUE_WAIT;
+    let mut stored = false;
+    while tokio::time::Instant::now() < deadline {
+        if shared.app.store.matter(&matter_id).await?.is_some() {
+            stored = true;
+            break;
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    let notice_number = if stored { shared.app.store.notice_for(&matter_id).await?.map(|n| n.number) } else { None };
+    if !stored {
+        tracing::warn!(%matter_id, "the worker has not written the new matter yet");
+    }
+    Ok(Issued { matter_id, workflow_id, notice_number, stored })
+}
+
+/// Sends an action on a visible matter to its workflow.
+pub async fn act(shared: &Shared, who: &Signed, row: &matter::Model, action: Action) -> Result<MatterView, Error> {
+    // A finished workflow no longer takes updates; answer as the state machine would.
+    if let Some(status) = Status::parse(&row.status).filter(|s| s.is_ended()) {
+        return Err(Error::Rejected(Rejection { code: "reject.ended".into(), args: vec![("status".into(), format!("status.{status}"))] }));
+    }
+    let req = ActionRequest { actor: who.actor(), action };
+    Ok(engine::act(&shared.app.temporal, &row.id, req).await?)
+}
+
+/// Waits (briefly) until the database has caught up with a view, so a page shown right after
+/// an action already lists it.
+pub async fn wait_persisted(shared: &Shared, matter_id: &str, seq: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while tokio::time::Instant::now() < deadline {
+        match shared.app.store.matter(matter_id).await {
+            Ok(Some(m)) if m.last_seq >= seq as i64 => return,
+            Err(_) => return,
+            _ => tokio::time::sleep(POLL).await,
+        }
+    }
+}
+
+/// Who may upload evidence for a matter: the facility it concerns (the only role that can
+/// submit it) and administrators.
+pub fn may_upload(who: &Signed) -> bool {
+    matches!(who.role, Role::Facility | Role::Admin)
+}
+
+/// One uploaded file, read in full.
+pub struct Upload {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Stores uploaded files. Every file is checked first, so a batch with one refused file stores
+/// nothing; the checks are the store's own (size, then type from the first bytes).
+pub async fn store_evidence(shared: &Shared, who: &Signed, row: &matter::Model, uploads: Vec<Upload>) -> Result<Vec<EvidenceRef>, Error> {
+    if !may_upload(who) {
+        return Err(Error::Forbidden);
+    }
+    if uploads.is_empty() {
+        return Err(Error::Evidence { status: axum::http::StatusCode::UNPROCESSABLE_ENTITY, code: "no_file", max_bytes: 0 });
+    }
+    let rules = &shared.app.policy.evidence;
+    for u in &uploads {
+        precheck(rules, &u.bytes)?;
+    }
+    let mut refs = vec![];
+    for u in uploads {
+        refs.push(evidence::store(&shared.app.store, rules, &u.bytes, &u.name, &row.id, who.user.id, now_ms()).await?);
+    }
+    Ok(refs)
+}
+
+fn precheck(rules: &qingling_rules::policy::EvidenceRules, bytes: &[u8]) -> Result<(), Error> {
+    use qingling_activities::evidence::Error as E;
+    let size = bytes.len() as u64;
+    let refusal = if bytes.is_empty() {
+        Some(E::Empty)
+    } else if size > rules.max_bytes {
+        Some(E::TooLarge { max: rules.max_bytes, got: size })
+    } else {
+        match evidence::sniff(bytes) {
+            None => Some(E::UnknownType),
+            Some(t) if !rules.types.iter().any(|a| a == t) => Some(E::TypeNotAllowed(t.to_string())),
+            Some(_) => None,
+        }
+    };
+    refusal.map_or(Ok(()), |e| Err(e.into()))
+}
+
+/// The evidence row of a visible matter with this hash, and where its bytes are.
+pub async fn evidence_file(shared: &Shared, row: &matter::Model, sha256: &str) -> Result<(evidence_file::Model, std::path::PathBuf), Error> {
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::NotFound);
+    }
+    let file = shared.app.store.evidence_for(&row.id).await?.into_iter().find(|e| e.sha256 == sha256).ok_or(Error::NotFound)?;
+    Ok((file, evidence::path_of(&shared.app.store, sha256)))
+}
+
+/// Notice numbers of several matters at once.
+pub async fn notice_numbers(shared: &Shared, ids: &[String]) -> Result<HashMap<String, String>, Error> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = notice::Entity::find().filter(notice::Column::MatterId.is_in(ids.iter().cloned())).all(&shared.app.store.db).await?;
+    Ok(rows.into_iter().map(|n| (n.matter_id, n.number)).collect())
+}
+
+/// Facility names the caller may see, by id.
+pub async fn facility_names(shared: &Shared, who: &Signed) -> Result<HashMap<i64, String>, Error> {
+    Ok(shared.app.store.facilities_for(&who.user).await?.into_iter().map(|f| (f.id, f.name)).collect())
+}
+
+// JSON shapes. Rows are copied field by field so the API does not change when a column is
+// added, and nothing secret (password hashes) can slip out.
+
+pub fn user_json(u: &user::Model) -> Value {
+    json!({
+        "id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
+        "facility_id": u.facility_id, "region_id": u.region_id, "locale": u.locale,
+    })
+}
+
+pub fn facility_json(f: &facility::Model) -> Value {
+    json!({ "id": f.id, "region_id": f.region_id, "name": f.name, "address": f.address })
+}
+
+pub fn matter_json(m: &matter::Model, notice_number: Option<&str>) -> Value {
+    json!({
+        "id": m.id, "workflow_id": m.workflow_id, "facility_id": m.facility_id, "region_id": m.region_id,
+        "kind": m.kind, "severity": m.severity, "title": m.title, "description": m.description, "basis": m.basis,
+        "status": m.status, "escalation_level": m.escalation_level, "handler": m.handler,
+        "next_due_ms": m.next_due_ms, "overdue": m.overdue, "issued_by": m.issued_by,
+        "issued_at_ms": m.issued_at_ms, "updated_at_ms": m.updated_at_ms, "last_seq": m.last_seq,
+        "notice_number": notice_number,
+        "snapshot": serde_json::from_str::<Value>(&m.snapshot).unwrap_or(Value::Null),
+    })
+}
+
+pub fn event_json(e: &matter_event::Model) -> Value {
+    json!({
+        "seq": e.seq, "at_ms": e.at_ms, "kind": e.kind, "actor_id": e.actor_id, "actor_name": e.actor_name,
+        "actor_role": e.actor_role, "payload": serde_json::from_str::<Value>(&e.payload).unwrap_or(Value::Null),
+        "hash": e.hash,
+    })
+}
+
+pub fn evidence_json(e: &evidence_file::Model) -> Value {
+    json!({
+        "sha256": e.sha256, "name": e.original_name, "content_type": e.content_type, "bytes": e.bytes,
+        "uploaded_by": e.uploaded_by, "uploaded_at_ms": e.uploaded_at_ms,
+        "url": format!("/api/matters/{}/evidence/{}", e.matter_id, e.sha256),
+    })
+}
+
+pub fn notice_json(n: &notice::Model) -> Value {
+    json!({ "number": n.number, "year": n.year, "seq": n.seq, "title": n.title, "issued_at_ms": n.issued_at_ms })
+}

@@ -1,0 +1,364 @@
+//! The HTML pages. Forms post back here with a hidden `csrf` field; a refused action re-renders
+//! the page with the reason in the reader's language, an accepted one redirects back with a
+//! short confirmation (`?done=<action>`).
+
+use crate::Shared;
+use crate::api::{check_password, read_uploads};
+use crate::context::{Ctx, SESSION_TTL_MS, Signed, clear_session_cookie, lang_cookie, now_ms, session_cookie};
+use crate::error::Error;
+use crate::forms::{FormFields, IssueFormFields, IssueRequest, action_from_form, field};
+use crate::matters;
+use crate::views::{self, CardData, card, render};
+use axum::Form;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::{Value, context};
+use qingling_activities::db::entities::matter;
+use qingling_rules::matter::{Action, Matter, MatterKind, Role, Severity, Status};
+use qingling_rules::messages::Locale;
+use serde::Deserialize;
+use std::sync::Arc;
+
+type S = State<Arc<Shared>>;
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A redirect target from a query string, only if it stays on this site.
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
+        _ => "/",
+    }
+}
+
+fn with_cookie(mut r: Response, cookie: String) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+fn home_of(role: Role) -> &'static str {
+    match role {
+        Role::Admin | Role::Supervisor => "/board",
+        Role::Facility => "/notices",
+        Role::Inspector => "/rechecks",
+    }
+}
+
+/// `GET /`
+pub async fn home(ctx: Ctx) -> Response {
+    match &ctx.session {
+        Some(s) => Redirect::to(home_of(s.role)).into_response(),
+        None => Redirect::to("/login").into_response(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+fn login_page(shared: &Shared, ctx: &Ctx, next: &str, username: &str, error: Option<String>) -> Result<Response, Error> {
+    let status = if error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
+    let page = context! { next => next, username => username, error => error };
+    Ok((status, render(shared, ctx, "login.html", page)?).into_response())
+}
+
+/// `GET /login`
+pub async fn login_form(State(shared): S, ctx: Ctx, Query(q): Query<NextQuery>) -> Result<Response, Error> {
+    if ctx.session.is_some() {
+        return Ok(Redirect::to("/").into_response());
+    }
+    login_page(&shared, &ctx, safe_next(q.next.as_deref()), "", None)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `POST /login`
+#[tracing::instrument(skip_all)]
+pub async fn login(State(shared): S, ctx: Ctx, Form(f): Form<LoginForm>) -> Result<Response, Error> {
+    let next = safe_next(Some(&f.next)).to_string();
+    let user = match check_password(&shared, &f.username, &f.password).await {
+        Ok(u) => u,
+        Err(e @ Error::BadCredentials) => return login_page(&shared, &ctx, &next, &f.username, Some(e.message(ctx.locale))),
+        Err(e) => return Err(e),
+    };
+    let (token, _csrf) = shared.app.store.create_session(user.id, SESSION_TTL_MS, now_ms()).await?;
+    let target = if next == "/" { Role::parse(&user.role).map(home_of).unwrap_or("/") } else { next.as_str() };
+    Ok(with_cookie(Redirect::to(target).into_response(), session_cookie(&token, shared.app.secure_cookies)))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /logout`
+pub async fn logout(State(shared): S, ctx: Ctx, Form(f): Form<CsrfForm>) -> Result<Response, Error> {
+    let who = ctx.check_csrf(&f.csrf)?;
+    shared.app.store.delete_session(&who.token).await?;
+    Ok(with_cookie(Redirect::to("/login").into_response(), clear_session_cookie(shared.app.secure_cookies)))
+}
+
+/// `GET /lang/{code}?next=`: the language switch.
+pub async fn switch_language(State(shared): S, Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
+    let locale = Locale::from_code(&code).unwrap_or_default();
+    with_cookie(Redirect::to(safe_next(q.next.as_deref())).into_response(), lang_cookie(locale, shared.app.secure_cookies))
+}
+
+async fn cards(shared: &Shared, who: &Signed, rows: &[matter::Model]) -> Result<Vec<views::Card>, Error> {
+    let ids: Vec<String> = rows.iter().map(|m| m.id.clone()).collect();
+    let numbers = matters::notice_numbers(shared, &ids).await?;
+    let facilities = matters::facility_names(shared, who).await?;
+    let data = CardData { policy: &shared.app.policy, numbers: &numbers, facilities: &facilities, now_ms: now_ms() };
+    Ok(rows.iter().map(|m| card(m, &data)).collect())
+}
+
+/// `GET /board`
+#[tracing::instrument(skip_all)]
+pub async fn board(State(shared): S, ctx: Ctx) -> Result<Response, Error> {
+    let who = ctx.signed()?;
+    let b = shared.app.store.board(&who.user, now_ms(), &shared.app.policy.calendar).await?;
+    let mut levels = vec![];
+    for (level, rows) in &b.by_level {
+        levels.push(context! { level => level, step => views::step_id(&shared.app.policy, *level), cards => cards(&shared, &who, rows).await? });
+    }
+    let sections = vec![
+        context! { id => "overdue", key => "web.board.overdue", cards => cards(&shared, &who, &b.overdue).await? },
+        context! { id => "today", key => "web.board.due_today", cards => cards(&shared, &who, &b.due_today).await? },
+        context! { id => "soon", key => "web.board.due_within_3_days", cards => cards(&shared, &who, &b.due_within_3_days).await? },
+    ];
+    let page = context! { sections => sections, levels => levels, today => shared.app.policy.calendar.local_date(now_ms()).to_string() };
+    Ok(render(&shared, &ctx, "board.html", page)?.into_response())
+}
+
+/// `GET /notices`: the matters the caller may see (a facility: its own).
+pub async fn notices(State(shared): S, ctx: Ctx) -> Result<Response, Error> {
+    let who = ctx.signed()?;
+    let rows = shared.app.store.matters_for(&who.user).await?;
+    let (open, ended): (Vec<_>, Vec<_>) = rows.into_iter().partition(|m| !Status::parse(&m.status).is_some_and(Status::is_ended));
+    let heading = if who.role == Role::Facility { "web.notices.title" } else { "web.matters.title" };
+    let page = context! {
+        heading => heading,
+        intro => "web.notices.intro",
+        groups => vec![
+            context! { key => "web.notices.open", cards => cards(&shared, &who, &open).await? },
+            context! { key => "web.notices.ended", cards => cards(&shared, &who, &ended).await? },
+        ],
+    };
+    Ok(render(&shared, &ctx, "list.html", page)?.into_response())
+}
+
+/// `GET /rechecks`: matters whose evidence awaits a re-check, the most urgent first.
+pub async fn rechecks(State(shared): S, ctx: Ctx) -> Result<Response, Error> {
+    let who = ctx.signed()?;
+    let mut rows: Vec<_> = shared.app.store.matters_for(&who.user).await?.into_iter().filter(|m| m.status == Status::EvidenceSubmitted.as_str()).collect();
+    rows.sort_by_key(|m| m.next_due_ms.unwrap_or(i64::MAX));
+    let page = context! {
+        heading => "web.rechecks.title",
+        intro => "web.rechecks.intro",
+        groups => vec![context! { key => "web.rechecks.queue", cards => cards(&shared, &who, &rows).await? }],
+    };
+    Ok(render(&shared, &ctx, "list.html", page)?.into_response())
+}
+
+async fn new_matter_page(shared: &Shared, ctx: &Ctx, who: &Signed, values: &IssueFormFields, error: Option<&Error>) -> Result<Response, Error> {
+    let facilities: Vec<Value> = shared.app.store.facilities_for(&who.user).await?.into_iter().map(|f| context! { id => f.id.to_string(), name => f.name }).collect();
+    let page = context! {
+        facilities => facilities,
+        kinds => MatterKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+        severities => Severity::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        values => values,
+        error => error.map(|e| e.message(ctx.locale)),
+        error_field => error.and_then(Error::field),
+    };
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok((status, render(shared, ctx, "matter_new.html", page)?).into_response())
+}
+
+/// `GET /matters/new`
+pub async fn new_matter(State(shared): S, ctx: Ctx) -> Result<Response, Error> {
+    let who = ctx.signed()?;
+    if !who.is_oversight() {
+        return Err(Error::Forbidden);
+    }
+    let defaults = IssueFormFields { kind: "rectification".into(), severity: "ordinary".into(), ..Default::default() };
+    new_matter_page(&shared, &ctx, &who, &defaults, None).await
+}
+
+/// `POST /matters/new`
+#[tracing::instrument(skip_all, fields(matter_id))]
+pub async fn issue(State(shared): S, ctx: Ctx, Form(f): Form<IssueFormFields>) -> Result<Response, Error> {
+    let who = ctx.check_csrf(&f.csrf)?;
+    if !who.is_oversight() {
+        return Err(Error::Forbidden);
+    }
+    let parsed = f.input().and_then(|i| IssueRequest::parse(&i));
+    let req = match parsed {
+        Ok(r) => r,
+        Err(e @ Error::Field { .. }) => return new_matter_page(&shared, &ctx, &who, &f, Some(&e)).await,
+        Err(e) => return Err(e),
+    };
+    match matters::issue(&shared, &who, req).await {
+        Ok(issued) => Ok(Redirect::to(&format!("/matters/{}?done=issued", issued.matter_id)).into_response()),
+        Err(e @ Error::Unavailable(_)) => new_matter_page(&shared, &ctx, &who, &f, Some(&e)).await,
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+/// Builds the matter page, with a confirmation or an error to show.
+async fn matter_page(shared: &Shared, ctx: &Ctx, who: &Signed, row: &matter::Model, done: Option<&str>, error: Option<&Error>) -> Result<Response, Error> {
+    let store = &shared.app.store;
+    let offset = shared.app.policy.calendar.utc_offset_secs;
+    let now = now_ms();
+    let live = crate::engine::view(&shared.app.temporal, &row.id).await.ok();
+    // The live state is the freshest; the stored snapshot serves while Temporal is away.
+    let state: Option<Matter> = live.as_ref().map(|v| v.matter.clone()).or_else(|| serde_json::from_str(&row.snapshot).ok());
+    let numbers = matters::notice_numbers(shared, std::slice::from_ref(&row.id)).await?;
+    let facilities = matters::facility_names(shared, who).await?;
+    let data = CardData { policy: &shared.app.policy, numbers: &numbers, facilities: &facilities, now_ms: now };
+    let mut summary = card(row, &data);
+    if let Some(m) = &state {
+        // The live status may be ahead of the stored row for a moment.
+        summary.status = m.status.as_str().to_string();
+    }
+    let events = store.events(&row.id).await?;
+    let evidence = store.evidence_for(&row.id).await?;
+    let forms = state.as_ref().map(|m| views::forms_for(who.role, m)).unwrap_or_default();
+    let pending = state.as_ref().and_then(|m| m.pending_extension.as_ref()).map(|p| {
+        context! {
+            deadline => p.deadline.as_str(), extend_by => p.extend_by.to_string(), reason => p.reason,
+            requested_by => p.requested_by.name, requested_at => views::local_time(p.requested_ms, offset),
+        }
+    });
+    let plan: Vec<Value> = state.as_ref().map(|m| m.plan.iter().map(|p| context! { date => p.date.to_string(), what => p.what }).collect()).unwrap_or_default();
+    let temporal_url = shared.app.temporal_ui_url.as_ref().map(|ui| format!("{}/namespaces/default/workflows/{}", ui.trim_end_matches('/'), url_encode(&row.workflow_id)));
+    let page = context! {
+        m => summary,
+        description => row.description,
+        basis => row.basis,
+        deadlines => state.as_ref().map(|m| views::deadline_rows(m, offset, now)).unwrap_or_default(),
+        plan => plan,
+        pending => pending,
+        extensions_granted => state.as_ref().map(|m| m.extensions_granted).unwrap_or(0),
+        reopen_count => state.as_ref().map(|m| m.reopen_count).unwrap_or(0),
+        timeline => events.iter().map(|e| views::event_row(e, ctx.locale, offset)).collect::<Vec<_>>(),
+        evidence => evidence.iter().map(|e| views::evidence_row(e, offset)).collect::<Vec<_>>(),
+        forms => forms.clone(),
+        any_form => forms.any(),
+        live => live.is_some(),
+        temporal_url => temporal_url,
+        done => done.filter(|d| qingling_rules::messages::lookup(ctx.locale, &format!("web.done.{d}")).is_some()),
+        error => error.map(|e| e.message(ctx.locale)),
+        accept => shared.app.policy.evidence.types.join(","),
+        max_size => crate::error::human_bytes(shared.app.policy.evidence.max_bytes),
+        today => shared.app.policy.calendar.local_date(now).to_string(),
+    };
+    let status = error.map(Error::status).unwrap_or(StatusCode::OK);
+    Ok((status, render(shared, ctx, "matter.html", page)?).into_response())
+}
+
+/// `GET /matters/{id}`
+#[tracing::instrument(skip_all, fields(matter_id = %id))]
+pub async fn matter(State(shared): S, ctx: Ctx, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> Result<Response, Error> {
+    let who = ctx.signed()?;
+    let row = matters::visible_matter(&shared, &who, &id).await?;
+    matter_page(&shared, &ctx, &who, &row, q.done.as_deref(), None).await
+}
+
+/// Errors a person can fix by changing the form: shown on the page rather than as an error page.
+fn shown_on_page(e: &Error) -> bool {
+    matches!(e, Error::Rejected(_) | Error::Field { .. } | Error::BadRequest(_) | Error::Evidence { .. } | Error::Unavailable(_))
+}
+
+async fn finish(shared: &Shared, ctx: &Ctx, who: &Signed, row: &matter::Model, action: &'static str, result: Result<qingling_workflows::MatterView, Error>) -> Result<Response, Error> {
+    match result {
+        Ok(view) => {
+            matters::wait_persisted(shared, &row.id, view.last_seq).await;
+            Ok(Redirect::to(&format!("/matters/{}?done={action}", row.id)).into_response())
+        }
+        Err(e) if shown_on_page(&e) => matter_page(shared, ctx, who, row, None, Some(&e)).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /matters/{id}/act`: one action form.
+#[tracing::instrument(skip_all, fields(matter_id = %id))]
+pub async fn act(State(shared): S, ctx: Ctx, Path(id): Path<String>, Form(fields): Form<FormFields>) -> Result<Response, Error> {
+    let who = ctx.check_csrf(field(&fields, "csrf"))?;
+    let row = matters::visible_matter(&shared, &who, &id).await?;
+    let result = match action_from_form(&fields) {
+        Ok(action) => {
+            let name = action.name();
+            (name, matters::act(&shared, &who, &row, action).await)
+        }
+        Err(e) => ("", Err(e)),
+    };
+    finish(&shared, &ctx, &who, &row, result.0, result.1).await
+}
+
+/// `POST /matters/{id}/evidence`: uploads the chosen files, then submits them in one step.
+#[tracing::instrument(skip_all, fields(matter_id = %id))]
+pub async fn submit_evidence(State(shared): S, ctx: Ctx, Path(id): Path<String>, multipart: Multipart) -> Result<Response, Error> {
+    let (files, fields) = read_uploads(multipart, shared.app.policy.evidence.max_bytes).await?;
+    let who = ctx.check_csrf(field(&fields, "csrf"))?;
+    let row = matters::visible_matter(&shared, &who, &id).await?;
+    let result = async {
+        let evidence = matters::store_evidence(&shared, &who, &row, files).await?;
+        let action = Action::SubmitEvidence { note: field(&fields, "note").to_string(), evidence };
+        matters::act(&shared, &who, &row, action).await
+    }
+    .await;
+    finish(&shared, &ctx, &who, &row, "submit_evidence", result).await
+}
+
+/// Any other path.
+pub async fn not_found() -> Error {
+    Error::NotFound
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/matters/x?done=1")), "/matters/x?done=1");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn urls_are_encoded_byte_by_byte() {
+        assert_eq!(url_encode("/board?x=1"), "%2Fboard%3Fx%3D1");
+        assert_eq!(url_encode("照片.png"), "%E7%85%A7%E7%89%87.png");
+    }
+}

@@ -1,0 +1,326 @@
+//! Server-rendered pages: the minijinja environment (templates embedded in the binary), the
+//! page context every template gets, and the view models built from rows. Rows never reach a
+//! template; view models carry display-ready values (local times, catalogue keys).
+
+use crate::Shared;
+use crate::context::Ctx;
+use crate::error::Error;
+use axum::response::Html;
+use chrono::{FixedOffset, TimeZone, Timelike};
+use minijinja::{Environment, Value, context};
+use qingling_activities::db::entities::{evidence_file, matter, matter_event};
+use qingling_rules::Policy;
+use qingling_rules::matter::{DeadlineKind, Matter, Role, Severity, Status};
+use qingling_rules::messages::{Locale, t};
+use serde::Serialize;
+use std::collections::HashMap;
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/base.html")),
+    ("_cards.html", include_str!("../templates/_cards.html")),
+    ("login.html", include_str!("../templates/login.html")),
+    ("board.html", include_str!("../templates/board.html")),
+    ("list.html", include_str!("../templates/list.html")),
+    ("matter_new.html", include_str!("../templates/matter_new.html")),
+    ("matter.html", include_str!("../templates/matter.html")),
+    ("error.html", include_str!("../templates/error.html")),
+];
+
+/// The template environment, built once at start.
+pub fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+    for (name, source) in TEMPLATES {
+        // The templates are compiled into the binary and rendered by the tests.
+        env.add_template(name, source).unwrap_or_else(|e| panic!("embedded template {name} does not parse: {e:#}"));
+    }
+    env.add_function("t", crate::i18n::t_function);
+    env
+}
+
+/// A local time as people read it. A deadline that ends at midnight belongs to the day before
+/// it ("2026-11-23 24:00"), as notices word it.
+pub fn local_time(ms: i64, offset_secs: i32) -> String {
+    let Some(offset) = FixedOffset::east_opt(offset_secs) else { return String::new() };
+    let Some(at) = offset.timestamp_millis_opt(ms).single() else { return String::new() };
+    if at.hour() == 0 && at.minute() == 0 && at.second() == 0 {
+        let day = at.date_naive().pred_opt().unwrap_or(at.date_naive());
+        return format!("{} 24:00", day.format("%Y-%m-%d"));
+    }
+    if at.second() != 0 {
+        return at.format("%Y-%m-%d %H:%M:%S").to_string();
+    }
+    at.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// The escalation step a level stands for (`none` for 0).
+pub fn step_id(policy: &Policy, level: i32) -> String {
+    if level <= 0 {
+        return "none".into();
+    }
+    let i = (level as usize).saturating_sub(1).min(policy.escalation.len().saturating_sub(1));
+    policy.escalation.get(i).map(|s| s.id.clone()).unwrap_or_else(|| "none".into())
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct NavItem {
+    href: &'static str,
+    key: &'static str,
+    active: bool,
+}
+
+fn nav(ctx: &Ctx) -> Vec<NavItem> {
+    let Some(s) = &ctx.session else { return vec![] };
+    let items: &[(&'static str, &'static str)] = match s.role {
+        Role::Admin | Role::Supervisor => &[("/board", "web.nav.board"), ("/matters/new", "web.nav.issue"), ("/notices", "web.nav.matters")],
+        Role::Inspector => &[("/rechecks", "web.nav.rechecks"), ("/board", "web.nav.board"), ("/notices", "web.nav.matters")],
+        Role::Facility => &[("/notices", "web.nav.notices")],
+    };
+    let path = ctx.path.split('?').next().unwrap_or_default();
+    items.iter().map(|(href, key)| NavItem { href, key, active: path == *href }).collect()
+}
+
+/// Renders a page with the context every page shares.
+pub fn render(shared: &Shared, ctx: &Ctx, name: &str, page: Value) -> Result<Html<String>, Error> {
+    render_with(&shared.views, ctx, name, page)
+}
+
+pub fn render_with(env: &Environment<'static>, ctx: &Ctx, name: &str, page: Value) -> Result<Html<String>, Error> {
+    let other = match ctx.locale {
+        Locale::ZhCn => Locale::En,
+        Locale::En => Locale::ZhCn,
+    };
+    let user = ctx.session.as_ref().map(|s| context! { display_name => s.user.display_name, role => s.role.as_str() });
+    let base = context! {
+        locale => ctx.locale.code(),
+        html_lang => ctx.locale.code(),
+        switch_url => format!("/lang/{}?next={}", other.code(), crate::pages::url_encode(&ctx.path)),
+        switch_key => format!("web.lang.{}", if other == Locale::En { "en" } else { "zh" }),
+        user => user,
+        csrf => ctx.session.as_ref().map(|s| s.csrf.clone()),
+        nav => nav(ctx),
+        ..page
+    };
+    let template = env.get_template(name)?;
+    Ok(Html(template.render(base)?))
+}
+
+/// The page for an error.
+pub fn error_page(shared: &Shared, ctx: &Ctx, error: &Error) -> Result<Html<String>, Error> {
+    let page = context! { status => error.status().as_u16(), code => error.code(), message => error.message(ctx.locale) };
+    render(shared, ctx, "error.html", page)
+}
+
+/// A matter on a board or in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct Card {
+    pub id: String,
+    pub url: String,
+    pub notice_number: Option<String>,
+    pub facility: String,
+    pub title: String,
+    pub status: String,
+    pub kind: String,
+    pub severity: String,
+    pub next_due: Option<String>,
+    pub overdue: bool,
+    pub ended: bool,
+    pub level: i32,
+    pub level_step: String,
+    pub handler: Option<String>,
+    pub issued_at: String,
+}
+
+/// What cards need besides the row.
+pub struct CardData<'a> {
+    pub policy: &'a Policy,
+    pub numbers: &'a HashMap<String, String>,
+    pub facilities: &'a HashMap<i64, String>,
+    pub now_ms: i64,
+}
+
+pub fn card(m: &matter::Model, d: &CardData) -> Card {
+    let offset = d.policy.calendar.utc_offset_secs;
+    let ended = Status::parse(&m.status).is_some_and(Status::is_ended);
+    Card {
+        id: m.id.clone(),
+        url: format!("/matters/{}", m.id),
+        notice_number: d.numbers.get(&m.id).cloned(),
+        facility: d.facilities.get(&m.facility_id).cloned().unwrap_or_else(|| format!("#{}", m.facility_id)),
+        title: m.title.clone(),
+        status: m.status.clone(),
+        kind: m.kind.clone(),
+        severity: m.severity.clone(),
+        next_due: m.next_due_ms.filter(|_| !ended).map(|ms| local_time(ms, offset)),
+        overdue: !ended && (m.overdue || m.next_due_ms.is_some_and(|due| due < d.now_ms)),
+        ended,
+        level: m.escalation_level,
+        level_step: step_id(d.policy, m.escalation_level),
+        handler: m.handler.clone(),
+        issued_at: local_time(m.issued_at_ms, offset),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadlineRow {
+    pub kind: String,
+    pub due: String,
+    pub met: Option<String>,
+    pub open: bool,
+    pub overdue: bool,
+    pub steps_taken: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRow {
+    pub seq: i64,
+    pub kind: String,
+    pub at: String,
+    pub actor_name: Option<String>,
+    pub actor_role: Option<String>,
+    /// Label and value, both already in the reader's language.
+    pub details: Vec<(String, String)>,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EvidenceRow {
+    pub name: String,
+    pub url: String,
+    pub content_type: String,
+    pub size: String,
+    pub is_image: bool,
+    pub uploaded_at: String,
+}
+
+/// Which action forms the signed-in person may use on the matter now. Mirrors the state
+/// machine's rules so that only forms that can succeed are shown; the workflow still decides.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Forms {
+    pub acknowledge: bool,
+    pub feedback: bool,
+    pub plan_rows: usize,
+    pub evidence: bool,
+    pub request_extension: Vec<String>,
+    pub decide_extension: bool,
+    pub withdraw: bool,
+    pub recheck: bool,
+}
+
+impl Forms {
+    pub fn any(&self) -> bool {
+        self.acknowledge || self.feedback || self.evidence || !self.request_extension.is_empty() || self.decide_extension || self.withdraw || self.recheck
+    }
+}
+
+pub fn forms_for(role: Role, m: &Matter) -> Forms {
+    use Status::*;
+    let mut f = Forms::default();
+    if m.status.is_ended() {
+        return f;
+    }
+    let working = matches!(m.status, Acknowledged | FeedbackGiven | Reopened);
+    match role {
+        Role::Facility => {
+            f.acknowledge = m.status == Issued;
+            f.feedback = working;
+            f.plan_rows = if m.severity == Severity::Major { 3 } else { 0 };
+            f.evidence = working;
+            if m.pending_extension.is_none() && matches!(m.status, Issued | Acknowledged | FeedbackGiven | Reopened) {
+                f.request_extension = [DeadlineKind::Feedback, DeadlineKind::Rectify, DeadlineKind::Report]
+                    .into_iter()
+                    .filter(|k| m.open_deadline(*k).is_some())
+                    .map(|k| k.as_str().to_string())
+                    .collect();
+            }
+        }
+        Role::Supervisor | Role::Admin => {
+            f.decide_extension = m.pending_extension.is_some();
+            f.withdraw = true;
+            f.recheck = m.status == EvidenceSubmitted;
+        }
+        Role::Inspector => f.recheck = m.status == EvidenceSubmitted,
+    }
+    f
+}
+
+pub fn deadline_rows(m: &Matter, offset: i32, now_ms: i64) -> Vec<DeadlineRow> {
+    m.deadlines
+        .iter()
+        .map(|d| DeadlineRow {
+            kind: d.kind.as_str().to_string(),
+            due: local_time(d.due_ms, offset),
+            met: d.met_ms.map(|ms| local_time(ms, offset)),
+            open: d.is_open(),
+            overdue: d.is_overdue() || (d.is_open() && d.due_ms < now_ms),
+            steps_taken: d.steps_taken,
+        })
+        .collect()
+}
+
+/// The lines worth showing from an event's payload, in the reader's language.
+pub fn event_details(e: &matter_event::Model, locale: Locale, offset: i32) -> Vec<(String, String)> {
+    let payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap_or_default();
+    let label = |k: &str| t(locale, &format!("web.field.{k}"), &[]);
+    let mut out = vec![];
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    for key in ["handler", "text", "note", "reason", "basis"] {
+        if let Some(v) = payload.get(key).map(text).filter(|s| !s.trim().is_empty()) {
+            let field = if key == "text" { "feedback" } else { key };
+            out.push((label(field), v));
+        }
+    }
+    if let Some(d) = payload.get("deadline").and_then(|v| v.as_str()) {
+        out.push((label("deadline"), t(locale, &format!("deadline.{d}"), &[])));
+    }
+    if let Some(step) = payload.get("step").and_then(|v| v.as_str()) {
+        out.push((label("level"), t(locale, &format!("escalation.{step}"), &[])));
+    }
+    if let Some(by) = payload.get("extend_by").filter(|v| !v.is_null()) {
+        out.push((label("extend_by"), text(by)));
+    }
+    for key in ["new_due_ms", "due_ms"] {
+        if let Some(ms) = payload.get(key).and_then(|v| v.as_i64()) {
+            out.push((label("due"), local_time(ms, offset)));
+            break;
+        }
+    }
+    if let Some(plan) = payload.get("plan").and_then(|v| v.as_array()).filter(|p| !p.is_empty()) {
+        let rows: Vec<String> = plan.iter().map(|m| format!("{} {}", text(&m["date"]), text(&m["what"]))).collect();
+        out.push((label("plan"), rows.join("；")));
+    }
+    if let Some(files) = payload.get("evidence").and_then(|v| v.as_array()).filter(|f| !f.is_empty()) {
+        let names: Vec<String> = files.iter().map(|f| text(&f["name"])).collect();
+        out.push((label("evidence"), names.join("、")));
+    }
+    out
+}
+
+pub fn event_row(e: &matter_event::Model, locale: Locale, offset: i32) -> EventRow {
+    EventRow {
+        seq: e.seq,
+        kind: e.kind.clone(),
+        at: local_time(e.at_ms, offset),
+        actor_name: e.actor_name.clone(),
+        actor_role: e.actor_role.clone(),
+        details: event_details(e, locale, offset),
+        hash: e.hash.chars().take(12).collect(),
+    }
+}
+
+pub fn evidence_row(e: &evidence_file::Model, offset: i32) -> EvidenceRow {
+    EvidenceRow {
+        name: e.original_name.clone(),
+        url: format!("/api/matters/{}/evidence/{}", e.matter_id, e.sha256),
+        content_type: e.content_type.clone(),
+        size: crate::error::human_bytes(e.bytes.max(0) as u64),
+        is_image: e.content_type.starts_with("image/"),
+        uploaded_at: local_time(e.uploaded_at_ms, offset),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,259 @@
+//! The console against a real SQLite database and a Temporal client whose every call fails as
+//! an unreachable server would: sign-in, CSRF, scoping, validation, evidence and the
+//! "engine unavailable" path, without starting anything heavy. The full loop with a real
+//! Temporal dev server lives in the workspace's `tests` crate.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use qingling_activities::db::entities::matter;
+use qingling_activities::store::Store;
+use qingling_rules::Policy;
+use qingling_rules::matter::{Actor, Matter, MatterKind, NewMatter, Role, Severity};
+use sea_orm::{EntityTrait, IntoActiveModel, PaginatorTrait};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use temporalio_client::callback_based::CallbackBasedGrpcService;
+use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, RetryOptions, Url};
+use tower::ServiceExt;
+
+async fn unreachable_temporal() -> Client {
+    let service = CallbackBasedGrpcService {
+        callback: Arc::new(|_req| Box::pin(async { Err(temporalio_client::tonic::Status::unavailable("no Temporal in this test")) })),
+    };
+    let retry = RetryOptions::builder().max_retries(0).max_elapsed_time(Some(std::time::Duration::from_millis(1))).build();
+    let mut options = ConnectionOptions::new(Url::parse("http://127.0.0.1:1").expect("url")).service_override(service).retry_options(retry).dns_load_balancing(None).build();
+    options.set_skip_get_system_info(true);
+    let connection = Connection::connect(options).await.expect("a callback connection needs no server");
+    Client::new(connection, ClientOptions::new("default").build()).expect("client")
+}
+
+struct App {
+    router: Router,
+    store: Store,
+}
+
+async fn app(name: &str) -> App {
+    let dir = std::env::temp_dir().join(format!("qingling-web-{name}-{}", uuid::Uuid::new_v4().simple()));
+    let url = format!("sqlite://{}/q.db?mode=rwc", dir.display());
+    let store = Store::connect(&url, dir.join("data")).await.expect("store");
+    store.migrate().await.expect("migrate");
+    qingling_activities::seed::seed_demo(&store, 0).await.expect("seed");
+    let state = qingling_web::AppState {
+        store: store.clone(),
+        temporal: unreachable_temporal().await,
+        policy: Arc::new(Policy::builtin()),
+        secure_cookies: false,
+        temporal_ui_url: Some("http://localhost:8233".into()),
+    };
+    App { router: qingling_web::router(state), store }
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).replace("&#x2f;", "/")
+    }
+}
+
+impl App {
+    async fn send(&self, req: Request<Body>) -> Reply {
+        let res = self.router.clone().oneshot(req).await.expect("infallible");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body").to_vec();
+        Reply { status, headers, body }
+    }
+
+    /// Signs in through the API; returns the cookie header and the CSRF token.
+    async fn login(&self, username: &str) -> (String, String) {
+        let r = self.send(json_req("POST", "/api/session", None, json!({ "username": username, "password": "qingling-demo" }))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let set = r.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+        let cookie = set.split(';').next().unwrap_or_default().to_string();
+        (cookie, r.json()["csrf"].as_str().unwrap_or_default().to_string())
+    }
+}
+
+fn json_req(method: &str, uri: &str, auth: Option<(&str, Option<&str>)>, body: Value) -> Request<Body> {
+    let mut b = Request::builder().method(method).uri(uri).header(header::CONTENT_TYPE, "application/json");
+    if let Some((cookie, csrf)) = auth {
+        b = b.header(header::COOKIE, cookie);
+        if let Some(csrf) = csrf {
+            b = b.header("X-CSRF-Token", csrf);
+        }
+    }
+    b.body(Body::from(body.to_string())).expect("request")
+}
+
+fn get(uri: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut b = Request::builder().uri(uri);
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    b.body(Body::empty()).expect("request")
+}
+
+/// A matter row as the worker would write it, for facility 1 of region 3 (朝阳区).
+async fn stored_matter(store: &Store) -> String {
+    let policy = Policy::builtin();
+    let facility = store.facility(1).await.ok().flatten().expect("facility 1");
+    let new = NewMatter {
+        id: uuid::Uuid::new_v4().to_string(),
+        facility_id: facility.id,
+        kind: MatterKind::Rectification,
+        severity: Severity::Ordinary,
+        title: "灭火器过期未更换".into(),
+        description: String::new(),
+        basis: String::new(),
+        issued_by: Actor { user_id: 2, name: "王督办".into(), role: Role::Supervisor, facility_id: None },
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let (m, _) = Matter::open(&new, now, &policy);
+    let row = matter::Model {
+        id: new.id.clone(),
+        workflow_id: format!("matter-{}", new.id),
+        facility_id: facility.id,
+        region_id: facility.region_id,
+        kind: "rectification".into(),
+        severity: "ordinary".into(),
+        title: new.title.clone(),
+        description: String::new(),
+        basis: String::new(),
+        status: "issued".into(),
+        escalation_level: 0,
+        handler: None,
+        next_due_ms: m.next_wake_ms(),
+        overdue: false,
+        snapshot: serde_json::to_string(&m).expect("snapshot"),
+        issued_by: 2,
+        issued_at_ms: now,
+        updated_at_ms: now,
+        last_seq: 1,
+    };
+    matter::Entity::insert(row.into_active_model()).exec_without_returning(&store.db).await.expect("insert");
+    new.id
+}
+
+fn multipart(name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "qinglingboundary";
+    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\nIDATx\x9cc\0\x01\0\0\x05\0\x01\r\n-\xb4\0\0\0\0IEND\xaeB`\x82";
+
+#[tokio::test]
+async fn the_console_guards_every_door_and_reports_an_unreachable_engine() {
+    let app = app("doors").await;
+    let health = app.send(get("/healthz", None)).await;
+    assert_eq!((health.status, health.text().as_str()), (StatusCode::OK, "ok"));
+
+    // Sign-in.
+    let bad = app.send(json_req("POST", "/api/session", None, json!({ "username": "supervisor", "password": "wrong" }))).await;
+    assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(bad.json()["error"]["code"], "auth.bad_credentials");
+    assert!(bad.json()["error"]["message"].as_str().unwrap_or_default().contains("密码"), "Chinese by default: {}", bad.text());
+    let (sup, sup_csrf) = app.login("supervisor").await;
+    let me = app.send(get("/api/me", Some(&sup))).await;
+    assert_eq!(me.json()["user"]["role"], "supervisor");
+    assert!(me.json()["user"].get("password_hash").is_none());
+
+    // CSRF and validation.
+    let issue = json!({ "facility_id": 1, "kind": "rectification", "severity": "ordinary", "title": "消防通道堵塞" });
+    let r = app.send(json_req("POST", "/api/matters", Some((&sup, None)), issue.clone())).await;
+    assert_eq!((r.status, r.json()["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("auth.csrf")));
+    let r = app.send(json_req("POST", "/api/matters", Some((&sup, Some("wrong"))), issue.clone())).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app.send(json_req("POST", "/api/matters", None, issue.clone())).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let mut empty = issue.clone();
+    empty["title"] = json!("  ");
+    let r = app.send(json_req("POST", "/api/matters", Some((&sup, Some(&sup_csrf))), empty)).await;
+    assert_eq!((r.status, r.json()["error"]["code"].as_str(), r.json()["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("validation.required"), Some("title")));
+    assert!(r.json()["error"]["message"].as_str().unwrap_or_default().contains("问题标题"), "{}", r.text());
+    let mut kind = issue.clone();
+    kind["kind"] = json!("inspection");
+    let r = app.send(json_req("POST", "/api/matters", Some((&sup, Some(&sup_csrf))), kind)).await;
+    assert_eq!((r.status, r.json()["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("kind")));
+    let mut haidian = issue.clone();
+    haidian["facility_id"] = json!(4);
+    let r = app.send(json_req("POST", "/api/matters", Some((&sup, Some(&sup_csrf))), haidian)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "another district's facility does not exist for this supervisor");
+
+    // Temporal unreachable: 503, nothing stored.
+    let r = app.send(json_req("POST", "/api/matters", Some((&sup, Some(&sup_csrf))), issue)).await;
+    assert_eq!((r.status, r.json()["error"]["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("engine.unavailable")), "{}", r.text());
+    assert_eq!(matter::Entity::find().count(&app.store.db).await.unwrap_or(99), 0);
+
+    // Facilities see their own matters only; actions are checked for visibility first.
+    let id = stored_matter(&app.store).await;
+    let (f2, f2_csrf) = app.login("facility2").await;
+    assert_eq!(app.send(get(&format!("/api/matters/{id}"), Some(&f2))).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.send(get(&format!("/matters/{id}"), Some(&f2))).await.status, StatusCode::NOT_FOUND);
+    let r = app.send(json_req("POST", &format!("/api/matters/{id}/actions"), Some((&f2, Some(&f2_csrf))), json!({ "action": "acknowledge", "handler": "x" }))).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(!app.send(get("/api/matters", Some(&f2))).await.text().contains(&id));
+
+    let (f1, f1_csrf) = app.login("facility1").await;
+    let r = app.send(get(&format!("/api/matters/{id}"), Some(&f1))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!((r.json()["matter"]["status"].as_str(), r.json()["live"].is_null()), (Some("issued"), true));
+    let r = app.send(json_req("POST", &format!("/api/matters/{id}/actions"), Some((&f1, Some(&f1_csrf))), json!({ "action": "fly_away" }))).await;
+    assert_eq!((r.status, r.json()["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("request.invalid")));
+    let r = app.send(json_req("POST", &format!("/api/matters/{id}/actions"), Some((&f1, Some(&f1_csrf))), json!({ "action": "acknowledge", "handler": "王主任" }))).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
+
+    // Evidence: a refused file is not stored; a PNG is, and is served back with its type.
+    let upload = |name: &str, bytes: &[u8]| {
+        let (ct, body) = multipart(name, bytes);
+        Request::builder()
+            .method("POST")
+            .uri(format!("/api/matters/{id}/evidence"))
+            .header(header::COOKIE, &f1)
+            .header("X-CSRF-Token", &f1_csrf)
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(body))
+            .expect("request")
+    };
+    let r = app.send(upload("notes.txt", b"not an image")).await;
+    assert_eq!((r.status, r.json()["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("evidence.unknown_type")));
+    assert!(app.store.evidence_for(&id).await.unwrap_or_default().is_empty());
+    let r = app.send(upload("现场.png", PNG)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let sha = r.json()["evidence"][0]["sha256"].as_str().unwrap_or_default().to_string();
+    let file = app.send(get(&format!("/api/matters/{id}/evidence/{sha}"), Some(&f1))).await;
+    assert_eq!((file.status, file.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())), (StatusCode::OK, Some("image/png")));
+    assert_eq!(app.send(get(&format!("/api/matters/{id}/evidence/{sha}"), Some(&f2))).await.status, StatusCode::NOT_FOUND);
+
+    // Pages: the matter page works from the stored snapshot while the engine is away.
+    let page = app.send(get(&format!("/matters/{id}"), Some(&f1))).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let html = page.text();
+    assert!(html.contains("灭火器过期未更换") && html.contains("签收并指定责任人") && html.contains("现场.png"), "{html}");
+    let english = app.send(get(&format!("/matters/{id}"), Some(&format!("{f1}; qingling_lang=en")))).await.text();
+    assert!(english.contains("Acknowledge") && english.contains("Deadlines"), "{english}");
+    let board = app.send(get("/board", Some(&sup))).await;
+    assert_eq!(board.status, StatusCode::OK);
+    let anonymous = app.send(get("/board", None)).await;
+    assert!(anonymous.status.is_redirection());
+    assert!(anonymous.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().starts_with("/login?next="));
+    let home = app.send(get("/", Some(&f1))).await;
+    assert_eq!(home.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()), Some("/notices"));
+
+    // Signing out ends the session.
+    let r = app.send(json_req("DELETE", "/api/session", Some((&f1, Some(&f1_csrf))), json!({}))).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.send(get("/api/me", Some(&f1))).await.status, StatusCode::UNAUTHORIZED);
+}
