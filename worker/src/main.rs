@@ -24,8 +24,9 @@ USAGE:
 Configuration is read from the environment; see README.md (QINGLING_DATA_DIR, DATABASE_URL,
 QINGLING_POLICY, TEMPORAL_ADDRESS, QINGLING_WEB_ADDR, QINGLING_SMTP_URL, ...).";
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("QINGLING_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,qingling=info"));
+fn init_tracing(quiet: bool) {
+    let default = if quiet { "warn" } else { "warn,qingling=info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("QINGLING_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
@@ -77,8 +78,9 @@ fn calendar(args: &[String]) -> Result<()> {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    init_tracing();
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // Benchmarks print figures on stdout; per-event log lines would drown them.
+    init_tracing(args.first().map(String::as_str) == Some("bench"));
     match run(&args).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -89,7 +91,8 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: &[String]) -> Result<()> {
-    let cmd = args.first().map(String::as_str).unwrap_or("help");
+    let wants_help = args.iter().skip(1).any(|a| a == "--help" || a == "-h");
+    let cmd = if wants_help { "help" } else { args.first().map(String::as_str).unwrap_or("help") };
     match cmd {
         "up" => app::up(Settings::from_env()?).await,
         "worker" => app::worker(Settings::from_env()?).await,
