@@ -57,6 +57,49 @@ pub fn path_of(store: &Store, sha256: &str) -> PathBuf {
     store.data_dir.join("evidence").join(shard).join(sha256)
 }
 
+/// Writes bytes under their content hash (once; the same bytes again are a no-op) and returns
+/// the hash. Used for evidence, checklist photos and rendered notices alike.
+pub async fn put_file(store: &Store, bytes: &[u8]) -> std::io::Result<String> {
+    let sha256 = sha256_hex(bytes);
+    let path = path_of(store, &sha256);
+    if !tokio::fs::try_exists(&path).await? {
+        let dir = path.parent().expect("evidence paths have a shard directory");
+        tokio::fs::create_dir_all(dir).await?;
+        // A unique temporary name, then an atomic rename: a concurrent upload of the same file
+        // or a crash never leaves a half-written file under the final name.
+        let tmp = dir.join(format!(".{sha256}.{}.tmp", uuid::Uuid::new_v4().simple()));
+        tokio::fs::write(&tmp, bytes).await?;
+        tokio::fs::rename(&tmp, &path).await?;
+    }
+    Ok(sha256)
+}
+
+/// A checklist photo as stored: its hash, type and size.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredPhoto {
+    pub sha256: String,
+    pub content_type: String,
+    pub bytes: u64,
+}
+
+/// Checks and stores a photo taken for a checklist answer: an image (JPEG, PNG or WEBP, by its
+/// bytes) of at most `max_bytes`. Refusals leave nothing behind.
+pub async fn store_photo(store: &Store, max_bytes: u64, bytes: &[u8]) -> Result<StoredPhoto, Error> {
+    if bytes.is_empty() {
+        return Err(Error::Empty);
+    }
+    let size = bytes.len() as u64;
+    if size > max_bytes {
+        return Err(Error::TooLarge { max: max_bytes, got: size });
+    }
+    let content_type = sniff(bytes).ok_or(Error::UnknownType)?;
+    if !content_type.starts_with("image/") {
+        return Err(Error::TypeNotAllowed(content_type.to_string()));
+    }
+    let sha256 = put_file(store, bytes).await?;
+    Ok(StoredPhoto { sha256, content_type: content_type.to_string(), bytes: size })
+}
+
 /// The last component of a name a browser sent (some send `C:\fakepath\photo.jpg`).
 fn base_name(original: &str) -> String {
     let name = original.rsplit(['/', '\\']).next().unwrap_or_default().trim();
@@ -86,17 +129,7 @@ pub async fn store(
         return Err(Error::TypeNotAllowed(content_type.to_string()));
     }
 
-    let sha256 = sha256_hex(bytes);
-    let path = path_of(store, &sha256);
-    if !tokio::fs::try_exists(&path).await? {
-        let dir = path.parent().expect("evidence paths have a shard directory");
-        tokio::fs::create_dir_all(dir).await?;
-        // A unique temporary name, then an atomic rename: a concurrent upload of the same file
-        // or a crash never leaves a half-written file under the final name.
-        let tmp = dir.join(format!(".{sha256}.{}.tmp", uuid::Uuid::new_v4().simple()));
-        tokio::fs::write(&tmp, bytes).await?;
-        tokio::fs::rename(&tmp, &path).await?;
-    }
+    let sha256 = put_file(store, bytes).await?;
 
     let name = base_name(original_name);
     let row = evidence_file::ActiveModel {

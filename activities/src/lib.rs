@@ -8,7 +8,9 @@
 pub mod audit;
 pub mod db;
 pub mod evidence;
+pub mod inspection;
 pub mod mail;
+pub mod notice_doc;
 pub mod password;
 pub mod persist;
 pub mod seed;
@@ -23,10 +25,14 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("mail: {0}")]
     Mail(String),
-    #[error("mail template: {0}")]
+    /// A mail or document template failed to render.
+    #[error("template: {0}")]
     Template(#[from] minijinja::Error),
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// Headless Chromium failed, timed out or wrote no PDF; the message ends with its stderr.
+    #[error("PDF rendering: {0}")]
+    Pdf(String),
     /// Something the caller named does not exist (a facility, a region). Retrying cannot help.
     #[error("not found: {0}")]
     NotFound(String),
@@ -43,7 +49,7 @@ impl Error {
     /// Whether trying again later may succeed: infrastructure failures yes, business and
     /// programming errors no. Activities use this to pick retryable or non-retryable failures.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Db(_) | Error::Io(_) | Error::Mail(_) | Error::Inconsistent(_))
+        matches!(self, Error::Db(_) | Error::Io(_) | Error::Mail(_) | Error::Pdf(_) | Error::Inconsistent(_))
     }
 }
 

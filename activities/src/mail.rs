@@ -45,17 +45,29 @@ impl Mailer {
     /// Sends one plain-text mail. Non-ASCII subjects and names are encoded by lettre (RFC 2047),
     /// the body is UTF-8.
     pub async fn send(&self, to_email: &str, to_name: &str, subject: &str, body_text: &str) -> Result<()> {
+        self.send_with(to_email, to_name, subject, body_text, None).await
+    }
+
+    /// Sends a plain-text mail with one attached file (`(file name, content type, bytes)`).
+    pub async fn send_with_attachment(&self, to_email: &str, to_name: &str, subject: &str, body_text: &str, attachment: (&str, &str, Vec<u8>)) -> Result<()> {
+        self.send_with(to_email, to_name, subject, body_text, Some(attachment)).await
+    }
+
+    async fn send_with(&self, to_email: &str, to_name: &str, subject: &str, body_text: &str, attachment: Option<(&str, &str, Vec<u8>)>) -> Result<()> {
         let from: Mailbox = self.from.parse().map_err(|e| Error::Invalid(format!("sender address {:?}: {e}", self.from)))?;
         let to_addr: Address = to_email.parse().map_err(|e| Error::Invalid(format!("recipient address {to_email:?}: {e}")))?;
         let to_name = to_name.trim();
         let to = Mailbox::new((!to_name.is_empty()).then(|| to_name.to_string()), to_addr);
-        let message = Message::builder()
-            .from(from)
-            .to(to)
-            .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body_text.to_string())
-            .map_err(|e| Error::Invalid(format!("cannot build the message: {e}")))?;
+        let builder = Message::builder().from(from).to(to).subject(subject);
+        let message = match attachment {
+            None => builder.header(ContentType::TEXT_PLAIN).body(body_text.to_string()),
+            Some((name, content_type, bytes)) => {
+                use lettre::message::{Attachment, MultiPart, SinglePart};
+                let ct = ContentType::parse(content_type).map_err(|e| Error::Invalid(format!("attachment type {content_type:?}: {e}")))?;
+                builder.multipart(MultiPart::mixed().singlepart(SinglePart::plain(body_text.to_string())).singlepart(Attachment::new(name.to_string()).body(bytes, ct)))
+            }
+        }
+        .map_err(|e| Error::Invalid(format!("cannot build the message: {e}")))?;
         match &self.transport {
             Transport::Smtp { url } => {
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| Error::Invalid(format!("SMTP URL: {e}")))?.build();

@@ -9,7 +9,7 @@
 //! application failure; database, file and SMTP errors are retryable.
 
 use crate::audit::{EventContent, GENESIS, event_hash};
-use crate::db::entities::{facility, mail, matter, matter_event, notice, notice_counter, region, user};
+use crate::db::entities::{facility, inspection_notice, mail, matter, matter_event, notice, notice_counter, region, user};
 use crate::mail::{Mailer, compose, format_instant, notice_key};
 use crate::store::Store;
 use crate::Error;
@@ -93,10 +93,10 @@ impl Projection {
 }
 
 /// Someone a mail goes to.
-struct Recipient {
-    email: String,
-    name: String,
-    locale: Locale,
+pub(crate) struct Recipient {
+    pub(crate) email: String,
+    pub(crate) name: String,
+    pub(crate) locale: Locale,
 }
 
 impl MatterActivitiesImpl {
@@ -166,9 +166,16 @@ impl MatterActivitiesImpl {
             .one(txn)
             .await?
             .ok_or_else(|| Error::NotFound(format!("region {} of facility {}", facility.region_id, facility.id)))?;
-        let year = self.calendar.local_date(m.issued_ms).year();
-        let seq = next_notice_seq(txn, region.id, year).await?;
-        let number = self.policy.notice_number(&region.notice_prefix, year, seq as u64);
+        // A notice an inspection issued was numbered then; its matter keeps that number.
+        let prenumbered = inspection_notice::Entity::find().filter(inspection_notice::Column::MatterId.eq(&m.id)).one(txn).await?;
+        let (year, seq, number) = match prenumbered {
+            Some(n) => (n.year, n.seq, n.number),
+            None => {
+                let year = self.calendar.local_date(m.issued_ms).year();
+                let seq = next_notice_seq(txn, region.id, year).await?;
+                (year, seq, self.policy.notice_number(&region.notice_prefix, year, seq as u64))
+            }
+        };
         let row = matter::ActiveModel {
             id: Set(m.id.clone()),
             workflow_id: Set(batch.workflow_id.clone()),
@@ -268,7 +275,7 @@ impl MatterActivitiesImpl {
 
     /// Who an audience is, for a matter of this facility and region. People without a usable
     /// address are left out (with a warning) rather than failing the step forever.
-    async fn recipients(&self, txn: &DatabaseTransaction, audience: &[Audience], facility: &facility::Model, region_id: i64) -> crate::Result<Vec<Recipient>> {
+    pub(crate) async fn recipients(&self, txn: &DatabaseTransaction, audience: &[Audience], facility: &facility::Model, region_id: i64) -> crate::Result<Vec<Recipient>> {
         let mut out = vec![];
         for a in audience {
             let query = user::Entity::find().order_by_asc(user::Column::Id);
@@ -393,7 +400,7 @@ impl MatterActivitiesImpl {
 /// caller's transaction, so a rolled-back issue gives its number back and numbers stay
 /// gap-free; the counter row's lock orders concurrent issues. sea-query renders the statement
 /// with each backend's placeholders.
-async fn next_notice_seq(txn: &DatabaseTransaction, region_id: i64, year: i32) -> crate::Result<i64> {
+pub(crate) async fn next_notice_seq(txn: &DatabaseTransaction, region_id: i64, year: i32) -> crate::Result<i64> {
     use notice_counter::Column;
     let stmt = Query::insert()
         .into_table(notice_counter::Entity)

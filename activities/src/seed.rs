@@ -94,6 +94,11 @@ pub async fn seed_demo(store: &Store, now_ms: i64) -> Result<Option<Vec<DemoAcco
                 password_hash: Set(password_hash.clone()),
                 locale: Set("zh-CN".into()),
                 created_at_ms: Set(now_ms),
+                certificate: Set(match p.username {
+                    "inspector1" => Some("京执110105-0101".into()),
+                    "inspector2" => Some("京执110105-0102".into()),
+                    _ => None,
+                }),
             };
             user::Entity::insert(row).exec_without_returning(&txn).await?;
             accounts.push(DemoAccount { username: p.username.into(), role: p.role.into(), display_name: p.display_name.into(), password: DEMO_PASSWORD.into() });

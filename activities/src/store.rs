@@ -5,7 +5,7 @@
 //! inspector sees the facilities and matters of their region; a facility user sees their own
 //! facility. Anything else (an unknown role, a supervisor without a region) sees nothing.
 
-use crate::db::entities::{evidence_file, facility, mail, matter, matter_event, notice, region, session, user};
+use crate::db::entities::{evidence_file, facility, inspection, inspection_inspector, inspection_notice, mail, matter, matter_event, notice, region, session, user};
 use crate::db::migration::Migrator;
 use crate::{Error, Result, sha256_hex};
 use qingling_rules::Calendar;
@@ -324,5 +324,120 @@ mod tests {
         assert_eq!(ids(&board.overdue), ["late", "flagged"]);
         let levels: Vec<(i32, Vec<String>)> = board.by_level.iter().map(|(l, v)| (*l, ids(v))).collect();
         assert_eq!(levels, [(2, vec!["flagged".to_string()]), (1, vec!["lvl1".to_string()])]);
+    }
+}
+
+// ---- inspections ----
+
+/// An inspection with the people assigned to it.
+#[derive(Debug, Clone)]
+pub struct InspectionRow {
+    pub inspection: inspection::Model,
+    pub facility: facility::Model,
+    /// The assigned inspectors, each with when they signed.
+    pub inspectors: Vec<(user::Model, Option<i64>)>,
+}
+
+impl InspectionRow {
+    pub fn is_assigned(&self, user_id: i64) -> bool {
+        self.inspectors.iter().any(|(u, _)| u.id == user_id)
+    }
+}
+
+/// Whether a person may see an inspection: oversight in its region, its assigned inspectors,
+/// and the inspected facility once the results are out.
+pub fn user_can_see_inspection(user: &user::Model, row: &InspectionRow) -> bool {
+    let i = &row.inspection;
+    match user.role.as_str() {
+        "admin" => true,
+        "supervisor" => user.region_id == Some(i.region_id),
+        "inspector" => row.is_assigned(user.id),
+        "facility" => user.facility_id == Some(i.facility_id) && i.status == "completed",
+        _ => false,
+    }
+}
+
+impl Store {
+    pub async fn inspection(&self, id: &str) -> Result<Option<InspectionRow>> {
+        let Some(inspection) = inspection::Entity::find_by_id(id).one(&self.db).await? else {
+            return Ok(None);
+        };
+        let facility = facility::Entity::find_by_id(inspection.facility_id).one(&self.db).await?.ok_or_else(|| Error::NotFound(format!("facility {}", inspection.facility_id)))?;
+        let links = inspection_inspector::Entity::find()
+            .filter(inspection_inspector::Column::InspectionId.eq(id))
+            .order_by_asc(inspection_inspector::Column::Id)
+            .all(&self.db)
+            .await?;
+        let mut inspectors = vec![];
+        for l in links {
+            if let Some(u) = user::Entity::find_by_id(l.user_id).one(&self.db).await? {
+                inspectors.push((u, l.signed_at_ms));
+            }
+        }
+        Ok(Some(InspectionRow { inspection, facility, inspectors }))
+    }
+
+    /// The inspections a person may see, newest first.
+    pub async fn inspections_for(&self, user: &user::Model) -> Result<Vec<inspection::Model>> {
+        let q = inspection::Entity::find().order_by_desc(inspection::Column::Date).order_by_desc(inspection::Column::CreatedAtMs);
+        let q = match user.role.as_str() {
+            "admin" => q,
+            "supervisor" => q.filter(inspection::Column::RegionId.eq(user.region_id.unwrap_or(-1))),
+            "inspector" => {
+                let mine: Vec<String> = inspection_inspector::Entity::find()
+                    .filter(inspection_inspector::Column::UserId.eq(user.id))
+                    .all(&self.db)
+                    .await?
+                    .into_iter()
+                    .map(|l| l.inspection_id)
+                    .collect();
+                q.filter(inspection::Column::Id.is_in(mine))
+            }
+            "facility" => q.filter(inspection::Column::FacilityId.eq(user.facility_id.unwrap_or(-1))).filter(inspection::Column::Status.eq("completed")),
+            _ => return Ok(vec![]),
+        };
+        Ok(q.all(&self.db).await?)
+    }
+
+    /// The inspectors of a region, to assign.
+    pub async fn inspectors_in(&self, region_id: i64) -> Result<Vec<user::Model>> {
+        Ok(user::Entity::find()
+            .filter(user::Column::Role.eq("inspector"))
+            .filter(user::Column::RegionId.eq(region_id))
+            .order_by_asc(user::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Keeps a tablet's draft, unless the inspection is already submitted. Returns the new
+    /// revision, or `None` when the inspection no longer takes drafts.
+    pub async fn save_draft(&self, id: &str, answers: &serde_json::Value, now_ms: i64) -> Result<Option<i64>> {
+        let updated = inspection::Entity::update_many()
+            .col_expr(inspection::Column::Draft, Expr::value(answers.to_string()))
+            .col_expr(inspection::Column::DraftRev, Expr::col(inspection::Column::DraftRev).add(1))
+            .col_expr(inspection::Column::UpdatedAtMs, Expr::value(now_ms))
+            .filter(inspection::Column::Id.eq(id))
+            .filter(inspection::Column::Status.is_in(["assigned", "in_progress"]))
+            .exec(&self.db)
+            .await?
+            .rows_affected;
+        if updated == 0 {
+            return Ok(None);
+        }
+        Ok(inspection::Entity::find_by_id(id).one(&self.db).await?.map(|i| i.draft_rev))
+    }
+
+    /// The notices an inspection issued, in order.
+    pub async fn inspection_notices(&self, id: &str) -> Result<Vec<inspection_notice::Model>> {
+        Ok(inspection_notice::Entity::find()
+            .filter(inspection_notice::Column::InspectionId.eq(id))
+            .order_by_asc(inspection_notice::Column::Idx)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// The inspection notice a matter was issued under, if it came from an inspection.
+    pub async fn inspection_notice_for_matter(&self, matter_id: &str) -> Result<Option<inspection_notice::Model>> {
+        Ok(inspection_notice::Entity::find().filter(inspection_notice::Column::MatterId.eq(matter_id)).one(&self.db).await?)
     }
 }

@@ -41,6 +41,37 @@ pub struct Policy {
     pub numbering: Numbering,
     pub evidence: EvidenceRules,
     pub calendar: Calendar,
+    /// Absent from policies serialised before inspections existed (old workflow inputs).
+    #[serde(default)]
+    pub inspection: InspectionRules,
+}
+
+/// Rules of an on-site inspection (RULES.md §2, §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InspectionRules {
+    /// Inspectors who must sign a submitted checklist (行政处罚法 art. 42: at least 2).
+    pub min_inspectors: u32,
+    /// The notice is served within this period after the inspection.
+    pub notice_within: PolicyDuration,
+    /// Results are published within this period after the inspection ends.
+    pub publish_within: PolicyDuration,
+    /// The period of the deadline class "immediate" (correct on the spot).
+    pub immediate: PolicyDuration,
+    /// The largest photo accepted with a checklist answer (after the tablet's downscaling).
+    pub photo_max_bytes: u64,
+}
+
+impl Default for InspectionRules {
+    fn default() -> Self {
+        Self {
+            min_inspectors: 2,
+            notice_within: PolicyDuration::WorkingDays(3),
+            publish_within: PolicyDuration::WorkingDays(20),
+            immediate: PolicyDuration::Days(0),
+            photo_max_bytes: 8 * 1024 * 1024,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,6 +144,7 @@ struct File {
     numbering: Numbering,
     evidence: EvidenceRules,
     calendar: BTreeMap<String, CalendarYear>,
+    inspection: InspectionRules,
 }
 
 #[derive(Deserialize)]
@@ -314,6 +346,18 @@ impl File {
             }
         }
 
+        if self.inspection.min_inspectors < 2 {
+            return Err(key_err("inspection.min_inspectors", format!("{} is too few: an inspection team has at least 2 inspectors (行政处罚法 art. 42)", self.inspection.min_inspectors)));
+        }
+        if self.inspection.photo_max_bytes == 0 {
+            return Err(key_err("inspection.photo_max_bytes", "must be more than zero"));
+        }
+        for (name, p) in [("notice_within", self.inspection.notice_within), ("publish_within", self.inspection.publish_within)] {
+            if p.is_zero() {
+                return Err(key_err(format!("inspection.{name}"), "must be longer than zero"));
+            }
+        }
+
         let mut calendar = Calendar { years: BTreeMap::new(), utc_offset_secs };
         for (year_key, data) in &self.calendar {
             let year: i32 = year_key
@@ -361,6 +405,7 @@ impl File {
             numbering: self.numbering,
             evidence: self.evidence,
             calendar,
+            inspection: self.inspection,
         })
     }
 }
@@ -432,6 +477,9 @@ mod tests {
             ("[calendar.20x6]\nholidays = []\nworkdays = []", "`calendar.20x6`: the table name must be a year"),
             ("[policy]\nversion = 2", "`policy.version`: version 2 is not supported"),
             ("[policy]\nutc_offset = \"CST\"", "`policy.utc_offset`"),
+            ("[inspection]\nmin_inspectors = 1", "`inspection.min_inspectors`: 1 is too few"),
+            ("[inspection]\npublish_within = \"0wd\"", "`inspection.publish_within`: must be longer than zero"),
+            ("[inspection]\nsigners = 2", "`inspection.signers`: unknown field"),
         ] {
             let got = err_of(over);
             assert!(got.contains(want), "for {over:?}\n got: {got}\nwant: {want}");

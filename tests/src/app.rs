@@ -164,6 +164,27 @@ impl Session {
         Ok((status, res.json().await.unwrap_or(Value::Null)))
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> Result<(u16, Value)> {
+        let res = self.http.put(format!("{}{path}", self.base)).header("X-CSRF-Token", &self.csrf).json(&body).send().await?;
+        let status = res.status().as_u16();
+        Ok((status, res.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// Uploads one file as the multipart field `file` to any path.
+    pub async fn upload_to(&self, path: &str, name: &str, bytes: Vec<u8>) -> Result<(u16, Value)> {
+        let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
+        let res = self.http.post(format!("{}{path}", self.base)).header("X-CSRF-Token", &self.csrf).multipart(form).send().await?;
+        let status = res.status().as_u16();
+        Ok((status, res.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// The raw bytes of a GET.
+    pub async fn get_bytes(&self, path: &str) -> Result<(u16, Vec<u8>)> {
+        let res = self.http.get(format!("{}{path}", self.base)).send().await?;
+        let status = res.status().as_u16();
+        Ok((status, res.bytes().await?.to_vec()))
+    }
+
     pub async fn act(&self, matter_id: &str, action: Value) -> Result<(u16, Value)> {
         self.post(&format!("/api/matters/{matter_id}/actions"), action).await
     }

@@ -38,6 +38,10 @@ pub enum Error {
     /// An evidence file refused by the store; `code` is a catalogue key under `evidence.`.
     #[error("evidence refused: {code}")]
     Evidence { status: StatusCode, code: &'static str, max_bytes: u64 },
+    /// An inspection request refused; `code` is a catalogue key under `inspection.`, `problems`
+    /// the per-item problems of a refused checklist (`{item, code, message, detail}`).
+    #[error("inspection refused: {code}")]
+    Inspection { status: StatusCode, code: String, args: Vec<(String, String)>, problems: Vec<serde_json::Value> },
     /// Temporal could not be reached or did not answer in time.
     #[error("workflow engine unavailable: {0}")]
     Unavailable(String),
@@ -54,7 +58,7 @@ impl Error {
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Field { .. } | Error::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::Evidence { status, .. } => *status,
+            Error::Evidence { status, .. } | Error::Inspection { status, .. } => *status,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -72,6 +76,7 @@ impl Error {
             Error::Field { code, .. } => format!("validation.{code}"),
             Error::Rejected(r) => r.code.clone(),
             Error::Evidence { code, .. } => format!("evidence.{code}"),
+            Error::Inspection { code, .. } => code.clone(),
             Error::Unavailable(_) => "engine.unavailable".into(),
             Error::Internal(_) => "http.internal".into(),
         }
@@ -90,6 +95,10 @@ impl Error {
                 let max = human_bytes(*max_bytes);
                 t(locale, &self.code(), &[("max", &max)])
             }
+            Error::Inspection { code, args, .. } => {
+                let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                t(locale, code, &args)
+            }
             _ => t(locale, &self.code(), &[]),
         }
     }
@@ -107,6 +116,11 @@ impl Error {
         let mut error = serde_json::json!({ "code": self.code(), "message": self.message(locale) });
         if let Some(field) = self.field() {
             error["field"] = field.into();
+        }
+        if let Error::Inspection { problems, .. } = self {
+            if !problems.is_empty() {
+                error["problems"] = problems.clone().into();
+            }
         }
         serde_json::json!({ "error": error })
     }

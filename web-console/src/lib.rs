@@ -14,6 +14,7 @@ pub mod engine;
 mod error;
 mod forms;
 mod i18n;
+mod inspections;
 mod matters;
 mod pages;
 mod views;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The Temporal UI, for links from a matter to its workflow.
     pub temporal_ui_url: Option<String>,
+    /// The checklist templates inspections can be assigned.
+    pub checklists: Arc<qingling_checklists::Catalog>,
 }
 
 /// The state handlers share: the app's and the template environment.
@@ -53,6 +56,7 @@ const UPLOAD_HEADROOM: usize = 1024 * 1024;
 /// The console's routes.
 pub fn router(state: AppState) -> Router {
     let upload_limit = DefaultBodyLimit::max(usize::try_from(state.policy.evidence.max_bytes).unwrap_or(usize::MAX).saturating_add(UPLOAD_HEADROOM));
+    let photo_limit = DefaultBodyLimit::max(usize::try_from(state.policy.inspection.photo_max_bytes).unwrap_or(usize::MAX).saturating_add(UPLOAD_HEADROOM));
     let shared = Arc::new(Shared { app: state, views: views::environment() });
     Router::new()
         .route("/healthz", get(healthz))
@@ -67,6 +71,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/matters/{id}/evidence", post(api::upload).layer(upload_limit))
         .route("/api/matters/{id}/evidence/{sha256}", get(api::evidence_file))
         .route("/api/board", get(api::board))
+        .route("/api/inspections", get(inspections::list).post(inspections::assign))
+        .route("/api/inspections/{id}", get(inspections::show))
+        .route("/api/inspections/{id}/start", post(inspections::start))
+        .route("/api/inspections/{id}/draft", axum::routing::put(inspections::save_draft))
+        .route("/api/inspections/{id}/photos", post(inspections::upload_photo).layer(photo_limit))
+        .route("/api/inspections/{id}/photos/{sha256}", get(inspections::photo))
+        .route("/api/inspections/{id}/submit", post(inspections::submit))
+        .route("/inspections/{id}/notices/{idx}/{format}", get(inspections::notice_document))
         // Pages
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))

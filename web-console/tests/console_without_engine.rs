@@ -45,6 +45,7 @@ async fn app(name: &str) -> App {
         policy: Arc::new(Policy::builtin()),
         secure_cookies: false,
         temporal_ui_url: Some("http://localhost:8233".into()),
+        checklists: Arc::new(qingling_checklists::Catalog::builtin().expect("built-in checklists")),
     };
     App { router: qingling_web::router(state), store }
 }

@@ -74,6 +74,14 @@ pub fn mailer(settings: &Settings) -> Mailer {
 
 /// A worker polling the Qingling task queue with every workflow and activity registered.
 pub fn build_worker(runtime: &Runtime, client: Client, store: Store, settings: &Settings) -> Result<Worker> {
+    let inspections = qingling_activities::inspection::InspectionActivitiesImpl {
+        store: store.clone(),
+        mailer: mailer(settings),
+        calendar: settings.policy.calendar.clone(),
+        policy: settings.policy.clone(),
+        public_url: settings.public_url.clone(),
+        chromium: settings.chromium.clone(),
+    };
     let activities = MatterActivitiesImpl {
         store,
         mailer: mailer(settings),
@@ -84,7 +92,10 @@ pub fn build_worker(runtime: &Runtime, client: Client, store: Store, settings: &
     let options = WorkerOptions::new(TASK_QUEUE)
         .register_workflow::<Rectification>()
         .map_err(|e| anyhow!("registering workflows: {e}"))?
+        .register_workflow::<qingling_workflows::Inspection>()
+        .map_err(|e| anyhow!("registering workflows: {e}"))?
         .register_activities(activities)
+        .register_activities(inspections)
         .graceful_shutdown_period(Duration::from_secs(5))
         .build();
     Worker::new(runtime, client, options).map_err(|e| anyhow!("cannot create the Temporal worker: {e}"))
@@ -97,6 +108,7 @@ pub fn web_state(settings: &Settings, store: Store, client: Client, temporal_ui_
         policy: Arc::new(settings.policy.clone()),
         secure_cookies: settings.secure_cookies(),
         temporal_ui_url,
+        checklists: Arc::new(settings.checklists.clone()),
     }
 }
 

@@ -16,6 +16,8 @@ USAGE:
   qingling calendar is-workday DATE    print true or false (e.g. 2026-10-10)
   qingling calendar add DATE PERIOD    print the ISO date a period ends (e.g. 2026-09-30 3wd)
   qingling policy check [FILE]         validate a policy file (default: QINGLING_POLICY or built-in)
+  qingling checklists check [PATH]     validate checklist templates, a file or a directory
+                                       (default: checklists/templates)
   qingling audit verify                check every matter's event hash chain
   qingling bench engine [--matters N] [--concurrency C]
                                        drive N matters to closure and a minimal baseline workflow
@@ -90,6 +92,23 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// `qingling checklists check PATH`: every problem as `file:line: item-id: message`, or a summary.
+fn checklists_check(path: &str) -> Result<()> {
+    match qingling_checklists::load_path(path) {
+        Ok(catalog) => {
+            let keys: Vec<String> = catalog.iter().map(|t| t.key()).collect();
+            println!("ok: {} templates ({}), {} items", catalog.len(), keys.join(" "), catalog.item_count());
+            Ok(())
+        }
+        Err(problems) => {
+            for p in &problems {
+                println!("{p}");
+            }
+            bail!("{path}: {} problem(s)", problems.len())
+        }
+    }
+}
+
 async fn run(args: &[String]) -> Result<()> {
     let wants_help = args.iter().skip(1).any(|a| a == "--help" || a == "-h");
     let cmd = if wants_help { "help" } else { args.first().map(String::as_str).unwrap_or("help") };
@@ -109,6 +128,9 @@ async fn run(args: &[String]) -> Result<()> {
             };
             println!("policy {:?} (version {}) is valid", policy.name, policy.version);
             Ok(())
+        }
+        "checklists" if args.get(1).map(String::as_str) == Some("check") => {
+            checklists_check(args.get(2).map(String::as_str).unwrap_or("checklists/templates"))
         }
         "audit" if args.get(1).map(String::as_str) == Some("verify") => {
             let settings = Settings::from_env()?;

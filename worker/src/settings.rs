@@ -31,6 +31,11 @@ pub struct Settings {
     pub public_url: String,
     pub smtp_url: Option<String>,
     pub mail_from: String,
+    /// Headless Chromium, which prints notices to PDF (`QINGLING_CHROMIUM`).
+    pub chromium: PathBuf,
+    /// The checklist templates: the built-in ones, or the directory `QINGLING_CHECKLISTS`.
+    pub checklists: qingling_checklists::Catalog,
+    pub checklists_source: String,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -64,6 +69,13 @@ impl Settings {
             .parse()
             .context("QINGLING_WEB_ADDR must be an address like 127.0.0.1:8080")?;
         let public_url = var("QINGLING_PUBLIC_URL").unwrap_or_else(|| format!("http://{web_addr}"));
+        let (checklists, checklists_source) = match var("QINGLING_CHECKLISTS") {
+            None => (qingling_checklists::Catalog::builtin().map_err(|p| anyhow::anyhow!("the built-in checklists are invalid:\n{}", problems(&p)))?, "built-in checklists/templates".to_string()),
+            Some(dir) => {
+                let catalog = qingling_checklists::load_path(&dir).map_err(|p| anyhow::anyhow!("QINGLING_CHECKLISTS={dir}: invalid templates:\n{}", problems(&p)))?;
+                (catalog, dir)
+            }
+        };
         Ok(Settings {
             data_dir,
             database_url,
@@ -76,10 +88,18 @@ impl Settings {
             public_url,
             smtp_url: var("QINGLING_SMTP_URL"),
             mail_from: var("QINGLING_MAIL_FROM").unwrap_or_else(|| "清零 Qingling <noreply@qingling.invalid>".into()),
+            chromium: PathBuf::from(var("QINGLING_CHROMIUM").unwrap_or_else(|| "/usr/bin/chromium".into())),
+            checklists,
+            checklists_source,
         })
     }
 
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+}
+
+/// Template problems, one per line (`file:line: item: message`).
+pub fn problems(p: &[qingling_checklists::Problem]) -> String {
+    p.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")
 }

@@ -56,3 +56,105 @@ impl MatterActivities {
         unimplemented!()
     }
 }
+
+// ---- inspections ----
+
+/// The database's copy of an inspection, written whole (an upsert) at each status change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InspectionRecord {
+    pub inspection_id: String,
+    pub workflow_id: String,
+    pub facility_id: i64,
+    pub template_id: String,
+    pub template_version: u32,
+    pub title: String,
+    pub date: String,
+    pub status: String,
+    pub assigned_by: Actor,
+    pub inspectors: Vec<Actor>,
+    pub started_by: Option<Actor>,
+    pub submission: Option<SubmissionRecord>,
+    pub notices: Vec<IssuedNotice>,
+    pub publish_by: Option<String>,
+    pub updated_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubmissionRecord {
+    pub key: String,
+    pub submitted_by: Actor,
+    pub signers: Vec<Actor>,
+    pub at_ms: i64,
+    /// The filled checklist and its evaluation, as JSON.
+    pub filled: serde_json::Value,
+    pub evaluation: serde_json::Value,
+    pub findings: u32,
+    /// Rating sheets: the points awarded.
+    pub points: Option<u32>,
+}
+
+/// One finding as the notice prints it (Chinese: notices are official documents).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DraftFinding {
+    pub item_id: String,
+    pub item: String,
+    pub wording: String,
+    /// `minor`, `ordinary` or `major_hazard`.
+    pub severity: String,
+    pub basis: String,
+    /// The last day to correct it, `YYYY-MM-DD`.
+    pub deadline: String,
+    pub deadline_ms: i64,
+    pub measures: Option<String>,
+    pub evidence_note: Option<String>,
+    pub photos: Vec<String>,
+}
+
+/// A notice to number, render, store and mail; `matter_id` is the matter it becomes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoticeDraft {
+    pub idx: u32,
+    pub matter_id: String,
+    pub major_hazard: bool,
+    pub findings: Vec<DraftFinding>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssueNotices {
+    pub inspection_id: String,
+    pub facility_id: i64,
+    pub inspection_date: String,
+    pub issued_date: String,
+    pub issued_ms: i64,
+    pub template_title: String,
+    pub inspectors: Vec<Actor>,
+    pub notices: Vec<NoticeDraft>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedNotice {
+    pub idx: u32,
+    pub matter_id: String,
+    pub number: String,
+    pub major_hazard: bool,
+    pub html_sha256: String,
+    pub pdf_sha256: String,
+}
+
+pub struct InspectionActivities;
+
+#[activity_definitions]
+impl InspectionActivities {
+    /// Upserts the inspection row (and its inspectors) from the record.
+    #[activity(name = "inspection.record")]
+    pub fn record(record: InspectionRecord) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+
+    /// Numbers the notices (gap-free per bureau and year), renders them to HTML and PDF, stores
+    /// both by content hash and mails them to the facility. Idempotent per (inspection, idx).
+    #[activity(name = "inspection.issue_notices")]
+    pub fn issue_notices(request: IssueNotices) -> Result<Vec<IssuedNotice>, ActivityError> {
+        unimplemented!()
+    }
+}

@@ -7,3 +7,8 @@ pub const TASK_QUEUE: &str = "qingling";
 pub fn matter_workflow_id(matter_id: &str) -> String {
     format!("matter-{matter_id}")
 }
+
+/// The workflow id of an inspection.
+pub fn inspection_workflow_id(inspection_id: &str) -> String {
+    format!("inspection-{inspection_id}")
+}

@@ -7,6 +7,8 @@
 
 pub mod contract;
 pub mod ids;
+pub mod inspection;
 pub mod rectification;
 
-pub use rectification::{Rectification, RectificationInput, MatterView};
+pub use inspection::{Inspection, InspectionInput, InspectionView};
+pub use rectification::{MatterView, Rectification, RectificationInput};

@@ -103,6 +103,7 @@ impl Fixture {
                 password_hash: Set("x".into()),
                 locale: Set(locale.into()),
                 created_at_ms: Set(0),
+                certificate: Set(None),
             };
             let id = user::Entity::insert(row).exec(&store.db).await.unwrap().last_insert_id;
             users.push(user::Entity::find_by_id(id).one(&store.db).await.unwrap().unwrap());

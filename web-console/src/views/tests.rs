@@ -21,6 +21,7 @@ fn person(role: Role) -> Arc<Signed> {
         password_hash: String::new(),
         locale: "zh-CN".into(),
         created_at_ms: 0,
+        certificate: None,
     };
     Arc::new(Signed { user, role, csrf: "csrf-token-123".into(), token: "t".into() })
 }

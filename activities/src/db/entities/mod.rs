@@ -3,6 +3,9 @@
 
 pub mod evidence_file;
 pub mod facility;
+pub mod inspection;
+pub mod inspection_inspector;
+pub mod inspection_notice;
 pub mod mail;
 pub mod matter;
 pub mod matter_event;

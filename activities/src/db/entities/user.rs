@@ -22,6 +22,8 @@ pub struct Model {
     /// `zh-CN` or `en`.
     pub locale: String,
     pub created_at_ms: i64,
+    /// An inspector's enforcement certificate number (执法证号), printed on notices.
+    pub certificate: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

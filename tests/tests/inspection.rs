@@ -1,0 +1,267 @@
+//! Inspections end to end on the real dev server: assigned by a supervisor, filled and signed by
+//! two inspectors, turned into numbered notices (HTML and PDF, mailed) and into the rectification
+//! matters the 13710 rules track; refusals for bad input leave nothing half-stored.
+
+use anyhow::Context;
+use qingling_tests::app::{Session, TestApp, tiny_png};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+const FIRE: &str = "fire-major-hazard";
+/// An ordinary finding (photo and note) and a major hazard (photo) on the fire sheet.
+const ORDINARY_ITEM: &str = "facilities.structure-visible";
+const MAJOR_ITEM: &str = "management.exits-clear";
+
+async fn user_id(app: &TestApp, username: &str) -> anyhow::Result<i64> {
+    Ok(app.store.user_by_username(username).await?.context("demo user")?.id)
+}
+
+async fn facility_id(s: &Session, name: &str) -> anyhow::Result<Value> {
+    let (_, list) = s.get("/api/facilities").await?;
+    Ok(list.as_array().and_then(|a| a.iter().find(|f| f["name"].as_str().is_some_and(|n| n.contains(name)))).context("facility")?["id"].clone())
+}
+
+async fn assign(app: &TestApp, sup: &Session, template: &str) -> anyhow::Result<String> {
+    let body = json!({
+        "facility_id": facility_id(sup, "第一社会福利院").await?, "template": template,
+        "inspectors": [user_id(app, "inspector1").await?, user_id(app, "inspector2").await?],
+    });
+    let (status, b) = sup.post("/api/inspections", body).await?;
+    anyhow::ensure!(status == 201, "assign: {status} {b}");
+    Ok(b["inspection_id"].as_str().context("id")?.to_string())
+}
+
+/// Answers every shown item of the template so that it passes, except `fail` (which fails with
+/// a note and `photo`).
+fn answers(template: &Value, fail: &[&str], photo: &str) -> Value {
+    let mut out = Map::new();
+    for section in template["sections"].as_array().unwrap() {
+        for item in section["items"].as_array().unwrap() {
+            let id = item["id"].as_str().unwrap();
+            if let Some(cond) = item["show_if"].as_object() {
+                let other = out.get(cond["item"].as_str().unwrap()).and_then(|a: &Value| a["value"].as_str().map(str::to_string));
+                if other.as_deref() != cond["equals"].as_str() {
+                    continue;
+                }
+            }
+            let spec = &item["answer"];
+            let failing = fail.contains(&id);
+            let value = match spec["type"].as_str().unwrap() {
+                "yes_no" => {
+                    let pass = spec["pass"].as_str().unwrap_or("yes");
+                    let fail_with = if pass == "yes" { "no" } else { "yes" };
+                    json!(if failing { fail_with } else { pass })
+                }
+                "number" => {
+                    let lo = spec["pass_min"].as_f64().or(spec["min"].as_f64()).unwrap();
+                    json!(lo)
+                }
+                "choice" => {
+                    let choices = spec["choices"].as_array().unwrap();
+                    let pick = choices.iter().find(|c| c["fails"].as_bool().unwrap_or(false) == failing).unwrap_or(&choices[0]);
+                    pick["id"].clone()
+                }
+                "text" => json!("情况正常"),
+                _ => Value::Null,
+            };
+            let mut a = Map::new();
+            if !value.is_null() {
+                a.insert("value".into(), value);
+            }
+            if failing || spec["type"] == "photo" {
+                a.insert("photos".into(), json!([photo]));
+                a.insert("note".into(), json!("现场检查发现问题，已拍照取证。"));
+            }
+            out.insert(id.to_string(), Value::Object(a));
+        }
+    }
+    Value::Object(out)
+}
+
+async fn fill(app: &TestApp, id: &str, fail: &[&str]) -> anyhow::Result<(Session, Value)> {
+    let insp = app.login("inspector1").await?;
+    let (s, b) = insp.post(&format!("/api/inspections/{id}/start"), json!({})).await?;
+    anyhow::ensure!(s == 200, "start: {s} {b}");
+    let (s, photo) = insp.upload_to(&format!("/api/inspections/{id}/photos"), "现场.png", tiny_png()).await?;
+    anyhow::ensure!(s == 201, "photo: {s} {photo}");
+    let (s, detail) = insp.get(&format!("/api/inspections/{id}")).await?;
+    anyhow::ensure!(s == 200, "show: {s} {detail}");
+    let a = answers(&detail["template"], fail, photo["sha256"].as_str().unwrap());
+    Ok((insp, a))
+}
+
+fn cosigner() -> Value {
+    json!({ "username": "inspector2", "password": "qingling-demo" })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_inspection_with_failed_items_issues_notices_and_starts_their_matters() -> anyhow::Result<()> {
+    let app = TestApp::start("inspection").await?;
+    let sup = app.login("supervisor").await?;
+    let id = assign(&app, &sup, FIRE).await?;
+    let (insp, answers) = fill(&app, &id, &[ORDINARY_ITEM, MAJOR_ITEM]).await?;
+
+    // A draft survives on the server too.
+    let (s, b) = insp.put(&format!("/api/inspections/{id}/draft"), json!({ "answers": answers, "client_rev": 3 })).await?;
+    assert_eq!(s, 200, "{b}");
+
+    // Signed by one inspector only: refused, nothing stored.
+    let key = uuid::Uuid::new_v4().to_string();
+    let (s, b) = insp.post(&format!("/api/inspections/{id}/submit"), json!({ "idempotency_key": key, "answers": answers })).await?;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(b["error"]["code"], "inspection.signatures_required");
+    assert!(b["error"]["message"].as_str().unwrap().contains('2'), "{b}");
+    assert_eq!(app.store.inspection(&id).await?.unwrap().inspection.status, "in_progress");
+
+    // Signed by both: the notices and their matters follow.
+    let submit = json!({ "idempotency_key": key, "answers": answers, "cosigner": cosigner() });
+    let (s, first) = insp.post(&format!("/api/inspections/{id}/submit"), submit.clone()).await?;
+    assert_eq!(s, 200, "{first}");
+    let notices = first["result"]["notices"].as_array().unwrap().clone();
+    assert_eq!(notices.len(), 2, "one ordinary notice and one for the major hazard: {first}");
+    assert_eq!(notices[0]["major_hazard"], false);
+    assert_eq!(notices[1]["major_hazard"], true);
+    assert_eq!(first["result"]["findings"].as_array().unwrap().len(), 2);
+
+    // The same submission again: the same outcome, nothing new.
+    let (s, again) = insp.post(&format!("/api/inspections/{id}/submit"), submit).await?;
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(again["result"]["notices"], first["result"]["notices"]);
+    assert_eq!(app.store.inspection_notices(&id).await?.len(), 2);
+    // A different submission afterwards is refused.
+    let (s, b) = insp.post(&format!("/api/inspections/{id}/submit"), json!({ "idempotency_key": "other", "answers": answers, "cosigner": cosigner() })).await?;
+    assert_eq!(s, 409, "{b}");
+
+    // Each notice became a rectification matter with the same number, tracked by 13710.
+    for n in &notices {
+        let matter_id = n["matter_id"].as_str().unwrap();
+        app.wait_for_db(matter_id, "the matter of a notice", Duration::from_secs(30), |m, _| m.status == "issued").await?;
+        let m = app.store.matter(matter_id).await?.unwrap();
+        assert_eq!(m.severity, if n["major_hazard"] == true { "major" } else { "ordinary" });
+        assert_eq!(m.kind, "fire_safety");
+        assert_eq!(app.store.notice_for(matter_id).await?.unwrap().number, n["number"].as_str().unwrap());
+    }
+    let numbers: Vec<&str> = notices.iter().map(|n| n["number"].as_str().unwrap()).collect();
+    assert!(numbers[0].ends_with("0001号") && numbers[1].ends_with("0002号"), "{numbers:?}");
+
+    // The PDF opens and carries the Chinese text; the HTML is stored under its hash.
+    let (s, pdf) = insp.get_bytes(notices[1]["pdf_url"].as_str().unwrap()).await?;
+    assert_eq!(s, 200);
+    assert!(pdf.starts_with(b"%PDF"));
+    let path = app.data_dir.join("major.pdf");
+    std::fs::write(&path, &pdf)?;
+    let text = String::from_utf8(std::process::Command::new("pdftotext").arg(&path).arg("-").output()?.stdout)?;
+    for want in ["重大事故隐患整改通知书", "朝阳区第一社会福利院", numbers[1], "立即采取"] {
+        assert!(text.contains(want), "the PDF lacks {want}:\n{text}");
+    }
+    let (s, html) = insp.get_bytes(notices[0]["html_url"].as_str().unwrap()).await?;
+    assert_eq!(s, 200);
+    let html = String::from_utf8(html)?;
+    assert!(html.contains("整改通知书") && html.contains(numbers[0]));
+    assert_eq!(qingling_activities::notice_doc::content_hash(html.as_bytes()), notices[0]["html_sha256"].as_str().unwrap());
+
+    // Mailed to the facility with the PDF attached.
+    let mail = app.smtp.wait_for(|m| m.contains("facility1@example.test") && m.contains("application/pdf"), Duration::from_secs(30)).await?;
+    assert!(mail.contains(".pdf"));
+
+    // The facility sees the completed inspection and its notices; another facility does not.
+    let fac = app.login("facility1").await?;
+    let (s, b) = fac.get(&format!("/api/inspections/{id}")).await?;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["inspection"]["status"], "completed");
+    assert!(b["inspection"]["publish_by"].as_str().is_some());
+    let other = app.login("facility2").await?;
+    assert_eq!(other.get(&format!("/api/inspections/{id}")).await?.0, 404);
+    assert_eq!(other.get_bytes(notices[0]["pdf_url"].as_str().unwrap()).await?.0, 404);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_with_a_clear_message_and_nothing_is_half_stored() -> anyhow::Result<()> {
+    let app = TestApp::start("inspection-bad").await?;
+    let sup = app.login("supervisor").await?;
+
+    // An unknown template version, or one inspector, cannot be assigned.
+    let facility = facility_id(&sup, "第一社会福利院").await?;
+    let (i1, i2) = (user_id(&app, "inspector1").await?, user_id(&app, "inspector2").await?);
+    let (s, b) = sup.post("/api/inspections", json!({ "facility_id": facility, "template": FIRE, "version": 9, "inspectors": [i1, i2] })).await?;
+    assert_eq!((s, b["error"]["code"].as_str()), (422, Some("inspection.template_unknown")), "{b}");
+    assert!(b["error"]["message"].as_str().unwrap().contains("fire-major-hazard@9"), "{b}");
+    let (s, b) = sup.post("/api/inspections", json!({ "facility_id": facility, "template": FIRE, "inspectors": [i1] })).await?;
+    assert_eq!((s, b["error"]["code"].as_str()), (422, Some("inspection.inspectors_invalid")), "{b}");
+    let facility_user = app.login("facility1").await?;
+    assert_eq!(facility_user.post("/api/inspections", json!({ "facility_id": facility, "template": FIRE, "inspectors": [i1, i2] })).await?.0, 403);
+
+    let id = assign(&app, &sup, FIRE).await?;
+    let (insp, good) = fill(&app, &id, &[ORDINARY_ITEM]).await?;
+    let url = format!("/api/inspections/{id}/submit");
+
+    // A missing required answer and a number out of bounds, reported per item.
+    let mut bad = good.clone();
+    let obj = bad.as_object_mut().unwrap();
+    obj.remove("qualification.fire-acceptance");
+    let number_item = {
+        let (_, d) = insp.get(&format!("/api/inspections/{id}")).await?;
+        let items: Vec<Value> = d["template"]["sections"].as_array().unwrap().iter().flat_map(|s| s["items"].as_array().unwrap().clone()).collect();
+        items.into_iter().find(|i| i["answer"]["type"] == "number" && i["show_if"].is_null()).context("a number item")?
+    };
+    let max = number_item["answer"]["max"].as_f64().unwrap();
+    obj.insert(number_item["id"].as_str().unwrap().into(), json!({ "value": max + 1000.0 }));
+    let (s, b) = insp.post(&url, json!({ "idempotency_key": "k1", "answers": bad, "cosigner": cosigner() })).await?;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(b["error"]["code"], "inspection.invalid_answers");
+    let problems: BTreeSet<(String, String)> = b["error"]["problems"].as_array().unwrap().iter().map(|p| (p["item"].as_str().unwrap().to_string(), p["code"].as_str().unwrap().to_string())).collect();
+    assert!(problems.contains(&("qualification.fire-acceptance".into(), "answer.required".into())), "{problems:?}");
+    assert!(problems.contains(&(number_item["id"].as_str().unwrap().into(), "answer.out_of_bounds".into())), "{problems:?}");
+    assert!(b["error"]["problems"][0]["message"].as_str().is_some_and(|m| !m.is_empty()));
+
+    // A wrong co-signer password is refused before anything reaches the workflow.
+    let (s, b) = insp.post(&url, json!({ "idempotency_key": "k2", "answers": good, "cosigner": { "username": "inspector2", "password": "wrong" } })).await?;
+    assert_eq!((s, b["error"]["code"].as_str()), (422, Some("inspection.cosigner_invalid")), "{b}");
+
+    // Photos: not an image, too large.
+    let (s, b) = insp.upload_to(&format!("/api/inspections/{id}/photos"), "notes.txt", b"just text".to_vec()).await?;
+    assert_eq!((s, b["error"]["code"].as_str()), (415, Some("inspection.photo_not_image")), "{b}");
+    let mut huge = tiny_png();
+    huge.resize(9 * 1024 * 1024, 0);
+    let (s, _) = insp.upload_to(&format!("/api/inspections/{id}/photos"), "huge.png", huge).await?;
+    assert_eq!(s, 413);
+
+    // After all that, nothing was stored: still in progress, no notices, no matters.
+    let row = app.store.inspection(&id).await?.unwrap();
+    assert_eq!(row.inspection.status, "in_progress");
+    assert!(row.inspection.submission_key.is_none());
+    assert!(app.store.inspection_notices(&id).await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notices_issued_concurrently_never_share_a_number() -> anyhow::Result<()> {
+    let app = TestApp::start("inspection-concurrent").await?;
+    let sup = app.login("supervisor").await?;
+    let mut prepared = vec![];
+    for _ in 0..4 {
+        let id = assign(&app, &sup, FIRE).await?;
+        let (insp, a) = fill(&app, &id, &[ORDINARY_ITEM, MAJOR_ITEM]).await?;
+        prepared.push((id, insp, a));
+    }
+    let submits = prepared.iter().map(|(id, insp, a)| async move {
+        insp.post(&format!("/api/inspections/{id}/submit"), json!({ "idempotency_key": uuid::Uuid::new_v4().to_string(), "answers": a, "cosigner": cosigner() })).await
+    });
+    let results = futures::future::join_all(submits).await;
+    let mut numbers = vec![];
+    for r in results {
+        let (s, b) = r?;
+        assert_eq!(s, 200, "{b}");
+        numbers.extend(b["result"]["notices"].as_array().unwrap().iter().map(|n| n["number"].as_str().unwrap().to_string()));
+    }
+    assert_eq!(numbers.len(), 8);
+    let unique: BTreeSet<&String> = numbers.iter().collect();
+    assert_eq!(unique.len(), 8, "{numbers:?}");
+    // Gap-free: exactly 0001..0008 of the bureau's year.
+    let mut seqs: Vec<u32> = numbers.iter().map(|n| n.trim_end_matches('号').rsplit('〕').next().unwrap().parse().unwrap()).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=8).collect::<Vec<_>>());
+    Ok(())
+}

@@ -1,0 +1,213 @@
+//! The inspector's pages for on-site inspections: the list of inspections, the tablet checklist
+//! page, and the service worker and assets that let the checklist work without a network.
+//!
+//! The checklist page is a shell: `assets/checklist.js` reads the inspection, its template and the
+//! server's draft from the JSON API (`/api/inspections/{id}`, in `inspections.rs`), keeps every
+//! answer in the tablet's IndexedDB as it is given, and syncs when it can. The shell itself holds
+//! nothing about the inspection but its id, so the API alone decides who may see it.
+
+use crate::Shared;
+use crate::context::Ctx;
+use crate::error::Error;
+use crate::views::render;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use minijinja::context;
+use qingling_rules::matter::Role;
+use qingling_rules::messages::{Locale, keys, t};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+type S = State<Arc<Shared>>;
+
+const CHECKLIST_JS: &str = include_str!("../assets/checklist.js");
+const CHECKLIST_CSS: &str = include_str!("../assets/checklist.css");
+const SERVICE_WORKER: &str = include_str!("../assets/sw.js");
+
+/// The catalogue prefix of every text the checklist script shows.
+const MESSAGE_PREFIX: &str = "web.checklist.";
+
+/// One inspection in the list, display-ready.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListItem {
+    pub id: String,
+    /// The facility's name.
+    pub facility: String,
+    /// The template's title in the reader's language.
+    pub template_title: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// `assigned | in_progress | submitted | completed`.
+    pub status: String,
+}
+
+/// The list page for a set of inspections.
+pub fn list_page(shared: &Shared, ctx: &Ctx, items: &[ListItem]) -> Result<Response, Error> {
+    Ok(render(shared, ctx, "inspections.html", context! { items => items })?.into_response())
+}
+
+/// `GET /inspections`: the inspections assigned to the signed-in inspector.
+#[tracing::instrument(skip_all)]
+pub async fn list(State(shared): S, ctx: Ctx) -> Result<Response, Error> {
+    let _who = ctx.signed()?;
+    // LEAD: fill `items` from the store's inspection list for `_who` (newest first), mapping
+    // each row to a `ListItem`; the page is complete otherwise.
+    let items: Vec<ListItem> = Vec::new();
+    list_page(&shared, &ctx, &items)
+}
+
+/// The `web.checklist.*` texts of a locale as a JSON object keyed without the prefix, for the
+/// script. Built once per locale: the catalogue is compiled in.
+fn messages_json(locale: Locale) -> &'static str {
+    static ZH: OnceLock<String> = OnceLock::new();
+    static EN: OnceLock<String> = OnceLock::new();
+    let cell = match locale {
+        Locale::ZhCn => &ZH,
+        Locale::En => &EN,
+    };
+    cell.get_or_init(|| {
+        let map: BTreeMap<&str, String> = keys(locale)
+            .into_iter()
+            .filter_map(|k| k.strip_prefix(MESSAGE_PREFIX).map(|short| (short, t(locale, k, &[]))))
+            .collect();
+        serde_json::to_string(&map).unwrap_or_else(|_| "{}".into())
+    })
+}
+
+/// `GET /inspections/{id}/fill`: the tablet checklist page.
+#[tracing::instrument(skip_all, fields(inspection_id = %id))]
+pub async fn fill(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<Response, Error> {
+    let who = ctx.signed()?;
+    // Facilities never fill checklists; like anything they may not see, the page is not found.
+    if who.role == Role::Facility {
+        return Err(Error::NotFound);
+    }
+    let me = serde_json::json!({ "id": who.user.id, "username": who.user.username, "name": who.user.display_name });
+    let page = context! {
+        inspection_id => id,
+        lang => ctx.locale.code(),
+        me_json => me.to_string(),
+        messages_json => messages_json(ctx.locale),
+    };
+    let mut r = render(&shared, &ctx, "inspection_fill.html", page)?.into_response();
+    // The service worker keeps its own copy for offline use; the HTTP cache must not serve a
+    // page with another session's token.
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    Ok(r)
+}
+
+fn script(body: &'static str, cache: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/javascript; charset=utf-8")), (header::CACHE_CONTROL, HeaderValue::from_static(cache))], body).into_response()
+}
+
+/// `GET /sw.js`: the service worker. Served from the root so that it may control
+/// `/inspections/…` (it registers itself for that scope only); `no-cache` so a new release is
+/// picked up on the next visit.
+pub async fn service_worker() -> Response {
+    let mut r = script(SERVICE_WORKER, "no-cache");
+    r.headers_mut().insert("service-worker-allowed", HeaderValue::from_static("/"));
+    r
+}
+
+/// `GET /assets/checklist.js`
+pub async fn checklist_js() -> Response {
+    script(CHECKLIST_JS, "public, max-age=3600")
+}
+
+/// `GET /assets/checklist.css`
+pub async fn checklist_css() -> Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")), (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"))], CHECKLIST_CSS).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::Signed;
+    use crate::views::{environment, render_with};
+    use qingling_activities::db::entities::user;
+
+    fn inspector(locale: Locale) -> Ctx {
+        let user = user::Model {
+            id: 4,
+            username: "inspector1".into(),
+            display_name: "李检查".into(),
+            email: "inspector1@example.test".into(),
+            role: "inspector".into(),
+            region_id: Some(3),
+            facility_id: None,
+            password_hash: String::new(),
+            locale: locale.code().into(),
+            created_at_ms: 0,
+            certificate: None,
+        };
+        let signed = Signed { user, role: Role::Inspector, csrf: "csrf-<token>".into(), token: "t".into() };
+        Ctx { locale, session: Some(Arc::new(signed)), path: "/inspections/i-1/fill".into() }
+    }
+
+    /// Attribute values as the browser reads them.
+    fn unescape(html: &str) -> String {
+        html.replace("&quot;", "\"").replace("&#x27;", "'").replace("&#x2f;", "/").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    }
+
+    fn attribute(html: &str, name: &str) -> String {
+        let start = html.find(&format!("{name}=\"")).map(|i| i + name.len() + 2).unwrap_or_else(|| panic!("no {name} in the page"));
+        let end = html[start..].find('"').map(|i| start + i).unwrap_or(start);
+        unescape(&html[start..end])
+    }
+
+    #[test]
+    fn the_fill_page_carries_what_the_script_needs_in_both_languages() {
+        let env = environment();
+        for locale in Locale::ALL {
+            let page = context! { inspection_id => "i-1", lang => locale.code(), me_json => r#"{"id":4,"username":"inspector1","name":"李检查"}"#, messages_json => messages_json(locale) };
+            let html = render_with(&env, &inspector(locale), "inspection_fill.html", page).unwrap_or_else(|e| panic!("{locale:?}: {e}")).0;
+            assert_eq!(attribute(&html, "data-inspection-id"), "i-1");
+            assert_eq!(attribute(&html, "data-csrf"), "csrf-<token>", "the token survives escaping");
+            let messages: serde_json::Value = serde_json::from_str(&attribute(&html, "data-messages")).unwrap_or_else(|e| panic!("{locale:?}: messages are JSON: {e}"));
+            assert_eq!(messages["yes"], if locale == Locale::En { "Yes" } else { "是" });
+            let me: serde_json::Value = serde_json::from_str(&attribute(&html, "data-me")).unwrap_or_default();
+            assert_eq!(me["username"], "inspector1");
+            assert!(html.contains("/assets/checklist.js") && html.contains("/assets/checklist.css"), "{html}");
+        }
+    }
+
+    #[test]
+    fn the_list_page_links_each_inspection_to_its_checklist() {
+        let env = environment();
+        let items = [ListItem { id: "i-1".into(), facility: "朝阳区第一社会福利院".into(), template_title: "养老机构服务安全检查表".into(), date: "2026-11-18".into(), status: "in_progress".into() }];
+        for locale in Locale::ALL {
+            let html = render_with(&env, &inspector(locale), "inspections.html", context! { items => items }).unwrap_or_else(|e| panic!("{locale:?}: {e}")).0;
+            assert!(unescape(&html).contains("href=\"/inspections/i-1/fill\""), "{html}");
+            assert!(html.contains(&t(locale, "web.checklist.status_in_progress", &[])));
+            let empty = render_with(&env, &inspector(locale), "inspections.html", context! { items => Vec::<ListItem>::new() }).unwrap_or_else(|e| panic!("{e}")).0;
+            assert!(empty.contains(&t(locale, "web.checklist.list_empty", &[])));
+        }
+    }
+
+    #[test]
+    fn every_text_the_script_asks_for_is_in_both_catalogues() {
+        // The script looks texts up as `msg('key'` (see `msg` in checklist.js).
+        let mut asked = 0;
+        for piece in CHECKLIST_JS.split("msg('").skip(1) {
+            let Some((key, _)) = piece.split_once('\'') else { continue };
+            asked += 1;
+            for locale in Locale::ALL {
+                assert!(qingling_rules::messages::lookup(locale, &format!("{MESSAGE_PREFIX}{key}")).is_some(), "checklist.js asks for {key}, missing in {locale:?}");
+            }
+        }
+        assert!(asked > 30, "the script's texts were found ({asked})");
+    }
+
+    #[test]
+    fn the_service_worker_may_control_the_inspection_pages_from_the_root() {
+        let r = block_on(service_worker());
+        assert_eq!(r.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()), Some("application/javascript; charset=utf-8"));
+        assert_eq!(r.headers().get("service-worker-allowed").and_then(|v| v.to_str().ok()), Some("/"));
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().build().map(|rt| rt.block_on(f)).unwrap_or_else(|e| panic!("runtime: {e}"))
+    }
+}
