@@ -11,8 +11,9 @@ use crate::model::{DeadlineClass, Severity, Text};
 pub struct NoticeGroup {
     /// A notice for a single major hazard, which also orders immediate measures.
     pub major_hazard: bool,
-    /// `major` for a major-hazard notice; otherwise `immediate` if every finding is immediate,
-    /// else `ordinary`.
+    /// The longest correction period among its findings: `major` for a major-hazard notice or
+    /// when any finding allows a month; otherwise `immediate` if every finding is immediate,
+    /// else `ordinary`. The matter the notice becomes is timed by it.
     pub deadline: DeadlineClass,
     /// In template order.
     pub findings: Vec<Finding>,
@@ -29,7 +30,9 @@ pub fn group_notices(evaluation: &Evaluation) -> Vec<NoticeGroup> {
         .partition(|f| f.severity == Severity::MajorHazard);
     let mut groups = Vec::new();
     if !ordinary.is_empty() {
-        let deadline = if ordinary
+        let deadline = if ordinary.iter().any(|f| f.deadline == DeadlineClass::Major) {
+            DeadlineClass::Major
+        } else if ordinary
             .iter()
             .all(|f| f.deadline == DeadlineClass::Immediate)
         {

@@ -742,6 +742,23 @@ fn a_notice_of_only_immediate_findings_is_immediate() {
 }
 
 #[test]
+fn an_ordinary_notice_with_a_one_month_finding_is_timed_by_it() {
+    let own = with(passing(), "fire.kitchen", json!({ "value": "own" }));
+    let answers = with(
+        own,
+        "care.gas-alarm",
+        json!({ "value": "no", "photos": ["p"], "note": "无" }),
+    );
+    let mut e = ok(&safety(), answers);
+    assert_eq!(group_notices(&e)[0].deadline, DeadlineClass::Immediate);
+    e.findings[0].deadline = DeadlineClass::Major;
+    let groups = group_notices(&e);
+    assert_eq!(groups.len(), 1);
+    assert!(!groups[0].major_hazard);
+    assert_eq!(groups[0].deadline, DeadlineClass::Major);
+}
+
+#[test]
 fn an_evaluation_survives_a_json_round_trip() {
     let e = ok(
         &safety(),

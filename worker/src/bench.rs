@@ -250,3 +250,117 @@ pub async fn engine(opts: Options) -> Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+// ---- `qingling bench checklist`: template loading, evaluation and notice rendering ----
+
+pub struct ChecklistOptions {
+    pub items: usize,
+    pub runs: usize,
+    pub pdf_runs: usize,
+}
+
+/// A rating-free fire-safety template with `items` yes/no items in sections of 20, every tenth
+/// of which fails as a major hazard and every fifth as an ordinary finding.
+fn synthetic_template(items: usize) -> String {
+    let mut t = String::from("[template]\nid = \"bench-sheet\"\nversion = 1\nkind = \"fire_safety\"\ntitle = { zh = \"基准检查表\", en = \"Benchmark sheet\" }\nbasis = \"GB 38600-2019\"\n");
+    for i in 0..items {
+        if i % 20 == 0 {
+            t.push_str(&format!("\n[[section]]\nid = \"s{}\"\ntitle = {{ zh = \"第{}部分\", en = \"Part {}\" }}\n", i / 20, i / 20 + 1, i / 20 + 1));
+        }
+        let major = i % 10 == 9;
+        t.push_str(&format!(
+            "\n[[section.item]]\nid = \"s{s}.i{i}\"\ntext = {{ zh = \"第{i}项：疏散通道、安全出口保持畅通，消防设施完好有效\", en = \"Item {i}: exits clear, fire equipment working\" }}\nanswer = \"yes_no\"\n\n[section.item.failure]\nseverity = \"{sev}\"\nhazard = \"fire\"\nbasis = {{ standard = \"GB 38600-2019\", clause = \"第5章\" }}\nevidence = [\"note\"]\ndeadline = \"{dl}\"\nnotice = {{ zh = \"你单位第{i}项不符合要求，请立即整改并保持整改效果。\", en = \"Item {i} fails; correct it.\" }}\n{measures}",
+            s = i / 20,
+            sev = if major { "major_hazard" } else { "ordinary" },
+            dl = if major { "major" } else { "ordinary" },
+            measures = if major { "measures = { zh = \"立即停止使用相关区域，设置警示标志，撤离人员。\", en = \"Stop using the area at once.\" }\n" } else { "" },
+        ));
+    }
+    t
+}
+
+fn stats(name: &str, mut samples: Vec<f64>) {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    let n = samples.len();
+    let mean = samples.iter().sum::<f64>() / n as f64;
+    let p = |q: f64| samples[((n as f64 - 1.0) * q).round() as usize];
+    println!("{name:<34} {n:>6} {mean:>12.3} {:>12.3} {:>12.3}", p(0.5), p(0.99));
+}
+
+pub async fn checklist(opts: ChecklistOptions) -> Result<()> {
+    use qingling_activities::notice_doc::{NoticeDoc, NoticeFinding, NoticeInspector, render_html, render_pdf};
+    use qingling_checklists::{Answer, Filled, evaluate, group_notices, load_str};
+    let settings = Settings::from_env()?;
+    let text = synthetic_template(opts.items);
+    let name = "bench-sheet@1.toml";
+    let template = load_str(name, &text).map_err(|p| anyhow!("the synthetic template is invalid: {p:?}"))?;
+    let mut answers = std::collections::BTreeMap::new();
+    for (i, (_, item)) in template.items().enumerate() {
+        let fail = i % 5 == 4;
+        answers.insert(item.id.clone(), Answer { value: Some(serde_json::json!(if fail { "no" } else { "yes" })), note: fail.then(|| "现场发现问题".to_string()), photos: vec![] });
+    }
+    let filled = Filled { template: template.id.clone(), version: template.version, answers };
+    println!("bench checklist: {} items ({} sections), {} runs; PDF {} runs with {}", template.item_count(), template.sections.len(), opts.runs, opts.pdf_runs, settings.chromium.display());
+    println!("{:<34} {:>6} {:>12} {:>12} {:>12}", "step (milliseconds)", "runs", "mean", "p50", "p99");
+
+    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
+    let mut s = vec![];
+    for _ in 0..opts.runs {
+        let t = Instant::now();
+        std::hint::black_box(load_str(name, &text).map_err(|_| anyhow!("load"))?);
+        s.push(ms(t));
+    }
+    stats("load + validate template (TOML)", s);
+
+    let mut s = vec![];
+    let mut evaluation = None;
+    for _ in 0..opts.runs {
+        let t = Instant::now();
+        evaluation = Some(std::hint::black_box(evaluate(&template, &filled).map_err(|p| anyhow!("evaluate: {p:?}"))?));
+        s.push(ms(t));
+    }
+    stats("evaluate filled checklist", s);
+    let evaluation = evaluation.context("evaluated")?;
+    let groups = group_notices(&evaluation);
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).context("date")?;
+    let ordinary = groups.iter().find(|g| !g.major_hazard).context("an ordinary notice")?;
+    let doc = NoticeDoc {
+        number: "朝民养整改〔2026〕0001号".into(),
+        bureau: "朝阳区民政局".into(),
+        facility: "朝阳区第一社会福利院".into(),
+        facility_address: Some("北京市朝阳区双桥东路1号".into()),
+        inspection_date: today,
+        issued_date: today,
+        template_title: format!("{}（{}）", template.title.zh, template.basis),
+        major_hazard: false,
+        findings: ordinary
+            .findings
+            .iter()
+            .enumerate()
+            .map(|(i, f)| NoticeFinding { seq: i as u32 + 1, item: f.text.zh.clone(), wording: f.notice.zh.clone(), severity: "一般问题".into(), basis: format!("{} {}", f.basis.standard, f.basis.clause), deadline: today + chrono::Days::new(7), measures: None, evidence_note: f.evidence.note.clone() })
+            .collect(),
+        inspectors: vec![NoticeInspector { name: "赵检查".into(), certificate: "京执110105-0101".into() }, NoticeInspector { name: "钱检查".into(), certificate: "京执110105-0102".into() }],
+        contact: None,
+    };
+    println!("  → {} findings: {} notices ({} major hazards); the ordinary notice lists {} findings", evaluation.findings.len(), groups.len(), groups.iter().filter(|g| g.major_hazard).count(), doc.findings.len());
+
+    let mut s = vec![];
+    let mut html = String::new();
+    for _ in 0..opts.runs {
+        let t = Instant::now();
+        html = std::hint::black_box(render_html(&doc)?);
+        s.push(ms(t));
+    }
+    stats("render notice HTML (minijinja)", s);
+
+    let mut s = vec![];
+    let mut bytes = 0;
+    for _ in 0..opts.pdf_runs {
+        let t = Instant::now();
+        bytes = render_pdf(&html, &settings.chromium).await?.len();
+        s.push(ms(t));
+    }
+    stats("print notice PDF (headless Chromium)", s);
+    println!("  → HTML {} KB, PDF {} KB", html.len() / 1024, bytes / 1024);
+    Ok(())
+}

@@ -21,6 +21,8 @@ USAGE:
   qingling audit verify                check every matter's event hash chain
   qingling bench engine [--matters N] [--concurrency C]
                                        drive N matters to closure and a minimal baseline workflow
+  qingling bench checklist [--items N] [--runs R] [--pdf-runs P]
+                                       load, evaluate and render a notice for an N-item checklist
   qingling help                        this text
 
 Configuration is read from the environment; see README.md (QINGLING_DATA_DIR, DATABASE_URL,
@@ -157,6 +159,21 @@ async fn run(args: &[String]) -> Result<()> {
                 }
             }
             qingling_app::bench::engine(opts).await
+        }
+        "bench" if args.get(1).map(String::as_str) == Some("checklist") => {
+            let mut opts = qingling_app::bench::ChecklistOptions { items: 200, runs: 200, pdf_runs: 5 };
+            let mut rest = args[2..].iter();
+            while let Some(flag) = rest.next() {
+                let value = rest.next().with_context(|| format!("{flag} needs a number"))?;
+                let n: usize = value.parse().with_context(|| format!("{flag} {value:?} is not a number"))?;
+                match flag.as_str() {
+                    "--items" if n >= 20 => opts.items = n,
+                    "--runs" if n > 0 => opts.runs = n,
+                    "--pdf-runs" if n > 0 => opts.pdf_runs = n,
+                    _ => bail!("unknown or too small option {flag} {value} (use --items N (≥ 20) --runs R --pdf-runs P)"),
+                }
+            }
+            qingling_app::bench::checklist(opts).await
         }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

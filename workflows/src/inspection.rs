@@ -14,7 +14,7 @@
 use crate::contract::{DraftFinding, InspectionActivities, InspectionRecord, IssueNotices, IssuedNotice, NoticeDraft, SubmissionRecord};
 use crate::ids::matter_workflow_id;
 use crate::rectification::{Rectification, RectificationInput};
-use qingling_checklists::{DeadlineClass, Evaluation, Filled, Finding, Severity as FindingSeverity, Template, evaluate};
+use qingling_checklists::{DeadlineClass, Evaluation, Filled, Finding, Template, evaluate, group_notices};
 use qingling_rules::matter::{Actor, MatterKind, NewMatter, Role, Severity};
 use qingling_rules::policy::Policy;
 use serde::{Deserialize, Serialize};
@@ -226,22 +226,8 @@ impl Inspection {
     }
 }
 
-/// One notice per inspection for the ordinary findings, and one of its own for each major
-/// hazard (which also orders immediate measures).
-fn group(findings: &[Finding]) -> Vec<(bool, Vec<&Finding>)> {
-    let ordinary: Vec<&Finding> = findings.iter().filter(|f| f.severity != FindingSeverity::MajorHazard).collect();
-    let mut groups = vec![];
-    if !ordinary.is_empty() {
-        groups.push((false, ordinary));
-    }
-    for f in findings.iter().filter(|f| f.severity == FindingSeverity::MajorHazard) {
-        groups.push((true, vec![f]));
-    }
-    groups
-}
-
 /// The matter kind a notice becomes: fire-safety sheets and fire hazards are fire-safety matters.
-fn matter_kind(template: &Template, findings: &[&Finding]) -> MatterKind {
+fn matter_kind(template: &Template, findings: &[Finding]) -> MatterKind {
     let fire = template.kind == qingling_checklists::Kind::FireSafety || findings.iter().all(|f| f.hazard == qingling_checklists::Hazard::Fire);
     if fire { MatterKind::FireSafety } else { MatterKind::Rectification }
 }
@@ -252,9 +238,10 @@ fn drafts(input: &InspectionInput, evaluation: &Evaluation, issued_ms: i64) -> V
     let policy = &input.policy;
     let cal = &policy.calendar;
     let mut out = vec![];
-    for (idx, (major, findings)) in group(&evaluation.findings).into_iter().enumerate() {
-        let kind = matter_kind(&input.template, &findings);
-        let severity = if major || findings.iter().any(|f| f.deadline == DeadlineClass::Major) { Severity::Major } else { Severity::Ordinary };
+    for (idx, group) in group_notices(evaluation).into_iter().enumerate() {
+        let (major, findings) = (group.major_hazard, &group.findings);
+        let kind = matter_kind(&input.template, findings);
+        let severity = if group.deadline == DeadlineClass::Major { Severity::Major } else { Severity::Ordinary };
         let matter_id = format!("{}-n{}", input.id, idx + 1);
         let lines: Vec<DraftFinding> = findings
             .iter()
