@@ -255,6 +255,9 @@ try {
   await snap(page, 'sign');
   await page.click('[data-testid=submit]');
   await page.locator('[data-testid=result]').waitFor({ timeout: 60000 });
+  // The workflow writes the notices (HTML and PDF) after it accepts the submission; the page
+  // keeps asking until they are there.
+  await page.locator('[data-testid=notice-number]').first().waitFor({ timeout: 120000 });
   const numbers = (await page.locator('[data-testid=notice-number]').allInnerTexts()).map((s) => s.trim()).filter(Boolean);
   check(numbers.length >= 1, 'the result shows at least one notice number');
   const findings = Number(await page.locator('[data-testid=findings-count]').getAttribute('data-count'));

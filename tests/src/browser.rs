@@ -20,6 +20,11 @@ pub fn chromium() -> PathBuf {
 /// Runs `tests/browser/<script>` with `BASE_URL=base`, screenshots into `shots/` under
 /// `data_dir`, and returns the JSON the script prints after `RESULT `.
 pub async fn run_script(script: &str, base: &str, data_dir: &Path) -> Result<Value> {
+    run_script_with(script, base, data_dir, &[]).await
+}
+
+/// [`run_script`] with extra environment variables for the script.
+pub async fn run_script_with(script: &str, base: &str, data_dir: &Path, env: &[(&str, &str)]) -> Result<Value> {
     let playwright = root().join(".tools/node/node_modules");
     if !playwright.join("playwright-core/package.json").exists() {
         bail!("playwright-core is not installed in {}: run scripts/setup-tools.sh", playwright.display());
@@ -36,6 +41,7 @@ pub async fn run_script(script: &str, base: &str, data_dir: &Path) -> Result<Val
         .env("PLAYWRIGHT_DIR", &playwright)
         .env("CHROMIUM", chromium())
         .env("SHOT_DIR", &shots)
+        .envs(env.iter().copied())
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
     let out = tokio::time::timeout(Duration::from_secs(240), cmd.output())

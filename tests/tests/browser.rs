@@ -3,7 +3,8 @@
 //! `qingling up` with a real Temporal dev server and database.
 
 use qingling_tests::app::TestApp;
-use qingling_tests::browser::run_script;
+use qingling_tests::browser::{run_script, run_script_with};
+use serde_json::json;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -16,5 +17,36 @@ async fn a_notice_is_worked_to_closure_through_the_pages_on_a_tablet() -> anyhow
     assert_eq!(kinds, ["issued", "acknowledged", "feedback", "evidence_submitted", "recheck_passed", "closed"]);
     let evidence = app.store.evidence_for(&id).await?;
     assert_eq!(evidence.len(), 1, "the photo uploaded through the page is stored once");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checklist_filled_on_a_tablet_survives_going_offline_and_a_reload() -> anyhow::Result<()> {
+    let app = TestApp::start("browser-checklist").await?;
+    let sup = app.login("supervisor").await?;
+    let (_, facilities) = sup.get("/api/facilities").await?;
+    let facility = facilities.as_array().unwrap().iter().find(|f| f["name"] == "朝阳区第一社会福利院").unwrap()["id"].clone();
+    let mut inspectors = vec![];
+    for name in ["inspector1", "inspector2"] {
+        inspectors.push(app.store.user_by_username(name).await?.unwrap().id);
+    }
+    let (s, b) = sup.post("/api/inspections", json!({ "facility_id": facility, "template": "gb38600-service-safety", "inspectors": inspectors })).await?;
+    assert_eq!(s, 201, "{b}");
+    let id = b["inspection_id"].as_str().unwrap().to_string();
+
+    let result = run_script_with("checklist_offline.mjs", &app.base, &app.data_dir, &[("INSPECTION_ID", &id), ("INSPECTOR", "inspector1"), ("COSIGNER", "inspector2")]).await?;
+    let numbers = result["notice_numbers"].as_array().expect("notice numbers");
+    assert!(!numbers.is_empty(), "{result}");
+
+    // What the tablet answered offline reached the server: one submission, with its findings.
+    let row = app.store.inspection(&id).await?.unwrap();
+    assert_eq!(row.inspection.status, "completed");
+    assert!(row.inspection.findings.unwrap_or(0) >= 1);
+    let stored: Vec<String> = app.store.inspection_notices(&id).await?.into_iter().map(|n| n.number).collect();
+    let shown: Vec<String> = numbers.iter().map(|n| n.as_str().unwrap().to_string()).collect();
+    assert_eq!(stored, shown);
+    let answers: serde_json::Value = serde_json::from_str(row.inspection.answers.as_deref().unwrap())?;
+    let with_photos = answers["answers"].as_object().unwrap().values().filter(|a| a["photos"].as_array().is_some_and(|p| !p.is_empty())).count();
+    assert!(with_photos >= 1, "the photo taken offline was uploaded and kept: {answers}");
     Ok(())
 }

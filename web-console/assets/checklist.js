@@ -151,7 +151,11 @@
     current: null,
     sync: 'loading',
     readonly: false,
+    assigned: false,
+    started: false,
     done: false,
+    polling: null,
+    resultShown: false,
     queued: null, // {password} while a submission waits to be sent
     submitting: false,
     uploading: new Set(),
@@ -383,6 +387,7 @@
 
   const dirty = () => S.draft && S.draft.rev > S.draft.synced_rev;
   const pendingPhotos = () => [...S.photos.values()].filter((p) => !p.sha256 && !p.error);
+  const needsStart = () => !S.started && S.assigned && S.inspection && S.inspection.status === 'assigned';
 
   function setSync(state) {
     if (S.sync === 'auth' && state !== 'synced') return;
@@ -419,23 +424,43 @@
     flushing = (async () => {
       try {
         if (!navigator.onLine || S.done || S.readonly) { setSync(idleState()); return; }
-        if (!pendingPhotos().length && !dirty() && !S.queued) { setSync('synced'); return; }
+        if (!pendingPhotos().length && !dirty() && !S.queued && !needsStart()) { setSync('synced'); return; }
         setSync('saving');
+        await startInspection();
         await uploadPhotos();
         if (dirty()) await pushDraft();
         if (S.queued) await sendSubmission();
         if (!S.done) setSync(idleState());
       } catch (e) {
         if (S.sync === 'auth') return;
+        if (e instanceof HttpError && e.status === 409) {
+          // Submitted meanwhile (from another tablet, or an answer that never arrived here).
+          await reloadResult();
+          if (S.done) return;
+        }
         setSync(navigator.onLine ? 'error' : 'offline');
         clearTimeout(syncTimer);
-        syncTimer = setTimeout(flush, RETRY_MS);
+        // A refusal does not change by waiting; the next change tries again.
+        const final = e instanceof HttpError && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429;
+        if (!final) syncTimer = setTimeout(flush, RETRY_MS);
       }
     })().finally(() => {
       flushing = null;
       if (again) { again = false; scheduleSync(0); }
     });
     return flushing;
+  }
+
+  /** Moves the inspection from assigned to in progress, once, when an assigned inspector has it open. */
+  async function startInspection() {
+    if (!needsStart()) return;
+    try {
+      await api('POST', `${API}/start`);
+      S.inspection.status = 'in_progress';
+    } catch (e) {
+      if (e instanceof NetError) throw e;
+    }
+    S.started = true;
   }
 
   async function pushDraft() {
@@ -560,13 +585,13 @@
   const flashEl = root.querySelector('.ck-flash');
 
   let flashTimer = null;
-  /** A message above the checklist; information goes away by itself, errors stay. */
-  function flash(text, kind) {
+  /** A message above the checklist; information goes away by itself unless `sticky`, errors stay. */
+  function flash(text, kind, sticky) {
     clearTimeout(flashTimer);
     flashEl.textContent = '';
     if (!text) return;
     flashEl.append(h('div', { class: `alert alert-${kind || 'info'}`, role: kind === 'error' ? 'alert' : null, text }));
-    if (kind !== 'error') flashTimer = setTimeout(() => { flashEl.textContent = ''; }, 8000);
+    if (kind !== 'error' && !sticky) flashTimer = setTimeout(() => { flashEl.textContent = ''; }, 8000);
   }
 
   function fatal(text, retry) {
@@ -680,7 +705,10 @@
       const state = !rec ? 'remote' : rec.error ? 'error' : rec.sha256 ? 'uploaded' : S.uploading.has(rec.id) ? 'uploading' : 'pending';
       const label = { pending: msg('photo_pending'), uploading: msg('photo_uploading'), error: rec && rec.error ? msg('photo_refused', { detail: rec.error }) : '', remote: msg('photo_remote'), uploaded: '' }[state];
       ul.append(h('li', { class: `ck-thumb ck-thumb-${state}`, 'data-photo': ref, 'data-state': state },
-        url ? h('img', { src: url, alt: msg('photos') }) : h('span', { class: 'ck-thumb-remote', text: ref.slice(0, 8) }),
+        url ? h('img', { src: url, alt: msg('photos') })
+          : ref.startsWith(LOCAL) ? h('span', { class: 'ck-thumb-remote', text: '?' })
+            : h('img', { src: `${API}/photos/${encodeURIComponent(ref)}`, alt: msg('photo_remote'), loading: 'lazy',
+              onerror: (e) => e.target.replaceWith(h('span', { class: 'ck-thumb-remote', text: ref.slice(0, 8) })) }),
         label ? h('span', { class: 'ck-thumb-state', text: label }) : null,
         S.readonly ? null : h('button', { type: 'button', class: 'ck-thumb-remove', 'aria-label': msg('remove_photo'), title: msg('remove_photo'), onclick: () => removePhoto(itemId, ref), text: '×' })));
     }
@@ -757,7 +785,7 @@
         h('p', { class: 'ck-queued alert alert-info', hidden: true, 'data-testid': 'queued' }),
         sign,
         h('p', { class: 'ck-error', id: 'ck-sign-error', 'aria-live': 'assertive', 'data-testid': 'sign-error' }),
-        h('button', { type: 'submit', class: 'btn btn-primary btn-block ck-submit', 'data-testid': 'submit', disabled: !others.length, text: msg('submit') })));
+        h('button', { type: 'submit', class: 'btn btn-primary btn-block ck-submit', 'data-testid': 'submit', disabled: !others.length || S.readonly, text: msg('submit') })));
   }
 
   function refreshSummary(ev) {
@@ -1005,6 +1033,21 @@
     S.photos.clear();
     try { localStorage.removeItem(`qingling-checklist-section-${ID}`); } catch (_) { /* private mode */ }
     renderResult(result || {});
+    if (!(result && result.complete)) pollResult();
+  }
+
+  /** After a submission the workflow still writes the notices: ask again until it is done. */
+  function pollResult() {
+    clearTimeout(S.polling);
+    S.polling = setTimeout(async () => {
+      try {
+        const data = await api('GET', API);
+        if (data.inspection) S.inspection = Object.assign({}, S.inspection, data.inspection);
+        if (data.result) renderResult(data.result);
+        if (data.result && data.result.complete) return;
+      } catch (_) { /* offline for a moment: keep asking */ }
+      pollResult();
+    }, 2000);
   }
 
   function renderResult(result) {
@@ -1026,15 +1069,17 @@
         f.answer_text ? h('span', { class: 'ck-finding-answer', text: ` — ${tx(f.answer_text)}` }) : null,
         f.severity === 'major_hazard' ? h('span', { class: 'badge badge-danger', text: msg('major_hazard') }) : null))) : null,
       h('h3', { text: msg('result_notices') }),
+      result.complete ? null : h('p', { class: 'ck-pending', role: 'status', 'data-testid': 'result-pending', text: msg('result_pending') }),
       notices.length ? h('ul', { class: 'ck-notices' }, notices.map((n) => h('li', { class: 'ck-notice-row' },
         h('span', { class: 'ck-notice-number', 'data-testid': 'notice-number', text: n.number }),
         n.major_hazard ? h('span', { class: 'badge badge-danger', text: msg('major_hazard') }) : null,
         h('span', { class: 'ck-notice-links' },
           n.html_url ? h('a', { class: 'btn', href: n.html_url, target: '_blank', rel: 'noopener', text: msg('notice_html') }) : null,
-          n.pdf_url ? h('a', { class: 'btn', href: n.pdf_url, target: '_blank', rel: 'noopener', text: msg('notice_pdf') }) : null)))) : h('p', { class: 'muted', text: msg('result_no_notices') }),
+          n.pdf_url ? h('a', { class: 'btn', href: n.pdf_url, target: '_blank', rel: 'noopener', text: msg('notice_pdf') }) : null)))) : result.complete ? h('p', { class: 'muted', text: msg('result_no_notices') }) : null,
       h('p', { class: 'muted', text: msg('result_cleared') }),
       h('a', { class: 'btn btn-primary', href: '/inspections', text: msg('back_to_list') })));
-    main.querySelector('.ck-result h2').focus?.();
+    if (!S.resultShown) main.querySelector('.ck-result h2').focus();
+    S.resultShown = true;
   }
 
   // ───────────────────────────── loading ─────────────────────────────
@@ -1088,19 +1133,20 @@
     }
     const local = await store.get('drafts', ID).catch(() => null);
     S.draft = mergeDrafts(local, data.draft);
-    S.readonly = ['submitted', 'completed'].includes(S.inspection.status);
+    S.assigned = (S.inspection.inspectors || []).some((p) => (ME.username && p.username === ME.username) || (ME.id != null && p.id === ME.id));
+    S.readonly = ['submitted', 'completed'].includes(S.inspection.status) || !S.assigned;
     for (const p of await store.photosOf(ID).catch(() => [])) S.photos.set(p.id, p);
     await saveDraft();
     renderNav();
     renderSections();
-    if (S.readonly) flash(msg('readonly'), 'info');
+    if (S.readonly) flash(S.assigned ? msg('readonly') : msg('not_assigned'), 'info', true);
     let start = null;
     try { start = localStorage.getItem(`qingling-checklist-section-${ID}`); } catch (_) { /* private mode */ }
     if (!start || !(start === SUMMARY || S.tpl.sections.some((s) => s.id === start))) start = S.tpl.sections[0] ? S.tpl.sections[0].id : SUMMARY;
     goTo(start, true);
     refresh();
-    setSync(idleState());
-    if (dirty() || pendingPhotos().length) scheduleSync(0);
+    setSync(S.readonly ? 'synced' : idleState());
+    if (dirty() || pendingPhotos().length || needsStart()) scheduleSync(0);
     root.dataset.ready = 'true';
   }
 

@@ -14,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
-use qingling_rules::matter::Role;
+use qingling_activities::store::user_can_see_inspection;
 use qingling_rules::messages::{Locale, keys, t};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -48,13 +48,30 @@ pub fn list_page(shared: &Shared, ctx: &Ctx, items: &[ListItem]) -> Result<Respo
     Ok(render(shared, ctx, "inspections.html", context! { items => items })?.into_response())
 }
 
-/// `GET /inspections`: the inspections assigned to the signed-in inspector.
+/// `GET /inspections`: the inspections the signed-in person may see (an inspector: those
+/// assigned to them), the latest day first.
 #[tracing::instrument(skip_all)]
 pub async fn list(State(shared): S, ctx: Ctx) -> Result<Response, Error> {
-    let _who = ctx.signed()?;
-    // LEAD: fill `items` from the store's inspection list for `_who` (newest first), mapping
-    // each row to a `ListItem`; the page is complete otherwise.
-    let items: Vec<ListItem> = Vec::new();
+    let who = ctx.signed()?;
+    let rows = shared.app.store.inspections_for(&who.user).await?;
+    let facilities = crate::matters::facility_names(&shared, &who).await?;
+    let items: Vec<ListItem> = rows
+        .into_iter()
+        .map(|i| {
+            // The row keeps the Chinese title; the pinned template has both.
+            let title = match ctx.locale {
+                Locale::En => u32::try_from(i.template_version).ok().and_then(|v| shared.app.checklists.get(&i.template_id, v)).map(|t| t.title.en.clone()),
+                Locale::ZhCn => None,
+            };
+            ListItem {
+                facility: facilities.get(&i.facility_id).cloned().unwrap_or_else(|| format!("#{}", i.facility_id)),
+                template_title: title.unwrap_or(i.title),
+                id: i.id,
+                date: i.date,
+                status: i.status,
+            }
+        })
+        .collect();
     list_page(&shared, &ctx, &items)
 }
 
@@ -80,9 +97,11 @@ fn messages_json(locale: Locale) -> &'static str {
 #[tracing::instrument(skip_all, fields(inspection_id = %id))]
 pub async fn fill(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<Response, Error> {
     let who = ctx.signed()?;
-    // Facilities never fill checklists; like anything they may not see, the page is not found.
-    if who.role == Role::Facility {
-        return Err(Error::NotFound);
+    // The page shows nothing by itself, but an inspection the caller may not see is not found
+    // here either, as everywhere.
+    match shared.app.store.inspection(&id).await? {
+        Some(row) if user_can_see_inspection(&who.user, &row) => {}
+        _ => return Err(Error::NotFound),
     }
     let me = serde_json::json!({ "id": who.user.id, "username": who.user.username, "name": who.user.display_name });
     let page = context! {
@@ -126,6 +145,7 @@ mod tests {
     use super::*;
     use crate::context::Signed;
     use crate::views::{environment, render_with};
+    use qingling_rules::matter::Role;
     use qingling_activities::db::entities::user;
 
     fn inspector(locale: Locale) -> Ctx {

@@ -14,6 +14,7 @@ pub mod engine;
 mod error;
 mod forms;
 mod i18n;
+mod inspection_pages;
 mod inspections;
 mod matters;
 mod pages;
@@ -91,6 +92,13 @@ pub fn router(state: AppState) -> Router {
         .route("/matters/{id}", get(pages::matter))
         .route("/matters/{id}/act", post(pages::act))
         .route("/matters/{id}/evidence", post(pages::submit_evidence).layer(upload_limit))
+        // ── Inspection pages: the list, the tablet checklist, its offline worker and assets ──
+        .route("/inspections", get(inspection_pages::list))
+        .route("/inspections/{id}/fill", get(inspection_pages::fill))
+        .route("/sw.js", get(inspection_pages::service_worker))
+        .route("/assets/checklist.js", get(inspection_pages::checklist_js))
+        .route("/assets/checklist.css", get(inspection_pages::checklist_css))
+        // ── end of the inspection pages ──
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), context::context))
         .with_state(shared)

@@ -24,6 +24,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("matter_new.html", include_str!("../templates/matter_new.html")),
     ("matter.html", include_str!("../templates/matter.html")),
     ("error.html", include_str!("../templates/error.html")),
+    ("inspections.html", include_str!("../templates/inspections.html")),
+    ("inspection_fill.html", include_str!("../templates/inspection_fill.html")),
 ];
 
 /// The template environment, built once at start.
@@ -73,7 +75,7 @@ fn nav(ctx: &Ctx) -> Vec<NavItem> {
     let Some(s) = &ctx.session else { return vec![] };
     let items: &[(&'static str, &'static str)] = match s.role {
         Role::Admin | Role::Supervisor => &[("/board", "web.nav.board"), ("/matters/new", "web.nav.issue"), ("/notices", "web.nav.matters")],
-        Role::Inspector => &[("/rechecks", "web.nav.rechecks"), ("/board", "web.nav.board"), ("/notices", "web.nav.matters")],
+        Role::Inspector => &[("/inspections", "web.checklist.nav"), ("/rechecks", "web.nav.rechecks"), ("/board", "web.nav.board"), ("/notices", "web.nav.matters")],
         Role::Facility => &[("/notices", "web.nav.notices")],
     };
     let path = ctx.path.split('?').next().unwrap_or_default();

@@ -183,13 +183,18 @@ async fn up_with(settings: &Settings, dev: Option<&DevServer>) -> Result<()> {
     let store = open_store(settings).await?;
     println!("Database: {} (migrated)", redact(&settings.database_url));
     println!("Policy: {} ({})", settings.policy.name, settings.policy_source);
-    if let Some(accounts) = qingling_activities::seed::seed_demo(&store, now_ms()).await.context("seeding the demo data")? {
+    let seeded = qingling_activities::seed::seed_demo(&store, now_ms()).await.context("seeding the demo data")?;
+    if let Some(accounts) = &seeded {
         println!("Demo data created. Sign in as:");
         for a in accounts {
             println!("  {:<11} {:<10} password {:<14} {}", a.username, a.role, a.password, a.display_name);
         }
     }
     let client = connect_temporal(dev.map(|d| d.address.as_str()).or(settings.temporal_address.as_deref())).await?;
+    if seeded.is_some() {
+        let n = demo_inspections(&client, &store, settings).await.context("assigning the demo inspections")?;
+        println!("Demo inspections assigned to inspector1 and inspector2: {n} (open them at /inspections)");
+    }
     let runtime = Runtime::from_current_tokio(Default::default()).map_err(|e| anyhow!("Temporal runtime: {e}"))?;
     let worker = build_worker(&runtime, client.clone(), store.clone(), settings)?;
     let ui = dev.and_then(|d| d.ui_url.clone());
@@ -203,6 +208,39 @@ async fn up_with(settings: &Settings, dev: Option<&DevServer>) -> Result<()> {
     web.await.map_err(|e| anyhow!("web task: {e}"))??;
     println!("Stopped.");
     worker_result
+}
+
+/// Assigns one inspection per demo checklist (service safety, fire safety) of the first demo
+/// facility to the two demo inspectors, so a fresh installation has something to fill in.
+async fn demo_inspections(client: &Client, store: &Store, settings: &Settings) -> Result<usize> {
+    use qingling_rules::matter::{Actor, Role};
+    use qingling_workflows::{Inspection, InspectionInput, ids};
+    let actor = |u: &qingling_activities::db::entities::user::Model, role: Role| Actor { user_id: u.id, name: u.display_name.clone(), role, facility_id: None };
+    let supervisor = store.user_by_username("supervisor").await?.context("the demo supervisor")?;
+    let mut inspectors = vec![];
+    for name in ["inspector1", "inspector2"] {
+        inspectors.push(actor(&store.user_by_username(name).await?.context("a demo inspector")?, Role::Inspector));
+    }
+    let facility = store.facilities_for(&supervisor).await?.into_iter().find(|f| f.name == "朝阳区第一社会福利院").context("the demo facility")?;
+    let today = settings.policy.calendar.local_date(now_ms());
+    let mut n = 0;
+    for id in ["gb38600-service-safety", "fire-major-hazard"] {
+        let Some(template) = settings.checklists.latest(id) else { continue };
+        let inspection_id = uuid::Uuid::new_v4().to_string();
+        let input = InspectionInput {
+            id: inspection_id.clone(),
+            facility_id: facility.id,
+            date: today.to_string(),
+            template: template.clone(),
+            inspectors: inspectors.clone(),
+            assigned_by: actor(&supervisor, Role::Supervisor),
+            policy: settings.policy.clone(),
+        };
+        let options = temporalio_client::WorkflowStartOptions::new(ids::TASK_QUEUE, ids::inspection_workflow_id(&inspection_id)).build();
+        client.start_workflow(Inspection::run, input, options).await.map_err(|e| anyhow!("starting a demo inspection: {e}"))?;
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// `qingling worker`: only the worker, against the configured Temporal.
