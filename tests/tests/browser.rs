@@ -50,3 +50,20 @@ async fn a_checklist_filled_on_a_tablet_survives_going_offline_and_a_reload() ->
     assert!(with_photos >= 1, "the photo taken offline was uploaded and kept: {answers}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_assigns_an_inspection_through_the_form() -> anyhow::Result<()> {
+    let app = TestApp::start("browser-assign").await?;
+    let result = run_script("assign.mjs", &app.base, &app.data_dir).await?;
+    assert_eq!(result["assigned"], 1);
+    let sup = app.store.user_by_username("supervisor").await?.unwrap();
+    let rows = app.store.inspections_for(&sup).await?;
+    let mine: Vec<_> = rows.iter().filter(|i| i.template_id == "gb38600-service-safety" && i.assigned_by == sup.id).collect();
+    // The demo data assigns one service-safety inspection on first start; the form added one.
+    assert_eq!(mine.len(), 2, "{rows:?}");
+    let newest = mine.iter().max_by_key(|i| i.created_at_ms).unwrap();
+    let full = app.store.inspection(&newest.id).await?.unwrap();
+    assert_eq!(full.inspectors.len(), 2);
+    assert_eq!(full.facility.name, "朝阳区第一社会福利院");
+    Ok(())
+}

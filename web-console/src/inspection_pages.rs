@@ -45,7 +45,9 @@ pub struct ListItem {
 
 /// The list page for a set of inspections.
 pub fn list_page(shared: &Shared, ctx: &Ctx, items: &[ListItem]) -> Result<Response, Error> {
-    Ok(render(shared, ctx, "inspections.html", context! { items => items })?.into_response())
+    let can_assign = ctx.session.as_ref().is_some_and(|s| s.is_oversight());
+    let done = ctx.path.contains("done=assigned");
+    Ok(render(shared, ctx, "inspections.html", context! { items => items, can_assign => can_assign, done => done })?.into_response())
 }
 
 /// `GET /inspections`: the inspections the signed-in person may see (an inspector: those
@@ -138,6 +140,84 @@ pub async fn checklist_js() -> Response {
 /// `GET /assets/checklist.css`
 pub async fn checklist_css() -> Response {
     ([(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")), (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"))], CHECKLIST_CSS).into_response()
+}
+
+// ---- assigning an inspection (oversight) ----
+
+/// The assign form's fields, as the browser posts them: `inspector` repeats, once per box ticked.
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+async fn assign_page(shared: &Shared, ctx: &Ctx, who: &crate::context::Signed, fields: &[(String, String)], error: Option<&Error>) -> Result<Response, Error> {
+    let store = &shared.app.store;
+    let facilities = store.facilities_for(&who.user).await?;
+    let mut regions: Vec<i64> = facilities.iter().map(|f| f.region_id).collect();
+    regions.sort_unstable();
+    regions.dedup();
+    let mut inspectors = vec![];
+    for r in regions {
+        for u in store.inspectors_in(r).await? {
+            inspectors.push(context! { id => u.id.to_string(), name => u.display_name, certificate => u.certificate });
+        }
+    }
+    let zh = ctx.locale == Locale::ZhCn;
+    let mut templates: Vec<_> = shared.app.checklists.iter().collect();
+    templates.sort_by(|a, b| a.id.cmp(&b.id).then(b.version.cmp(&a.version)));
+    templates.dedup_by(|a, b| a.id == b.id);
+    let templates: Vec<_> = templates
+        .iter()
+        .map(|t| context! { key => t.id.clone(), title => if zh { t.title.zh.clone() } else { t.title.en.clone() }, version => t.version, basis => t.basis.clone(), items => t.item_count() })
+        .collect();
+    let chosen: Vec<&str> = fields.iter().filter(|(k, _)| k == "inspector").map(|(_, v)| v.as_str()).collect();
+    let today = shared.app.policy.calendar.local_date(crate::context::now_ms()).to_string();
+    let page = context! {
+        facilities => facilities.iter().map(|f| context! { id => f.id.to_string(), name => f.name.clone() }).collect::<Vec<_>>(),
+        templates => templates,
+        inspectors => inspectors,
+        need => shared.app.policy.inspection.min_inspectors,
+        values => context! {
+            facility_id => field(fields, "facility_id").unwrap_or_default(),
+            template => field(fields, "template").unwrap_or_default(),
+            date => field(fields, "date").map(str::to_string).unwrap_or(today),
+            inspectors => chosen,
+        },
+        error => error.map(|e| e.message(ctx.locale)),
+    };
+    let status = if error.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
+    Ok((status, render(shared, ctx, "inspection_new.html", page)?).into_response())
+}
+
+/// `GET /inspections/new`
+pub async fn new_form(State(shared): S, ctx: Ctx) -> Result<Response, Error> {
+    let who = ctx.signed()?;
+    if !who.is_oversight() {
+        return Err(Error::Forbidden);
+    }
+    assign_page(&shared, &ctx, &who, &[], None).await
+}
+
+/// `POST /inspections/new`
+#[tracing::instrument(skip_all, fields(inspection_id))]
+pub async fn assign(State(shared): S, ctx: Ctx, axum::Form(fields): axum::Form<Vec<(String, String)>>) -> Result<Response, Error> {
+    let who = ctx.check_csrf(field(&fields, "csrf").unwrap_or_default())?;
+    if !who.is_oversight() {
+        return Err(Error::Forbidden);
+    }
+    let facility_id = field(&fields, "facility_id").and_then(|v| v.parse().ok()).unwrap_or(-1);
+    let inspectors = fields.iter().filter(|(k, _)| k == "inspector").filter_map(|(_, v)| v.parse().ok()).collect();
+    let input = crate::inspections::AssignInput {
+        facility_id,
+        template: field(&fields, "template").unwrap_or_default().to_string(),
+        version: None,
+        inspectors,
+        date: field(&fields, "date").map(str::to_string),
+    };
+    match crate::inspections::assign_inspection(&shared, &who, input).await {
+        Ok(_) => Ok(axum::response::Redirect::to("/inspections?done=assigned").into_response()),
+        Err(e @ (Error::Inspection { .. } | Error::Unavailable(_))) => assign_page(&shared, &ctx, &who, &fields, Some(&e)).await,
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]

@@ -89,25 +89,22 @@ async fn result_json(shared: &Shared, row: &InspectionRow) -> Result<Value, Erro
 }
 
 #[derive(Deserialize)]
-struct AssignInput {
-    facility_id: i64,
-    template: String,
+pub struct AssignInput {
+    pub facility_id: i64,
+    pub template: String,
     #[serde(default)]
-    version: Option<u32>,
-    inspectors: Vec<i64>,
+    pub version: Option<u32>,
+    pub inspectors: Vec<i64>,
     #[serde(default)]
-    date: Option<String>,
+    pub date: Option<String>,
 }
 
-/// `POST /api/inspections`: oversight assigns an inspection of a facility with a template to
-/// at least two inspectors of its region.
-#[tracing::instrument(skip_all, fields(inspection_id))]
-pub async fn assign(State(shared): S, ctx: Ctx, body: Bytes) -> Result<Response, Error> {
-    let who = ctx.signed()?;
+/// Starts an inspection after checking every input; returns its id and whether the worker has
+/// already written its row.
+pub async fn assign_inspection(shared: &Shared, who: &Signed, input: AssignInput) -> Result<(String, Option<InspectionRow>), Error> {
     if !who.is_oversight() {
         return Err(Error::Forbidden);
     }
-    let input: AssignInput = parse_json(&body)?;
     let store = &shared.app.store;
     let policy = &shared.app.policy;
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
@@ -158,11 +155,26 @@ pub async fn assign(State(shared): S, ctx: Ctx, body: Bytes) -> Result<Response,
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     while std::time::Instant::now() < deadline {
         if let Some(row) = store.inspection(&id).await? {
-            return Ok((StatusCode::CREATED, Json(json!({ "inspection_id": id, "inspection": inspection_json(&row) }))).into_response());
+            return Ok((id, Some(row)));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Ok((StatusCode::ACCEPTED, Json(json!({ "inspection_id": id }))).into_response())
+    Ok((id, None))
+}
+
+/// `POST /api/inspections`: oversight assigns an inspection of a facility with a template to
+/// at least two inspectors of its region.
+#[tracing::instrument(skip_all, fields(inspection_id))]
+pub async fn assign(State(shared): S, ctx: Ctx, body: Bytes) -> Result<Response, Error> {
+    let who = ctx.signed()?;
+    if !who.is_oversight() {
+        return Err(Error::Forbidden);
+    }
+    let input: AssignInput = parse_json(&body)?;
+    match assign_inspection(&shared, &who, input).await? {
+        (id, Some(row)) => Ok((StatusCode::CREATED, Json(json!({ "inspection_id": id, "inspection": inspection_json(&row) }))).into_response()),
+        (id, None) => Ok((StatusCode::ACCEPTED, Json(json!({ "inspection_id": id }))).into_response()),
+    }
 }
 
 /// `GET /api/inspections`

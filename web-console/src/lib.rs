@@ -94,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .route("/matters/{id}/evidence", post(pages::submit_evidence).layer(upload_limit))
         // ── Inspection pages: the list, the tablet checklist, its offline worker and assets ──
         .route("/inspections", get(inspection_pages::list))
+        .route("/inspections/new", get(inspection_pages::new_form).post(inspection_pages::assign))
         .route("/inspections/{id}/fill", get(inspection_pages::fill))
         .route("/sw.js", get(inspection_pages::service_worker))
         .route("/assets/checklist.js", get(inspection_pages::checklist_js))

@@ -26,6 +26,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("error.html", include_str!("../templates/error.html")),
     ("inspections.html", include_str!("../templates/inspections.html")),
     ("inspection_fill.html", include_str!("../templates/inspection_fill.html")),
+    ("inspection_new.html", include_str!("../templates/inspection_new.html")),
 ];
 
 /// The template environment, built once at start.
@@ -74,7 +75,7 @@ struct NavItem {
 fn nav(ctx: &Ctx) -> Vec<NavItem> {
     let Some(s) = &ctx.session else { return vec![] };
     let items: &[(&'static str, &'static str)] = match s.role {
-        Role::Admin | Role::Supervisor => &[("/board", "web.nav.board"), ("/matters/new", "web.nav.issue"), ("/notices", "web.nav.matters")],
+        Role::Admin | Role::Supervisor => &[("/board", "web.nav.board"), ("/matters/new", "web.nav.issue"), ("/inspections", "web.checklist.nav"), ("/notices", "web.nav.matters")],
         Role::Inspector => &[("/inspections", "web.checklist.nav"), ("/rechecks", "web.nav.rechecks"), ("/board", "web.nav.board"), ("/notices", "web.nav.matters")],
         Role::Facility => &[("/notices", "web.nav.notices")],
     };
