@@ -37,3 +37,26 @@ fn policy_check_names_the_bad_key() {
     let (ok, out, _) = run(&["policy", "check"]);
     assert!(ok && out.contains("is valid"), "{out}");
 }
+
+#[test]
+fn checklists_check_reports_every_problem_with_file_line_and_item() {
+    let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../checklists/templates");
+    let (ok, out, err) = run(&["checklists", "check", templates.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("ok: 4 templates") && out.contains("gbt37276-rating@1"), "{out}");
+
+    let dir = std::env::temp_dir().join(format!("qingling-checklists-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("broken@1.toml");
+    std::fs::write(
+        &file,
+        "[template]\nid = \"broken\"\nversion = 1\nkind = \"service_safety\"\ntitle = { zh = \"坏表\", en = \"Broken\" }\nbasis = \"x\"\n\n[[section]]\nid = \"s\"\ntitle = { zh = \"节\", en = \"Section\" }\n\n[[section.item]]\nid = \"s.a\"\ntext = { zh = \"甲\", en = \"\" }\nanswer = \"yes_no\"\n\n[[section.item]]\nid = \"s.b\"\ntext = { zh = \"乙\", en = \"B\" }\nanswer = \"number\"\nmin = 5\nmax = 1\n",
+    )
+    .unwrap();
+    let (ok, out, err) = run(&["checklists", "check", file.to_str().unwrap()]);
+    assert!(!ok, "{out}");
+    let all = format!("{out}\n{err}");
+    // Both items' problems at once, each with the file, its line and the item id.
+    assert!(all.contains("broken@1.toml:14: s.a:"), "{all}");
+    assert!(all.lines().any(|l| l.contains("broken@1.toml:") && l.contains("s.b")), "{all}");
+}

@@ -59,7 +59,9 @@ fn answers(template: &Value, fail: &[&str], photo: &str) -> Value {
                 }
                 "choice" => {
                     let choices = spec["choices"].as_array().unwrap();
-                    let pick = choices.iter().find(|c| c["fails"].as_bool().unwrap_or(false) == failing).unwrap_or(&choices[0]);
+                    // Failing: the first failing choice; passing: the best-scoring passing one.
+                    let fits = |c: &&Value| c["fails"].as_bool().unwrap_or(false) == failing;
+                    let pick = if failing { choices.iter().find(fits) } else { choices.iter().filter(fits).max_by_key(|c| c["points"].as_u64().unwrap_or(0)) }.unwrap_or(&choices[0]);
                     pick["id"].clone()
                 }
                 "text" => json!("情况正常"),
@@ -263,5 +265,28 @@ async fn notices_issued_concurrently_never_share_a_number() -> anyhow::Result<()
     let mut seqs: Vec<u32> = numbers.iter().map(|n| n.trim_end_matches('号').rsplit('〕').next().unwrap().parse().unwrap()).collect();
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=8).collect::<Vec<_>>());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_rating_inspection_scores_full_points_and_issues_nothing() -> anyhow::Result<()> {
+    let app = TestApp::start("inspection-rating").await?;
+    let sup = app.login("supervisor").await?;
+    let id = assign(&app, &sup, "gbt37276-rating").await?;
+    let (insp, answers) = fill(&app, &id, &[]).await?;
+    let (s, b) = insp.post(&format!("/api/inspections/{id}/submit"), json!({ "idempotency_key": "rating-1", "answers": answers, "cosigner": cosigner() })).await?;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["result"]["complete"], true);
+    assert!(b["result"]["findings"].as_array().unwrap().is_empty(), "{b}");
+    assert!(b["result"]["notices"].as_array().unwrap().is_empty());
+    // GB/T 37276: 120 + 130 + 150 + 600 points, every one awarded.
+    assert_eq!(b["result"]["total"]["points_max"], 1000);
+    assert_eq!(b["result"]["total"]["points_awarded"], 1000);
+    let maxes: Vec<u64> = b["result"]["scores"].as_array().unwrap().iter().map(|s| s["points_max"].as_u64().unwrap()).collect();
+    assert_eq!(maxes, [120, 130, 150, 600]);
+    let row = app.store.inspection(&id).await?.unwrap();
+    assert_eq!((row.inspection.status.as_str(), row.inspection.points, row.inspection.findings), ("completed", Some(1000), Some(0)));
+    assert!(row.inspectors.iter().all(|(_, signed)| signed.is_some()), "both inspectors' signatures are recorded");
+    assert!(app.store.inspection_notices(&id).await?.is_empty());
     Ok(())
 }
