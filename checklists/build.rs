@@ -6,9 +6,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 fn main() {
-    let manifest_dir = PathBuf::from(
-        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
-    );
+    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let templates = manifest_dir.join("templates");
     // Cargo re-runs the script when any file in the directory changes, or when it appears.
@@ -26,12 +24,7 @@ fn main() {
 
     let mut code = String::from("static BUILTIN: &[(&str, &str)] = &[\n");
     for (name, path) in &files {
-        writeln!(
-            code,
-            "    ({name:?}, include_str!({:?})),",
-            path.display().to_string()
-        )
-        .expect("write to a String");
+        writeln!(code, "    ({name:?}, include_str!({:?})),", path.display().to_string()).expect("write to a String");
     }
     code.push_str("];\n");
     std::fs::write(out_dir.join("builtin_templates.rs"), code).expect("write builtin_templates.rs");

@@ -109,11 +109,7 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> Result<AuditReport> {
         .await?;
     let mut report = AuditReport { matters: matters.len(), events: 0, first_broken: None };
     for (matter_id, last_seq) in matters {
-        let events = matter_event::Entity::find()
-            .filter(matter_event::Column::MatterId.eq(&matter_id))
-            .order_by_asc(matter_event::Column::Seq)
-            .all(db)
-            .await?;
+        let events = matter_event::Entity::find().filter(matter_event::Column::MatterId.eq(&matter_id)).order_by_asc(matter_event::Column::Seq).all(db).await?;
         report.events += events.len();
         if report.first_broken.is_none() {
             report.first_broken = check_chain(&matter_id, &events, Some(last_seq));

@@ -136,8 +136,12 @@ impl InspectionActivitiesImpl {
 
     #[tracing::instrument(name = "inspection.issue_notices", skip_all, fields(inspection_id = %req.inspection_id, notices = req.notices.len()))]
     pub async fn issue(&self, req: &IssueNotices) -> crate::Result<Vec<IssuedNotice>> {
-        let facility = facility::Entity::find_by_id(req.facility_id).one(&self.store.db).await?.ok_or_else(|| Error::NotFound(format!("facility {}", req.facility_id)))?;
-        let region = region::Entity::find_by_id(facility.region_id).one(&self.store.db).await?.ok_or_else(|| Error::NotFound(format!("region {}", facility.region_id)))?;
+        let facility =
+            facility::Entity::find_by_id(req.facility_id).one(&self.store.db).await?.ok_or_else(|| Error::NotFound(format!("facility {}", req.facility_id)))?;
+        let region = region::Entity::find_by_id(facility.region_id)
+            .one(&self.store.db)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("region {}", facility.region_id)))?;
 
         // 1. Numbers and contents, once, in one transaction.
         let txn = self.store.db.begin().await?;
@@ -208,12 +212,27 @@ impl InspectionActivitiesImpl {
                     .exec(&self.store.db)
                     .await?;
             }
-            out.push(IssuedNotice { idx: row.idx as u32, matter_id: row.matter_id, number: row.number, major_hazard: row.major_hazard, html_sha256: html_sha, pdf_sha256: pdf_sha });
+            out.push(IssuedNotice {
+                idx: row.idx as u32,
+                matter_id: row.matter_id,
+                number: row.number,
+                major_hazard: row.major_hazard,
+                html_sha256: html_sha,
+                pdf_sha256: pdf_sha,
+            });
         }
         Ok(out)
     }
 
-    async fn doc(&self, req: &IssueNotices, draft: &NoticeDraft, number: &str, facility: &facility::Model, region: &region::Model, db: &impl ConnectionTrait) -> crate::Result<NoticeDoc> {
+    async fn doc(
+        &self,
+        req: &IssueNotices,
+        draft: &NoticeDraft,
+        number: &str,
+        facility: &facility::Model,
+        region: &region::Model,
+        db: &impl ConnectionTrait,
+    ) -> crate::Result<NoticeDoc> {
         let mut inspectors = vec![];
         for a in &req.inspectors {
             let u = user::Entity::find_by_id(a.user_id).one(db).await?;
@@ -273,7 +292,15 @@ impl InspectionActivitiesImpl {
             let body = t(
                 Locale::ZhCn,
                 "notice_doc.mail_body",
-                &[("name", &name), ("bureau", &doc.bureau), ("title", &title), ("notice", &doc.number), ("count", &doc.findings.len().to_string()), ("first_deadline", &deadlines), ("link", &link)],
+                &[
+                    ("name", &name),
+                    ("bureau", &doc.bureau),
+                    ("title", &title),
+                    ("notice", &doc.number),
+                    ("count", &doc.findings.len().to_string()),
+                    ("first_deadline", &deadlines),
+                    ("link", &link),
+                ],
             );
             self.mailer.send_with_attachment(&email, &name, &subject, &body, (&format!("{}.pdf", doc.number), "application/pdf", pdf.clone())).await?;
         }

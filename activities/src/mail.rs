@@ -4,8 +4,8 @@
 
 use crate::{Error, Result};
 use chrono::{FixedOffset, TimeZone, Timelike};
-use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use qingling_rules::Calendar;
 use qingling_rules::matter::Notice;
@@ -64,7 +64,9 @@ impl Mailer {
             Some((name, content_type, bytes)) => {
                 use lettre::message::{Attachment, MultiPart, SinglePart};
                 let ct = ContentType::parse(content_type).map_err(|e| Error::Invalid(format!("attachment type {content_type:?}: {e}")))?;
-                builder.multipart(MultiPart::mixed().singlepart(SinglePart::plain(body_text.to_string())).singlepart(Attachment::new(name.to_string()).body(bytes, ct)))
+                builder.multipart(
+                    MultiPart::mixed().singlepart(SinglePart::plain(body_text.to_string())).singlepart(Attachment::new(name.to_string()).body(bytes, ct)),
+                )
             }
         }
         .map_err(|e| Error::Invalid(format!("cannot build the message: {e}")))?;
@@ -147,7 +149,13 @@ mod tests {
 
     #[test]
     fn a_notice_mail_has_greeting_body_link_and_footer() {
-        let args = [("notice", "朝民养整改〔2026〕0001号"), ("title", "消防通道堵塞"), ("facility", "望京颐养中心"), ("severity", "一般问题"), ("due", "2026-10-08 24:00")];
+        let args = [
+            ("notice", "朝民养整改〔2026〕0001号"),
+            ("title", "消防通道堵塞"),
+            ("facility", "望京颐养中心"),
+            ("severity", "一般问题"),
+            ("due", "2026-10-08 24:00"),
+        ];
         let c = compose(Locale::ZhCn, Notice::Issued, "张三", &args, "http://localhost/matters/x").unwrap();
         assert_eq!(c.subject, "【整改通知】朝民养整改〔2026〕0001号：消防通道堵塞");
         assert!(c.body.starts_with("您好，张三："), "{}", c.body);

@@ -78,11 +78,7 @@ fn chinese_number(n: usize) -> String {
         0..=9 => DIGITS[n].to_string(),
         10..=99 => {
             let (tens, ones) = (n / 10, n % 10);
-            let tens = if tens == 1 {
-                String::new()
-            } else {
-                DIGITS[tens].to_string()
-            };
+            let tens = if tens == 1 { String::new() } else { DIGITS[tens].to_string() };
             let ones = if ones == 0 { "" } else { DIGITS[ones] };
             format!("{tens}十{ones}")
         }
@@ -102,9 +98,7 @@ pub fn content_hash(bytes: &[u8]) -> String {
 pub fn render_html(doc: &NoticeDoc) -> Result<String> {
     validate(doc)?;
     let view = View::of(doc);
-    Ok(templates()
-        .get_template("notice/notice.html")?
-        .render(&view)?)
+    Ok(templates().get_template("notice/notice.html")?.render(&view)?)
 }
 
 fn validate(doc: &NoticeDoc) -> Result<()> {
@@ -113,43 +107,18 @@ fn validate(doc: &NoticeDoc) -> Result<()> {
         return invalid("it lists no finding".into());
     }
     if doc.inspectors.len() < 2 {
-        return invalid(format!(
-            "it needs at least two inspectors, it has {}",
-            doc.inspectors.len()
-        ));
+        return invalid(format!("it needs at least two inspectors, it has {}", doc.inspectors.len()));
     }
-    if let Some(i) = doc
-        .inspectors
-        .iter()
-        .find(|i| i.name.trim().is_empty() || i.certificate.trim().is_empty())
-    {
-        return invalid(format!(
-            "inspector {:?} lacks a name or a certificate number",
-            i.name
-        ));
+    if let Some(i) = doc.inspectors.iter().find(|i| i.name.trim().is_empty() || i.certificate.trim().is_empty()) {
+        return invalid(format!("inspector {:?} lacks a name or a certificate number", i.name));
     }
     if doc.issued_date < doc.inspection_date {
-        return invalid(format!(
-            "issued {} before the inspection on {}",
-            doc.issued_date, doc.inspection_date
-        ));
+        return invalid(format!("issued {} before the inspection on {}", doc.issued_date, doc.inspection_date));
     }
-    if let Some(f) = doc
-        .findings
-        .iter()
-        .find(|f| f.deadline < doc.inspection_date)
-    {
-        return invalid(format!(
-            "finding {} is due {}, before the inspection on {}",
-            f.seq, f.deadline, doc.inspection_date
-        ));
+    if let Some(f) = doc.findings.iter().find(|f| f.deadline < doc.inspection_date) {
+        return invalid(format!("finding {} is due {}, before the inspection on {}", f.seq, f.deadline, doc.inspection_date));
     }
-    if doc.major_hazard
-        && !doc
-            .findings
-            .iter()
-            .any(|f| f.measures.as_deref().is_some_and(|m| !m.trim().is_empty()))
-    {
+    if doc.major_hazard && !doc.findings.iter().any(|f| f.measures.as_deref().is_some_and(|m| !m.trim().is_empty())) {
         return invalid("a major-hazard notice must order at least one immediate measure".into());
     }
     Ok(())
@@ -161,16 +130,8 @@ fn templates() -> &'static minijinja::Environment<'static> {
         // The default callback escapes templates named `*.html`; the stylesheet is static.
         let mut env = minijinja::Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        env.add_template(
-            "notice/notice.html",
-            include_str!("../templates/notice/notice.html"),
-        )
-        .expect("the embedded notice template parses");
-        env.add_template(
-            "notice/notice.css",
-            include_str!("../templates/notice/notice.css"),
-        )
-        .expect("the embedded notice stylesheet parses");
+        env.add_template("notice/notice.html", include_str!("../templates/notice/notice.html")).expect("the embedded notice template parses");
+        env.add_template("notice/notice.css", include_str!("../templates/notice/notice.css")).expect("the embedded notice stylesheet parses");
         env
     })
 }
@@ -220,20 +181,12 @@ impl<'a> View<'a> {
     fn of(doc: &'a NoticeDoc) -> Self {
         let present = |s: &'a Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty());
         View {
-            title: if doc.major_hazard {
-                "重大事故隐患整改通知书"
-            } else {
-                "整改通知书"
-            },
+            title: if doc.major_hazard { "重大事故隐患整改通知书" } else { "整改通知书" },
             number: &doc.number,
             bureau: &doc.bureau,
             facility: &doc.facility,
             facility_address: present(&doc.facility_address),
-            checklist: doc
-                .template_title
-                .trim()
-                .trim_start_matches('《')
-                .trim_end_matches('》'),
+            checklist: doc.template_title.trim().trim_start_matches('《').trim_end_matches('》'),
             inspection_date: chinese_date(doc.inspection_date),
             issued_date: chinese_date(doc.issued_date),
             major_hazard: doc.major_hazard,
@@ -256,12 +209,7 @@ impl<'a> View<'a> {
                 .iter()
                 .filter_map(|f| Some((f, present(&f.measures)?)))
                 .enumerate()
-                .map(|(i, (f, text))| MeasureView {
-                    label: format!("（{}）", chinese_number(i + 1)),
-                    seq: f.seq,
-                    item: &f.item,
-                    text,
-                })
+                .map(|(i, (f, text))| MeasureView { label: format!("（{}）", chinese_number(i + 1)), seq: f.seq, item: &f.item, text })
                 .collect(),
             inspectors: &doc.inspectors,
             contact: present(&doc.contact),
@@ -276,9 +224,7 @@ impl<'a> View<'a> {
 /// [`Error::Invalid`] when the browser is not installed at that path.
 #[tracing::instrument(skip_all, fields(html_bytes = html.len(), chromium = %chromium.display()))]
 pub async fn render_pdf(html: &str, chromium: &Path) -> Result<Vec<u8>> {
-    let dir = tempfile::Builder::new()
-        .prefix("qingling-notice-")
-        .tempdir_in(std::env::temp_dir())?;
+    let dir = tempfile::Builder::new().prefix("qingling-notice-").tempdir_in(std::env::temp_dir())?;
     let page = dir.path().join("notice.html");
     let out = dir.path().join("notice.pdf");
     let profile = dir.path().join("profile");
@@ -308,49 +254,30 @@ pub async fn render_pdf(html: &str, chromium: &Path) -> Result<Vec<u8>> {
     let child = match command.spawn() {
         Ok(child) => child,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::Invalid(format!(
-                "Chromium not found at {}",
-                chromium.display()
-            )));
+            return Err(Error::Invalid(format!("Chromium not found at {}", chromium.display())));
         }
         Err(e) => {
-            return Err(Error::Pdf(format!(
-                "cannot start {}: {e}",
-                chromium.display()
-            )));
+            return Err(Error::Pdf(format!("cannot start {}: {e}", chromium.display())));
         }
     };
     let output = match tokio::time::timeout(PDF_TIMEOUT, child.wait_with_output()).await {
         Ok(output) => output?,
         Err(_) => {
-            return Err(Error::Pdf(format!(
-                "Chromium did not finish within {} s",
-                PDF_TIMEOUT.as_secs()
-            )));
+            return Err(Error::Pdf(format!("Chromium did not finish within {} s", PDF_TIMEOUT.as_secs())));
         }
     };
     let stderr = tail(&output.stderr);
     if !output.status.success() {
-        return Err(Error::Pdf(format!(
-            "Chromium exited with {}: {stderr}",
-            output.status
-        )));
+        return Err(Error::Pdf(format!("Chromium exited with {}: {stderr}", output.status)));
     }
     let bytes = match tokio::fs::read(&out).await {
         Ok(bytes) => bytes,
         Err(e) => return Err(Error::Pdf(format!("Chromium wrote no PDF ({e}): {stderr}"))),
     };
     if !bytes.starts_with(b"%PDF") {
-        return Err(Error::Pdf(format!(
-            "Chromium's output is not a PDF ({} bytes): {stderr}",
-            bytes.len()
-        )));
+        return Err(Error::Pdf(format!("Chromium's output is not a PDF ({} bytes): {stderr}", bytes.len())));
     }
-    tracing::debug!(
-        pdf_bytes = bytes.len(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "notice printed to PDF"
-    );
+    tracing::debug!(pdf_bytes = bytes.len(), elapsed_ms = started.elapsed().as_millis() as u64, "notice printed to PDF");
     Ok(bytes)
 }
 
@@ -374,22 +301,13 @@ mod tests {
 
     #[test]
     fn dates_read_the_chinese_way_without_leading_zeros() {
-        assert_eq!(
-            chinese_date(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()),
-            "2026年1月5日"
-        );
-        assert_eq!(
-            chinese_date(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()),
-            "2026年11月24日"
-        );
+        assert_eq!(chinese_date(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()), "2026年1月5日");
+        assert_eq!(chinese_date(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()), "2026年11月24日");
     }
 
     #[test]
     fn points_are_numbered_in_chinese() {
-        let labels: Vec<String> = [1, 9, 10, 12, 20, 35, 100]
-            .into_iter()
-            .map(chinese_number)
-            .collect();
+        let labels: Vec<String> = [1, 9, 10, 12, 20, 35, 100].into_iter().map(chinese_number).collect();
         assert_eq!(labels, ["一", "九", "十", "十二", "二十", "三十五", "100"]);
     }
 

@@ -1,8 +1,8 @@
 //! Password hashing for console accounts (argon2id, PHC strings). The console and the demo seed
 //! use these two functions so there is one way to hash and one way to check.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 /// Hashes a password with a fresh random salt; returns the PHC string to store.
 pub fn hash_password(password: &str) -> String {

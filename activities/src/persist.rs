@@ -8,11 +8,11 @@
 //! Failures: a business or programming error (an unknown facility) is a non-retryable
 //! application failure; database, file and SMTP errors are retryable.
 
+use crate::Error;
 use crate::audit::{EventContent, GENESIS, event_hash};
 use crate::db::entities::{facility, inspection_notice, mail, matter, matter_event, notice, notice_counter, region, user};
 use crate::mail::{Mailer, compose, format_instant, notice_key};
 use crate::store::Store;
-use crate::Error;
 use chrono::Datelike;
 use qingling_rules::matter::Matter;
 use qingling_rules::messages::{Locale, t};
@@ -21,8 +21,7 @@ use qingling_rules::{Calendar, Policy};
 use qingling_workflows::contract::{MatterActivities, PendingMail, PersistBatch, Persisted};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -239,7 +238,10 @@ impl MatterActivitiesImpl {
             }
             let prev_hash = match seq {
                 1 => GENESIS.to_string(),
-                _ => hashes.get(&(seq - 1)).cloned().ok_or_else(|| Error::Inconsistent(format!("matter {matter_id}: event {} is missing before event {seq}", seq - 1)))?,
+                _ => hashes
+                    .get(&(seq - 1))
+                    .cloned()
+                    .ok_or_else(|| Error::Inconsistent(format!("matter {matter_id}: event {} is missing before event {seq}", seq - 1)))?,
             };
             let payload = serde_json::to_string(&e.payload)?;
             let actor_role = e.actor.as_ref().map(|a| a.role.as_str().to_string());
@@ -275,7 +277,13 @@ impl MatterActivitiesImpl {
 
     /// Who an audience is, for a matter of this facility and region. People without a usable
     /// address are left out (with a warning) rather than failing the step forever.
-    pub(crate) async fn recipients(&self, txn: &DatabaseTransaction, audience: &[Audience], facility: &facility::Model, region_id: i64) -> crate::Result<Vec<Recipient>> {
+    pub(crate) async fn recipients(
+        &self,
+        txn: &DatabaseTransaction,
+        audience: &[Audience],
+        facility: &facility::Model,
+        region_id: i64,
+    ) -> crate::Result<Vec<Recipient>> {
         let mut out = vec![];
         for a in audience {
             let query = user::Entity::find().order_by_asc(user::Column::Id);
@@ -352,7 +360,14 @@ impl MatterActivitiesImpl {
 
     /// The catalogue placeholders of a mail, in the reader's language. The rules give raw values
     /// (`due_ms`, a step id, a deadline kind); this turns them into words and local times.
-    fn mail_args(&self, locale: Locale, batch: &PersistBatch, pending: &PendingMail, facility: &facility::Model, notice_number: &str) -> Vec<(&'static str, String)> {
+    fn mail_args(
+        &self,
+        locale: Locale,
+        batch: &PersistBatch,
+        pending: &PendingMail,
+        facility: &facility::Model,
+        notice_number: &str,
+    ) -> Vec<(&'static str, String)> {
         let m = &batch.matter;
         let arg = |name: &str| pending.args.get(name);
         let text = |name: &str| arg(name).and_then(|v| v.as_str()).unwrap_or_default().to_string();
@@ -414,10 +429,8 @@ pub(crate) async fn next_notice_seq(txn: &DatabaseTransaction, region_id: i64, y
         )
         .returning_col(Column::NextSeq)
         .to_owned();
-    let row = txn
-        .query_one(txn.get_database_backend().build(&stmt))
-        .await?
-        .ok_or_else(|| Error::Inconsistent("the notice counter upsert returned no row".into()))?;
+    let row =
+        txn.query_one(txn.get_database_backend().build(&stmt)).await?.ok_or_else(|| Error::Inconsistent("the notice counter upsert returned no row".into()))?;
     let next: i64 = row.try_get("", "next_seq")?;
     Ok(next - 1)
 }

@@ -2,10 +2,10 @@
 //! one account per role, all with the password [`DEMO_PASSWORD`]. Runs only on an empty users
 //! table, so it never touches a real installation.
 
+use crate::Result;
 use crate::db::entities::{facility, region, user};
 use crate::password::hash_password;
 use crate::store::Store;
-use crate::Result;
 use sea_orm::{ActiveValue::NotSet, EntityTrait, PaginatorTrait, Set, TransactionTrait};
 
 /// The password of every demo account.
@@ -77,9 +77,27 @@ pub async fn seed_demo(store: &Store, now_ms: i64) -> Result<Option<Vec<DemoAcco
             NewUser { username: "haidian", display_name: "李督办（海淀区民政局）", role: "supervisor", region: Some(haidian), facility: None },
             NewUser { username: "inspector1", display_name: "赵检查（朝阳区）", role: "inspector", region: Some(chaoyang), facility: None },
             NewUser { username: "inspector2", display_name: "钱检查（朝阳区）", role: "inspector", region: Some(chaoyang), facility: None },
-            NewUser { username: "facility1", display_name: "孙院长（朝阳区第一社会福利院）", role: "facility", region: Some(chaoyang), facility: Some(facilities[0]) },
-            NewUser { username: "facility2", display_name: "周院长（朝阳区康乐养老院）", role: "facility", region: Some(chaoyang), facility: Some(facilities[1]) },
-            NewUser { username: "facility3", display_name: "吴院长（海淀区温泉敬老院）", role: "facility", region: Some(haidian), facility: Some(facilities[3]) },
+            NewUser {
+                username: "facility1",
+                display_name: "孙院长（朝阳区第一社会福利院）",
+                role: "facility",
+                region: Some(chaoyang),
+                facility: Some(facilities[0]),
+            },
+            NewUser {
+                username: "facility2",
+                display_name: "周院长（朝阳区康乐养老院）",
+                role: "facility",
+                region: Some(chaoyang),
+                facility: Some(facilities[1]),
+            },
+            NewUser {
+                username: "facility3",
+                display_name: "吴院长（海淀区温泉敬老院）",
+                role: "facility",
+                region: Some(haidian),
+                facility: Some(facilities[3]),
+            },
         ];
         let mut accounts = vec![];
         for p in people {
@@ -101,7 +119,12 @@ pub async fn seed_demo(store: &Store, now_ms: i64) -> Result<Option<Vec<DemoAcco
                 }),
             };
             user::Entity::insert(row).exec_without_returning(&txn).await?;
-            accounts.push(DemoAccount { username: p.username.into(), role: p.role.into(), display_name: p.display_name.into(), password: DEMO_PASSWORD.into() });
+            accounts.push(DemoAccount {
+                username: p.username.into(),
+                role: p.role.into(),
+                display_name: p.display_name.into(),
+                password: DEMO_PASSWORD.into(),
+            });
         }
         Ok::<_, sea_orm::DbErr>(accounts)
     }

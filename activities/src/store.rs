@@ -5,7 +5,9 @@
 //! inspector sees the facilities and matters of their region; a facility user sees their own
 //! facility. Anything else (an unknown role, a supervisor without a region) sees nothing.
 
-use crate::db::entities::{evidence_file, facility, inspection, inspection_inspector, inspection_notice, mail, matter, matter_event, notice, region, session, user};
+use crate::db::entities::{
+    evidence_file, facility, inspection, inspection_inspector, inspection_notice, mail, matter, matter_event, notice, region, session, user,
+};
 use crate::db::migration::Migrator;
 use crate::{Error, Result, sha256_hex};
 use qingling_rules::Calendar;
@@ -181,11 +183,7 @@ impl Store {
 
     /// A matter's event log in order.
     pub async fn events(&self, matter_id: &str) -> Result<Vec<matter_event::Model>> {
-        Ok(matter_event::Entity::find()
-            .filter(matter_event::Column::MatterId.eq(matter_id))
-            .order_by_asc(matter_event::Column::Seq)
-            .all(&self.db)
-            .await?)
+        Ok(matter_event::Entity::find().filter(matter_event::Column::MatterId.eq(matter_id)).order_by_asc(matter_event::Column::Seq).all(&self.db).await?)
     }
 
     /// A matter's evidence files in upload order.
@@ -362,7 +360,10 @@ impl Store {
         let Some(inspection) = inspection::Entity::find_by_id(id).one(&self.db).await? else {
             return Ok(None);
         };
-        let facility = facility::Entity::find_by_id(inspection.facility_id).one(&self.db).await?.ok_or_else(|| Error::NotFound(format!("facility {}", inspection.facility_id)))?;
+        let facility = facility::Entity::find_by_id(inspection.facility_id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("facility {}", inspection.facility_id)))?;
         let links = inspection_inspector::Entity::find()
             .filter(inspection_inspector::Column::InspectionId.eq(id))
             .order_by_asc(inspection_inspector::Column::Id)

@@ -7,9 +7,7 @@
 
 use chrono::NaiveDate;
 use qingling_activities::Error;
-use qingling_activities::notice_doc::{
-    NoticeDoc, NoticeFinding, NoticeInspector, chinese_date, content_hash, render_html, render_pdf,
-};
+use qingling_activities::notice_doc::{NoticeDoc, NoticeFinding, NoticeInspector, chinese_date, content_hash, render_html, render_pdf};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -70,11 +68,7 @@ fn sample() -> NoticeDoc {
 
 /// The notice number and every date of `doc` replaced by `[NUMBER]` and `[DATE]`.
 fn redacted(doc: &NoticeDoc, html: &str) -> String {
-    let mut dates: Vec<String> = [doc.inspection_date, doc.issued_date]
-        .into_iter()
-        .chain(doc.findings.iter().map(|f| f.deadline))
-        .map(chinese_date)
-        .collect();
+    let mut dates: Vec<String> = [doc.inspection_date, doc.issued_date].into_iter().chain(doc.findings.iter().map(|f| f.deadline)).map(chinese_date).collect();
     // Longest first, so no date is replaced inside a longer one.
     dates.sort_by_key(|d| std::cmp::Reverse(d.len()));
     let mut out = html.replace(&doc.number, "[NUMBER]");
@@ -93,10 +87,7 @@ fn the_sample_notice_renders_as_in_the_snapshot() {
 
 #[test]
 fn the_same_notice_renders_to_the_same_html() {
-    assert_eq!(
-        render_html(&sample()).unwrap(),
-        render_html(&sample()).unwrap()
-    );
+    assert_eq!(render_html(&sample()).unwrap(), render_html(&sample()).unwrap());
 }
 
 #[test]
@@ -105,14 +96,8 @@ fn a_major_hazard_notice_says_so_and_orders_immediate_measures() {
     assert!(html.contains("<h1>重大事故隐患整改通知书</h1>"), "{html}");
     assert!(html.contains("应当立即采取以下措施"), "{html}");
     assert!(html.contains("（一）针对第2项"), "{html}");
-    assert!(
-        html.contains("我局于2026年11月24日对你单位进行了监督检查，发现存在以下问题："),
-        "{html}"
-    );
-    assert!(
-        html.contains(r#"限于<br><span class="date">2026年12月24日</span><br>前整改完毕"#),
-        "{html}"
-    );
+    assert!(html.contains("我局于2026年11月24日对你单位进行了监督检查，发现存在以下问题："), "{html}");
+    assert!(html.contains(r#"限于<br><span class="date">2026年12月24日</span><br>前整改完毕"#), "{html}");
 }
 
 #[test]
@@ -135,15 +120,9 @@ fn strings_from_the_notice_are_escaped() {
     let html = render_html(&doc).unwrap();
     assert!(!html.contains("<script>"), "{html}");
     assert!(!html.contains("<b>"), "{html}");
-    assert!(
-        html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;康乐&amp;养老院："),
-        "{html}"
-    );
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;康乐&amp;养老院："), "{html}");
     assert!(html.contains("扶手&lt;b&gt;松动&lt;&#x2f;b&gt;"), "{html}");
-    assert!(
-        html.contains("&quot;张伟&quot; onload=&#x27;x&#x27;"),
-        "{html}"
-    );
+    assert!(html.contains("&quot;张伟&quot; onload=&#x27;x&#x27;"), "{html}");
 }
 
 #[test]
@@ -172,27 +151,16 @@ fn the_notice_survives_a_json_round_trip() {
 }
 
 fn chromium() -> PathBuf {
-    let path = std::env::var_os("QINGLING_CHROMIUM")
-        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
-    assert!(
-        path.exists(),
-        "Chromium is required at {} (scripts/setup-tools.sh installs it, or set QINGLING_CHROMIUM)",
-        path.display()
-    );
+    let path = std::env::var_os("QINGLING_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    assert!(path.exists(), "Chromium is required at {} (scripts/setup-tools.sh installs it, or set QINGLING_CHROMIUM)", path.display());
     path
 }
 
 /// Runs a poppler tool and returns its standard output.
 fn poppler(mut command: Command) -> String {
     let tool = command.get_program().to_string_lossy().into_owned();
-    let out = command
-        .output()
-        .unwrap_or_else(|e| panic!("{tool} is required (poppler-utils): {e}"));
-    assert!(
-        out.status.success(),
-        "{tool} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = command.output().unwrap_or_else(|e| panic!("{tool} is required (poppler-utils): {e}"));
+    assert!(out.status.success(), "{tool} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -227,30 +195,19 @@ async fn the_notice_prints_to_a_pdf_with_its_text() {
         "朝民养整改〔2026〕0003号",
         "张伟执法证号：11010520230017",
     ] {
-        assert!(
-            flat.contains(expected),
-            "{expected:?} is not in the PDF text:\n{text}"
-        );
+        assert!(flat.contains(expected), "{expected:?} is not in the PDF text:\n{text}");
     }
 
     let mut pdfinfo = Command::new("pdfinfo");
     pdfinfo.arg(&file);
     let info = poppler(pdfinfo);
-    let pages: u32 = info
-        .lines()
-        .find_map(|l| l.strip_prefix("Pages:"))
-        .expect("pdfinfo reports the page count")
-        .trim()
-        .parse()
-        .unwrap();
+    let pages: u32 = info.lines().find_map(|l| l.strip_prefix("Pages:")).expect("pdfinfo reports the page count").trim().parse().unwrap();
     assert!(pages >= 1, "{info}");
 }
 
 #[tokio::test]
 async fn a_missing_chromium_is_an_invalid_setting() {
-    let err = render_pdf("<p>x</p>", Path::new("/nonexistent/chromium"))
-        .await
-        .unwrap_err();
+    let err = render_pdf("<p>x</p>", Path::new("/nonexistent/chromium")).await.unwrap_err();
     assert!(matches!(err, Error::Invalid(_)), "{err}");
     assert!(!err.is_retryable());
 }
@@ -266,32 +223,17 @@ async fn a_failing_chromium_reports_its_stderr() {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         path
     };
-    let crashing = fake(
-        "crashing",
-        "echo 'earlier noise' >&2; echo 'FATAL: no display' >&2; exit 3",
-    );
+    let crashing = fake("crashing", "echo 'earlier noise' >&2; echo 'FATAL: no display' >&2; exit 3");
     let err = render_pdf("<p>x</p>", &crashing).await.unwrap_err();
-    assert!(
-        matches!(&err, Error::Pdf(m) if m.contains("FATAL: no display") && m.contains("exit status: 3")),
-        "{err}"
-    );
+    assert!(matches!(&err, Error::Pdf(m) if m.contains("FATAL: no display") && m.contains("exit status: 3")), "{err}");
     assert!(err.is_retryable());
 
     let silent = fake("silent", "exit 0");
     let err = render_pdf("<p>x</p>", &silent).await.unwrap_err();
-    assert!(
-        matches!(&err, Error::Pdf(m) if m.contains("wrote no PDF")),
-        "{err}"
-    );
+    assert!(matches!(&err, Error::Pdf(m) if m.contains("wrote no PDF")), "{err}");
 
     // Writes something that is not a PDF where Chromium would have written one.
-    let wrong = fake(
-        "wrong",
-        r#"for a in "$@"; do case "$a" in --print-to-pdf=*) echo '<html>' > "${a#--print-to-pdf=}";; esac; done"#,
-    );
+    let wrong = fake("wrong", r#"for a in "$@"; do case "$a" in --print-to-pdf=*) echo '<html>' > "${a#--print-to-pdf=}";; esac; done"#);
     let err = render_pdf("<p>x</p>", &wrong).await.unwrap_err();
-    assert!(
-        matches!(&err, Error::Pdf(m) if m.contains("not a PDF")),
-        "{err}"
-    );
+    assert!(matches!(&err, Error::Pdf(m) if m.contains("not a PDF")), "{err}");
 }

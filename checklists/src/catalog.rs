@@ -45,10 +45,7 @@ impl Catalog {
 
     /// The highest version of a template.
     pub fn latest(&self, id: &str) -> Option<&Template> {
-        self.templates
-            .range((id.to_string(), 0)..=(id.to_string(), u32::MAX))
-            .next_back()
-            .map(|(_, t)| t)
+        self.templates.range((id.to_string(), 0)..=(id.to_string(), u32::MAX)).next_back().map(|(_, t)| t)
     }
 
     /// Every template, ordered by id, then version.

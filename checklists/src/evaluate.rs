@@ -7,10 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::load::num;
-use crate::model::{
-    AnswerSpec, Basis, DeadlineClass, EvidenceKind, Failure, Hazard, Item, Section, Severity,
-    Template, Text, YesNo,
-};
+use crate::model::{AnswerSpec, Basis, DeadlineClass, EvidenceKind, Failure, Hazard, Item, Section, Severity, Template, Text, YesNo};
 
 /// A filled checklist as the console sends it (see "A filled checklist" in `FORMAT.md`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,10 +32,7 @@ pub struct Answer {
 
 impl Answer {
     fn note(&self) -> Option<&str> {
-        self.note
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
+        self.note.as_deref().map(str::trim).filter(|n| !n.is_empty())
     }
 
     /// Whether anything at all was filled in.
@@ -165,10 +159,7 @@ pub fn evaluate(template: &Template, filled: &Filled) -> Result<Evaluation, Vec<
         return Err(vec![problem(
             "",
             codes::TEMPLATE_MISMATCH,
-            format!(
-                "The checklist is for template \"{}\", but it is being evaluated against \"{}\".",
-                filled.template, template.id
-            ),
+            format!("The checklist is for template \"{}\", but it is being evaluated against \"{}\".", filled.template, template.id),
         )]);
     }
     if filled.version != template.version {
@@ -193,14 +184,7 @@ pub fn evaluate(template: &Template, filled: &Filled) -> Result<Evaluation, Vec<
     let empty = Answer::default();
 
     for section in &template.sections {
-        let mut score = SectionScore {
-            id: section.id.clone(),
-            points_max: 0,
-            points_possible: 0,
-            points_awarded: 0,
-            answered: 0,
-            total_items: 0,
-        };
+        let mut score = SectionScore { id: section.id.clone(), points_max: 0, points_possible: 0, points_awarded: 0, answered: 0, total_items: 0 };
         for item in &section.items {
             score.points_max += item.max_points();
             let answer = filled.answers.get(&item.id).unwrap_or(&empty);
@@ -210,20 +194,14 @@ pub fn evaluate(template: &Template, filled: &Filled) -> Result<Evaluation, Vec<
                     unsettled.insert(&item.id);
                     continue;
                 }
-                Some(s) => given
-                    .get(s.item.as_str())
-                    .is_some_and(|g| show_if_matches(template, &s.item, g, &s.equals)),
+                Some(s) => given.get(s.item.as_str()).is_some_and(|g| show_if_matches(template, &s.item, g, &s.equals)),
             };
             if !shown {
                 if answer.is_present() {
                     problems.push(problem(
                         &item.id,
                         codes::HIDDEN_ITEM,
-                        format!(
-                            "Item \"{}\" is hidden because {}, so it must not be answered.",
-                            item.id,
-                            hidden_because(item, &given)
-                        ),
+                        format!("Item \"{}\" is hidden because {}, so it must not be answered.", item.id, hidden_because(item, &given)),
                     ));
                 }
                 continue;
@@ -240,11 +218,7 @@ pub fn evaluate(template: &Template, filled: &Filled) -> Result<Evaluation, Vec<
             };
             let Some(value) = value else {
                 if item.required {
-                    problems.push(problem(
-                        &item.id,
-                        codes::REQUIRED,
-                        format!("Item \"{}\" is required but has no answer.", item.id),
-                    ));
+                    problems.push(problem(&item.id, codes::REQUIRED, format!("Item \"{}\" is required but has no answer.", item.id)));
                 }
                 score.points_possible += item.max_points();
                 continue;
@@ -256,9 +230,7 @@ pub fn evaluate(template: &Template, filled: &Filled) -> Result<Evaluation, Vec<
                 score.points_awarded += match (&item.answer, &value) {
                     // A choice's own points count even when it fails: a partial answer on a
                     // rating sheet can both earn some points and call for rectification.
-                    (AnswerSpec::Choice { choices }, Given::Choice(i)) => {
-                        item.choice_points(&choices[*i])
-                    }
+                    (AnswerSpec::Choice { choices }, Given::Choice(i)) => item.choice_points(&choices[*i]),
                     _ if fails(item, &value) => 0,
                     _ => item.points.unwrap_or(0),
                 };
@@ -272,15 +244,15 @@ pub fn evaluate(template: &Template, filled: &Filled) -> Result<Evaluation, Vec<
                     findings.push(finding(section, item, failure, &value, answer));
                 } else {
                     problems.push(problem(
-                            &item.id,
-                            codes::EVIDENCE_REQUIRED,
-                            format!(
-                                "Item \"{}\" failed (answer: {}), so it needs {} as evidence, but none was attached.",
-                                item.id,
-                                shown_answer(item, &value),
-                                missing.join(" and ")
-                            ),
-                        ));
+                        &item.id,
+                        codes::EVIDENCE_REQUIRED,
+                        format!(
+                            "Item \"{}\" failed (answer: {}), so it needs {} as evidence, but none was attached.",
+                            item.id,
+                            shown_answer(item, &value),
+                            missing.join(" and ")
+                        ),
+                    ));
                 }
             }
             given.insert(&item.id, value);
@@ -290,14 +262,7 @@ pub fn evaluate(template: &Template, filled: &Filled) -> Result<Evaluation, Vec<
 
     for id in filled.answers.keys() {
         if template.item(id).is_none() {
-            problems.push(problem(
-                id,
-                codes::UNKNOWN_ITEM,
-                format!(
-                    "Item \"{id}\" is not in template {}@{}.",
-                    template.id, template.version
-                ),
-            ));
+            problems.push(problem(id, codes::UNKNOWN_ITEM, format!("Item \"{id}\" is not in template {}@{}.", template.id, template.version)));
         }
     }
 
@@ -311,47 +276,25 @@ pub fn evaluate(template: &Template, filled: &Filled) -> Result<Evaluation, Vec<
         answered: t.answered + s.answered,
         total_items: t.total_items + s.total_items,
     });
-    Ok(Evaluation {
-        template: template.id.clone(),
-        version: template.version,
-        findings,
-        sections,
-        total,
-    })
+    Ok(Evaluation { template: template.id.clone(), version: template.version, findings, sections, total })
 }
 
 fn problem(item: &str, code: &'static str, message: String) -> AnswerProblem {
-    AnswerProblem {
-        item: item.to_string(),
-        code,
-        message,
-    }
+    AnswerProblem { item: item.to_string(), code, message }
 }
 
 /// Checks an answer's shape against its item: `Ok(None)` when it is not answered.
 fn read_answer(item: &Item, answer: &Answer) -> Result<Option<Given>, AnswerProblem> {
     let id = &item.id;
-    let wrong_type = |expected: &str, value: &Value| {
-        problem(
-            id,
-            codes::WRONG_TYPE,
-            format!(
-                "Item \"{id}\" takes {expected}, but the answer is {}.",
-                describe(value)
-            ),
-        )
-    };
+    let wrong_type =
+        |expected: &str, value: &Value| problem(id, codes::WRONG_TYPE, format!("Item \"{id}\" takes {expected}, but the answer is {}.", describe(value)));
     if let AnswerSpec::Photo { max_photos } = &item.answer {
         if let Some(value) = &answer.value {
             return Err(wrong_type("photos only, not a value", value));
         }
         let n = answer.photos.len();
         if n > *max_photos as usize {
-            return Err(problem(
-                id,
-                codes::TOO_MANY_PHOTOS,
-                format!("Item \"{id}\" takes at most {max_photos} photos, but {n} were attached."),
-            ));
+            return Err(problem(id, codes::TOO_MANY_PHOTOS, format!("Item \"{id}\" takes at most {max_photos} photos, but {n} were attached.")));
         }
         return Ok((n > 0).then_some(Given::Photos));
     }
@@ -371,22 +314,12 @@ fn read_answer(item: &Item, answer: &Answer) -> Result<Option<Given>, AnswerProb
                     return Err(problem(
                         id,
                         codes::NA_NOT_ALLOWED,
-                        format!(
-                            "Item \"{id}\" cannot be answered \"na\" (not applicable); answer \"yes\" or \"no\"."
-                        ),
+                        format!("Item \"{id}\" cannot be answered \"na\" (not applicable); answer \"yes\" or \"no\"."),
                     ));
                 }
                 other => {
-                    let expected = if *allow_na {
-                        "\"yes\", \"no\" or \"na\""
-                    } else {
-                        "\"yes\" or \"no\""
-                    };
-                    return Err(problem(
-                        id,
-                        codes::UNKNOWN_CHOICE,
-                        format!("Item \"{id}\" takes {expected}, but the answer is \"{other}\"."),
-                    ));
+                    let expected = if *allow_na { "\"yes\", \"no\" or \"na\"" } else { "\"yes\" or \"no\"" };
+                    return Err(problem(id, codes::UNKNOWN_CHOICE, format!("Item \"{id}\" takes {expected}, but the answer is \"{other}\".")));
                 }
             }
         }
@@ -395,19 +328,11 @@ fn read_answer(item: &Item, answer: &Answer) -> Result<Option<Given>, AnswerProb
                 return Err(wrong_type("a number", value));
             };
             if n < *min || n > *max {
-                let unit = unit
-                    .as_ref()
-                    .map(|u| format!(" {}", u.en))
-                    .unwrap_or_default();
+                let unit = unit.as_ref().map(|u| format!(" {}", u.en)).unwrap_or_default();
                 return Err(problem(
                     id,
                     codes::OUT_OF_BOUNDS,
-                    format!(
-                        "Item \"{id}\" takes a number from {} to {}{unit}, but the answer is {}.",
-                        num(*min),
-                        num(*max),
-                        num(n)
-                    ),
+                    format!("Item \"{id}\" takes a number from {} to {}{unit}, but the answer is {}.", num(*min), num(*max), num(n)),
                 ));
             }
             Given::Number(n)
@@ -420,14 +345,7 @@ fn read_answer(item: &Item, answer: &Answer) -> Result<Option<Given>, AnswerProb
                 Some(i) => Given::Choice(i),
                 None => {
                     let ids: Vec<_> = choices.iter().map(|c| format!("\"{}\"", c.id)).collect();
-                    return Err(problem(
-                        id,
-                        codes::UNKNOWN_CHOICE,
-                        format!(
-                            "Item \"{id}\" has no choice \"{s}\"; expected one of {}.",
-                            ids.join(", ")
-                        ),
-                    ));
+                    return Err(problem(id, codes::UNKNOWN_CHOICE, format!("Item \"{id}\" has no choice \"{s}\"; expected one of {}.", ids.join(", "))));
                 }
             }
         }
@@ -448,12 +366,7 @@ fn read_answer(item: &Item, answer: &Answer) -> Result<Option<Given>, AnswerProb
 fn fails(item: &Item, value: &Given) -> bool {
     match (&item.answer, value) {
         (AnswerSpec::YesNo { pass, .. }, Given::YesNo(v)) => *v != "na" && *v != pass.as_str(),
-        (
-            AnswerSpec::Number {
-                pass_min, pass_max, ..
-            },
-            Given::Number(n),
-        ) => pass_min.is_some_and(|lo| *n < lo) || pass_max.is_some_and(|hi| *n > hi),
+        (AnswerSpec::Number { pass_min, pass_max, .. }, Given::Number(n)) => pass_min.is_some_and(|lo| *n < lo) || pass_max.is_some_and(|hi| *n > hi),
         (AnswerSpec::Choice { choices }, Given::Choice(i)) => choices[*i].fails,
         _ => false,
     }
@@ -479,10 +392,7 @@ fn hidden_because(item: &Item, given: &BTreeMap<&str, Given>) -> String {
     if given.contains_key(s.item.as_str()) {
         format!("item \"{}\" is not \"{}\"", s.item, s.equals)
     } else {
-        format!(
-            "item \"{}\" is not answered (it is shown only if that is \"{}\")",
-            s.item, s.equals
-        )
+        format!("item \"{}\" is not answered (it is shown only if that is \"{}\")", s.item, s.equals)
     }
 }
 
@@ -515,15 +425,7 @@ fn answer_text(item: &Item, value: &Given) -> Text {
         (Given::YesNo("yes"), _) => Text::new("是", YesNo::Yes.as_str()),
         (Given::YesNo("no"), _) => Text::new("否", YesNo::No.as_str()),
         (Given::YesNo(_), _) => Text::new("不适用", "not applicable"),
-        (
-            Given::Number(n),
-            AnswerSpec::Number {
-                unit: Some(unit), ..
-            },
-        ) => Text::new(
-            format!("{}{}", num(*n), unit.zh),
-            format!("{} {}", num(*n), unit.en),
-        ),
+        (Given::Number(n), AnswerSpec::Number { unit: Some(unit), .. }) => Text::new(format!("{}{}", num(*n), unit.zh), format!("{} {}", num(*n), unit.en)),
         (Given::Choice(i), AnswerSpec::Choice { choices }) => choices[*i].label.clone(),
         _ => {
             let s = shown_answer(item, value);
@@ -532,13 +434,7 @@ fn answer_text(item: &Item, value: &Given) -> Text {
     }
 }
 
-fn finding(
-    section: &Section,
-    item: &Item,
-    failure: &Failure,
-    value: &Given,
-    answer: &Answer,
-) -> Finding {
+fn finding(section: &Section, item: &Item, failure: &Failure, value: &Given, answer: &Answer) -> Finding {
     Finding {
         item_id: item.id.clone(),
         section_id: section.id.clone(),
@@ -546,10 +442,7 @@ fn finding(
         severity: failure.severity,
         hazard: failure.hazard,
         basis: failure.basis.clone(),
-        evidence: Evidence {
-            photos: answer.photos.clone(),
-            note: answer.note().map(str::to_string),
-        },
+        evidence: Evidence { photos: answer.photos.clone(), note: answer.note().map(str::to_string) },
         deadline: failure.deadline,
         notice: failure.notice.clone(),
         measures: failure.measures.clone(),

@@ -14,10 +14,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::catalog::Catalog;
-use crate::model::{
-    AnswerSpec, Basis, Choice, DeadlineClass, EvidenceKind, Failure, Hazard, Item, Kind, Section,
-    Severity, ShowIf, Template, Text, YesNo,
-};
+use crate::model::{AnswerSpec, Basis, Choice, DeadlineClass, EvidenceKind, Failure, Hazard, Item, Kind, Section, Severity, ShowIf, Template, Text, YesNo};
 
 /// One thing wrong with a template file, displayed as `file:line: item-id: message`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -75,10 +72,7 @@ pub fn load_file(path: impl AsRef<Path>) -> Result<Template, Vec<Problem>> {
     let file = path.display().to_string();
     match std::fs::read_to_string(path) {
         Ok(text) => load_str(&file, &text),
-        Err(e) => Err(vec![whole_file(
-            &file,
-            format!("cannot read the file: {e}"),
-        )]),
+        Err(e) => Err(vec![whole_file(&file, format!("cannot read the file: {e}"))]),
     }
 }
 
@@ -90,10 +84,7 @@ pub fn load_dir(path: impl AsRef<Path>) -> Result<Catalog, Vec<Problem>> {
     let entries = match std::fs::read_dir(path) {
         Ok(entries) => entries,
         Err(e) => {
-            return Err(vec![whole_file(
-                &dir,
-                format!("cannot read the directory: {e}"),
-            )]);
+            return Err(vec![whole_file(&dir, format!("cannot read the directory: {e}"))]);
         }
     };
     let mut files = Vec::new();
@@ -123,11 +114,7 @@ pub fn load_dir(path: impl AsRef<Path>) -> Result<Catalog, Vec<Problem>> {
         }
     }
     let catalog = catalog_from(loaded, &mut problems);
-    if problems.is_empty() {
-        Ok(catalog)
-    } else {
-        Err(problems)
-    }
+    if problems.is_empty() { Ok(catalog) } else { Err(problems) }
 }
 
 /// Load a file or a directory, whichever `path` is.
@@ -139,18 +126,12 @@ pub fn load_path(path: impl AsRef<Path>) -> Result<Catalog, Vec<Problem>> {
         let template = load_file(path)?;
         let mut problems = Vec::new();
         let catalog = catalog_from(vec![(path.display().to_string(), template)], &mut problems);
-        if problems.is_empty() {
-            Ok(catalog)
-        } else {
-            Err(problems)
-        }
+        if problems.is_empty() { Ok(catalog) } else { Err(problems) }
     }
 }
 
 /// Load templates given as `(file name, text)` pairs, as the built-in catalog embeds them.
-pub(crate) fn load_texts<'a>(
-    files: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> Result<Catalog, Vec<Problem>> {
+pub(crate) fn load_texts<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Catalog, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut loaded = Vec::new();
     for (name, text) in files {
@@ -160,11 +141,7 @@ pub(crate) fn load_texts<'a>(
         }
     }
     let catalog = catalog_from(loaded, &mut problems);
-    if problems.is_empty() {
-        Ok(catalog)
-    } else {
-        Err(problems)
-    }
+    if problems.is_empty() { Ok(catalog) } else { Err(problems) }
 }
 
 fn catalog_from(loaded: Vec<(String, Template)>, problems: &mut Vec<Problem>) -> Catalog {
@@ -172,26 +149,14 @@ fn catalog_from(loaded: Vec<(String, Template)>, problems: &mut Vec<Problem>) ->
     for (file, template) in loaded {
         let key = template.key();
         if let Err(previous) = catalog.insert(template) {
-            problems.push(Problem {
-                file,
-                line: 1,
-                item: None,
-                message: format!(
-                    "template {key} is loaded twice (also from another file: {previous})"
-                ),
-            });
+            problems.push(Problem { file, line: 1, item: None, message: format!("template {key} is loaded twice (also from another file: {previous})") });
         }
     }
     catalog
 }
 
 fn whole_file(file: &str, message: String) -> Problem {
-    Problem {
-        file: file.to_string(),
-        line: 0,
-        item: None,
-        message,
-    }
+    Problem { file: file.to_string(), line: 0, item: None, message }
 }
 
 fn base_name(file_name: &str) -> &str {
@@ -233,9 +198,7 @@ const TYPE_KEYS: &[(&str, &str)] = &[
 const ANSWER_TYPES: &[&str] = &["yes_no", "number", "choice", "text", "photo"];
 const CHOICE_KEYS: &[&str] = &["id", "label", "fails", "points"];
 const SHOW_IF_KEYS: &[&str] = &["item", "equals"];
-const FAILURE_KEYS: &[&str] = &[
-    "severity", "hazard", "basis", "evidence", "deadline", "notice", "measures",
-];
+const FAILURE_KEYS: &[&str] = &["severity", "hazard", "basis", "evidence", "deadline", "notice", "measures"];
 const BASIS_KEYS: &[&str] = &["standard", "clause"];
 const TEXT_KEYS: &[&str] = &["zh", "en"];
 const DEFAULT_MAX_PHOTOS: u32 = 3;
@@ -261,21 +224,11 @@ impl<'a, 'i> Node<'a, 'i> {
     }
 
     fn name(&self, key: &str) -> String {
-        if self.path.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}.{key}", self.path)
-        }
+        if self.path.is_empty() { key.to_string() } else { format!("{}.{key}", self.path) }
     }
 
     fn child(&self, key: &str, value: &'a Value<'i>, table: &'a DeTable<'i>, what: String) -> Self {
-        Node {
-            table,
-            span: value.span(),
-            path: self.name(key),
-            what,
-            owner: self.owner.clone(),
-        }
+        Node { table, span: value.span(), path: self.name(key), what, owner: self.owner.clone() }
     }
 }
 
@@ -300,29 +253,16 @@ struct Checker {
 
 impl Checker {
     fn new(file: &str, text: &str) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        Checker {
-            file: file.to_string(),
-            line_starts,
-            problems: Vec::new(),
-            points_broken: false,
-        }
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Checker { file: file.to_string(), line_starts, problems: Vec::new(), points_broken: false }
     }
 
     fn line(&self, span: &Range<usize>) -> usize {
-        self.line_starts
-            .partition_point(|&start| start <= span.start)
+        self.line_starts.partition_point(|&start| start <= span.start)
     }
 
     fn report(&mut self, span: &Range<usize>, owner: Option<&str>, message: String) {
-        self.problems.push(Problem {
-            file: self.file.clone(),
-            line: self.line(span),
-            item: owner.map(str::to_string),
-            message,
-        });
+        self.problems.push(Problem { file: self.file.clone(), line: self.line(span), item: owner.map(str::to_string), message });
     }
 
     fn at(&mut self, node: &Node, span: &Range<usize>, message: String) {
@@ -338,11 +278,7 @@ impl Checker {
     // ----- generic key readers -------------------------------------------------------------
 
     fn unknown_keys(&mut self, node: &Node, allowed: &[&str]) {
-        let mut unknown: Vec<_> = node
-            .table
-            .keys()
-            .filter(|k| !allowed.contains(&k.get_ref().as_ref()))
-            .collect();
+        let mut unknown: Vec<_> = node.table.keys().filter(|k| !allowed.contains(&k.get_ref().as_ref())).collect();
         unknown.sort_by_key(|k| k.span().start);
         for key in unknown {
             let key_name = key.get_ref().as_ref();
@@ -350,50 +286,26 @@ impl Checker {
                 Some(near) => format!("did you mean `{}`? ", node.name(near)),
                 None => String::new(),
             };
-            let within = if node.what.is_empty() {
-                String::new()
-            } else {
-                format!(" in {}", node.what)
-            };
-            let message = format!(
-                "unknown key `{}`{within}; {hint}allowed keys are: {}",
-                node.name(key_name),
-                allowed.join(", ")
-            );
+            let within = if node.what.is_empty() { String::new() } else { format!(" in {}", node.what) };
+            let message = format!("unknown key `{}`{within}; {hint}allowed keys are: {}", node.name(key_name), allowed.join(", "));
             self.at(node, &key.span(), message);
         }
     }
 
     fn missing(&mut self, node: &Node, key: &str) {
-        let within = if node.what.is_empty() {
-            String::new()
-        } else {
-            format!(" in {}", node.what)
-        };
+        let within = if node.what.is_empty() { String::new() } else { format!(" in {}", node.what) };
         let message = format!("missing required key `{}`{within}", node.name(key));
         self.at(node, &node.span, message);
     }
 
     fn wrong_type(&mut self, node: &Node, key: &str, value: &Value, expected: &str) {
         let found = value.get_ref().type_str();
-        let article = if found.starts_with(['a', 'e', 'i', 'o', 'u']) {
-            "an"
-        } else {
-            "a"
-        };
-        let message = format!(
-            "`{}` must be {expected}, but it is {article} {found}",
-            node.name(key)
-        );
+        let article = if found.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        let message = format!("`{}` must be {expected}, but it is {article} {found}", node.name(key));
         self.at(node, &value.span(), message);
     }
 
-    fn value<'a, 'i>(
-        &mut self,
-        node: &Node<'a, 'i>,
-        key: &str,
-        required: bool,
-    ) -> Option<&'a Value<'i>> {
+    fn value<'a, 'i>(&mut self, node: &Node<'a, 'i>, key: &str, required: bool) -> Option<&'a Value<'i>> {
         let value = node.get(key);
         if value.is_none() && required {
             self.missing(node, key);
@@ -405,11 +317,7 @@ impl Checker {
         let value = self.value(node, key, required)?;
         match value.get_ref() {
             DeValue::String(s) if s.trim().is_empty() => {
-                self.at(
-                    node,
-                    &value.span(),
-                    format!("`{}` must not be empty", node.name(key)),
-                );
+                self.at(node, &value.span(), format!("`{}` must not be empty", node.name(key)));
                 None
             }
             DeValue::String(s) => Some((s.to_string(), value.span())),
@@ -432,13 +340,7 @@ impl Checker {
     }
 
     /// A whole number `≥ min` that fits in a `u32`.
-    fn count(
-        &mut self,
-        node: &Node,
-        key: &str,
-        required: bool,
-        min: u32,
-    ) -> Option<(u32, Range<usize>)> {
+    fn count(&mut self, node: &Node, key: &str, required: bool, min: u32) -> Option<(u32, Range<usize>)> {
         let value = self.value(node, key, required)?;
         let DeValue::Integer(int) = value.get_ref() else {
             self.wrong_type(node, key, value, "a whole number");
@@ -463,9 +365,7 @@ impl Checker {
     fn number(&mut self, node: &Node, key: &str, required: bool) -> Option<(f64, Range<usize>)> {
         let value = self.value(node, key, required)?;
         let n = match value.get_ref() {
-            DeValue::Integer(int) => i64::from_str_radix(int.as_str(), int.radix())
-                .ok()
-                .map(|n| n as f64),
+            DeValue::Integer(int) => i64::from_str_radix(int.as_str(), int.radix()).ok().map(|n| n as f64),
             DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
             _ => {
                 self.wrong_type(node, key, value, "a number");
@@ -482,12 +382,7 @@ impl Checker {
         }
     }
 
-    fn table<'a, 'i>(
-        &mut self,
-        node: &Node<'a, 'i>,
-        key: &str,
-        required: bool,
-    ) -> Option<Node<'a, 'i>> {
+    fn table<'a, 'i>(&mut self, node: &Node<'a, 'i>, key: &str, required: bool) -> Option<Node<'a, 'i>> {
         let value = self.value(node, key, required)?;
         match value.get_ref() {
             DeValue::Table(t) => Some(node.child(key, value, t, String::new())),
@@ -499,18 +394,12 @@ impl Checker {
     }
 
     /// The `[[key]]` tables, or `None` (reported) when `key` is something else.
-    fn tables<'a, 'i>(
-        &mut self,
-        node: &Node<'a, 'i>,
-        key: &str,
-        header: &str,
-    ) -> Option<Vec<Node<'a, 'i>>> {
+    fn tables<'a, 'i>(&mut self, node: &Node<'a, 'i>, key: &str, header: &str) -> Option<Vec<Node<'a, 'i>>> {
         let value = node.get(key)?;
         let array = match value.get_ref() {
             DeValue::Array(array) => array,
             DeValue::Table(_) => {
-                let message =
-                    format!("`{key}` must be written [[{header}]] (one per entry), not [{header}]");
+                let message = format!("`{key}` must be written [[{header}]] (one per entry), not [{header}]");
                 self.at(node, &value.span(), message);
                 return None;
             }
@@ -522,15 +411,8 @@ impl Checker {
         let mut nodes = Vec::new();
         for element in array.iter() {
             match element.get_ref() {
-                DeValue::Table(t) => {
-                    nodes.push(node.child(key, element, t, format!("this [[{header}]]")))
-                }
-                _ => self.wrong_type(
-                    node,
-                    key,
-                    element,
-                    &format!("a list of [[{header}]] tables"),
-                ),
+                DeValue::Table(t) => nodes.push(node.child(key, element, t, format!("this [[{header}]]"))),
+                _ => self.wrong_type(node, key, element, &format!("a list of [[{header}]] tables")),
             }
         }
         Some(nodes)
@@ -541,30 +423,16 @@ impl Checker {
         self.unknown_keys(&table, TEXT_KEYS);
         let zh = self.string(&table, "zh", true);
         let en = self.string(&table, "en", true);
-        Some(Text {
-            zh: zh?.0,
-            en: en?.0,
-        })
+        Some(Text { zh: zh?.0, en: en?.0 })
     }
 
-    fn one_of<T: Copy>(
-        &mut self,
-        node: &Node,
-        key: &str,
-        required: bool,
-        all: &[T],
-        name: fn(T) -> &'static str,
-        noun: &str,
-    ) -> Option<(T, Range<usize>)> {
+    fn one_of<T: Copy>(&mut self, node: &Node, key: &str, required: bool, all: &[T], name: fn(T) -> &'static str, noun: &str) -> Option<(T, Range<usize>)> {
         let (s, span) = self.string(node, key, required)?;
         match all.iter().find(|v| name(**v) == s) {
             Some(v) => Some((*v, span)),
             None => {
                 let expected: Vec<_> = all.iter().map(|v| name(*v)).collect();
-                let message = format!(
-                    "unknown {noun} \"{s}\"; expected one of: {}",
-                    expected.join(", ")
-                );
+                let message = format!("unknown {noun} \"{s}\"; expected one of: {}", expected.join(", "));
                 self.at(node, &span, message);
                 None
             }
@@ -572,19 +440,10 @@ impl Checker {
     }
 
     /// Reports `points` on a sheet that is not a rating sheet.
-    fn points(
-        &mut self,
-        node: &Node,
-        key: &str,
-        kind: Option<Kind>,
-    ) -> Option<(u32, Range<usize>)> {
+    fn points(&mut self, node: &Node, key: &str, kind: Option<Kind>) -> Option<(u32, Range<usize>)> {
         let value = node.get(key)?;
         if let Some(kind) = kind.filter(|k| *k != Kind::Rating) {
-            let message = format!(
-                "`{}` only counts on rating sheets (kind = \"rating\"), but this template's kind is \"{}\"",
-                node.name(key),
-                kind.as_str()
-            );
+            let message = format!("`{}` only counts on rating sheets (kind = \"rating\"), but this template's kind is \"{}\"", node.name(key), kind.as_str());
             self.at(node, &value.span(), message);
             return None;
         }
@@ -595,13 +454,7 @@ impl Checker {
         points
     }
 
-    fn id(
-        &mut self,
-        node: &Node,
-        key: &str,
-        allowed: fn(char) -> bool,
-        rule: &str,
-    ) -> Option<(String, Range<usize>)> {
+    fn id(&mut self, node: &Node, key: &str, allowed: fn(char) -> bool, rule: &str) -> Option<(String, Range<usize>)> {
         let (id, span) = self.string(node, key, true)?;
         if let Some(bad) = id.chars().find(|c| !allowed(*c)) {
             let message = format!("`{}` \"{id}\" contains {bad:?}; {rule}", node.name(key));
@@ -613,22 +466,12 @@ impl Checker {
     // ----- the template ----------------------------------------------------------------------
 
     fn template(&mut self, root: &DeTable, file_name: &str) -> Option<Template> {
-        let root = Node {
-            table: root,
-            span: 0..0,
-            path: String::new(),
-            what: String::new(),
-            owner: None,
-        };
+        let root = Node { table: root, span: 0..0, path: String::new(), what: String::new(), owner: None };
         self.unknown_keys(&root, &["template", "section"]);
 
         let head = match root.get("template") {
             None => {
-                self.report(
-                    &(0..0),
-                    None,
-                    "the file has no [template] table".to_string(),
-                );
+                self.report(&(0..0), None, "the file has no [template] table".to_string());
                 None
             }
             Some(_) => self.table(&root, "template", true).map(|mut n| {
@@ -645,12 +488,7 @@ impl Checker {
         let mut total = None;
         if let Some(head) = &head {
             self.unknown_keys(head, TEMPLATE_KEYS);
-            id = self.id(
-                head,
-                "id",
-                is_section_id_char,
-                "a template id may only use a-z, 0-9 and '-'",
-            );
+            id = self.id(head, "id", is_section_id_char, "a template id may only use a-z, 0-9 and '-'");
             version = self.count(head, "version", true, 1);
             kind = self.one_of(head, "kind", true, &Kind::ALL, Kind::as_str, "kind");
             title = self.text(head, "title", true);
@@ -664,9 +502,8 @@ impl Checker {
             if let (Some((id, span)), Some((version, _))) = (&id, &version) {
                 let expected = format!("{id}@{version}.toml");
                 if file_name != expected {
-                    let message = format!(
-                        "the file is named \"{file_name}\", but template id \"{id}\" version {version} must be in a file named \"{expected}\""
-                    );
+                    let message =
+                        format!("the file is named \"{file_name}\", but template id \"{id}\" version {version} must be in a file named \"{expected}\"");
                     self.report(span, None, message);
                 }
             }
@@ -678,25 +515,14 @@ impl Checker {
         let mut section_points: Vec<(String, Option<u32>)> = Vec::new();
         match self.tables(&root, "section", "section") {
             None if root.get("section").is_none() => {
-                self.report(
-                    &(0..0),
-                    None,
-                    "the template has no [[section]]; it needs at least one".to_string(),
-                );
+                self.report(&(0..0), None, "the template has no [[section]]; it needs at least one".to_string());
             }
             None => {}
             Some(nodes) => {
                 let mut section_ids: BTreeMap<String, usize> = BTreeMap::new();
                 for (i, mut node) in nodes.into_iter().enumerate() {
                     node.path = String::new();
-                    let section = self.section(
-                        &mut node,
-                        i + 1,
-                        kind,
-                        &mut section_ids,
-                        &mut parsed_items,
-                        &mut section_points,
-                    );
+                    let section = self.section(&mut node, i + 1, kind, &mut section_ids, &mut parsed_items, &mut section_points);
                     sections.push(section);
                 }
             }
@@ -714,27 +540,13 @@ impl Checker {
         {
             let sum: u32 = section_points.iter().filter_map(|(_, p)| *p).sum();
             if sum != *total {
-                let parts: Vec<String> = section_points
-                    .iter()
-                    .map(|(id, p)| format!("{id} {}", p.unwrap_or(0)))
-                    .collect();
-                let message = format!(
-                    "`total_points` is {total}, but the section points add up to {sum} ({})",
-                    parts.join(" + ")
-                );
+                let parts: Vec<String> = section_points.iter().map(|(id, p)| format!("{id} {}", p.unwrap_or(0))).collect();
+                let message = format!("`total_points` is {total}, but the section points add up to {sum} ({})", parts.join(" + "));
                 self.at(head, span, message);
             }
         }
 
-        Some(Template {
-            id: id?.0,
-            version: version?.0,
-            kind: kind?,
-            title: title?,
-            basis: basis?.0,
-            total_points: total.map(|t| t.0),
-            sections: sections?,
-        })
+        Some(Template { id: id?.0, version: version?.0, kind: kind?, title: title?, basis: basis?.0, total_points: total.map(|t| t.0), sections: sections? })
     }
 
     fn section(
@@ -747,12 +559,7 @@ impl Checker {
         section_points: &mut Vec<(String, Option<u32>)>,
     ) -> Option<Section> {
         node.what = format!("[[section]] number {index}");
-        let id = self.id(
-            node,
-            "id",
-            is_section_id_char,
-            "a section id may only use a-z, 0-9 and '-'",
-        );
+        let id = self.id(node, "id", is_section_id_char, "a section id may only use a-z, 0-9 and '-'");
         if let Some((id, span)) = &id {
             node.owner = Some(id.clone());
             node.what = "this [[section]]".to_string();
@@ -770,11 +577,7 @@ impl Checker {
             self.at(node, &node.span, message);
         }
 
-        section_points.push((
-            id.as_ref()
-                .map_or_else(|| format!("section {index}"), |i| i.0.clone()),
-            points.as_ref().map(|p| p.0),
-        ));
+        section_points.push((id.as_ref().map_or_else(|| format!("section {index}"), |i| i.0.clone()), points.as_ref().map(|p| p.0)));
         let first_item = parsed_items.len();
         let mut items = Vec::new();
         match self.tables(node, "item", "section.item") {
@@ -789,9 +592,7 @@ impl Checker {
             Some(_) => {}
             None if node.get("item").is_some() => {}
             None => {
-                let message =
-                    "this section has no items; add at least one [[section.item]] after it"
-                        .to_string();
+                let message = "this section has no items; add at least one [[section.item]] after it".to_string();
                 self.at(node, &node.span, message);
             }
         }
@@ -804,30 +605,13 @@ impl Checker {
         {
             let sum: u32 = parsed.iter().filter_map(|p| p.max_points).sum();
             if sum != *points {
-                let parts: Vec<String> = parsed
-                    .iter()
-                    .map(|p| {
-                        format!(
-                            "{} {}",
-                            p.id.as_deref().unwrap_or("?"),
-                            p.max_points.unwrap_or(0)
-                        )
-                    })
-                    .collect();
-                let message = format!(
-                    "section `points` is {points}, but its items add up to {sum} ({})",
-                    parts.join(" + ")
-                );
+                let parts: Vec<String> = parsed.iter().map(|p| format!("{} {}", p.id.as_deref().unwrap_or("?"), p.max_points.unwrap_or(0))).collect();
+                let message = format!("section `points` is {points}, but its items add up to {sum} ({})", parts.join(" + "));
                 self.at(node, span, message);
             }
         }
 
-        Some(Section {
-            id: id?.0,
-            title: title?,
-            points: points.map(|p| p.0),
-            items: items?,
-        })
+        Some(Section { id: id?.0, title: title?, points: points.map(|p| p.0), items: items? })
     }
 
     fn item(&mut self, node: &mut Node, index: usize, kind: Option<Kind>) -> Parsed {
@@ -836,12 +620,7 @@ impl Checker {
             Some(s) => format!("item {index} of section \"{s}\""),
             None => format!("item {index} of this section"),
         };
-        let id = self.id(
-            node,
-            "id",
-            is_item_id_char,
-            "an item id may only use a-z, 0-9, '.' and '-'",
-        );
+        let id = self.id(node, "id", is_item_id_char, "an item id may only use a-z, 0-9, '.' and '-'");
         node.owner = id.as_ref().map(|i| i.0.clone());
         if id.is_some() {
             node.what = "this [[section.item]]".to_string();
@@ -851,10 +630,7 @@ impl Checker {
         let answer_type = match self.string(node, "answer", true) {
             Some((s, span)) if ANSWER_TYPES.contains(&s.as_str()) => Some((s, span)),
             Some((s, span)) => {
-                let message = format!(
-                    "unknown answer type \"{s}\"; expected one of: {}",
-                    ANSWER_TYPES.join(", ")
-                );
+                let message = format!("unknown answer type \"{s}\"; expected one of: {}", ANSWER_TYPES.join(", "));
                 self.at(node, &span, message);
                 None
             }
@@ -867,9 +643,7 @@ impl Checker {
         if let Some((answer, _)) = &answer_type {
             for (key, owner_type) in TYPE_KEYS {
                 if let Some(value) = node.get(key).filter(|_| owner_type != answer) {
-                    let message = format!(
-                        "`{key}` only applies to {owner_type} items, but this item's answer is \"{answer}\""
-                    );
+                    let message = format!("`{key}` only applies to {owner_type} items, but this item's answer is \"{answer}\"");
                     self.at(node, &value.span(), message);
                 }
             }
@@ -882,26 +656,19 @@ impl Checker {
             Some("photo") => self
                 .count(node, "max_photos", false, 1)
                 .map(|m| m.0)
-                .or(node
-                    .get("max_photos")
-                    .is_none()
-                    .then_some(DEFAULT_MAX_PHOTOS))
+                .or(node.get("max_photos").is_none().then_some(DEFAULT_MAX_PHOTOS))
                 .map(|max_photos| AnswerSpec::Photo { max_photos }),
             _ => None,
         };
 
         let failure_value = node.get("failure");
-        let failure = self
-            .table(node, "failure", false)
-            .and_then(|f| self.failure(&f));
+        let failure = self.table(node, "failure", false).and_then(|f| self.failure(&f));
         if let Some(answer) = &answer {
             match (answer.can_fail(), failure_value) {
                 (true, None) => {
                     let why = match answer {
                         AnswerSpec::YesNo { .. } => "a yes_no item can fail",
-                        AnswerSpec::Number { .. } => {
-                            "a number item with pass_min or pass_max can fail"
-                        }
+                        AnswerSpec::Number { .. } => "a number item with pass_min or pass_max can fail",
                         _ => "a choice item with a failing option can fail",
                     };
                     let message = format!(
@@ -911,17 +678,11 @@ impl Checker {
                 }
                 (false, Some(value)) => {
                     let why = match answer {
-                        AnswerSpec::Number { .. } => {
-                            "a number item without pass_min or pass_max never fails"
-                        }
-                        AnswerSpec::Choice { .. } => {
-                            "none of its choices has fails = true, so it never fails"
-                        }
+                        AnswerSpec::Number { .. } => "a number item without pass_min or pass_max never fails",
+                        AnswerSpec::Choice { .. } => "none of its choices has fails = true, so it never fails",
                         _ => "text and photo items never fail",
                     };
-                    let message = format!(
-                        "this item has a [section.item.failure] table, but {why}; remove the table"
-                    );
+                    let message = format!("this item has a [section.item.failure] table, but {why}; remove the table");
                     self.at(node, &value.span(), message);
                 }
                 _ => {}
@@ -936,21 +697,14 @@ impl Checker {
                 required,
                 points: points.as_ref().map(|p| p.0),
                 show_if: show_if.as_ref().map(|s| s.0.clone()),
-                failure: if failure_value.is_some() {
-                    Some(failure?)
-                } else {
-                    None
-                },
+                failure: if failure_value.is_some() { Some(failure?) } else { None },
             })
         })();
         let points_read = points.is_some() || node.get("points").is_none();
         Parsed {
             id: id.map(|i| i.0),
             span: node.span.clone(),
-            max_points: answer
-                .as_ref()
-                .filter(|_| points_read)
-                .map(|a| a.max_points(points.as_ref().map(|p| p.0))),
+            max_points: answer.as_ref().filter(|_| points_read).map(|a| a.max_points(points.as_ref().map(|p| p.0))),
             answer,
             show_if,
             item,
@@ -982,17 +736,12 @@ impl Checker {
             Some((s, _)) if s == "yes" => Some(YesNo::Yes),
             Some((s, _)) if s == "no" => Some(YesNo::No),
             Some((s, span)) => {
-                let message = format!(
-                    "`pass` must be \"yes\" or \"no\" (the answer that passes), not \"{s}\""
-                );
+                let message = format!("`pass` must be \"yes\" or \"no\" (the answer that passes), not \"{s}\"");
                 self.at(node, &span, message);
                 None
             }
         };
-        Some(AnswerSpec::YesNo {
-            pass: pass?,
-            allow_na,
-        })
+        Some(AnswerSpec::YesNo { pass: pass?, allow_na })
     }
 
     fn number_spec(&mut self, node: &Node) -> Option<AnswerSpec> {
@@ -1004,11 +753,7 @@ impl Checker {
         let (min, min_span) = min?;
         let (max, _) = max?;
         if min >= max {
-            let message = format!(
-                "`min` ({}) must be less than `max` ({})",
-                num(min),
-                num(max)
-            );
+            let message = format!("`min` ({}) must be less than `max` ({})", num(min), num(max));
             self.at(node, &min_span, message);
             return None;
         }
@@ -1016,44 +761,26 @@ impl Checker {
             if let Some((v, span)) = bound
                 && (*v < min || *v > max)
             {
-                let message = format!(
-                    "`{key}` ({}) is outside the valid answers `min`..`max` ({}..{})",
-                    num(*v),
-                    num(min),
-                    num(max)
-                );
+                let message = format!("`{key}` ({}) is outside the valid answers `min`..`max` ({}..{})", num(*v), num(min), num(max));
                 self.at(node, span, message);
             }
         }
         if let (Some((lo, span)), Some((hi, _))) = (&pass_min, &pass_max)
             && lo > hi
         {
-            let message = format!(
-                "`pass_min` ({}) must not be greater than `pass_max` ({})",
-                num(*lo),
-                num(*hi)
-            );
+            let message = format!("`pass_min` ({}) must not be greater than `pass_max` ({})", num(*lo), num(*hi));
             self.at(node, span, message);
         }
         Some(AnswerSpec::Number {
             min,
             max,
-            unit: if node.get("unit").is_some() {
-                Some(unit?)
-            } else {
-                None
-            },
+            unit: if node.get("unit").is_some() { Some(unit?) } else { None },
             pass_min: pass_min.map(|p| p.0),
             pass_max: pass_max.map(|p| p.0),
         })
     }
 
-    fn choice_spec(
-        &mut self,
-        node: &Node,
-        kind: Option<Kind>,
-        item_points: Option<u32>,
-    ) -> Option<AnswerSpec> {
+    fn choice_spec(&mut self, node: &Node, kind: Option<Kind>, item_points: Option<u32>) -> Option<AnswerSpec> {
         let nodes = match self.tables(node, "choice", "section.item.choice") {
             Some(nodes) => nodes,
             None if node.get("choice").is_some() => return None,
@@ -1064,10 +791,7 @@ impl Checker {
             }
         };
         if nodes.len() < 2 {
-            let message = format!(
-                "a choice item needs at least 2 options, but it has {}",
-                nodes.len()
-            );
+            let message = format!("a choice item needs at least 2 options, but it has {}", nodes.len());
             self.at(node, &node.span, message);
         }
         let mut ids: BTreeMap<String, usize> = BTreeMap::new();
@@ -1075,33 +799,19 @@ impl Checker {
         for (i, mut c) in nodes.into_iter().enumerate() {
             c.what = format!("[[section.item.choice]] number {}", i + 1);
             self.unknown_keys(&c, CHOICE_KEYS);
-            let id = self.id(
-                &c,
-                "id",
-                is_choice_id_char,
-                "a choice id may only use a-z, 0-9, '_', '.' and '-'",
-            );
+            let id = self.id(&c, "id", is_choice_id_char, "a choice id may only use a-z, 0-9, '_', '.' and '-'");
             if let Some((id, span)) = &id {
                 let line = self.line(span);
                 if let Some(first) = ids.insert(id.clone(), line) {
                     ids.insert(id.clone(), first);
-                    let message = format!(
-                        "choice id \"{id}\" is already used on line {first}; choice ids must be unique within the item"
-                    );
+                    let message = format!("choice id \"{id}\" is already used on line {first}; choice ids must be unique within the item");
                     self.at(&c, span, message);
                 }
             }
             let label = self.text(&c, "label", true);
             let fails = self.boolean(&c, "fails").unwrap_or(false);
             let points = self.points(&c, "points", kind);
-            choices.push((|| {
-                Some(Choice {
-                    id: id?.0,
-                    label: label?,
-                    fails,
-                    points: points.map(|p| p.0),
-                })
-            })());
+            choices.push((|| Some(Choice { id: id?.0, label: label?, fails, points: points.map(|p| p.0) }))());
         }
         let choices: Vec<Choice> = choices.into_iter().collect::<Option<_>>()?;
         if ids.len() < 2 {
@@ -1125,40 +835,16 @@ impl Checker {
 
     fn failure(&mut self, node: &Node) -> Option<Failure> {
         self.unknown_keys(node, FAILURE_KEYS);
-        let severity = self.one_of(
-            node,
-            "severity",
-            true,
-            &Severity::ALL,
-            Severity::as_str,
-            "severity",
-        );
-        let hazard = self.one_of(
-            node,
-            "hazard",
-            true,
-            &Hazard::ALL,
-            Hazard::as_str,
-            "hazard category",
-        );
+        let severity = self.one_of(node, "severity", true, &Severity::ALL, Severity::as_str, "severity");
+        let hazard = self.one_of(node, "hazard", true, &Hazard::ALL, Hazard::as_str, "hazard category");
         let basis = self.table(node, "basis", true).and_then(|b| {
             self.unknown_keys(&b, BASIS_KEYS);
             let standard = self.string(&b, "standard", true);
             let clause = self.string(&b, "clause", true);
-            Some(Basis {
-                standard: standard?.0,
-                clause: clause?.0,
-            })
+            Some(Basis { standard: standard?.0, clause: clause?.0 })
         });
         let evidence = self.evidence(node);
-        let deadline = self.one_of(
-            node,
-            "deadline",
-            true,
-            &DeadlineClass::ALL,
-            DeadlineClass::as_str,
-            "deadline class",
-        );
+        let deadline = self.one_of(node, "deadline", true, &DeadlineClass::ALL, DeadlineClass::as_str, "deadline class");
         let notice = self.text(node, "notice", true);
         let measures = self.text(node, "measures", false);
 
@@ -1169,14 +855,12 @@ impl Checker {
                     self.at(node, span, message);
                 }
                 if node.get("measures").is_none() {
-                    let message = "missing required key `failure.measures`: a major_hazard failure must state the immediate measures the notice orders".to_string();
+                    let message =
+                        "missing required key `failure.measures`: a major_hazard failure must state the immediate measures the notice orders".to_string();
                     self.at(node, &node.span, message);
                 }
             } else if let Some(value) = node.get("measures") {
-                let message = format!(
-                    "`failure.measures` is only for major_hazard failures, but this failure's severity is \"{}\"",
-                    severity.as_str()
-                );
+                let message = format!("`failure.measures` is only for major_hazard failures, but this failure's severity is \"{}\"", severity.as_str());
                 self.at(node, &value.span(), message);
             }
         }
@@ -1188,39 +872,25 @@ impl Checker {
             evidence: evidence?,
             deadline: deadline?.0,
             notice: notice?,
-            measures: if node.get("measures").is_some() {
-                Some(measures?)
-            } else {
-                None
-            },
+            measures: if node.get("measures").is_some() { Some(measures?) } else { None },
         })
     }
 
     fn evidence(&mut self, node: &Node) -> Option<Vec<EvidenceKind>> {
         let value = self.value(node, "evidence", true)?;
         let DeValue::Array(array) = value.get_ref() else {
-            self.wrong_type(
-                node,
-                "evidence",
-                value,
-                "a list such as [\"photo\", \"note\"]",
-            );
+            self.wrong_type(node, "evidence", value, "a list such as [\"photo\", \"note\"]");
             return None;
         };
         let mut kinds = Vec::new();
         let mut ok = true;
         for element in array.iter() {
             let kind = match element.get_ref() {
-                DeValue::String(s) => EvidenceKind::ALL
-                    .iter()
-                    .copied()
-                    .find(|k| k.as_str() == s.as_ref())
-                    .or_else(|| {
-                        let message =
-                            format!("unknown evidence kind \"{s}\"; expected one of: photo, note");
-                        self.at(node, &element.span(), message);
-                        None
-                    }),
+                DeValue::String(s) => EvidenceKind::ALL.iter().copied().find(|k| k.as_str() == s.as_ref()).or_else(|| {
+                    let message = format!("unknown evidence kind \"{s}\"; expected one of: photo, note");
+                    self.at(node, &element.span(), message);
+                    None
+                }),
                 _ => {
                     self.wrong_type(node, "evidence", element, "a list of strings (photo, note)");
                     None
@@ -1248,9 +918,7 @@ impl Checker {
             let line = self.line(&p.span);
             match seen.get(id.as_str()) {
                 Some(first) => {
-                    let message = format!(
-                        "item id \"{id}\" is already used on line {first}; item ids must be unique in the template"
-                    );
+                    let message = format!("item id \"{id}\" is already used on line {first}; item ids must be unique in the template");
                     self.report(&p.span, Some(id), message);
                 }
                 None => {
@@ -1274,24 +942,18 @@ impl Checker {
             let owner = p.id.as_deref();
             let target = &show_if.item;
             let Some(&at) = position.get(target.as_str()) else {
-                let message = format!(
-                    "`show_if.item` refers to item \"{target}\", which is not in this template"
-                );
+                let message = format!("`show_if.item` refers to item \"{target}\", which is not in this template");
                 self.report(item_span, owner, message);
                 continue;
             };
             if at == i {
-                let message =
-                    "`show_if.item` refers to this item itself; it must refer to an earlier item"
-                        .to_string();
+                let message = "`show_if.item` refers to this item itself; it must refer to an earlier item".to_string();
                 self.report(item_span, owner, message);
                 continue;
             }
             if at > i {
                 let line = self.line(&items[at].span);
-                let message = format!(
-                    "`show_if.item` refers to item \"{target}\", which comes later (line {line}); it must refer to an earlier item"
-                );
+                let message = format!("`show_if.item` refers to item \"{target}\", which comes later (line {line}); it must refer to an earlier item");
                 self.report(item_span, owner, message);
                 continue;
             }
@@ -1311,36 +973,24 @@ fn show_if_value_problem(target: &str, answer: &AnswerSpec, equals: &str) -> Opt
         AnswerSpec::YesNo { allow_na, .. } => match equals {
             "yes" | "no" => None,
             "na" if *allow_na => None,
-            "na" => Some(format!(
-                "`show_if.equals` is \"na\", but item \"{target}\" does not allow \"na\" (allow_na = false)"
-            )),
-            _ => Some(format!(
-                "`show_if.equals` is \"{equals}\", but item \"{target}\" is a yes_no item; expected \"yes\", \"no\" or \"na\""
-            )),
+            "na" => Some(format!("`show_if.equals` is \"na\", but item \"{target}\" does not allow \"na\" (allow_na = false)")),
+            _ => Some(format!("`show_if.equals` is \"{equals}\", but item \"{target}\" is a yes_no item; expected \"yes\", \"no\" or \"na\"")),
         },
         AnswerSpec::Choice { choices } => (!choices.iter().any(|c| c.id == equals)).then(|| {
             let ids: Vec<_> = choices.iter().map(|c| c.id.as_str()).collect();
-            format!(
-                "`show_if.equals` is \"{equals}\", but item \"{target}\" has no such choice; expected one of: {}",
-                ids.join(", ")
-            )
+            format!("`show_if.equals` is \"{equals}\", but item \"{target}\" has no such choice; expected one of: {}", ids.join(", "))
         }),
         AnswerSpec::Number { min, max, .. } => match equals.trim().parse::<f64>() {
             Ok(n) if n.is_finite() && (*min..=*max).contains(&n) => None,
-            Ok(n) if n.is_finite() => Some(format!(
-                "`show_if.equals` is {}, but item \"{target}\" only takes numbers from {} to {}",
-                num(n),
-                num(*min),
-                num(*max)
-            )),
-            _ => Some(format!(
-                "`show_if.equals` is \"{equals}\", but item \"{target}\" is a number item; expected a number written as a string, e.g. \"3\""
-            )),
+            Ok(n) if n.is_finite() => {
+                Some(format!("`show_if.equals` is {}, but item \"{target}\" only takes numbers from {} to {}", num(n), num(*min), num(*max)))
+            }
+            _ => Some(format!("`show_if.equals` is \"{equals}\", but item \"{target}\" is a number item; expected a number written as a string, e.g. \"3\"")),
         },
         AnswerSpec::Text => None,
-        AnswerSpec::Photo { .. } => Some(format!(
-            "`show_if.item` refers to photo item \"{target}\", which has no value to compare; refer to a yes_no, number, choice or text item"
-        )),
+        AnswerSpec::Photo { .. } => {
+            Some(format!("`show_if.item` refers to photo item \"{target}\", which has no value to compare; refer to a yes_no, number, choice or text item"))
+        }
     }
 }
 
@@ -1358,21 +1008,12 @@ fn is_choice_id_char(c: char) -> bool {
 
 /// A number as a person writes it: `5`, not `5.0`.
 pub(crate) fn num(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{n:.0}")
-    } else {
-        format!("{n}")
-    }
+    if n.fract() == 0.0 && n.abs() < 1e15 { format!("{n:.0}") } else { format!("{n}") }
 }
 
 /// The allowed key closest to a misspelt one, if it is close enough to be a likely typo.
 fn closest<'a>(key: &str, allowed: &[&'a str]) -> Option<&'a str> {
-    allowed
-        .iter()
-        .map(|a| (edit_distance(key, a), *a))
-        .filter(|(d, a)| *d <= 2 && *d < a.len())
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, a)| a)
+    allowed.iter().map(|a| (edit_distance(key, a), *a)).filter(|(d, a)| *d <= 2 && *d < a.len()).min_by_key(|(d, _)| *d).map(|(_, a)| a)
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -1383,11 +1024,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(row[j]).min(cur)
-            };
+            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(cur) };
             prev = cur;
         }
     }

@@ -14,10 +14,7 @@ pub struct Text {
 
 impl Text {
     pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self {
-            zh: zh.into(),
-            en: en.into(),
-        }
+        Self { zh: zh.into(), en: en.into() }
     }
 }
 
@@ -33,12 +30,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [
-        Kind::ServiceSafety,
-        Kind::FireSafety,
-        Kind::Rating,
-        Kind::Joint,
-    ];
+    pub const ALL: [Kind; 4] = [Kind::ServiceSafety, Kind::FireSafety, Kind::Rating, Kind::Joint];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -67,9 +59,7 @@ pub struct Template {
 impl Template {
     /// Every item in template order, with the section it belongs to.
     pub fn items(&self) -> impl Iterator<Item = (&Section, &Item)> {
-        self.sections
-            .iter()
-            .flat_map(|s| s.items.iter().map(move |i| (s, i)))
+        self.sections.iter().flat_map(|s| s.items.iter().map(move |i| (s, i)))
     }
 
     pub fn item(&self, id: &str) -> Option<&Item> {
@@ -171,11 +161,7 @@ impl AnswerSpec {
     /// The most points an item with this answer and `item_points` can award.
     pub fn max_points(&self, item_points: Option<u32>) -> u32 {
         match self {
-            AnswerSpec::Choice { choices } => choices
-                .iter()
-                .map(|c| c.points_awarded(item_points))
-                .max()
-                .unwrap_or(0),
+            AnswerSpec::Choice { choices } => choices.iter().map(|c| c.points_awarded(item_points)).max().unwrap_or(0),
             _ => item_points.unwrap_or(0),
         }
     }
@@ -183,9 +169,7 @@ impl AnswerSpec {
     pub fn can_fail(&self) -> bool {
         match self {
             AnswerSpec::YesNo { .. } => true,
-            AnswerSpec::Number {
-                pass_min, pass_max, ..
-            } => pass_min.is_some() || pass_max.is_some(),
+            AnswerSpec::Number { pass_min, pass_max, .. } => pass_min.is_some() || pass_max.is_some(),
             AnswerSpec::Choice { choices } => choices.iter().any(|c| c.fails),
             AnswerSpec::Text | AnswerSpec::Photo { .. } => false,
         }
@@ -355,11 +339,7 @@ pub enum DeadlineClass {
 }
 
 impl DeadlineClass {
-    pub const ALL: [DeadlineClass; 3] = [
-        DeadlineClass::Immediate,
-        DeadlineClass::Ordinary,
-        DeadlineClass::Major,
-    ];
+    pub const ALL: [DeadlineClass; 3] = [DeadlineClass::Immediate, DeadlineClass::Ordinary, DeadlineClass::Major];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -24,28 +24,17 @@ pub struct NoticeGroup {
 /// One notice with every finding that is not a major hazard (minor ones included), if there are
 /// any, followed by one notice per major hazard, in template order.
 pub fn group_notices(evaluation: &Evaluation) -> Vec<NoticeGroup> {
-    let (major, ordinary): (Vec<&Finding>, Vec<&Finding>) = evaluation
-        .findings
-        .iter()
-        .partition(|f| f.severity == Severity::MajorHazard);
+    let (major, ordinary): (Vec<&Finding>, Vec<&Finding>) = evaluation.findings.iter().partition(|f| f.severity == Severity::MajorHazard);
     let mut groups = Vec::new();
     if !ordinary.is_empty() {
         let deadline = if ordinary.iter().any(|f| f.deadline == DeadlineClass::Major) {
             DeadlineClass::Major
-        } else if ordinary
-            .iter()
-            .all(|f| f.deadline == DeadlineClass::Immediate)
-        {
+        } else if ordinary.iter().all(|f| f.deadline == DeadlineClass::Immediate) {
             DeadlineClass::Immediate
         } else {
             DeadlineClass::Ordinary
         };
-        groups.push(NoticeGroup {
-            major_hazard: false,
-            deadline,
-            findings: ordinary.into_iter().cloned().collect(),
-            measures: None,
-        });
+        groups.push(NoticeGroup { major_hazard: false, deadline, findings: ordinary.into_iter().cloned().collect(), measures: None });
     }
     groups.extend(major.into_iter().map(|f| NoticeGroup {
         major_hazard: true,

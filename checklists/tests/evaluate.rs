@@ -1,10 +1,7 @@
 //! Evaluating filled checklists: which answers are refused, which fail, what the scores are, and
 //! how findings are grouped into notices.
 
-use qingling_checklists::{
-    DeadlineClass, Evaluation, Filled, Hazard, Severity, Template, evaluate, group_notices,
-    load_str,
-};
+use qingling_checklists::{DeadlineClass, Evaluation, Filled, Hazard, Severity, Template, evaluate, group_notices, load_str};
 use serde_json::{Value, json};
 
 const SAFETY: &str = r#"[template]
@@ -272,10 +269,7 @@ fn ok(template: &Template, answers: Value) -> Evaluation {
 fn refused(template: &Template, answers: Value) -> (Vec<(String, &'static str)>, Vec<String>) {
     match evaluate(template, &filled(template, answers)) {
         Ok(e) => panic!("the answers should be refused, but gave {e:#?}"),
-        Err(problems) => (
-            problems.iter().map(|p| (p.item.clone(), p.code)).collect(),
-            problems.into_iter().map(|p| p.message).collect(),
-        ),
+        Err(problems) => (problems.iter().map(|p| (p.item.clone(), p.code)).collect(), problems.into_iter().map(|p| p.message).collect()),
     }
 }
 
@@ -297,33 +291,20 @@ fn passing_answers_give_no_findings() {
 
 #[test]
 fn a_failed_yes_no_item_becomes_a_finding_with_its_failure_spec() {
-    let answers = with(
-        passing(),
-        "fire.cert",
-        json!({ "value": "no", "photos": ["abc123"], "note": " 无验收 " }),
-    );
+    let answers = with(passing(), "fire.cert", json!({ "value": "no", "photos": ["abc123"], "note": " 无验收 " }));
     let e = ok(&safety(), answers);
     assert_eq!(failed_items(&e), ["fire.cert"]);
     let f = &e.findings[0];
     assert_eq!(f.section_id, "fire");
     assert_eq!(f.text.en, "Fire acceptance obtained");
-    assert_eq!(
-        (f.severity, f.hazard, f.deadline),
-        (Severity::MajorHazard, Hazard::Fire, DeadlineClass::Major)
-    );
+    assert_eq!((f.severity, f.hazard, f.deadline), (Severity::MajorHazard, Hazard::Fire, DeadlineClass::Major));
     assert_eq!(f.basis.clause, "5.1.1");
     assert_eq!(f.evidence.photos, ["abc123"]);
     assert_eq!(f.evidence.note.as_deref(), Some("无验收"));
     assert_eq!(f.notice.zh, "未取得消防验收");
-    assert_eq!(
-        f.measures.as_ref().unwrap().en,
-        "Stop using the building at once"
-    );
+    assert_eq!(f.measures.as_ref().unwrap().en, "Stop using the building at once");
     assert_eq!(f.answer, "no");
-    assert_eq!(
-        (f.answer_text.zh.as_str(), f.answer_text.en.as_str()),
-        ("否", "no")
-    );
+    assert_eq!((f.answer_text.zh.as_str(), f.answer_text.en.as_str()), ("否", "no"));
 }
 
 #[test]
@@ -334,19 +315,12 @@ fn number_answers_fail_outside_the_pass_bounds_and_are_refused_outside_min_and_m
         (json!(0), Some("fails")),
         (json!(1.5), Some("fails")),
         (json!(50), None),
-        (
-            json!(51),
-            Some(qingling_checklists::evaluate::codes::OUT_OF_BOUNDS),
-        ),
+        (json!(51), Some(qingling_checklists::evaluate::codes::OUT_OF_BOUNDS)),
         (json!(-1), Some("answer.out_of_bounds")),
         (json!("4"), Some("answer.wrong_type")),
     ];
     for (value, outcome) in cases {
-        let answers = with(
-            passing(),
-            "fire.extinguishers",
-            json!({ "value": value, "note": "二楼缺" }),
-        );
+        let answers = with(passing(), "fire.extinguishers", json!({ "value": value, "note": "二楼缺" }));
         match (evaluate(&t, &filled(&t, answers)), outcome) {
             (Ok(e), None) => assert!(e.findings.is_empty(), "{value}"),
             (Ok(e), Some("fails")) => {
@@ -362,43 +336,22 @@ fn number_answers_fail_outside_the_pass_bounds_and_are_refused_outside_min_and_m
 
 #[test]
 fn an_out_of_bounds_number_is_explained_with_the_numbers() {
-    let (problems, messages) = refused(
-        &safety(),
-        with(passing(), "fire.extinguishers", json!({ "value": 51 })),
-    );
-    assert_eq!(
-        problems,
-        [("fire.extinguishers".to_string(), "answer.out_of_bounds")]
-    );
-    assert_eq!(
-        messages[0],
-        "Item \"fire.extinguishers\" takes a number from 0 to 50 units, but the answer is 51."
-    );
+    let (problems, messages) = refused(&safety(), with(passing(), "fire.extinguishers", json!({ "value": 51 })));
+    assert_eq!(problems, [("fire.extinguishers".to_string(), "answer.out_of_bounds")]);
+    assert_eq!(messages[0], "Item \"fire.extinguishers\" takes a number from 0 to 50 units, but the answer is 51.");
 }
 
 #[test]
 fn a_failing_choice_becomes_a_finding_and_an_unknown_choice_is_refused() {
-    let e = ok(
-        &safety(),
-        with(passing(), "care.bed-rails", json!({ "value": "some" })),
-    );
+    let e = ok(&safety(), with(passing(), "care.bed-rails", json!({ "value": "some" })));
     assert_eq!(failed_items(&e), ["care.bed-rails"]);
     assert_eq!(e.findings[0].answer, "some");
     assert_eq!(e.findings[0].answer_text.en, "On some beds");
     assert_eq!(e.findings[0].severity, Severity::Minor);
 
-    let (problems, messages) = refused(
-        &safety(),
-        with(passing(), "care.bed-rails", json!({ "value": "none" })),
-    );
-    assert_eq!(
-        problems,
-        [("care.bed-rails".to_string(), "answer.unknown_choice")]
-    );
-    assert_eq!(
-        messages[0],
-        "Item \"care.bed-rails\" has no choice \"none\"; expected one of \"all\", \"some\"."
-    );
+    let (problems, messages) = refused(&safety(), with(passing(), "care.bed-rails", json!({ "value": "none" })));
+    assert_eq!(problems, [("care.bed-rails".to_string(), "answer.unknown_choice")]);
+    assert_eq!(messages[0], "Item \"care.bed-rails\" has no choice \"none\"; expected one of \"all\", \"some\".");
 }
 
 #[test]
@@ -408,40 +361,18 @@ fn show_if_hides_an_item_which_then_is_neither_required_nor_answerable() {
     let e = ok(&t, passing());
     assert!(failed_items(&e).is_empty());
     // … and an answer to it is refused.
-    let (problems, messages) = refused(
-        &t,
-        with(passing(), "care.gas-alarm", json!({ "value": "yes" })),
-    );
-    assert_eq!(
-        problems,
-        [("care.gas-alarm".to_string(), "answer.hidden_item")]
-    );
-    assert_eq!(
-        messages[0],
-        "Item \"care.gas-alarm\" is hidden because item \"fire.kitchen\" is not \"own\", so it must not be answered."
-    );
+    let (problems, messages) = refused(&t, with(passing(), "care.gas-alarm", json!({ "value": "yes" })));
+    assert_eq!(problems, [("care.gas-alarm".to_string(), "answer.hidden_item")]);
+    assert_eq!(messages[0], "Item \"care.gas-alarm\" is hidden because item \"fire.kitchen\" is not \"own\", so it must not be answered.");
     // An empty answer to a hidden item is no answer at all.
-    ok(
-        &t,
-        with(passing(), "care.gas-alarm", json!({ "value": null })),
-    );
+    ok(&t, with(passing(), "care.gas-alarm", json!({ "value": null })));
 
     // With an own kitchen it is shown and required …
     let own = with(passing(), "fire.kitchen", json!({ "value": "own" }));
     let (problems, _) = refused(&t, own.clone());
-    assert_eq!(
-        problems,
-        [("care.gas-alarm".to_string(), "answer.required")]
-    );
+    assert_eq!(problems, [("care.gas-alarm".to_string(), "answer.required")]);
     // … and can fail.
-    let e = ok(
-        &t,
-        with(
-            own,
-            "care.gas-alarm",
-            json!({ "value": "no", "photos": ["p"], "note": "无" }),
-        ),
-    );
+    let e = ok(&t, with(own, "care.gas-alarm", json!({ "value": "no", "photos": ["p"], "note": "无" })));
     assert_eq!(failed_items(&e), ["care.gas-alarm"]);
     assert_eq!(e.sections[1].total_items, 5);
 }
@@ -449,17 +380,8 @@ fn show_if_hides_an_item_which_then_is_neither_required_nor_answerable() {
 #[test]
 fn an_unanswered_condition_hides_the_item() {
     let answers = without(passing(), "fire.kitchen");
-    let (problems, _) = refused(
-        &safety(),
-        with(answers, "care.gas-alarm", json!({ "value": "yes" })),
-    );
-    assert_eq!(
-        problems,
-        [
-            ("fire.kitchen".to_string(), "answer.required"),
-            ("care.gas-alarm".to_string(), "answer.hidden_item")
-        ]
-    );
+    let (problems, _) = refused(&safety(), with(answers, "care.gas-alarm", json!({ "value": "yes" })));
+    assert_eq!(problems, [("fire.kitchen".to_string(), "answer.required"), ("care.gas-alarm".to_string(), "answer.hidden_item")]);
 }
 
 #[test]
@@ -474,79 +396,36 @@ fn every_missing_required_answer_is_reported_at_once() {
             ("care.bed-rails".to_string(), "answer.required"),
         ]
     );
-    assert_eq!(
-        messages[0],
-        "Item \"fire.cert\" is required but has no answer."
-    );
+    assert_eq!(messages[0], "Item \"fire.cert\" is required but has no answer.");
 }
 
 #[test]
 fn optional_items_may_be_left_out_and_a_blank_text_is_no_answer() {
-    let e = ok(
-        &safety(),
-        with(passing(), "care.remarks", json!({ "value": "   " })),
-    );
+    let e = ok(&safety(), with(passing(), "care.remarks", json!({ "value": "   " })));
     assert_eq!(e.total.answered, 4);
-    let e = ok(
-        &safety(),
-        with(passing(), "care.remarks", json!({ "value": "整洁" })),
-    );
+    let e = ok(&safety(), with(passing(), "care.remarks", json!({ "value": "整洁" })));
     assert_eq!(e.total.answered, 5);
 }
 
 #[test]
 fn a_failed_item_needs_the_evidence_its_failure_spec_asks_for() {
     let t = safety();
-    let (problems, messages) = refused(
-        &t,
-        with(
-            passing(),
-            "fire.cert",
-            json!({ "value": "no", "note": "见附件" }),
-        ),
-    );
-    assert_eq!(
-        problems,
-        [("fire.cert".to_string(), "answer.evidence_required")]
-    );
-    assert_eq!(
-        messages[0],
-        "Item \"fire.cert\" failed (answer: no), so it needs a photo as evidence, but none was attached."
-    );
+    let (problems, messages) = refused(&t, with(passing(), "fire.cert", json!({ "value": "no", "note": "见附件" })));
+    assert_eq!(problems, [("fire.cert".to_string(), "answer.evidence_required")]);
+    assert_eq!(messages[0], "Item \"fire.cert\" failed (answer: no), so it needs a photo as evidence, but none was attached.");
     let own = with(passing(), "fire.kitchen", json!({ "value": "own" }));
-    let (problems, messages) = refused(
-        &t,
-        with(
-            own,
-            "care.gas-alarm",
-            json!({ "value": "no", "note": "  " }),
-        ),
-    );
-    assert_eq!(
-        problems,
-        [("care.gas-alarm".to_string(), "answer.evidence_required")]
-    );
-    assert!(
-        messages[0].contains("needs a photo and a note as evidence"),
-        "{}",
-        messages[0]
-    );
+    let (problems, messages) = refused(&t, with(own, "care.gas-alarm", json!({ "value": "no", "note": "  " })));
+    assert_eq!(problems, [("care.gas-alarm".to_string(), "answer.evidence_required")]);
+    assert!(messages[0].contains("needs a photo and a note as evidence"), "{}", messages[0]);
     // A passing item needs no evidence, and a failure without required evidence needs none.
-    ok(
-        &t,
-        with(passing(), "care.bed-rails", json!({ "value": "some" })),
-    );
+    ok(&t, with(passing(), "care.bed-rails", json!({ "value": "some" })));
 }
 
 #[test]
 fn wrong_types_unknown_items_and_na_are_refused() {
     let answers = with(passing(), "fire.cert", json!({ "value": true }));
     let answers = with(answers, "care.drill", json!({ "value": "maybe" }));
-    let answers = with(
-        answers,
-        "care.photos",
-        json!({ "value": "x", "photos": ["a"] }),
-    );
+    let answers = with(answers, "care.photos", json!({ "value": "x", "photos": ["a"] }));
     let answers = with(answers, "care.nothing", json!({ "value": "yes" }));
     let (problems, messages) = refused(&safety(), answers);
     assert_eq!(
@@ -558,56 +437,21 @@ fn wrong_types_unknown_items_and_na_are_refused() {
             ("care.nothing".to_string(), "answer.unknown_item"),
         ]
     );
-    assert_eq!(
-        messages[0],
-        "Item \"fire.cert\" takes \"yes\", \"no\" or \"na\", but the answer is true (a boolean)."
-    );
-    assert_eq!(
-        messages[3],
-        "Item \"care.nothing\" is not in template safety@3."
-    );
+    assert_eq!(messages[0], "Item \"fire.cert\" takes \"yes\", \"no\" or \"na\", but the answer is true (a boolean).");
+    assert_eq!(messages[3], "Item \"care.nothing\" is not in template safety@3.");
 
-    let (problems, _) = refused(
-        &safety(),
-        with(
-            passing(),
-            "fire.cert",
-            json!({ "value": "na", "photos": ["p"] }),
-        ),
-    );
-    assert_eq!(
-        problems,
-        [("fire.cert".to_string(), "answer.na_not_allowed")]
-    );
-    let e = ok(
-        &safety(),
-        with(passing(), "care.drill", json!({ "value": "na" })),
-    );
+    let (problems, _) = refused(&safety(), with(passing(), "fire.cert", json!({ "value": "na", "photos": ["p"] })));
+    assert_eq!(problems, [("fire.cert".to_string(), "answer.na_not_allowed")]);
+    let e = ok(&safety(), with(passing(), "care.drill", json!({ "value": "na" })));
     assert!(e.findings.is_empty());
 }
 
 #[test]
 fn a_photo_item_takes_at_most_max_photos() {
-    let (problems, messages) = refused(
-        &safety(),
-        with(
-            passing(),
-            "care.photos",
-            json!({ "photos": ["a", "b", "c"] }),
-        ),
-    );
-    assert_eq!(
-        problems,
-        [("care.photos".to_string(), "answer.too_many_photos")]
-    );
-    assert_eq!(
-        messages[0],
-        "Item \"care.photos\" takes at most 2 photos, but 3 were attached."
-    );
-    let e = ok(
-        &safety(),
-        with(passing(), "care.photos", json!({ "photos": ["a", "b"] })),
-    );
+    let (problems, messages) = refused(&safety(), with(passing(), "care.photos", json!({ "photos": ["a", "b", "c"] })));
+    assert_eq!(problems, [("care.photos".to_string(), "answer.too_many_photos")]);
+    assert_eq!(messages[0], "Item \"care.photos\" takes at most 2 photos, but 3 were attached.");
+    let e = ok(&safety(), with(passing(), "care.photos", json!({ "photos": ["a", "b"] })));
     assert_eq!(e.total.answered, 5);
 }
 
@@ -619,10 +463,7 @@ fn a_checklist_for_another_template_or_version_is_refused() {
     let problems = evaluate(&t, &f).unwrap_err();
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].code, "template.version_mismatch");
-    assert_eq!(
-        problems[0].message,
-        "The checklist was filled in on version 2 of template \"safety\", but it is being evaluated against version 3."
-    );
+    assert_eq!(problems[0].message, "The checklist was filled in on version 2 of template \"safety\", but it is being evaluated against version 3.");
     f.version = 3;
     f.template = "other".into();
     assert_eq!(evaluate(&t, &f).unwrap_err()[0].code, "template.mismatch");
@@ -646,23 +487,8 @@ fn rating_scores_add_up_per_section_and_in_total() {
             "b.na": { "value": values[2] }, "b.temp": { "value": values[3] },
         });
         let e = ok(&t, answers);
-        let got: Vec<_> = e
-            .sections
-            .iter()
-            .map(|s| {
-                (
-                    s.id.as_str(),
-                    s.points_max,
-                    s.points_possible,
-                    s.points_awarded,
-                )
-            })
-            .collect();
-        assert_eq!(
-            got,
-            [("a", 25, 25, a), ("b", 15, b_possible, b)],
-            "{values}"
-        );
+        let got: Vec<_> = e.sections.iter().map(|s| (s.id.as_str(), s.points_max, s.points_possible, s.points_awarded)).collect();
+        assert_eq!(got, [("a", 25, 25, a), ("b", 15, b_possible, b)], "{values}");
         assert_eq!(e.total.points_max, 40);
         assert_eq!(e.total.points_possible, 25 + b_possible);
         assert_eq!(e.total.points_awarded, a + b, "{values}");
@@ -673,14 +499,7 @@ fn rating_scores_add_up_per_section_and_in_total() {
 #[test]
 fn a_safety_sheet_scores_no_points() {
     let e = ok(&safety(), passing());
-    assert_eq!(
-        (
-            e.total.points_max,
-            e.total.points_possible,
-            e.total.points_awarded
-        ),
-        (0, 0, 0)
-    );
+    assert_eq!((e.total.points_max, e.total.points_possible, e.total.points_awarded), (0, 0, 0));
 }
 
 #[test]
@@ -694,29 +513,14 @@ fn findings_become_one_notice_and_each_major_hazard_its_own() {
         "care.bed-rails": { "value": "some" },
     });
     let e = ok(&t, answers);
-    assert_eq!(
-        failed_items(&e),
-        [
-            "fire.cert",
-            "fire.extinguishers",
-            "care.gas-alarm",
-            "care.bed-rails"
-        ]
-    );
+    assert_eq!(failed_items(&e), ["fire.cert", "fire.extinguishers", "care.gas-alarm", "care.bed-rails"]);
     let groups = group_notices(&e);
     assert_eq!(groups.len(), 2);
     let ordinary = &groups[0];
     assert!(!ordinary.major_hazard);
     assert_eq!(ordinary.deadline, DeadlineClass::Ordinary);
-    let items: Vec<_> = ordinary
-        .findings
-        .iter()
-        .map(|f| f.item_id.as_str())
-        .collect();
-    assert_eq!(
-        items,
-        ["fire.extinguishers", "care.gas-alarm", "care.bed-rails"]
-    );
+    let items: Vec<_> = ordinary.findings.iter().map(|f| f.item_id.as_str()).collect();
+    assert_eq!(items, ["fire.extinguishers", "care.gas-alarm", "care.bed-rails"]);
     assert!(ordinary.measures.is_none());
     let major = &groups[1];
     assert!(major.major_hazard);
@@ -729,11 +533,7 @@ fn findings_become_one_notice_and_each_major_hazard_its_own() {
 #[test]
 fn a_notice_of_only_immediate_findings_is_immediate() {
     let own = with(passing(), "fire.kitchen", json!({ "value": "own" }));
-    let answers = with(
-        own,
-        "care.gas-alarm",
-        json!({ "value": "no", "photos": ["p"], "note": "无" }),
-    );
+    let answers = with(own, "care.gas-alarm", json!({ "value": "no", "photos": ["p"], "note": "无" }));
     let answers = with(answers, "care.bed-rails", json!({ "value": "some" }));
     let groups = group_notices(&ok(&safety(), answers));
     assert_eq!(groups.len(), 1);
@@ -744,11 +544,7 @@ fn a_notice_of_only_immediate_findings_is_immediate() {
 #[test]
 fn an_ordinary_notice_with_a_one_month_finding_is_timed_by_it() {
     let own = with(passing(), "fire.kitchen", json!({ "value": "own" }));
-    let answers = with(
-        own,
-        "care.gas-alarm",
-        json!({ "value": "no", "photos": ["p"], "note": "无" }),
-    );
+    let answers = with(own, "care.gas-alarm", json!({ "value": "no", "photos": ["p"], "note": "无" }));
     let mut e = ok(&safety(), answers);
     assert_eq!(group_notices(&e)[0].deadline, DeadlineClass::Immediate);
     e.findings[0].deadline = DeadlineClass::Major;
@@ -760,14 +556,7 @@ fn an_ordinary_notice_with_a_one_month_finding_is_timed_by_it() {
 
 #[test]
 fn an_evaluation_survives_a_json_round_trip() {
-    let e = ok(
-        &safety(),
-        with(
-            passing(),
-            "fire.cert",
-            json!({ "value": "no", "photos": ["p"] }),
-        ),
-    );
+    let e = ok(&safety(), with(passing(), "fire.cert", json!({ "value": "no", "photos": ["p"] })));
     let back: Evaluation = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
     assert_eq!(back, e);
 }

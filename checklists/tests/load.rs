@@ -3,10 +3,7 @@
 //! Each test writes a small template and marks the line the problem must be reported on with a
 //! `# <-` comment; `refused` checks both the line and a substring of the message.
 
-use qingling_checklists::{
-    AnswerSpec, DeadlineClass, EvidenceKind, Hazard, Kind, Problem, Severity, YesNo, load_dir,
-    load_str,
-};
+use qingling_checklists::{AnswerSpec, DeadlineClass, EvidenceKind, Hazard, Kind, Problem, Severity, YesNo, load_dir, load_str};
 
 /// A template header of 6 lines, valid for a `t@1.toml` service-safety sheet.
 const HEAD: &str = r#"[template]
@@ -32,23 +29,12 @@ fn section(body: &str) -> String {
 }
 
 fn yes_no_item(id: &str) -> String {
-    format!(
-        "\n[[section.item]]\nid = \"{id}\"\ntext = {{ zh = \"问\", en = \"Question\" }}\nanswer = \"yes_no\"\n{FAILURE}"
-    )
+    format!("\n[[section.item]]\nid = \"{id}\"\ntext = {{ zh = \"问\", en = \"Question\" }}\nanswer = \"yes_no\"\n{FAILURE}")
 }
 
 fn marked_line(text: &str) -> usize {
-    let lines: Vec<usize> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.contains("# <-"))
-        .map(|(i, _)| i + 1)
-        .collect();
-    assert_eq!(
-        lines.len(),
-        1,
-        "the test template must mark exactly one line with `# <-`"
-    );
+    let lines: Vec<usize> = text.lines().enumerate().filter(|(_, l)| l.contains("# <-")).map(|(i, _)| i + 1).collect();
+    assert_eq!(lines.len(), 1, "the test template must mark exactly one line with `# <-`");
     lines[0]
 }
 
@@ -75,12 +61,7 @@ fn refused_as(file: &str, text: &str, needle: &str) -> Problem {
     let problems = problems(file, text);
     match problems.iter().find(|p| p.message.contains(needle)) {
         Some(p) => {
-            assert_eq!(
-                p.line,
-                line,
-                "`{needle}` reported on the wrong line:\n{}",
-                show(&problems)
-            );
+            assert_eq!(p.line, line, "`{needle}` reported on the wrong line:\n{}", show(&problems));
             p.clone()
         }
         None => panic!("no problem says `{needle}`; got:\n{}", show(&problems)),
@@ -179,23 +160,11 @@ max_photos = 5
 #[test]
 fn a_valid_template_loads_with_every_field() {
     let t = load_str("templates/gb38600-service-safety@2.toml", VALID).expect("valid");
-    assert_eq!(
-        (t.id.as_str(), t.version, t.kind),
-        ("gb38600-service-safety", 2, Kind::ServiceSafety)
-    );
+    assert_eq!((t.id.as_str(), t.version, t.kind), ("gb38600-service-safety", 2, Kind::ServiceSafety));
     assert_eq!(t.item_count(), 6);
-    assert_eq!(
-        t.sections.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
-        ["basic", "care"]
-    );
+    assert_eq!(t.sections.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["basic", "care"]);
     let cert = t.item("basic.fire-cert").unwrap();
-    assert_eq!(
-        cert.answer,
-        AnswerSpec::YesNo {
-            pass: YesNo::Yes,
-            allow_na: false
-        }
-    );
+    assert_eq!(cert.answer, AnswerSpec::YesNo { pass: YesNo::Yes, allow_na: false });
     assert!(cert.required);
     let failure = cert.failure.as_ref().unwrap();
     assert_eq!(failure.severity, Severity::MajorHazard);
@@ -203,33 +172,15 @@ fn a_valid_template_loads_with_every_field() {
     assert_eq!(failure.evidence, [EvidenceKind::Photo, EvidenceKind::Note]);
     assert_eq!(failure.deadline, DeadlineClass::Major);
     assert_eq!(failure.basis.clause, "5.1.1");
-    assert_eq!(
-        failure.measures.as_ref().unwrap().en,
-        "Stop using the building at once"
-    );
+    assert_eq!(failure.measures.as_ref().unwrap().en, "Stop using the building at once");
     let kitchen = t.item("basic.kitchen").unwrap();
     assert!(!kitchen.required && kitchen.failure.is_none());
     let alarm = t.item("care.gas-alarm").unwrap();
     assert_eq!(alarm.show_if.as_ref().unwrap().equals, "own");
-    let AnswerSpec::Number {
-        min,
-        max,
-        pass_min,
-        pass_max,
-        unit,
-    } = &t.item("care.water-temp").unwrap().answer
-    else {
-        panic!("number item")
-    };
-    assert_eq!(
-        (*min, *max, *pass_min, *pass_max),
-        (0.0, 100.5, None, Some(45.0))
-    );
+    let AnswerSpec::Number { min, max, pass_min, pass_max, unit } = &t.item("care.water-temp").unwrap().answer else { panic!("number item") };
+    assert_eq!((*min, *max, *pass_min, *pass_max), (0.0, 100.5, None, Some(45.0)));
     assert_eq!(unit.as_ref().unwrap().zh, "℃");
-    assert_eq!(
-        t.item("care.photos").unwrap().answer,
-        AnswerSpec::Photo { max_photos: 5 }
-    );
+    assert_eq!(t.item("care.photos").unwrap().answer, AnswerSpec::Photo { max_photos: 5 });
 }
 
 #[test]
@@ -254,9 +205,8 @@ fn a_duplicate_key_is_a_syntax_error_on_its_line() {
 
 #[test]
 fn an_unknown_key_is_named_with_a_suggestion() {
-    let text = section(&format!(
-        "\n[[section.item]]\nid = \"s.a\"\ntext = {{ zh = \"问\", en = \"Q\" }}\nanswer = \"yes_no\"\nallow_NA = true # <-\n{FAILURE}"
-    ));
+    let text =
+        section(&format!("\n[[section.item]]\nid = \"s.a\"\ntext = {{ zh = \"问\", en = \"Q\" }}\nanswer = \"yes_no\"\nallow_NA = true # <-\n{FAILURE}"));
     let p = refused(&text, "unknown key `allow_NA`");
     assert!(p.message.contains("did you mean `allow_na`?"), "{p}");
     assert_eq!(p.item.as_deref(), Some("s.a"));
@@ -270,24 +220,15 @@ fn an_unknown_key_in_the_template_table_is_named() {
 
 #[test]
 fn an_unknown_language_is_named() {
-    let text = HEAD.replace(
-        "en = \"Checklist\" }",
-        "en = \"Checklist\", fr = \"Liste\" } # <-",
-    );
+    let text = HEAD.replace("en = \"Checklist\" }", "en = \"Checklist\", fr = \"Liste\" } # <-");
     refused(&text, "unknown key `title.fr`");
 }
 
 #[test]
 fn a_missing_required_key_is_reported_on_its_table() {
     let text = section("\n[[section.item]] # <-\nid = \"s.a\"\nanswer = \"text\"\n");
-    let p = refused(
-        &text,
-        "missing required key `text` in this [[section.item]]",
-    );
-    assert_eq!(
-        p.to_string(),
-        format!("t@1.toml:{}: s.a: {}", p.line, p.message)
-    );
+    let p = refused(&text, "missing required key `text` in this [[section.item]]");
+    assert_eq!(p.to_string(), format!("t@1.toml:{}: s.a: {}", p.line, p.message));
 }
 
 #[test]
@@ -300,12 +241,7 @@ fn a_file_without_a_template_table_is_refused() {
 fn a_template_without_sections_is_refused() {
     let text = format!("# <-\n{HEAD}");
     let p = problems("t@1.toml", &text);
-    assert!(
-        p.iter()
-            .any(|p| p.line == 1 && p.message.contains("no [[section]]")),
-        "{}",
-        show(&p)
-    );
+    assert!(p.iter().any(|p| p.line == 1 && p.message.contains("no [[section]]")), "{}", show(&p));
 }
 
 #[test]
@@ -316,19 +252,14 @@ fn a_section_written_as_a_plain_table_is_refused() {
 
 #[test]
 fn a_section_without_items_is_refused() {
-    let text =
-        format!("{HEAD}\n[[section]] # <-\nid = \"s\"\ntitle = {{ zh = \"节\", en = \"S\" }}\n");
+    let text = format!("{HEAD}\n[[section]] # <-\nid = \"s\"\ntitle = {{ zh = \"节\", en = \"S\" }}\n");
     refused(&text, "this section has no items");
 }
 
 #[test]
 fn an_uppercase_template_id_is_refused() {
     let text = HEAD.replace("id = \"t\"", "id = \"T-1\" # <-");
-    refused_as(
-        "T-1@1.toml",
-        &text,
-        "`id` \"T-1\" contains 'T'; a template id may only use a-z, 0-9 and '-'",
-    );
+    refused_as("T-1@1.toml", &text, "`id` \"T-1\" contains 'T'; a template id may only use a-z, 0-9 and '-'");
 }
 
 #[test]
@@ -340,39 +271,25 @@ fn an_item_id_with_a_space_is_refused() {
 #[test]
 fn the_file_name_must_match_id_and_version() {
     let text = section(&yes_no_item("s.a")).replacen("id = \"t\"", "id = \"t\" # <-", 1);
-    refused_as(
-        "checklists/templates/t@2.toml",
-        &text,
-        "must be in a file named \"t@1.toml\"",
-    );
+    refused_as("checklists/templates/t@2.toml", &text, "must be in a file named \"t@1.toml\"");
 }
 
 #[test]
 fn version_zero_is_refused() {
     let text = HEAD.replace("version = 1", "version = 0 # <-");
-    refused_as(
-        "t@0.toml",
-        &text,
-        "`version` must be at least 1, but it is 0",
-    );
+    refused_as("t@0.toml", &text, "`version` must be at least 1, but it is 0");
 }
 
 #[test]
 fn a_version_written_as_a_string_is_refused() {
     let text = HEAD.replace("version = 1", "version = \"1\" # <-");
-    refused(
-        &text,
-        "`version` must be a whole number, but it is a string",
-    );
+    refused(&text, "`version` must be a whole number, but it is a string");
 }
 
 #[test]
 fn an_unknown_kind_is_refused() {
     let text = HEAD.replace("kind = \"service_safety\"", "kind = \"safety\" # <-");
-    refused(
-        &text,
-        "unknown kind \"safety\"; expected one of: service_safety, fire_safety, rating, joint",
-    );
+    refused(&text, "unknown kind \"safety\"; expected one of: service_safety, fire_safety, rating, joint");
 }
 
 #[test]
@@ -383,18 +300,13 @@ fn an_empty_language_text_is_refused() {
 
 #[test]
 fn a_missing_language_is_refused() {
-    let text = HEAD.replace(
-        "title = { zh = \"检查表\", en = \"Checklist\" }",
-        "title = { zh = \"检查表\" } # <-",
-    );
+    let text = HEAD.replace("title = { zh = \"检查表\", en = \"Checklist\" }", "title = { zh = \"检查表\" } # <-");
     refused(&text, "missing required key `title.en`");
 }
 
 #[test]
 fn duplicate_section_ids_are_refused() {
-    let text = section(&yes_no_item("s.a"))
-        + "\n[[section]]\nid = \"s\" # <-\ntitle = { zh = \"节\", en = \"S\" }\n"
-        + &yes_no_item("s.b");
+    let text = section(&yes_no_item("s.a")) + "\n[[section]]\nid = \"s\" # <-\ntitle = { zh = \"节\", en = \"S\" }\n" + &yes_no_item("s.b");
     let p = refused(&text, "section id \"s\" is already used on line 9");
     assert_eq!(p.item.as_deref(), Some("s"));
 }
@@ -409,28 +321,19 @@ fn duplicate_item_ids_are_refused_across_sections() {
 
 #[test]
 fn an_unknown_answer_type_is_refused() {
-    let text = section(
-        "\n[[section.item]]\nid = \"s.a\"\ntext = { zh = \"问\", en = \"Q\" }\nanswer = \"bool\" # <-\n",
-    );
-    refused(
-        &text,
-        "unknown answer type \"bool\"; expected one of: yes_no, number, choice, text, photo",
-    );
+    let text = section("\n[[section.item]]\nid = \"s.a\"\ntext = { zh = \"问\", en = \"Q\" }\nanswer = \"bool\" # <-\n");
+    refused(&text, "unknown answer type \"bool\"; expected one of: yes_no, number, choice, text, photo");
 }
 
 #[test]
 fn a_number_needs_min_below_max() {
-    let text = section(
-        "\n[[section.item]]\nid = \"s.n\"\ntext = { zh = \"问\", en = \"Q\" }\nanswer = \"number\"\nmin = 10 # <-\nmax = 10\n",
-    );
+    let text = section("\n[[section.item]]\nid = \"s.n\"\ntext = { zh = \"问\", en = \"Q\" }\nanswer = \"number\"\nmin = 10 # <-\nmax = 10\n");
     refused(&text, "`min` (10) must be less than `max` (10)");
 }
 
 #[test]
 fn a_number_needs_min_and_max() {
-    let text = section(
-        "\n[[section.item]] # <-\nid = \"s.n\"\ntext = { zh = \"问\", en = \"Q\" }\nanswer = \"number\"\nmin = 1\n",
-    );
+    let text = section("\n[[section.item]] # <-\nid = \"s.n\"\ntext = { zh = \"问\", en = \"Q\" }\nanswer = \"number\"\nmin = 1\n");
     refused(&text, "missing required key `max`");
 }
 
@@ -439,10 +342,7 @@ fn pass_bounds_must_lie_inside_min_and_max() {
     let text = section(&format!(
         "\n[[section.item]]\nid = \"s.n\"\ntext = {{ zh = \"问\", en = \"Q\" }}\nanswer = \"number\"\nmin = 0\nmax = 100\npass_min = 120 # <-\n{FAILURE}"
     ));
-    refused(
-        &text,
-        "`pass_min` (120) is outside the valid answers `min`..`max` (0..100)",
-    );
+    refused(&text, "`pass_min` (120) is outside the valid answers `min`..`max` (0..100)");
 }
 
 #[test]
@@ -450,10 +350,7 @@ fn pass_min_must_not_exceed_pass_max() {
     let text = section(&format!(
         "\n[[section.item]]\nid = \"s.n\"\ntext = {{ zh = \"问\", en = \"Q\" }}\nanswer = \"number\"\nmin = 0\nmax = 100\npass_min = 50.5 # <-\npass_max = 20\n{FAILURE}"
     ));
-    refused(
-        &text,
-        "`pass_min` (50.5) must not be greater than `pass_max` (20)",
-    );
+    refused(&text, "`pass_min` (50.5) must not be greater than `pass_max` (20)");
 }
 
 #[test]
@@ -461,10 +358,7 @@ fn a_choice_item_needs_two_options() {
     let text = section(
         "\n[[section.item]] # <-\nid = \"s.c\"\ntext = { zh = \"问\", en = \"Q\" }\nanswer = \"choice\"\n[[section.item.choice]]\nid = \"a\"\nlabel = { zh = \"甲\", en = \"A\" }\n",
     );
-    refused(
-        &text,
-        "a choice item needs at least 2 options, but it has 1",
-    );
+    refused(&text, "a choice item needs at least 2 options, but it has 1");
 }
 
 #[test]
@@ -477,36 +371,20 @@ fn choice_ids_must_be_unique() {
 
 #[test]
 fn a_yes_no_pass_value_must_be_yes_or_no() {
-    let text = section(&yes_no_item("s.a").replace(
-        "answer = \"yes_no\"",
-        "answer = \"yes_no\"\npass = \"na\" # <-",
-    ));
-    refused(
-        &text,
-        "`pass` must be \"yes\" or \"no\" (the answer that passes), not \"na\"",
-    );
+    let text = section(&yes_no_item("s.a").replace("answer = \"yes_no\"", "answer = \"yes_no\"\npass = \"na\" # <-"));
+    refused(&text, "`pass` must be \"yes\" or \"no\" (the answer that passes), not \"na\"");
 }
 
 #[test]
 fn a_key_of_another_answer_type_is_refused() {
-    let text = section(
-        &yes_no_item("s.a").replace("answer = \"yes_no\"", "answer = \"yes_no\"\nmax = 5 # <-"),
-    );
-    refused(
-        &text,
-        "`max` only applies to number items, but this item's answer is \"yes_no\"",
-    );
+    let text = section(&yes_no_item("s.a").replace("answer = \"yes_no\"", "answer = \"yes_no\"\nmax = 5 # <-"));
+    refused(&text, "`max` only applies to number items, but this item's answer is \"yes_no\"");
 }
 
 #[test]
 fn an_item_that_can_fail_needs_a_failure_table() {
-    let text = section(
-        "\n[[section.item]] # <-\nid = \"s.a\"\ntext = { zh = \"问\", en = \"Q\" }\nanswer = \"yes_no\"\n",
-    );
-    refused(
-        &text,
-        "missing [section.item.failure] table: a yes_no item can fail",
-    );
+    let text = section("\n[[section.item]] # <-\nid = \"s.a\"\ntext = { zh = \"问\", en = \"Q\" }\nanswer = \"yes_no\"\n");
+    refused(&text, "missing [section.item.failure] table: a yes_no item can fail");
 }
 
 #[test]
@@ -523,10 +401,7 @@ fn an_item_that_never_fails_must_not_have_a_failure_table() {
         "\n[[section.item]]\nid = \"s.t\"\ntext = {{ zh = \"问\", en = \"Q\" }}\nanswer = \"number\"\nmin = 0\nmax = 9\n{}",
         FAILURE.replace("[section.item.failure]", "[section.item.failure] # <-")
     ));
-    refused(
-        &text,
-        "a number item without pass_min or pass_max never fails; remove the table",
-    );
+    refused(&text, "a number item without pass_min or pass_max never fails; remove the table");
 }
 
 #[test]
@@ -534,14 +409,8 @@ fn a_major_hazard_needs_a_major_or_immediate_deadline() {
     let item = yes_no_item("s.a")
         .replace("severity = \"ordinary\"", "severity = \"major_hazard\"")
         .replace("deadline = \"ordinary\"", "deadline = \"ordinary\" # <-")
-        .replace(
-            "notice =",
-            "measures = { zh = \"停用\", en = \"Stop\" }\nnotice =",
-        );
-    refused(
-        &section(&item),
-        "a major_hazard failure needs deadline = \"major\" or \"immediate\", not \"ordinary\"",
-    );
+        .replace("notice =", "measures = { zh = \"停用\", en = \"Stop\" }\nnotice =");
+    refused(&section(&item), "a major_hazard failure needs deadline = \"major\" or \"immediate\", not \"ordinary\"");
 }
 
 #[test]
@@ -555,142 +424,83 @@ fn a_major_hazard_needs_measures() {
 
 #[test]
 fn measures_are_only_for_major_hazards() {
-    let item = yes_no_item("s.a").replace(
-        "notice =",
-        "measures = { zh = \"停用\", en = \"Stop\" } # <-\nnotice =",
-    );
-    refused(
-        &section(&item),
-        "`failure.measures` is only for major_hazard failures, but this failure's severity is \"ordinary\"",
-    );
+    let item = yes_no_item("s.a").replace("notice =", "measures = { zh = \"停用\", en = \"Stop\" } # <-\nnotice =");
+    refused(&section(&item), "`failure.measures` is only for major_hazard failures, but this failure's severity is \"ordinary\"");
 }
 
 #[test]
 fn an_unknown_severity_is_refused() {
     let item = yes_no_item("s.a").replace("severity = \"ordinary\"", "severity = \"serious\" # <-");
-    refused(
-        &section(&item),
-        "unknown severity \"serious\"; expected one of: minor, ordinary, major_hazard",
-    );
+    refused(&section(&item), "unknown severity \"serious\"; expected one of: minor, ordinary, major_hazard");
 }
 
 #[test]
 fn an_unknown_hazard_category_is_refused() {
     let item = yes_no_item("s.a").replace("hazard = \"fire\"", "hazard = \"electric\" # <-");
-    refused(
-        &section(&item),
-        "unknown hazard category \"electric\"; expected one of: fire, building, food_drug",
-    );
+    refused(&section(&item), "unknown hazard category \"electric\"; expected one of: fire, building, food_drug");
 }
 
 #[test]
 fn an_unknown_evidence_kind_is_refused() {
-    let item = yes_no_item("s.a").replace(
-        "evidence = [\"photo\"]",
-        "evidence = [\"photo\", \"video\"] # <-",
-    );
-    refused(
-        &section(&item),
-        "unknown evidence kind \"video\"; expected one of: photo, note",
-    );
+    let item = yes_no_item("s.a").replace("evidence = [\"photo\"]", "evidence = [\"photo\", \"video\"] # <-");
+    refused(&section(&item), "unknown evidence kind \"video\"; expected one of: photo, note");
 }
 
 #[test]
 fn an_unknown_deadline_class_is_refused() {
     let item = yes_no_item("s.a").replace("deadline = \"ordinary\"", "deadline = \"7d\" # <-");
-    refused(
-        &section(&item),
-        "unknown deadline class \"7d\"; expected one of: immediate, ordinary, major",
-    );
+    refused(&section(&item), "unknown deadline class \"7d\"; expected one of: immediate, ordinary, major");
 }
 
 #[test]
 fn a_failure_basis_needs_a_clause() {
     let item = yes_no_item("s.a").replace(", clause = \"5.1\" }", " } # <-");
-    refused(
-        &section(&item),
-        "missing required key `failure.basis.clause`",
-    );
+    refused(&section(&item), "missing required key `failure.basis.clause`");
 }
 
 #[test]
 fn show_if_must_refer_to_an_earlier_item() {
     let text = section(
-        &(yes_no_item("s.a").replace(
-            "answer = \"yes_no\"",
-            "answer = \"yes_no\"\nshow_if = { item = \"s.b\", equals = \"yes\" } # <-",
-        ) + &yes_no_item("s.b")),
+        &(yes_no_item("s.a").replace("answer = \"yes_no\"", "answer = \"yes_no\"\nshow_if = { item = \"s.b\", equals = \"yes\" } # <-") + &yes_no_item("s.b")),
     );
-    refused(
-        &text,
-        "`show_if.item` refers to item \"s.b\", which comes later (line 25); it must refer to an earlier item",
-    );
+    refused(&text, "`show_if.item` refers to item \"s.b\", which comes later (line 25); it must refer to an earlier item");
 }
 
 #[test]
 fn show_if_must_refer_to_an_existing_item() {
-    let text = section(&yes_no_item("s.a").replace(
-        "answer = \"yes_no\"",
-        "answer = \"yes_no\"\nshow_if = { item = \"s.z\", equals = \"yes\" } # <-",
-    ));
-    refused(
-        &text,
-        "refers to item \"s.z\", which is not in this template",
-    );
+    let text = section(&yes_no_item("s.a").replace("answer = \"yes_no\"", "answer = \"yes_no\"\nshow_if = { item = \"s.z\", equals = \"yes\" } # <-"));
+    refused(&text, "refers to item \"s.z\", which is not in this template");
 }
 
 #[test]
 fn show_if_must_not_refer_to_the_item_itself() {
-    let text = section(&yes_no_item("s.a").replace(
-        "answer = \"yes_no\"",
-        "answer = \"yes_no\"\nshow_if = { item = \"s.a\", equals = \"yes\" } # <-",
-    ));
+    let text = section(&yes_no_item("s.a").replace("answer = \"yes_no\"", "answer = \"yes_no\"\nshow_if = { item = \"s.a\", equals = \"yes\" } # <-"));
     refused(&text, "refers to this item itself");
 }
 
 #[test]
 fn show_if_on_a_yes_no_item_takes_yes_no_or_na() {
     let text = section(
-        &(yes_no_item("s.a")
-            + &yes_no_item("s.b").replace(
-                "answer = \"yes_no\"",
-                "answer = \"yes_no\"\nshow_if = { item = \"s.a\", equals = \"true\" } # <-",
-            )),
+        &(yes_no_item("s.a") + &yes_no_item("s.b").replace("answer = \"yes_no\"", "answer = \"yes_no\"\nshow_if = { item = \"s.a\", equals = \"true\" } # <-")),
     );
-    refused(
-        &text,
-        "`show_if.equals` is \"true\", but item \"s.a\" is a yes_no item; expected \"yes\", \"no\" or \"na\"",
-    );
+    refused(&text, "`show_if.equals` is \"true\", but item \"s.a\" is a yes_no item; expected \"yes\", \"no\" or \"na\"");
 }
 
 #[test]
 fn show_if_na_needs_allow_na_on_the_item_it_refers_to() {
     let text = section(
-        &(yes_no_item("s.a")
-            + &yes_no_item("s.b").replace(
-                "answer = \"yes_no\"",
-                "answer = \"yes_no\"\nshow_if = { item = \"s.a\", equals = \"na\" } # <-",
-            )),
+        &(yes_no_item("s.a") + &yes_no_item("s.b").replace("answer = \"yes_no\"", "answer = \"yes_no\"\nshow_if = { item = \"s.a\", equals = \"na\" } # <-")),
     );
-    refused(
-        &text,
-        "item \"s.a\" does not allow \"na\" (allow_na = false)",
-    );
+    refused(&text, "item \"s.a\" does not allow \"na\" (allow_na = false)");
 }
 
 #[test]
 fn show_if_on_a_choice_item_takes_one_of_its_choice_ids() {
     let text = section(&format!(
         "\n[[section.item]]\nid = \"s.c\"\ntext = {{ zh = \"问\", en = \"Q\" }}\nanswer = \"choice\"\n[[section.item.choice]]\nid = \"own\"\nlabel = {{ zh = \"甲\", en = \"A\" }}\n[[section.item.choice]]\nid = \"none\"\nlabel = {{ zh = \"乙\", en = \"B\" }}\n{}",
-        yes_no_item("s.b").replace(
-            "answer = \"yes_no\"",
-            "answer = \"yes_no\"\nshow_if = { item = \"s.c\", equals = \"outsourced\" } # <-"
-        )
+        yes_no_item("s.b").replace("answer = \"yes_no\"", "answer = \"yes_no\"\nshow_if = { item = \"s.c\", equals = \"outsourced\" } # <-")
     ));
-    refused(
-        &text,
-        "`show_if.equals` is \"outsourced\", but item \"s.c\" has no such choice; expected one of: own, none",
-    );
+    refused(&text, "`show_if.equals` is \"outsourced\", but item \"s.c\" has no such choice; expected one of: own, none");
 }
 
 #[test]
@@ -698,21 +508,12 @@ fn show_if_on_a_number_item_takes_a_number_inside_its_bounds() {
     let number = "\n[[section.item]]\nid = \"s.n\"\ntext = { zh = \"问\", en = \"Q\" }\nanswer = \"number\"\nmin = 0\nmax = 10\n";
     let text = section(&format!(
         "{number}{}",
-        yes_no_item("s.b").replace(
-            "answer = \"yes_no\"",
-            "answer = \"yes_no\"\nshow_if = { item = \"s.n\", equals = \"11\" } # <-"
-        )
+        yes_no_item("s.b").replace("answer = \"yes_no\"", "answer = \"yes_no\"\nshow_if = { item = \"s.n\", equals = \"11\" } # <-")
     ));
-    refused(
-        &text,
-        "`show_if.equals` is 11, but item \"s.n\" only takes numbers from 0 to 10",
-    );
+    refused(&text, "`show_if.equals` is 11, but item \"s.n\" only takes numbers from 0 to 10");
     let text = section(&format!(
         "{number}{}",
-        yes_no_item("s.b").replace(
-            "answer = \"yes_no\"",
-            "answer = \"yes_no\"\nshow_if = { item = \"s.n\", equals = \"many\" } # <-"
-        )
+        yes_no_item("s.b").replace("answer = \"yes_no\"", "answer = \"yes_no\"\nshow_if = { item = \"s.n\", equals = \"many\" } # <-")
     ));
     refused(&text, "expected a number written as a string, e.g. \"3\"");
 }
@@ -722,27 +523,15 @@ fn show_if_cannot_refer_to_a_photo_item() {
     let photo = "\n[[section.item]]\nid = \"s.p\"\ntext = { zh = \"照片\", en = \"Photo\" }\nanswer = \"photo\"\n";
     let text = section(&format!(
         "{photo}{}",
-        yes_no_item("s.b").replace(
-            "answer = \"yes_no\"",
-            "answer = \"yes_no\"\nshow_if = { item = \"s.p\", equals = \"yes\" } # <-"
-        )
+        yes_no_item("s.b").replace("answer = \"yes_no\"", "answer = \"yes_no\"\nshow_if = { item = \"s.p\", equals = \"yes\" } # <-")
     ));
-    refused(
-        &text,
-        "refers to photo item \"s.p\", which has no value to compare",
-    );
+    refused(&text, "refers to photo item \"s.p\", which has no value to compare");
 }
 
 #[test]
 fn points_only_count_on_rating_sheets() {
-    let text = section(&yes_no_item("s.a").replace(
-        "answer = \"yes_no\"",
-        "answer = \"yes_no\"\npoints = 5 # <-",
-    ));
-    refused(
-        &text,
-        "`points` only counts on rating sheets (kind = \"rating\"), but this template's kind is \"service_safety\"",
-    );
+    let text = section(&yes_no_item("s.a").replace("answer = \"yes_no\"", "answer = \"yes_no\"\npoints = 5 # <-"));
+    refused(&text, "`points` only counts on rating sheets (kind = \"rating\"), but this template's kind is \"service_safety\"");
 }
 
 const RATING: &str = r#"[template]
@@ -798,49 +587,26 @@ fn a_rating_sheet_adds_up_using_the_best_choice() {
 
 #[test]
 fn section_points_must_equal_the_sum_of_its_items() {
-    let text = RATING
-        .replace("total_points = 25", "total_points = 30")
-        .replace("points = 25", "points = 30 # <-");
-    refused_as(
-        "r@1.toml",
-        &text,
-        "section `points` is 30, but its items add up to 25 (a.yes 10 + a.choice 15)",
-    );
+    let text = RATING.replace("total_points = 25", "total_points = 30").replace("points = 25", "points = 30 # <-");
+    refused_as("r@1.toml", &text, "section `points` is 30, but its items add up to 25 (a.yes 10 + a.choice 15)");
 }
 
 #[test]
 fn total_points_must_equal_the_sum_of_the_sections() {
     let text = RATING.replace("total_points = 25", "total_points = 1000 # <-");
-    refused_as(
-        "r@1.toml",
-        &text,
-        "`total_points` is 1000, but the section points add up to 25 (a 25)",
-    );
+    refused_as("r@1.toml", &text, "`total_points` is 1000, but the section points add up to 25 (a 25)");
 }
 
 #[test]
 fn a_rating_sheet_needs_total_points() {
-    let text = RATING
-        .replace("total_points = 25\n", "")
-        .replace("[template]", "[template] # <-");
-    refused_as(
-        "r@1.toml",
-        &text,
-        "missing required key `total_points` in [template]",
-    );
+    let text = RATING.replace("total_points = 25\n", "").replace("[template]", "[template] # <-");
+    refused_as("r@1.toml", &text, "missing required key `total_points` in [template]");
 }
 
 #[test]
 fn item_points_on_a_choice_must_not_contradict_its_choices() {
-    let text = RATING.replace(
-        "answer = \"choice\"",
-        "answer = \"choice\"\npoints = 12 # <-",
-    );
-    refused_as(
-        "r@1.toml",
-        &text,
-        "`points` is 12, but every option has its own points, which replace it, and the best option gives 15",
-    );
+    let text = RATING.replace("answer = \"choice\"", "answer = \"choice\"\npoints = 12 # <-");
+    refused_as("r@1.toml", &text, "`points` is 12, but every option has its own points, which replace it, and the best option gives 15");
 }
 
 #[test]
@@ -879,44 +645,23 @@ max = 1
 show_if = { item = "basic.later", equals = "x" }
 "#;
     let problems = problems("demo@1.toml", text);
-    let got: Vec<(usize, Option<&str>, &str)> = problems
-        .iter()
-        .map(|p| (p.line, p.item.as_deref(), p.message.as_str()))
-        .collect();
+    let got: Vec<(usize, Option<&str>, &str)> = problems.iter().map(|p| (p.line, p.item.as_deref(), p.message.as_str())).collect();
     let expected_lines = [16, 18, 20, 22, 23, 24, 30, 32];
-    assert_eq!(
-        got.iter().map(|g| g.0).collect::<Vec<_>>(),
-        expected_lines,
-        "{}",
-        show(&problems)
-    );
+    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), expected_lines, "{}", show(&problems));
     assert!(got[0].2.contains("unknown key `colour`"));
     assert!(got[1].2.contains("`failure.measures`"));
     assert!(got[2].2.contains("\"electric\""));
     assert!(got[3].2.contains("\"video\""));
     assert!(got[4].2.contains("not \"ordinary\""));
     assert!(got[5].2.contains("`failure.notice.en` must not be empty"));
-    assert_eq!(
-        got[6],
-        (
-            30,
-            Some("basic.kitchen"),
-            "`min` (5) must be less than `max` (1)"
-        )
-    );
+    assert_eq!(got[6], (30, Some("basic.kitchen"), "`min` (5) must be less than `max` (1)"));
     assert!(got[7].2.contains("\"basic.later\""));
-    assert_eq!(
-        problems[6].to_string(),
-        "demo@1.toml:30: basic.kitchen: `min` (5) must be less than `max` (1)"
-    );
+    assert_eq!(problems[6].to_string(), "demo@1.toml:30: basic.kitchen: `min` (5) must be less than `max` (1)");
 }
 
 #[test]
 fn a_directory_reports_the_problems_of_every_file_and_skips_other_files() {
-    let dir = std::env::temp_dir().join(format!(
-        "qingling-checklists-load-dir-{}",
-        std::process::id()
-    ));
+    let dir = std::env::temp_dir().join(format!("qingling-checklists-load-dir-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("gb38600-service-safety@2.toml"), VALID).unwrap();
@@ -933,70 +678,28 @@ fn a_directory_reports_the_problems_of_every_file_and_skips_other_files() {
     std::fs::write(dir.join("a@1.toml"), "[template]\nid = ").unwrap();
     std::fs::write(dir.join("b@1.toml"), HEAD).unwrap();
     let problems = load_dir(&dir).expect_err("two broken files");
-    let mut files: Vec<String> = problems
-        .iter()
-        .map(|p| {
-            std::path::Path::new(&p.file)
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
+    let mut files: Vec<String> = problems.iter().map(|p| std::path::Path::new(&p.file).file_name().unwrap().to_string_lossy().into_owned()).collect();
     files.dedup();
     assert_eq!(files, ["a@1.toml", "b@1.toml"], "{}", show(&problems));
-    assert!(
-        problems
-            .iter()
-            .any(|p| p.message.contains("must be in a file named \"t@1.toml\"")),
-        "{}",
-        show(&problems)
-    );
+    assert!(problems.iter().any(|p| p.message.contains("must be in a file named \"t@1.toml\"")), "{}", show(&problems));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn a_problem_without_a_line_or_item_displays_without_them() {
-    let p = Problem {
-        file: "x.toml".into(),
-        line: 0,
-        item: None,
-        message: "cannot read the file".into(),
-    };
+    let p = Problem { file: "x.toml".into(), line: 0, item: None, message: "cannot read the file".into() };
     assert_eq!(p.to_string(), "x.toml: cannot read the file");
-    let p = Problem {
-        file: "x.toml".into(),
-        line: 3,
-        item: None,
-        message: "bad".into(),
-    };
+    let p = Problem { file: "x.toml".into(), line: 3, item: None, message: "bad".into() };
     assert_eq!(p.to_string(), "x.toml:3: bad");
 }
 
 #[test]
 fn rating_sums_are_checked_even_when_an_item_has_another_mistake() {
-    let text = RATING
-        .replace("total_points = 25", "total_points = 26 # <-")
-        .replace(
-            "text = { zh = \"问\", en = \"Q\" }\nanswer = \"yes_no\"",
-            "answer = \"yes_no\"",
-        );
-    let p = refused_as(
-        "r@1.toml",
-        &text,
-        "`total_points` is 26, but the section points add up to 25",
-    );
+    let text =
+        RATING.replace("total_points = 25", "total_points = 26 # <-").replace("text = { zh = \"问\", en = \"Q\" }\nanswer = \"yes_no\"", "answer = \"yes_no\"");
+    let p = refused_as("r@1.toml", &text, "`total_points` is 26, but the section points add up to 25");
     let all = problems("r@1.toml", &text);
-    assert!(
-        all.iter()
-            .any(|q| q.message.contains("missing required key `text`")),
-        "{}",
-        show(&all)
-    );
-    assert!(
-        !all.iter().any(|q| q.message.contains("section `points`")),
-        "{}",
-        show(&all)
-    );
+    assert!(all.iter().any(|q| q.message.contains("missing required key `text`")), "{}", show(&all));
+    assert!(!all.iter().any(|q| q.message.contains("section `points`")), "{}", show(&all));
     assert_eq!(p.item, None);
 }

@@ -37,10 +37,6 @@ fn the_builtin_catalog_embeds_every_shipped_template() {
     };
     let on_disk = load_dir(templates_dir()).unwrap_or_default();
     let keys = |c: &Catalog| c.iter().map(|t| t.key()).collect::<Vec<_>>();
-    assert_eq!(
-        keys(&builtin),
-        keys(&on_disk),
-        "rebuild to embed new template files"
-    );
+    assert_eq!(keys(&builtin), keys(&on_disk), "rebuild to embed new template files");
     assert_eq!(builtin, on_disk);
 }

@@ -120,8 +120,17 @@ mod tests {
     fn every_make_up_working_day_of_2025_and_2026_is_a_working_day() {
         let c = cal();
         for day in [
-            "2025-01-26", "2025-02-08", "2025-04-27", "2025-09-28", "2025-10-11", // 2025
-            "2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10", // 2026
+            "2025-01-26",
+            "2025-02-08",
+            "2025-04-27",
+            "2025-09-28",
+            "2025-10-11", // 2025
+            "2026-01-04",
+            "2026-02-14",
+            "2026-02-28",
+            "2026-05-09",
+            "2026-09-20",
+            "2026-10-10", // 2026
         ] {
             let date = d(day);
             assert!(matches!(date.weekday(), Weekday::Sat | Weekday::Sun), "{day} is a weekend day");
@@ -216,17 +225,9 @@ mod tests {
     fn due_instants_end_at_local_midnight_or_count_seconds() {
         let c = cal();
         // 2026-09-30 10:00 +08:00
-        let from = FixedOffset::east_opt(8 * 3600)
-            .unwrap()
-            .with_ymd_and_hms(2026, 9, 30, 10, 0, 0)
-            .unwrap()
-            .timestamp_millis();
+        let from = FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(2026, 9, 30, 10, 0, 0).unwrap().timestamp_millis();
         let due = c.due_ms(from, PolicyDuration::WorkingDays(3));
-        let want = FixedOffset::east_opt(8 * 3600)
-            .unwrap()
-            .with_ymd_and_hms(2026, 10, 11, 0, 0, 0)
-            .unwrap()
-            .timestamp_millis();
+        let want = FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(2026, 10, 11, 0, 0, 0).unwrap().timestamp_millis();
         assert_eq!(due, want);
         assert_eq!(c.due_ms(from, PolicyDuration::Seconds(2)), from + 2000);
         assert_eq!(c.local_date(from), d("2026-09-30"));

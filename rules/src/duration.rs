@@ -55,10 +55,7 @@ impl PolicyDuration {
     }
 
     pub fn is_zero(self) -> bool {
-        matches!(
-            self,
-            Self::Seconds(0) | Self::Minutes(0) | Self::Hours(0) | Self::Days(0) | Self::WorkingDays(0) | Self::Months(0)
-        )
+        matches!(self, Self::Seconds(0) | Self::Minutes(0) | Self::Hours(0) | Self::Days(0) | Self::WorkingDays(0) | Self::Months(0))
     }
 }
 
@@ -101,15 +98,9 @@ mod tests {
 
     #[test]
     fn parses_every_unit_and_prints_it_back() {
-        for (text, want) in [
-            ("2s", Seconds(2)),
-            ("5m", Minutes(5)),
-            ("4h", Hours(4)),
-            ("0d", Days(0)),
-            ("7d", Days(7)),
-            ("3wd", WorkingDays(3)),
-            ("1mo", Months(1)),
-        ] {
+        for (text, want) in
+            [("2s", Seconds(2)), ("5m", Minutes(5)), ("4h", Hours(4)), ("0d", Days(0)), ("7d", Days(7)), ("3wd", WorkingDays(3)), ("1mo", Months(1))]
+        {
             let got = PolicyDuration::parse(text).unwrap();
             assert_eq!(got, want, "{text}");
             assert_eq!(got.to_string(), text);

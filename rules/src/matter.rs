@@ -146,14 +146,23 @@ pub struct Matter {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Action {
-    Acknowledge { handler: String },
+    Acknowledge {
+        handler: String,
+    },
     Feedback {
         text: String,
         #[serde(default)]
         plan: Vec<Milestone>,
     },
-    SubmitEvidence { note: String, evidence: Vec<EvidenceRef> },
-    RequestExtension { deadline: DeadlineKind, extend_by: String, reason: String },
+    SubmitEvidence {
+        note: String,
+        evidence: Vec<EvidenceRef>,
+    },
+    RequestExtension {
+        deadline: DeadlineKind,
+        extend_by: String,
+        reason: String,
+    },
     DecideExtension {
         approve: bool,
         #[serde(default)]
@@ -166,7 +175,9 @@ pub enum Action {
         #[serde(default)]
         note: String,
     },
-    Withdraw { reason: String },
+    Withdraw {
+        reason: String,
+    },
 }
 
 impl Action {
@@ -221,11 +232,8 @@ impl Rejection {
     }
     /// The refusal in words, in the reader's language.
     pub fn message(&self, locale: Locale) -> String {
-        let args: Vec<(String, String)> = self
-            .args
-            .iter()
-            .map(|(k, v)| (k.clone(), if v.contains('.') && !v.contains(' ') { t(locale, v, &[]) } else { v.clone() }))
-            .collect();
+        let args: Vec<(String, String)> =
+            self.args.iter().map(|(k, v)| (k.clone(), if v.contains('.') && !v.contains(' ') { t(locale, v, &[]) } else { v.clone() })).collect();
         let refs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         t(locale, &self.code, &refs)
     }
@@ -475,11 +483,19 @@ impl Matter {
                     return Err(Rejection::new("extension_limit").arg("max", policy.extension.max_per_matter.to_string()));
                 }
                 let by = Self::parse_period(extend_by)?;
-                let Some(d) = self.open_deadline(*deadline).filter(|_| matches!(deadline, DeadlineKind::Feedback | DeadlineKind::Rectify | DeadlineKind::Report)) else {
+                let Some(d) =
+                    self.open_deadline(*deadline).filter(|_| matches!(deadline, DeadlineKind::Feedback | DeadlineKind::Rectify | DeadlineKind::Report))
+                else {
                     return Err(Rejection::new("extension_not_open").arg("deadline", format!("deadline.{deadline}")));
                 };
                 Self::within_max(policy, d.due_ms, by)?;
-                self.pending_extension = Some(ExtensionRequest { deadline: *deadline, extend_by: by, reason: reason.trim().into(), requested_by: actor.clone(), requested_ms: now_ms });
+                self.pending_extension = Some(ExtensionRequest {
+                    deadline: *deadline,
+                    extend_by: by,
+                    reason: reason.trim().into(),
+                    requested_by: actor.clone(),
+                    requested_ms: now_ms,
+                });
                 Ok(vec![record("extension_requested", json!({ "deadline": deadline, "extend_by": by, "reason": reason.trim() }))])
             }
             Action::DecideExtension { approve, extend_by, reason } => {
@@ -511,7 +527,10 @@ impl Matter {
                 let new_due = d.due_ms;
                 self.pending_extension = None;
                 self.extensions_granted += 1;
-                Ok(vec![record("extension_approved", json!({ "deadline": req.deadline, "extend_by": by, "old_due_ms": old_due, "new_due_ms": new_due, "reason": reason.trim() }))])
+                Ok(vec![record(
+                    "extension_approved",
+                    json!({ "deadline": req.deadline, "extend_by": by, "old_due_ms": old_due, "new_due_ms": new_due, "reason": reason.trim() }),
+                )])
             }
             Action::Recheck { passed, note } => {
                 self.require_role(actor, action, &[Role::Inspector, Role::Supervisor, Role::Admin])?;
@@ -540,7 +559,11 @@ impl Matter {
                     self.reopen_count += 1;
                     Ok(vec![
                         record("recheck_failed", json!({ "note": note.trim(), "new_due_ms": due })),
-                        Effect::Notify { notice: Notice::Reopened, audience: vec![Audience::Facility, Audience::Supervisor], args: json!({ "note": note.trim(), "due_ms": due }) },
+                        Effect::Notify {
+                            notice: Notice::Reopened,
+                            audience: vec![Audience::Facility, Audience::Supervisor],
+                            args: json!({ "note": note.trim(), "due_ms": due }),
+                        },
                     ])
                 }
             }

@@ -284,7 +284,8 @@ impl File {
             })?;
             let mut typed = BTreeMap::new();
             for (sev_key, d) in by_sev {
-                let sev = Severity::parse(sev_key).ok_or_else(|| key_err(format!("deadlines.{kind_key}.{sev_key}"), "unknown severity; use ordinary or major"))?;
+                let sev =
+                    Severity::parse(sev_key).ok_or_else(|| key_err(format!("deadlines.{kind_key}.{sev_key}"), "unknown severity; use ordinary or major"))?;
                 typed.insert(sev, *d);
             }
             deadlines.insert(kind, typed);
@@ -304,7 +305,9 @@ impl File {
                     }
                 }
                 match (sev, d.report_every) {
-                    (Severity::Major, None) => return Err(key_err(format!("{key}.report_every"), "missing: major matters report regularly against their plan")),
+                    (Severity::Major, None) => {
+                        return Err(key_err(format!("{key}.report_every"), "missing: major matters report regularly against their plan"));
+                    }
                     (Severity::Major, Some(p)) if p.is_zero() => return Err(key_err(format!("{key}.report_every"), "must be longer than zero")),
                     (Severity::Ordinary, Some(_)) => return Err(key_err(format!("{key}.report_every"), "only major matters report against a plan")),
                     _ => {}
@@ -347,7 +350,10 @@ impl File {
         }
 
         if self.inspection.min_inspectors < 2 {
-            return Err(key_err("inspection.min_inspectors", format!("{} is too few: an inspection team has at least 2 inspectors (行政处罚法 art. 42)", self.inspection.min_inspectors)));
+            return Err(key_err(
+                "inspection.min_inspectors",
+                format!("{} is too few: an inspection team has at least 2 inspectors (行政处罚法 art. 42)", self.inspection.min_inspectors),
+            ));
         }
         if self.inspection.photo_max_bytes == 0 {
             return Err(key_err("inspection.photo_max_bytes", "must be more than zero"));
@@ -462,11 +468,17 @@ mod tests {
     #[test]
     fn bad_keys_are_named_with_the_reason() {
         for (over, want) in [
-            ("[deadlines.rectification.ordinary]\nfeedback = \"3 days\"", "policy key `deadlines.rectification.ordinary.feedback`: invalid duration \"3 days\""),
+            (
+                "[deadlines.rectification.ordinary]\nfeedback = \"3 days\"",
+                "policy key `deadlines.rectification.ordinary.feedback`: invalid duration \"3 days\"",
+            ),
             ("[deadlines.rectification.ordinary]\nrectify = \"0d\"", "`deadlines.rectification.ordinary.rectify`: must be longer than zero"),
             ("[deadlines.rectification.ordinary]\nreport_every = \"1mo\"", "`deadlines.rectification.ordinary.report_every`: only major"),
             ("[deadlines.rectification.ordinary]\nfeedbak = \"3d\"", "`deadlines.rectification.ordinary.feedbak`: unknown field"),
-            ("[deadlines.inspection.ordinary]\nacknowledge = \"0d\"\nfeedback = \"3d\"\nrectify = \"7d\"\nrecheck = \"3wd\"", "`deadlines.inspection`: unknown matter kind"),
+            (
+                "[deadlines.inspection.ordinary]\nacknowledge = \"0d\"\nfeedback = \"3d\"\nrectify = \"7d\"\nrecheck = \"3wd\"",
+                "`deadlines.inspection`: unknown matter kind",
+            ),
             ("[numbering]\nnotice = \"{bureau}-{year}\"", "`numbering.notice`: the pattern needs {seq}"),
             ("[numbering]\nnotice = \"{bureau}-{yr}-{seq}\"", "`numbering.notice`: unknown placeholder {yr}"),
             ("[evidence]\ntypes = [\"text/html\"]", "`evidence.types`: \"text/html\" cannot be recognised"),

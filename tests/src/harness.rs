@@ -29,17 +29,7 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// `[a-z0-9_]`, at most 30 characters, never empty.
 fn sanitise(name: &str) -> String {
-    let mut s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .take(30)
-        .collect();
+    let mut s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).take(30).collect();
     if s.is_empty() {
         s.push_str("db");
     }
@@ -49,18 +39,13 @@ fn sanitise(name: &str) -> String {
 /// `<sanitised>_<pid>_<counter>_<micro-noise>`: unique within and across test processes.
 fn unique_name(name: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let noise = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_micros())
-        .unwrap_or(0);
+    let noise = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_micros()).unwrap_or(0);
     format!("{}_{}_{n}_{noise}", sanitise(name), std::process::id())
 }
 
 /// A new empty directory under the system temp directory.
 pub fn unique_temp_dir(name: &str) -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir()
-        .join("qingling-tests")
-        .join(unique_name(name));
+    let dir = std::env::temp_dir().join("qingling-tests").join(unique_name(name));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     Ok(dir)
 }
@@ -78,27 +63,18 @@ pub fn using_postgres() -> bool {
 pub async fn test_database_url(name: &str) -> anyhow::Result<String> {
     if using_postgres() {
         use sea_orm::ConnectionTrait;
-        let base = std::env::var(TEST_PG_URL_ENV).with_context(|| {
-            format!("{TEST_DB_ENV}=postgres needs {TEST_PG_URL_ENV} (run the tests via scripts/test)")
-        })?;
+        let base =
+            std::env::var(TEST_PG_URL_ENV).with_context(|| format!("{TEST_DB_ENV}=postgres needs {TEST_PG_URL_ENV} (run the tests via scripts/test)"))?;
         let db_name = format!("qt_{}", unique_name(name));
         let mut opts = sea_orm::ConnectOptions::new(base.clone());
         opts.max_connections(1).sqlx_logging(false);
-        let conn = sea_orm::Database::connect(opts)
-            .await
-            .with_context(|| format!("connecting to {TEST_PG_URL_ENV}={base}"))?;
-        conn.execute_unprepared(&format!("CREATE DATABASE \"{db_name}\""))
-            .await
-            .with_context(|| format!("CREATE DATABASE {db_name}"))?;
+        let conn = sea_orm::Database::connect(opts).await.with_context(|| format!("connecting to {TEST_PG_URL_ENV}={base}"))?;
+        conn.execute_unprepared(&format!("CREATE DATABASE \"{db_name}\"")).await.with_context(|| format!("CREATE DATABASE {db_name}"))?;
         conn.close().await.ok();
         with_database(&base, &db_name)
     } else {
         let dir = unique_temp_dir(name)?;
-        Ok(format!(
-            "sqlite://{}/{}.db?mode=rwc",
-            dir.display(),
-            sanitise(name)
-        ))
+        Ok(format!("sqlite://{}/{}.db?mode=rwc", dir.display(), sanitise(name)))
     }
 }
 
@@ -109,19 +85,13 @@ fn with_database(url: &str, db: &str) -> anyhow::Result<String> {
         Some(i) => (&url[..i], &url[i..]),
         None => (url, ""),
     };
-    let path_start = base[authority_start..]
-        .find('/')
-        .map(|i| authority_start + i)
-        .unwrap_or(base.len());
+    let path_start = base[authority_start..].find('/').map(|i| authority_start + i).unwrap_or(base.len());
     Ok(format!("{}/{db}{query}", &base[..path_start]))
 }
 
 /// Walk up from `start` looking for `rel`.
 fn find_upwards(start: &Path, rel: &str) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .map(|d| d.join(rel))
-        .find(|p| p.is_file())
+    start.ancestors().map(|d| d.join(rel)).find(|p| p.is_file())
 }
 
 /// The Python with aiosmtpd: `$QINGLING_AIOSMTPD`, else `.tools/venv/bin/python` above this crate.
@@ -207,11 +177,7 @@ impl SmtpSink {
             .stderr(Stdio::from(log))
             .spawn()
             .with_context(|| format!("spawning {} -m aiosmtpd", python.display()))?;
-        let mut sink = SmtpSink {
-            child,
-            port,
-            dir: dir.to_path_buf(),
-        };
+        let mut sink = SmtpSink { child, port, dir: dir.to_path_buf() };
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
@@ -247,20 +213,12 @@ impl SmtpSink {
             .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
             .collect();
         files.sort();
-        files
-            .iter()
-            .filter_map(|p| std::fs::read(p).ok())
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .collect()
+        files.iter().filter_map(|p| std::fs::read(p).ok()).map(|b| String::from_utf8_lossy(&b).into_owned()).collect()
     }
 
     /// Wait (polling, without blocking the async runtime) for a message matching `pred`;
     /// returns the first such message.
-    pub async fn wait_for(
-        &self,
-        pred: impl Fn(&str) -> bool,
-        timeout: Duration,
-    ) -> anyhow::Result<String> {
+    pub async fn wait_for(&self, pred: impl Fn(&str) -> bool, timeout: Duration) -> anyhow::Result<String> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(m) = self.messages().into_iter().find(|m| pred(m)) {
@@ -274,11 +232,7 @@ impl SmtpSink {
     }
 
     /// [`SmtpSink::wait_for`] for synchronous tests (blocks the thread).
-    pub fn wait_for_blocking(
-        &self,
-        pred: impl Fn(&str) -> bool,
-        timeout: Duration,
-    ) -> anyhow::Result<String> {
+    pub fn wait_for_blocking(&self, pred: impl Fn(&str) -> bool, timeout: Duration) -> anyhow::Result<String> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(m) = self.messages().into_iter().find(|m| pred(m)) {
@@ -293,21 +247,9 @@ impl SmtpSink {
 
     fn timeout_error(&self, timeout: Duration) -> anyhow::Error {
         let msgs = self.messages();
-        let subjects: Vec<String> = msgs
-            .iter()
-            .map(|m| {
-                m.lines()
-                    .find(|l| l.to_ascii_lowercase().starts_with("subject:"))
-                    .unwrap_or("(no subject)")
-                    .to_string()
-            })
-            .collect();
-        anyhow::anyhow!(
-            "no matching mail within {:?}; {} received: {:?}",
-            timeout,
-            msgs.len(),
-            subjects
-        )
+        let subjects: Vec<String> =
+            msgs.iter().map(|m| m.lines().find(|l| l.to_ascii_lowercase().starts_with("subject:")).unwrap_or("(no subject)").to_string()).collect();
+        anyhow::anyhow!("no matching mail within {:?}; {} received: {:?}", timeout, msgs.len(), subjects)
     }
 }
 
@@ -327,14 +269,8 @@ mod tests {
 
     #[test]
     fn replaces_database_in_url() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/postgres", "x").unwrap(),
-            "postgres://postgres@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            with_database("postgres://u:p@h:1/db?sslmode=disable", "y").unwrap(),
-            "postgres://u:p@h:1/y?sslmode=disable"
-        );
+        assert_eq!(with_database("postgres://postgres@127.0.0.1:5432/postgres", "x").unwrap(), "postgres://postgres@127.0.0.1:5432/x");
+        assert_eq!(with_database("postgres://u:p@h:1/db?sslmode=disable", "y").unwrap(), "postgres://u:p@h:1/y?sslmode=disable");
         assert_eq!(with_database("postgres://h", "z").unwrap(), "postgres://h/z");
     }
 

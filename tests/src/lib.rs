@@ -1,3 +1,3 @@
-pub mod harness;
 pub mod app;
 pub mod browser;
+pub mod harness;

@@ -34,7 +34,9 @@ async fn a_checklist_filled_on_a_tablet_survives_going_offline_and_a_reload() ->
     assert_eq!(s, 201, "{b}");
     let id = b["inspection_id"].as_str().unwrap().to_string();
 
-    let result = run_script_with("checklist_offline.mjs", &app.base, &app.data_dir, &[("INSPECTION_ID", &id), ("INSPECTOR", "inspector1"), ("COSIGNER", "inspector2")]).await?;
+    let result =
+        run_script_with("checklist_offline.mjs", &app.base, &app.data_dir, &[("INSPECTION_ID", &id), ("INSPECTOR", "inspector1"), ("COSIGNER", "inspector2")])
+            .await?;
     let numbers = result["notice_numbers"].as_array().expect("notice numbers");
     assert!(!numbers.is_empty(), "{result}");
 

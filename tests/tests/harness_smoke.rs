@@ -48,10 +48,7 @@ async fn smtp_sink_receives_a_message() {
     .await
     .unwrap();
 
-    let msg = sink
-        .wait_for(|m| m.contains("Subject: Harness smoke"), Duration::from_secs(10))
-        .await
-        .expect("message received");
+    let msg = sink.wait_for(|m| m.contains("Subject: Harness smoke"), Duration::from_secs(10)).await.expect("message received");
     assert!(msg.contains("Hello from the harness."), "{msg}");
     assert!(msg.contains("\n.leading dot line"), "dot-unstuffed: {msg}");
     assert!(msg.starts_with("X-MailFrom: sender@qingling.test\r\n"), "{msg}");
@@ -61,18 +58,11 @@ async fn smtp_sink_receives_a_message() {
 
 #[tokio::test]
 async fn dev_server_starts_and_stops() {
-    let server = DevServer::start(DevServerOptions {
-        headless: true,
-        ..Default::default()
-    })
-    .await
-    .expect("start Temporal dev server");
+    let server = DevServer::start(DevServerOptions { headless: true, ..Default::default() }).await.expect("start Temporal dev server");
     assert!(server.ui_url.is_none());
     let address = server.address.clone();
     assert!(address.starts_with("127.0.0.1:"), "{address}");
-    tokio::net::TcpStream::connect(&address)
-        .await
-        .expect("frontend port accepts connections");
+    tokio::net::TcpStream::connect(&address).await.expect("frontend port accepts connections");
     server.stop().await;
     // Stopped: the port no longer accepts connections (allow a moment for the socket to close).
     let mut closed = false;

@@ -61,7 +61,8 @@ fn answers(template: &Value, fail: &[&str], photo: &str) -> Value {
                     let choices = spec["choices"].as_array().unwrap();
                     // Failing: the first failing choice; passing: the best-scoring passing one.
                     let fits = |c: &&Value| c["fails"].as_bool().unwrap_or(false) == failing;
-                    let pick = if failing { choices.iter().find(fits) } else { choices.iter().filter(fits).max_by_key(|c| c["points"].as_u64().unwrap_or(0)) }.unwrap_or(&choices[0]);
+                    let pick = if failing { choices.iter().find(fits) } else { choices.iter().filter(fits).max_by_key(|c| c["points"].as_u64().unwrap_or(0)) }
+                        .unwrap_or(&choices[0]);
                     pick["id"].clone()
                 }
                 "text" => json!("情况正常"),
@@ -213,7 +214,8 @@ async fn bad_input_is_refused_with_a_clear_message_and_nothing_is_half_stored() 
     let (s, b) = insp.post(&url, json!({ "idempotency_key": "k1", "answers": bad, "cosigner": cosigner() })).await?;
     assert_eq!(s, 422, "{b}");
     assert_eq!(b["error"]["code"], "inspection.invalid_answers");
-    let problems: BTreeSet<(String, String)> = b["error"]["problems"].as_array().unwrap().iter().map(|p| (p["item"].as_str().unwrap().to_string(), p["code"].as_str().unwrap().to_string())).collect();
+    let problems: BTreeSet<(String, String)> =
+        b["error"]["problems"].as_array().unwrap().iter().map(|p| (p["item"].as_str().unwrap().to_string(), p["code"].as_str().unwrap().to_string())).collect();
     assert!(problems.contains(&("qualification.fire-acceptance".into(), "answer.required".into())), "{problems:?}");
     assert!(problems.contains(&(number_item["id"].as_str().unwrap().into(), "answer.out_of_bounds".into())), "{problems:?}");
     assert!(b["error"]["problems"][0]["message"].as_str().is_some_and(|m| !m.is_empty()));
@@ -249,7 +251,11 @@ async fn notices_issued_concurrently_never_share_a_number() -> anyhow::Result<()
         prepared.push((id, insp, a));
     }
     let submits = prepared.iter().map(|(id, insp, a)| async move {
-        insp.post(&format!("/api/inspections/{id}/submit"), json!({ "idempotency_key": uuid::Uuid::new_v4().to_string(), "answers": a, "cosigner": cosigner() })).await
+        insp.post(
+            &format!("/api/inspections/{id}/submit"),
+            json!({ "idempotency_key": uuid::Uuid::new_v4().to_string(), "answers": a, "cosigner": cosigner() }),
+        )
+        .await
     });
     let results = futures::future::join_all(submits).await;
     let mut numbers = vec![];
@@ -274,7 +280,8 @@ async fn a_clean_rating_inspection_scores_full_points_and_issues_nothing() -> an
     let sup = app.login("supervisor").await?;
     let id = assign(&app, &sup, "gbt37276-rating").await?;
     let (insp, answers) = fill(&app, &id, &[]).await?;
-    let (s, b) = insp.post(&format!("/api/inspections/{id}/submit"), json!({ "idempotency_key": "rating-1", "answers": answers, "cosigner": cosigner() })).await?;
+    let (s, b) =
+        insp.post(&format!("/api/inspections/{id}/submit"), json!({ "idempotency_key": "rating-1", "answers": answers, "cosigner": cosigner() })).await?;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["result"]["complete"], true);
     assert!(b["result"]["findings"].as_array().unwrap().is_empty(), "{b}");

@@ -67,12 +67,24 @@ async fn a_missed_feedback_deadline_sends_a_reminder_and_then_a_supervision_orde
     // supervision order 3 s later.
     let reminder = app
         .smtp
-        .wait_for(|raw| { let (subj, to) = subject_and_to(raw); subj.contains("逾期提醒") && to.contains("facility1@") }, LONG)
+        .wait_for(
+            |raw| {
+                let (subj, to) = subject_and_to(raw);
+                subj.contains("逾期提醒") && to.contains("facility1@")
+            },
+            LONG,
+        )
         .await?;
     assert!(subject_and_to(&reminder).0.contains("进展反馈"), "{}", subject_and_to(&reminder).0);
     let order = app
         .smtp
-        .wait_for(|raw| { let (subj, to) = subject_and_to(raw); subj.contains("督办单（蓝）") && to.contains("supervisor@") }, LONG)
+        .wait_for(
+            |raw| {
+                let (subj, to) = subject_and_to(raw);
+                subj.contains("督办单（蓝）") && to.contains("supervisor@")
+            },
+            LONG,
+        )
         .await?;
     assert!(subject_and_to(&order).0.contains(issued["notice_number"].as_str().unwrap()));
     app.wait_for_db(&id, "two escalations of the feedback deadline", LONG, |m, events| {
@@ -109,7 +121,9 @@ async fn an_approved_extension_moves_the_deadline() -> anyhow::Result<()> {
     let due_after = rectify_due(&b["view"]);
     assert_eq!(due_after - due_before, 120_000, "moved by exactly two minutes");
     app.wait_for_db(&id, "the approval in the log", LONG, |_, events| {
-        events.iter().any(|e| e.kind == "extension_approved" && serde_json::from_str::<Value>(&e.payload).map(|p| p["new_due_ms"] == json!(due_after)).unwrap_or(false))
+        events
+            .iter()
+            .any(|e| e.kind == "extension_approved" && serde_json::from_str::<Value>(&e.payload).map(|p| p["new_due_ms"] == json!(due_after)).unwrap_or(false))
     })
     .await?;
     // The live timer follows the new deadline: past the old due time nothing escalates.
@@ -181,7 +195,8 @@ async fn a_facility_cannot_read_or_act_on_another_facilitys_matter() -> anyhow::
     assert_eq!(haidian.get(&format!("/api/matters/{id}")).await?.0, 404);
     // Without a CSRF token a cookie-authenticated write is refused.
     let owner = app.login("facility1").await?;
-    let res = reqwest::Client::new().post(format!("{}/api/matters/{id}/actions", app.base)).json(&json!({"action": "acknowledge", "handler": "x"})).send().await?;
+    let res =
+        reqwest::Client::new().post(format!("{}/api/matters/{id}/actions", app.base)).json(&json!({"action": "acknowledge", "handler": "x"})).send().await?;
     assert!(res.status() == 401 || res.status() == 403, "{}", res.status());
     app.wait_for_db(&id, "the issued event", LONG, |m, events| m.status == "issued" && events.len() == 1).await?;
     let (s, b) = owner.get(&format!("/api/matters/{id}")).await?;
@@ -212,7 +227,10 @@ async fn an_invalid_action_is_refused_with_a_clear_error() -> anyhow::Result<()>
     let (s, b) = facility.upload(&id, "notes.txt", b"not an image".to_vec()).await?;
     assert!(s == 415 || s == 422, "{s} {b}");
     assert!(app.store.evidence_for(&id).await?.is_empty(), "a refused file is not stored");
-    app.wait_for_db(&id, "only issue and acknowledgement recorded", LONG, |m, events| m.status == "acknowledged" && event_kinds(events) == ["issued", "acknowledged"]).await?;
+    app.wait_for_db(&id, "only issue and acknowledgement recorded", LONG, |m, events| {
+        m.status == "acknowledged" && event_kinds(events) == ["issued", "acknowledged"]
+    })
+    .await?;
     Ok(())
 }
 
@@ -228,7 +246,9 @@ async fn a_tampered_event_is_detected_by_the_chain_check() -> anyhow::Result<()>
     // Rewrite history behind the system's back.
     let backend = app.store.db.get_database_backend();
     let sql = match backend {
-        sea_orm::DatabaseBackend::Postgres => "UPDATE matter_events SET payload = REPLACE(payload, '食品留样不全', '一切正常') WHERE matter_id = $1 AND seq = 1",
+        sea_orm::DatabaseBackend::Postgres => {
+            "UPDATE matter_events SET payload = REPLACE(payload, '食品留样不全', '一切正常') WHERE matter_id = $1 AND seq = 1"
+        }
         _ => "UPDATE matter_events SET payload = REPLACE(payload, '食品留样不全', '一切正常') WHERE matter_id = ? AND seq = 1",
     };
     let res = app.store.db.execute(Statement::from_sql_and_values(backend, sql, [id.clone().into()])).await?;

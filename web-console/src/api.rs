@@ -5,7 +5,7 @@ use crate::Shared;
 use crate::context::{Ctx, SESSION_TTL_MS, clear_session_cookie, now_ms, session_cookie};
 use crate::error::Error;
 use crate::forms::{IssueInput, IssueRequest};
-use crate::matters::{self, Upload, evidence_json, event_json, facility_json, matter_json, notice_json, user_json};
+use crate::matters::{self, Upload, event_json, evidence_json, facility_json, matter_json, notice_json, user_json};
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, Path, State};

@@ -104,7 +104,11 @@ mod tests {
         let wire = Rejection { code: "reject.wrong_state".into(), args: vec![("status".into(), "status.issued".into())] }.to_wire();
         let direct = Failure { message: wire.clone(), ..Default::default() };
         assert_eq!(rejection_in(&direct).map(|r| r.code), Some("reject.wrong_state".to_string()));
-        let wrapped = Failure { message: "update failed".into(), cause: Some(Box::new(Failure { message: format!("validator: {wire}"), ..Default::default() })), ..Default::default() };
+        let wrapped = Failure {
+            message: "update failed".into(),
+            cause: Some(Box::new(Failure { message: format!("validator: {wire}"), ..Default::default() })),
+            ..Default::default()
+        };
         assert_eq!(rejection_in(&wrapped).map(|r| r.code), Some("reject.wrong_state".to_string()));
         assert!(rejection_in(&Failure { message: "panic".into(), ..Default::default() }).is_none());
     }

@@ -117,10 +117,10 @@ impl Error {
         if let Some(field) = self.field() {
             error["field"] = field.into();
         }
-        if let Error::Inspection { problems, .. } = self {
-            if !problems.is_empty() {
-                error["problems"] = problems.clone().into();
-            }
+        if let Error::Inspection { problems, .. } = self
+            && !problems.is_empty()
+        {
+            error["problems"] = problems.clone().into();
         }
         serde_json::json!({ "error": error })
     }
@@ -201,7 +201,10 @@ mod tests {
 
     #[test]
     fn rejections_keep_their_code_and_read_in_both_languages() {
-        let r = Rejection { code: "reject.wrong_state".into(), args: vec![("status".into(), "status.issued".into()), ("action".into(), "action.submit_evidence".into())] };
+        let r = Rejection {
+            code: "reject.wrong_state".into(),
+            args: vec![("status".into(), "status.issued".into()), ("action".into(), "action.submit_evidence".into())],
+        };
         let e = Error::Rejected(r);
         assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let zh = e.to_json(Locale::ZhCn);

@@ -213,7 +213,10 @@ mod tests {
         let Action::Feedback { text, plan } = a else { panic!("{a:?}") };
         assert_eq!(text, "已采购");
         assert_eq!(plan.iter().map(|m| m.what.as_str()).collect::<Vec<_>>(), ["采购", "安装"]);
-        assert!(matches!(action_from_form(&form(&[("action", "feedback"), ("plan_date", "12/01"), ("plan_what", "x")])), Err(Error::Field { field: "plan", .. })));
+        assert!(matches!(
+            action_from_form(&form(&[("action", "feedback"), ("plan_date", "12/01"), ("plan_what", "x")])),
+            Err(Error::Field { field: "plan", .. })
+        ));
     }
 
     #[test]

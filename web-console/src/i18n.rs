@@ -27,10 +27,7 @@ fn from_accept_language(header: &str) -> Option<Locale> {
         .filter_map(|part| {
             let mut pieces = part.split(';');
             let tag = pieces.next()?.trim();
-            let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .map(|q| q.trim().parse::<f32>().unwrap_or(0.0))
-                .unwrap_or(1.0);
+            let q = pieces.find_map(|p| p.trim().strip_prefix("q=")).map(|q| q.trim().parse::<f32>().unwrap_or(0.0)).unwrap_or(1.0);
             (!tag.is_empty() && q > 0.0).then_some((q, tag))
         })
         .collect();

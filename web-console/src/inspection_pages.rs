@@ -87,10 +87,8 @@ fn messages_json(locale: Locale) -> &'static str {
         Locale::En => &EN,
     };
     cell.get_or_init(|| {
-        let map: BTreeMap<&str, String> = keys(locale)
-            .into_iter()
-            .filter_map(|k| k.strip_prefix(MESSAGE_PREFIX).map(|short| (short, t(locale, k, &[]))))
-            .collect();
+        let map: BTreeMap<&str, String> =
+            keys(locale).into_iter().filter_map(|k| k.strip_prefix(MESSAGE_PREFIX).map(|short| (short, t(locale, k, &[])))).collect();
         serde_json::to_string(&map).unwrap_or_else(|_| "{}".into())
     })
 }
@@ -120,7 +118,11 @@ pub async fn fill(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<
 }
 
 fn script(body: &'static str, cache: &'static str) -> Response {
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/javascript; charset=utf-8")), (header::CACHE_CONTROL, HeaderValue::from_static(cache))], body).into_response()
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/javascript; charset=utf-8")), (header::CACHE_CONTROL, HeaderValue::from_static(cache))],
+        body,
+    )
+        .into_response()
 }
 
 /// `GET /sw.js`: the service worker. Served from the root so that it may control
@@ -139,7 +141,14 @@ pub async fn checklist_js() -> Response {
 
 /// `GET /assets/checklist.css`
 pub async fn checklist_css() -> Response {
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")), (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"))], CHECKLIST_CSS).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        CHECKLIST_CSS,
+    )
+        .into_response()
 }
 
 // ---- assigning an inspection (oversight) ----
@@ -225,8 +234,8 @@ mod tests {
     use super::*;
     use crate::context::Signed;
     use crate::views::{environment, render_with};
-    use qingling_rules::matter::Role;
     use qingling_activities::db::entities::user;
+    use qingling_rules::matter::Role;
 
     fn inspector(locale: Locale) -> Ctx {
         let user = user::Model {
@@ -265,7 +274,8 @@ mod tests {
             let html = render_with(&env, &inspector(locale), "inspection_fill.html", page).unwrap_or_else(|e| panic!("{locale:?}: {e}")).0;
             assert_eq!(attribute(&html, "data-inspection-id"), "i-1");
             assert_eq!(attribute(&html, "data-csrf"), "csrf-<token>", "the token survives escaping");
-            let messages: serde_json::Value = serde_json::from_str(&attribute(&html, "data-messages")).unwrap_or_else(|e| panic!("{locale:?}: messages are JSON: {e}"));
+            let messages: serde_json::Value =
+                serde_json::from_str(&attribute(&html, "data-messages")).unwrap_or_else(|e| panic!("{locale:?}: messages are JSON: {e}"));
             assert_eq!(messages["yes"], if locale == Locale::En { "Yes" } else { "是" });
             let me: serde_json::Value = serde_json::from_str(&attribute(&html, "data-me")).unwrap_or_default();
             assert_eq!(me["username"], "inspector1");
@@ -276,12 +286,19 @@ mod tests {
     #[test]
     fn the_list_page_links_each_inspection_to_its_checklist() {
         let env = environment();
-        let items = [ListItem { id: "i-1".into(), facility: "朝阳区第一社会福利院".into(), template_title: "养老机构服务安全检查表".into(), date: "2026-11-18".into(), status: "in_progress".into() }];
+        let items = [ListItem {
+            id: "i-1".into(),
+            facility: "朝阳区第一社会福利院".into(),
+            template_title: "养老机构服务安全检查表".into(),
+            date: "2026-11-18".into(),
+            status: "in_progress".into(),
+        }];
         for locale in Locale::ALL {
             let html = render_with(&env, &inspector(locale), "inspections.html", context! { items => items }).unwrap_or_else(|e| panic!("{locale:?}: {e}")).0;
             assert!(unescape(&html).contains("href=\"/inspections/i-1/fill\""), "{html}");
             assert!(html.contains(&t(locale, "web.checklist.status_in_progress", &[])));
-            let empty = render_with(&env, &inspector(locale), "inspections.html", context! { items => Vec::<ListItem>::new() }).unwrap_or_else(|e| panic!("{e}")).0;
+            let empty =
+                render_with(&env, &inspector(locale), "inspections.html", context! { items => Vec::<ListItem>::new() }).unwrap_or_else(|e| panic!("{e}")).0;
             assert!(empty.contains(&t(locale, "web.checklist.list_empty", &[])));
         }
     }
@@ -294,7 +311,10 @@ mod tests {
             let Some((key, _)) = piece.split_once('\'') else { continue };
             asked += 1;
             for locale in Locale::ALL {
-                assert!(qingling_rules::messages::lookup(locale, &format!("{MESSAGE_PREFIX}{key}")).is_some(), "checklist.js asks for {key}, missing in {locale:?}");
+                assert!(
+                    qingling_rules::messages::lookup(locale, &format!("{MESSAGE_PREFIX}{key}")).is_some(),
+                    "checklist.js asks for {key}, missing in {locale:?}"
+                );
             }
         }
         assert!(asked > 30, "the script's texts were found ({asked})");

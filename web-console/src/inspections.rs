@@ -108,13 +108,24 @@ pub async fn assign_inspection(shared: &Shared, who: &Signed, input: AssignInput
     let store = &shared.app.store;
     let policy = &shared.app.policy;
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
-    let facility = store.facilities_for(&who.user).await?.into_iter().find(|f| f.id == input.facility_id).ok_or_else(|| refused(unprocessable, "inspection.facility_unknown", &[]))?;
+    let facility = store
+        .facilities_for(&who.user)
+        .await?
+        .into_iter()
+        .find(|f| f.id == input.facility_id)
+        .ok_or_else(|| refused(unprocessable, "inspection.facility_unknown", &[]))?;
     let catalog = &shared.app.checklists;
     let template = match input.version {
         Some(v) => catalog.get(&input.template, v),
         None => catalog.latest(&input.template),
     }
-    .ok_or_else(|| refused(unprocessable, "inspection.template_unknown", &[("template", format!("{}@{}", input.template, input.version.map(|v| v.to_string()).unwrap_or_else(|| "latest".into())))]))?
+    .ok_or_else(|| {
+        refused(
+            unprocessable,
+            "inspection.template_unknown",
+            &[("template", format!("{}@{}", input.template, input.version.map(|v| v.to_string()).unwrap_or_else(|| "latest".into())))],
+        )
+    })?
     .clone();
     let need = policy.inspection.min_inspectors as usize;
     let pool = store.inspectors_in(facility.region_id).await?;
@@ -190,7 +201,8 @@ pub async fn show(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<
     let who = ctx.signed()?;
     let row = visible(&shared, &who, &id).await?;
     let i = &row.inspection;
-    let template = shared.app.checklists.get(&i.template_id, i.template_version as u32).map(|t| serde_json::to_value(t).unwrap_or(Value::Null)).unwrap_or(Value::Null);
+    let template =
+        shared.app.checklists.get(&i.template_id, i.template_version as u32).map(|t| serde_json::to_value(t).unwrap_or(Value::Null)).unwrap_or(Value::Null);
     let draft = i.draft.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()).unwrap_or_else(|| json!({}));
     Ok(Json(json!({
         "inspection": inspection_json(&row),
@@ -201,11 +213,7 @@ pub async fn show(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<
 }
 
 fn assigned_inspector(who: &Signed, row: &InspectionRow) -> Result<(), Error> {
-    if who.role == Role::Inspector && row.is_assigned(who.user.id) {
-        Ok(())
-    } else {
-        Err(refused(StatusCode::FORBIDDEN, "inspection.not_assigned", &[]))
-    }
+    if who.role == Role::Inspector && row.is_assigned(who.user.id) { Ok(()) } else { Err(refused(StatusCode::FORBIDDEN, "inspection.not_assigned", &[])) }
 }
 
 /// Runs an update on the inspection's workflow, turning a refusal into its API error.
@@ -306,7 +314,9 @@ pub async fn upload_photo(State(shared): S, ctx: Ctx, Path(id): Path<String>, mu
     match qingling_activities::evidence::store_photo(&shared.app.store, max, &file.bytes).await {
         Ok(photo) => Ok((StatusCode::CREATED, Json(json!(photo))).into_response()),
         Err(E::Empty) => Err(refused(StatusCode::UNPROCESSABLE_ENTITY, "inspection.photo_empty", &[])),
-        Err(E::TooLarge { max, got }) => Err(refused(StatusCode::PAYLOAD_TOO_LARGE, "inspection.photo_too_large", &[("max", max.to_string()), ("got", got.to_string())])),
+        Err(E::TooLarge { max, got }) => {
+            Err(refused(StatusCode::PAYLOAD_TOO_LARGE, "inspection.photo_too_large", &[("max", max.to_string()), ("got", got.to_string())]))
+        }
         Err(E::UnknownType | E::TypeNotAllowed(_)) => Err(refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, "inspection.photo_not_image", &[])),
         Err(E::Store(e)) => Err(Error::Internal(e.to_string())),
     }
@@ -331,10 +341,10 @@ fn file_response(bytes: Vec<u8>, content_type: &str, download_name: Option<&str>
     h.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).map_err(|e| Error::Internal(e.to_string()))?);
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400, immutable"));
-    if let Some(name) = download_name {
-        if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"notice\"; filename*=UTF-8''{}", crate::pages::url_encode(name))) {
-            h.insert(header::CONTENT_DISPOSITION, v);
-        }
+    if let Some(name) = download_name
+        && let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"notice\"; filename*=UTF-8''{}", crate::pages::url_encode(name)))
+    {
+        h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(r)
 }
@@ -378,10 +388,16 @@ pub async fn submit(State(shared): S, ctx: Ctx, Path(id): Path<String>, body: By
         if c.username.trim() == who.user.username {
             return Err(refused(StatusCode::UNPROCESSABLE_ENTITY, "inspection.cosigner_same", &[]));
         }
-        let user = check_password(&shared, &c.username, &c.password).await.map_err(|_| refused(StatusCode::UNPROCESSABLE_ENTITY, "inspection.cosigner_invalid", &[]))?;
+        let user = check_password(&shared, &c.username, &c.password)
+            .await
+            .map_err(|_| refused(StatusCode::UNPROCESSABLE_ENTITY, "inspection.cosigner_invalid", &[]))?;
         signers.push(actor_of(&user));
     }
-    let filled = Filled { template: row.inspection.template_id.clone(), version: row.inspection.template_version as u32, answers: serde_json::from_value(input.answers).map_err(|e| Error::BadRequest(format!("answers: {e}")))? };
+    let filled = Filled {
+        template: row.inspection.template_id.clone(),
+        version: row.inspection.template_version as u32,
+        answers: serde_json::from_value(input.answers).map_err(|e| Error::BadRequest(format!("answers: {e}")))?,
+    };
     let req = SubmitRequest { key: key.clone(), filled, submitted_by: who.actor(), signers };
     let handle = shared.app.temporal.get_workflow_handle::<Inspection>(row.inspection.workflow_id.clone());
     // The key is also the update id, so Temporal itself deduplicates a retried request.
@@ -423,6 +439,8 @@ pub async fn notice_document(State(shared): S, ctx: Ctx, Path((id, idx, format))
         _ => return Err(Error::NotFound),
     };
     let sha = sha.ok_or(Error::NotFound)?;
-    let bytes = tokio::fs::read(qingling_activities::evidence::path_of(&shared.app.store, &sha)).await.map_err(|e| Error::Internal(format!("notice file {sha}: {e}")))?;
+    let bytes = tokio::fs::read(qingling_activities::evidence::path_of(&shared.app.store, &sha))
+        .await
+        .map_err(|e| Error::Internal(format!("notice file {sha}: {e}")))?;
     file_response(bytes, ct, Some(&format!("{}.{ext}", notice.number)))
 }

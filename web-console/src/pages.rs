@@ -185,7 +185,8 @@ pub async fn rechecks(State(shared): S, ctx: Ctx) -> Result<Response, Error> {
 }
 
 async fn new_matter_page(shared: &Shared, ctx: &Ctx, who: &Signed, values: &IssueFormFields, error: Option<&Error>) -> Result<Response, Error> {
-    let facilities: Vec<Value> = shared.app.store.facilities_for(&who.user).await?.into_iter().map(|f| context! { id => f.id.to_string(), name => f.name }).collect();
+    let facilities: Vec<Value> =
+        shared.app.store.facilities_for(&who.user).await?.into_iter().map(|f| context! { id => f.id.to_string(), name => f.name }).collect();
     let page = context! {
         facilities => facilities,
         kinds => MatterKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
@@ -259,7 +260,8 @@ async fn matter_page(shared: &Shared, ctx: &Ctx, who: &Signed, row: &matter::Mod
         }
     });
     let plan: Vec<Value> = state.as_ref().map(|m| m.plan.iter().map(|p| context! { date => p.date.to_string(), what => p.what }).collect()).unwrap_or_default();
-    let temporal_url = shared.app.temporal_ui_url.as_ref().map(|ui| format!("{}/namespaces/default/workflows/{}", ui.trim_end_matches('/'), url_encode(&row.workflow_id)));
+    let temporal_url =
+        shared.app.temporal_ui_url.as_ref().map(|ui| format!("{}/namespaces/default/workflows/{}", ui.trim_end_matches('/'), url_encode(&row.workflow_id)));
     let page = context! {
         m => summary,
         description => row.description,
@@ -303,7 +305,14 @@ fn shown_on_page(e: &Error) -> bool {
     matches!(e, Error::Rejected(_) | Error::Field { .. } | Error::BadRequest(_) | Error::Evidence { .. } | Error::Unavailable(_))
 }
 
-async fn finish(shared: &Shared, ctx: &Ctx, who: &Signed, row: &matter::Model, action: &'static str, result: Result<qingling_workflows::MatterView, Error>) -> Result<Response, Error> {
+async fn finish(
+    shared: &Shared,
+    ctx: &Ctx,
+    who: &Signed,
+    row: &matter::Model,
+    action: &'static str,
+    result: Result<qingling_workflows::MatterView, Error>,
+) -> Result<Response, Error> {
     match result {
         Ok(view) => {
             matters::wait_persisted(shared, &row.id, view.last_seq).await;

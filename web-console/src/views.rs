@@ -75,8 +75,12 @@ struct NavItem {
 fn nav(ctx: &Ctx) -> Vec<NavItem> {
     let Some(s) = &ctx.session else { return vec![] };
     let items: &[(&'static str, &'static str)] = match s.role {
-        Role::Admin | Role::Supervisor => &[("/board", "web.nav.board"), ("/matters/new", "web.nav.issue"), ("/inspections", "web.checklist.nav"), ("/notices", "web.nav.matters")],
-        Role::Inspector => &[("/inspections", "web.checklist.nav"), ("/rechecks", "web.nav.rechecks"), ("/board", "web.nav.board"), ("/notices", "web.nav.matters")],
+        Role::Admin | Role::Supervisor => {
+            &[("/board", "web.nav.board"), ("/matters/new", "web.nav.issue"), ("/inspections", "web.checklist.nav"), ("/notices", "web.nav.matters")]
+        }
+        Role::Inspector => {
+            &[("/inspections", "web.checklist.nav"), ("/rechecks", "web.nav.rechecks"), ("/board", "web.nav.board"), ("/notices", "web.nav.matters")]
+        }
         Role::Facility => &[("/notices", "web.nav.notices")],
     };
     let path = ctx.path.split('?').next().unwrap_or_default();

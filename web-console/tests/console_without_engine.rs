@@ -22,7 +22,8 @@ async fn unreachable_temporal() -> Client {
         callback: Arc::new(|_req| Box::pin(async { Err(temporalio_client::tonic::Status::unavailable("no Temporal in this test")) })),
     };
     let retry = RetryOptions::builder().max_retries(0).max_elapsed_time(Some(std::time::Duration::from_millis(1))).build();
-    let mut options = ConnectionOptions::new(Url::parse("http://127.0.0.1:1").expect("url")).service_override(service).retry_options(retry).dns_load_balancing(None).build();
+    let mut options =
+        ConnectionOptions::new(Url::parse("http://127.0.0.1:1").expect("url")).service_override(service).retry_options(retry).dns_load_balancing(None).build();
     options.set_skip_get_system_info(true);
     let connection = Connection::connect(options).await.expect("a callback connection needs no server");
     Client::new(connection, ClientOptions::new("default").build()).expect("client")
@@ -147,13 +148,16 @@ async fn stored_matter(store: &Store) -> String {
 
 fn multipart(name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = "qinglingboundary";
-    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").into_bytes();
+    let mut body =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+            .into_bytes();
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\nIDATx\x9cc\0\x01\0\0\x05\0\x01\r\n-\xb4\0\0\0\0IEND\xaeB`\x82";
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\nIDATx\x9cc\0\x01\0\0\x05\0\x01\r\n-\xb4\0\0\0\0IEND\xaeB`\x82";
 
 #[tokio::test]
 async fn the_console_guards_every_door_and_reports_an_unreachable_engine() {
@@ -182,7 +186,10 @@ async fn the_console_guards_every_door_and_reports_an_unreachable_engine() {
     let mut empty = issue.clone();
     empty["title"] = json!("  ");
     let r = app.send(json_req("POST", "/api/matters", Some((&sup, Some(&sup_csrf))), empty)).await;
-    assert_eq!((r.status, r.json()["error"]["code"].as_str(), r.json()["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("validation.required"), Some("title")));
+    assert_eq!(
+        (r.status, r.json()["error"]["code"].as_str(), r.json()["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("validation.required"), Some("title"))
+    );
     assert!(r.json()["error"]["message"].as_str().unwrap_or_default().contains("问题标题"), "{}", r.text());
     let mut kind = issue.clone();
     kind["kind"] = json!("inspection");
@@ -203,7 +210,9 @@ async fn the_console_guards_every_door_and_reports_an_unreachable_engine() {
     let (f2, f2_csrf) = app.login("facility2").await;
     assert_eq!(app.send(get(&format!("/api/matters/{id}"), Some(&f2))).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.send(get(&format!("/matters/{id}"), Some(&f2))).await.status, StatusCode::NOT_FOUND);
-    let r = app.send(json_req("POST", &format!("/api/matters/{id}/actions"), Some((&f2, Some(&f2_csrf))), json!({ "action": "acknowledge", "handler": "x" }))).await;
+    let r = app
+        .send(json_req("POST", &format!("/api/matters/{id}/actions"), Some((&f2, Some(&f2_csrf))), json!({ "action": "acknowledge", "handler": "x" })))
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(!app.send(get("/api/matters", Some(&f2))).await.text().contains(&id));
 
@@ -213,7 +222,9 @@ async fn the_console_guards_every_door_and_reports_an_unreachable_engine() {
     assert_eq!((r.json()["matter"]["status"].as_str(), r.json()["live"].is_null()), (Some("issued"), true));
     let r = app.send(json_req("POST", &format!("/api/matters/{id}/actions"), Some((&f1, Some(&f1_csrf))), json!({ "action": "fly_away" }))).await;
     assert_eq!((r.status, r.json()["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("request.invalid")));
-    let r = app.send(json_req("POST", &format!("/api/matters/{id}/actions"), Some((&f1, Some(&f1_csrf))), json!({ "action": "acknowledge", "handler": "王主任" }))).await;
+    let r = app
+        .send(json_req("POST", &format!("/api/matters/{id}/actions"), Some((&f1, Some(&f1_csrf))), json!({ "action": "acknowledge", "handler": "王主任" })))
+        .await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
 
     // Evidence: a refused file is not stored; a PNG is, and is served back with its type.

@@ -127,10 +127,13 @@ async fn shutdown_signal() {
 }
 
 /// Runs the console until `stop` resolves.
-async fn serve_web(settings: &Settings, state: qingling_web::AppState, stop: impl Future<Output = ()> + Send + 'static) -> Result<tokio::task::JoinHandle<Result<()>>> {
-    let listener = tokio::net::TcpListener::bind(settings.web_addr)
-        .await
-        .with_context(|| format!("cannot listen on {} (set QINGLING_WEB_ADDR)", settings.web_addr))?;
+async fn serve_web(
+    settings: &Settings,
+    state: qingling_web::AppState,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<tokio::task::JoinHandle<Result<()>>> {
+    let listener =
+        tokio::net::TcpListener::bind(settings.web_addr).await.with_context(|| format!("cannot listen on {} (set QINGLING_WEB_ADDR)", settings.web_addr))?;
     let router = qingling_web::router(state);
     Ok(tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(stop).await.map_err(|e| anyhow!("web server: {e}")) }))
 }

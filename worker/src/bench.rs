@@ -54,10 +54,10 @@ impl Figures {
 async fn wait_seq(store: &Store, matter_id: &str, seq: i64) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if let Some(m) = store.matter(matter_id).await? {
-            if m.last_seq >= seq {
-                return Ok(());
-            }
+        if let Some(m) = store.matter(matter_id).await?
+            && m.last_seq >= seq
+        {
+            return Ok(());
         }
         if Instant::now() > deadline {
             return Err(anyhow!("matter {matter_id} never reached event {seq}"));
@@ -71,7 +71,16 @@ async fn one_matter(client: Client, store: Store, policy: Arc<qingling_rules::Po
     let facility = Actor { user_id: 2, name: "bench-facility".into(), role: Role::Facility, facility_id: Some(facility_id) };
     let inspector = Actor { user_id: 3, name: "bench-inspector".into(), role: Role::Inspector, facility_id: None };
     let id = format!("bench-{n}-{}", uuid::Uuid::new_v4());
-    let new = NewMatter { id: id.clone(), facility_id, kind: MatterKind::Rectification, severity: Severity::Ordinary, title: format!("bench matter {n}"), description: String::new(), basis: String::new(), issued_by: supervisor };
+    let new = NewMatter {
+        id: id.clone(),
+        facility_id,
+        kind: MatterKind::Rectification,
+        severity: Severity::Ordinary,
+        title: format!("bench matter {n}"),
+        description: String::new(),
+        basis: String::new(),
+        issued_by: supervisor,
+    };
     let mut lat = vec![];
     let t0 = Instant::now();
     qingling_web::engine::issue(&client, new, &policy).await.map_err(|e| anyhow!("issue: {e:?}"))?;
@@ -143,7 +152,9 @@ impl BaselineActivities {
     pub async fn write(self: Arc<Self>, _ctx: ActivityContext, key: String, step: u32) -> Result<(), ActivityError> {
         let db = &self.store.db;
         let b = db.get_database_backend();
-        let sql = "INSERT INTO bench_baseline (k, step) VALUES ($1, $2) ON CONFLICT DO NOTHING".replace("$1", if matches!(b, sea_orm::DatabaseBackend::Sqlite) { "?" } else { "$1" }).replace("$2", if matches!(b, sea_orm::DatabaseBackend::Sqlite) { "?" } else { "$2" });
+        let sql = "INSERT INTO bench_baseline (k, step) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+            .replace("$1", if matches!(b, sea_orm::DatabaseBackend::Sqlite) { "?" } else { "$1" })
+            .replace("$2", if matches!(b, sea_orm::DatabaseBackend::Sqlite) { "?" } else { "$2" });
         db.execute(Statement::from_sql_and_values(b, &sql, [key.into(), (step as i64).into()])).await.map_err(|e| ActivityError::from(anyhow!("{e}")))?;
         Ok(())
     }
@@ -151,7 +162,11 @@ impl BaselineActivities {
 
 async fn baseline_rows(store: &Store, key: &str) -> Result<i64> {
     let b = store.db.get_database_backend();
-    let sql = if matches!(b, sea_orm::DatabaseBackend::Sqlite) { "SELECT COUNT(*) AS n FROM bench_baseline WHERE k = ?" } else { "SELECT COUNT(*) AS n FROM bench_baseline WHERE k = $1" };
+    let sql = if matches!(b, sea_orm::DatabaseBackend::Sqlite) {
+        "SELECT COUNT(*) AS n FROM bench_baseline WHERE k = ?"
+    } else {
+        "SELECT COUNT(*) AS n FROM bench_baseline WHERE k = $1"
+    };
     let row = store.db.query_one(Statement::from_sql_and_values(b, sql, [key.into()])).await?.context("count row")?;
     Ok(row.try_get::<i64>("", "n")?)
 }
@@ -159,7 +174,8 @@ async fn baseline_rows(store: &Store, key: &str) -> Result<i64> {
 async fn one_baseline(client: Client, store: Store, n: usize) -> Result<Vec<f64>> {
     let id = format!("baseline-{n}-{}", uuid::Uuid::new_v4());
     let steps = (ACTIONS + 1) as u32;
-    let handle = client.start_workflow(BaselineWorkflow::run, steps, WorkflowStartOptions::new(BASELINE_QUEUE, &id).build()).await.map_err(|e| anyhow!("start: {e}"))?;
+    let handle =
+        client.start_workflow(BaselineWorkflow::run, steps, WorkflowStartOptions::new(BASELINE_QUEUE, &id).build()).await.map_err(|e| anyhow!("start: {e}"))?;
     let mut lat = vec![];
     for step in 0..steps {
         let t = Instant::now();
@@ -213,7 +229,10 @@ pub async fn engine(opts: Options) -> Result<()> {
     let store = open_store(&settings).await?;
     qingling_activities::seed::seed_demo(&store, chrono::Utc::now().timestamp_millis()).await?;
     let b = store.db.get_database_backend();
-    store.db.execute(Statement::from_string(b, "CREATE TABLE IF NOT EXISTS bench_baseline (k VARCHAR(200) NOT NULL, step BIGINT NOT NULL, PRIMARY KEY (k, step))")).await?;
+    store
+        .db
+        .execute(Statement::from_string(b, "CREATE TABLE IF NOT EXISTS bench_baseline (k VARCHAR(200) NOT NULL, step BIGINT NOT NULL, PRIMARY KEY (k, step))"))
+        .await?;
     let facility_id = store.facilities_for(&store.user_by_username("admin").await?.context("demo admin")?).await?.first().context("a demo facility")?.id;
     let client = connect_temporal(Some(&dev.address)).await?;
     let runtime = Runtime::from_current_tokio(Default::default()).map_err(|e| anyhow!("runtime: {e}"))?;
@@ -246,7 +265,12 @@ pub async fn engine(opts: Options) -> Result<()> {
     for (name, f) in [("qingling Rectification", &ours), ("minimal workflow baseline", &base)] {
         println!("{name:<28} {:>12.2} {:>14} {:>10.1} {:>10.1}", f.rate(), f.latencies_ms.len(), f.pct(0.5), f.pct(0.99));
     }
-    println!("ratio (qingling / baseline): throughput {:.2}, p50 {:.2}, p99 {:.2}", ours.rate() / base.rate(), ours.pct(0.5) / base.pct(0.5), ours.pct(0.99) / base.pct(0.99));
+    println!(
+        "ratio (qingling / baseline): throughput {:.2}, p50 {:.2}, p99 {:.2}",
+        ours.rate() / base.rate(),
+        ours.pct(0.5) / base.pct(0.5),
+        ours.pct(0.99) / base.pct(0.99)
+    );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
@@ -262,7 +286,9 @@ pub struct ChecklistOptions {
 /// A rating-free fire-safety template with `items` yes/no items in sections of 20, every tenth
 /// of which fails as a major hazard and every fifth as an ordinary finding.
 fn synthetic_template(items: usize) -> String {
-    let mut t = String::from("[template]\nid = \"bench-sheet\"\nversion = 1\nkind = \"fire_safety\"\ntitle = { zh = \"基准检查表\", en = \"Benchmark sheet\" }\nbasis = \"GB 38600-2019\"\n");
+    let mut t = String::from(
+        "[template]\nid = \"bench-sheet\"\nversion = 1\nkind = \"fire_safety\"\ntitle = { zh = \"基准检查表\", en = \"Benchmark sheet\" }\nbasis = \"GB 38600-2019\"\n",
+    );
     for i in 0..items {
         if i % 20 == 0 {
             t.push_str(&format!("\n[[section]]\nid = \"s{}\"\ntitle = {{ zh = \"第{}部分\", en = \"Part {}\" }}\n", i / 20, i / 20 + 1, i / 20 + 1));
@@ -297,10 +323,20 @@ pub async fn checklist(opts: ChecklistOptions) -> Result<()> {
     let mut answers = std::collections::BTreeMap::new();
     for (i, (_, item)) in template.items().enumerate() {
         let fail = i % 5 == 4;
-        answers.insert(item.id.clone(), Answer { value: Some(serde_json::json!(if fail { "no" } else { "yes" })), note: fail.then(|| "现场发现问题".to_string()), photos: vec![] });
+        answers.insert(
+            item.id.clone(),
+            Answer { value: Some(serde_json::json!(if fail { "no" } else { "yes" })), note: fail.then(|| "现场发现问题".to_string()), photos: vec![] },
+        );
     }
     let filled = Filled { template: template.id.clone(), version: template.version, answers };
-    println!("bench checklist: {} items ({} sections), {} runs; PDF {} runs with {}", template.item_count(), template.sections.len(), opts.runs, opts.pdf_runs, settings.chromium.display());
+    println!(
+        "bench checklist: {} items ({} sections), {} runs; PDF {} runs with {}",
+        template.item_count(),
+        template.sections.len(),
+        opts.runs,
+        opts.pdf_runs,
+        settings.chromium.display()
+    );
     println!("{:<34} {:>6} {:>12} {:>12} {:>12}", "step (milliseconds)", "runs", "mean", "p50", "p99");
 
     let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
@@ -337,12 +373,30 @@ pub async fn checklist(opts: ChecklistOptions) -> Result<()> {
             .findings
             .iter()
             .enumerate()
-            .map(|(i, f)| NoticeFinding { seq: i as u32 + 1, item: f.text.zh.clone(), wording: f.notice.zh.clone(), severity: "一般问题".into(), basis: format!("{} {}", f.basis.standard, f.basis.clause), deadline: today + chrono::Days::new(7), measures: None, evidence_note: f.evidence.note.clone() })
+            .map(|(i, f)| NoticeFinding {
+                seq: i as u32 + 1,
+                item: f.text.zh.clone(),
+                wording: f.notice.zh.clone(),
+                severity: "一般问题".into(),
+                basis: format!("{} {}", f.basis.standard, f.basis.clause),
+                deadline: today + chrono::Days::new(7),
+                measures: None,
+                evidence_note: f.evidence.note.clone(),
+            })
             .collect(),
-        inspectors: vec![NoticeInspector { name: "赵检查".into(), certificate: "京执110105-0101".into() }, NoticeInspector { name: "钱检查".into(), certificate: "京执110105-0102".into() }],
+        inspectors: vec![
+            NoticeInspector { name: "赵检查".into(), certificate: "京执110105-0101".into() },
+            NoticeInspector { name: "钱检查".into(), certificate: "京执110105-0102".into() },
+        ],
         contact: None,
     };
-    println!("  → {} findings: {} notices ({} major hazards); the ordinary notice lists {} findings", evaluation.findings.len(), groups.len(), groups.iter().filter(|g| g.major_hazard).count(), doc.findings.len());
+    println!(
+        "  → {} findings: {} notices ({} major hazards); the ordinary notice lists {} findings",
+        evaluation.findings.len(),
+        groups.len(),
+        groups.iter().filter(|g| g.major_hazard).count(),
+        doc.findings.len()
+    );
 
     let mut s = vec![];
     let mut html = String::new();

@@ -74,9 +74,7 @@ pub fn find_temporal_bin() -> anyhow::Result<PathBuf> {
 
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path)
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
+    std::fs::metadata(path).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
 }
 
 /// A free TCP port on 127.0.0.1 (bind port 0, read it back, release it).
@@ -84,10 +82,7 @@ fn is_executable(path: &Path) -> bool {
 /// There is a small window in which another process could take the port; good enough for
 /// local development and tests.
 pub fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("binding 127.0.0.1:0 to find a free port")
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).and_then(|l| l.local_addr()).map(|a| a.port()).expect("binding 127.0.0.1:0 to find a free port")
 }
 
 fn port_is_free(port: u16) -> bool {
@@ -142,8 +137,7 @@ impl DevServer {
         };
 
         let mut cmd = Command::new(&bin);
-        cmd.args(["server", "start-dev", "--ip", "127.0.0.1", "--port"])
-            .arg(port.to_string());
+        cmd.args(["server", "start-dev", "--ip", "127.0.0.1", "--port"]).arg(port.to_string());
         let ui_url = if opts.headless {
             cmd.arg("--headless");
             None
@@ -157,15 +151,12 @@ impl DevServer {
                     }
                 },
             };
-            cmd.arg("--ui-port")
-                .arg(ui_port.to_string())
-                .arg("--ui-disable-news-fetch");
+            cmd.arg("--ui-port").arg(ui_port.to_string()).arg("--ui-disable-news-fetch");
             Some(format!("http://127.0.0.1:{ui_port}"))
         };
         if let Some(db) = &opts.db_file {
             if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("creating {}", parent.display()))?;
+                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
             }
             cmd.arg("--db-filename").arg(db);
         }
@@ -179,14 +170,9 @@ impl DevServer {
         match &opts.log_file {
             Some(path) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent)
-                        .with_context(|| format!("creating {}", parent.display()))?;
+                    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
                 }
-                let file = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .with_context(|| format!("opening log file {}", path.display()))?;
+                let file = std::fs::OpenOptions::new().create(true).append(true).open(path).with_context(|| format!("opening log file {}", path.display()))?;
                 let file2 = file.try_clone()?;
                 cmd.stdout(Stdio::from(file)).stderr(Stdio::from(file2));
             }
@@ -195,9 +181,7 @@ impl DevServer {
             }
         }
 
-        let mut child = cmd
-            .spawn()
-            .with_context(|| format!("spawning {} server start-dev", bin.display()))?;
+        let mut child = cmd.spawn().with_context(|| format!("spawning {} server start-dev", bin.display()))?;
         if let Some(out) = child.stdout.take() {
             tokio::spawn(keep_tail(out, tail.clone()));
         }
@@ -205,13 +189,7 @@ impl DevServer {
             tokio::spawn(keep_tail(err, tail.clone()));
         }
 
-        let mut server = DevServer {
-            child,
-            address: format!("127.0.0.1:{port}"),
-            ui_url,
-            log_file: opts.log_file.clone(),
-            tail,
-        };
+        let mut server = DevServer { child, address: format!("127.0.0.1:{port}"), ui_url, log_file: opts.log_file.clone(), tail };
         server.wait_ready(port).await?;
         Ok(server)
     }
@@ -229,9 +207,7 @@ impl DevServer {
                     self.output_tail()
                 );
             }
-            let attempt =
-                tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr))
-                    .await;
+            let attempt = tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr)).await;
             if let Ok(Ok(_stream)) = attempt {
                 // Make sure it is our child listening, not something that grabbed the port.
                 if self.child.try_wait()?.is_none() {
@@ -241,11 +217,7 @@ impl DevServer {
             }
             if Instant::now() >= deadline {
                 let _ = self.child.start_kill();
-                bail!(
-                    "the Temporal dev server did not listen on {addr} within {}s; last output:\n{}",
-                    READY_TIMEOUT.as_secs(),
-                    self.output_tail()
-                );
+                bail!("the Temporal dev server did not listen on {addr} within {}s; last output:\n{}", READY_TIMEOUT.as_secs(), self.output_tail());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -275,11 +247,7 @@ impl DevServer {
             },
             None => {
                 let tail = self.tail.lock().unwrap_or_else(|e| e.into_inner());
-                if tail.is_empty() {
-                    "(no output)".to_string()
-                } else {
-                    tail.iter().cloned().collect::<Vec<_>>().join("\n")
-                }
+                if tail.is_empty() { "(no output)".to_string() } else { tail.iter().cloned().collect::<Vec<_>>().join("\n") }
             }
         }
     }
@@ -297,11 +265,7 @@ impl DevServer {
             .status()
             .map(|s| s.success())
             .unwrap_or(false);
-        if termed
-            && tokio::time::timeout(STOP_TIMEOUT, self.child.wait())
-                .await
-                .is_ok()
-        {
+        if termed && tokio::time::timeout(STOP_TIMEOUT, self.child.wait()).await.is_ok() {
             return;
         }
         let _ = self.child.kill().await;

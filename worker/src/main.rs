@@ -131,9 +131,7 @@ async fn run(args: &[String]) -> Result<()> {
             println!("policy {:?} (version {}) is valid", policy.name, policy.version);
             Ok(())
         }
-        "checklists" if args.get(1).map(String::as_str) == Some("check") => {
-            checklists_check(args.get(2).map(String::as_str).unwrap_or("checklists/templates"))
-        }
+        "checklists" if args.get(1).map(String::as_str) == Some("check") => checklists_check(args.get(2).map(String::as_str).unwrap_or("checklists/templates")),
         "audit" if args.get(1).map(String::as_str) == Some("verify") => {
             let settings = Settings::from_env()?;
             let store = app::open_store(&settings).await?;

@@ -64,15 +64,17 @@ impl Settings {
                 (policy, path)
             }
         };
-        let web_addr: SocketAddr = var("QINGLING_WEB_ADDR")
-            .unwrap_or_else(|| "127.0.0.1:8080".into())
-            .parse()
-            .context("QINGLING_WEB_ADDR must be an address like 127.0.0.1:8080")?;
+        let web_addr: SocketAddr =
+            var("QINGLING_WEB_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()).parse().context("QINGLING_WEB_ADDR must be an address like 127.0.0.1:8080")?;
         let public_url = var("QINGLING_PUBLIC_URL").unwrap_or_else(|| format!("http://{web_addr}"));
         let (checklists, checklists_source) = match var("QINGLING_CHECKLISTS") {
-            None => (qingling_checklists::Catalog::builtin().map_err(|p| anyhow::anyhow!("the built-in checklists are invalid:\n{}", problems(&p)))?, "built-in checklists/templates".to_string()),
+            None => (
+                qingling_checklists::Catalog::builtin().map_err(|p| anyhow::anyhow!("the built-in checklists are invalid:\n{}", problems(&p)))?,
+                "built-in checklists/templates".to_string(),
+            ),
             Some(dir) => {
-                let catalog = qingling_checklists::load_path(&dir).map_err(|p| anyhow::anyhow!("QINGLING_CHECKLISTS={dir}: invalid templates:\n{}", problems(&p)))?;
+                let catalog =
+                    qingling_checklists::load_path(&dir).map_err(|p| anyhow::anyhow!("QINGLING_CHECKLISTS={dir}: invalid templates:\n{}", problems(&p)))?;
                 (catalog, dir)
             }
         };

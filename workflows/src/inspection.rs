@@ -13,12 +13,12 @@
 
 use crate::contract::{DraftFinding, InspectionActivities, InspectionRecord, IssueNotices, IssuedNotice, NoticeDraft, SubmissionRecord};
 use crate::ids::matter_workflow_id;
-use crate::rectification::{Rectification, RectificationInput};
+use crate::rectification::{Rectification, RectificationInput, ms};
 use qingling_checklists::{DeadlineClass, Evaluation, Filled, Finding, Template, evaluate, group_notices};
 use qingling_rules::matter::{Actor, MatterKind, NewMatter, Role, Severity};
 use qingling_rules::policy::Policy;
 use serde::{Deserialize, Serialize};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
     ActivityOptions, ChildWorkflowOptions, LocalActivityOptions, ParentClosePolicy, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
@@ -132,10 +132,6 @@ pub struct Inspection {
     /// The status last written to the database.
     recorded: Option<InspectionStatus>,
     version: u64,
-}
-
-fn ms(t: Option<std::time::SystemTime>) -> i64 {
-    t.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 impl Inspection {
@@ -267,11 +263,8 @@ fn drafts(input: &InspectionInput, evaluation: &Evaluation, issued_ms: i64) -> V
                 }
             })
             .collect();
-        let title = if major {
-            format!("重大事故隐患：{}", findings[0].text.zh)
-        } else {
-            format!("{}：{}项问题", input.template.title.zh, findings.len())
-        };
+        let title =
+            if major { format!("重大事故隐患：{}", findings[0].text.zh) } else { format!("{}：{}项问题", input.template.title.zh, findings.len()) };
         let description = lines.iter().enumerate().map(|(i, l)| format!("{}. {}", i + 1, l.wording)).collect::<Vec<_>>().join("\n");
         let mut bases: Vec<String> = lines.iter().map(|l| l.basis.clone()).filter(|b| !b.is_empty()).collect();
         bases.dedup();
@@ -348,10 +341,7 @@ impl Inspection {
             ctx.state_mut(|s| s.notices = issued);
             for (_, new) in plans {
                 let child = RectificationInput { new: new.clone(), policy: input.policy.clone() };
-                let opts = ChildWorkflowOptions::builder()
-                    .workflow_id(matter_workflow_id(&new.id))
-                    .parent_close_policy(ParentClosePolicy::Abandon)
-                    .build();
+                let opts = ChildWorkflowOptions::builder().workflow_id(matter_workflow_id(&new.id)).parent_close_policy(ParentClosePolicy::Abandon).build();
                 ctx.start_child_workflow(Rectification::run, child, opts).await?;
                 ctx.state_mut(|s| s.matters.push(new.id.clone()));
             }
@@ -402,7 +392,8 @@ impl Inspection {
         if self.check_submit(&req).map_err(|r| r.to_wire())? {
             return Ok(self.view());
         }
-        let evaluation = evaluate(&self.input.template, &req.filled).map_err(|_| InspectionRefusal::new("inspection.invalid_answers", serde_json::json!({})).to_wire())?;
+        let evaluation =
+            evaluate(&self.input.template, &req.filled).map_err(|_| InspectionRefusal::new("inspection.invalid_answers", serde_json::json!({})).to_wire())?;
         let now = ms(ctx.workflow_time());
         if self.started_by.is_none() {
             self.started_by = Some(req.submitted_by.clone());

@@ -12,9 +12,7 @@ use qingling_rules::policy::Policy;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, UNIX_EPOCH};
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::{
-    CancellableFuture, LocalActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
-};
+use temporalio_sdk::{CancellableFuture, LocalActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RectificationInput {
@@ -58,7 +56,8 @@ pub struct Rectification {
     version: u64,
 }
 
-fn ms(t: Option<std::time::SystemTime>) -> i64 {
+/// A workflow-context instant as Unix milliseconds (0 when the context has none).
+pub(crate) fn ms(t: Option<std::time::SystemTime>) -> i64 {
     t.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 

@@ -34,9 +34,7 @@ async fn verify_names_the_matter_and_event_whose_payload_was_changed() {
     assert_eq!(report.events, 6);
 
     // Deleting an event from the middle breaks the sequence.
-    db.execute(Statement::from_string(db.get_database_backend(), "DELETE FROM matter_events WHERE matter_id = 'a-matter' AND seq = 2"))
-        .await
-        .unwrap();
+    db.execute(Statement::from_string(db.get_database_backend(), "DELETE FROM matter_events WHERE matter_id = 'a-matter' AND seq = 2")).await.unwrap();
     let broken = verify(db).await.unwrap().first_broken.unwrap();
     assert_eq!((broken.matter_id.as_str(), broken.seq, broken.why.as_str()), ("a-matter", 3, "sequence gap: expected 2"));
 }

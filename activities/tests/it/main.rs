@@ -108,15 +108,7 @@ impl Fixture {
             let id = user::Entity::insert(row).exec(&store.db).await.unwrap().last_insert_id;
             users.push(user::Entity::find_by_id(id).one(&store.db).await.unwrap().unwrap());
         }
-        Fixture {
-            dir,
-            store,
-            facility_id: f1,
-            other_facility_id: f2,
-            region_id: chaoyang,
-            facility_user: users[0].clone(),
-            supervisor: users[3].clone(),
-        }
+        Fixture { dir, store, facility_id: f1, other_facility_id: f2, region_id: chaoyang, facility_user: users[0].clone(), supervisor: users[3].clone() }
     }
 
     pub fn outbox(&self) -> PathBuf {

@@ -90,15 +90,30 @@ fn invalid_actions_are_refused_with_a_reason_and_change_nothing() {
     let m = open(Severity::Ordinary, t0, &p);
     let other_facility = actor(Role::Facility, Some(8));
     let cases: Vec<(Actor, Action, &str, &str)> = vec![
-        (facility(), Action::SubmitEvidence { note: String::new(), evidence: evidence() }, "reject.wrong_state", "The matter is \"Issued\"; \"Submit evidence\" is not possible now."),
+        (
+            facility(),
+            Action::SubmitEvidence { note: String::new(), evidence: evidence() },
+            "reject.wrong_state",
+            "The matter is \"Issued\"; \"Submit evidence\" is not possible now.",
+        ),
         (other_facility, Action::Acknowledge { handler: "x".into() }, "reject.not_your_facility", "You can only act on your own facility's matters."),
         (inspector(), Action::Acknowledge { handler: "x".into() }, "reject.role_not_allowed", "A Inspector cannot \"Acknowledge and name a handler\"."),
         (facility(), Action::Acknowledge { handler: "  ".into() }, "reject.empty_field", "Please fill in \"Handler\"."),
         (facility(), Action::Recheck { passed: true, note: String::new() }, "reject.role_not_allowed", ""),
         (supervisor(), Action::Withdraw { reason: " ".into() }, "reject.reason_required", ""),
         (supervisor(), Action::DecideExtension { approve: true, extend_by: None, reason: String::new() }, "reject.extension_none", ""),
-        (facility(), Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "3 weeks".into(), reason: "缺货".into() }, "reject.bad_duration", ""),
-        (facility(), Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "2mo".into(), reason: "缺货".into() }, "reject.extension_too_long", "One extension may not exceed 1mo."),
+        (
+            facility(),
+            Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "3 weeks".into(), reason: "缺货".into() },
+            "reject.bad_duration",
+            "",
+        ),
+        (
+            facility(),
+            Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "2mo".into(), reason: "缺货".into() },
+            "reject.extension_too_long",
+            "One extension may not exceed 1mo.",
+        ),
         (facility(), Action::RequestExtension { deadline: DeadlineKind::Recheck, extend_by: "3d".into(), reason: "x".into() }, "reject.extension_not_open", ""),
     ];
     for (who, action, code, english) in cases {
@@ -177,7 +192,9 @@ fn escalations(effects: &[Effect]) -> Vec<(String, String)> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Record { kind, payload, .. } if kind == "escalated" => Some((payload["deadline"].as_str().unwrap().to_string(), payload["step"].as_str().unwrap().to_string())),
+            Effect::Record { kind, payload, .. } if kind == "escalated" => {
+                Some((payload["deadline"].as_str().unwrap().to_string(), payload["step"].as_str().unwrap().to_string()))
+            }
             _ => None,
         })
         .collect()
@@ -199,7 +216,10 @@ fn missed_deadlines_climb_the_ladder_step_by_step_and_stop_at_the_top() {
     assert_eq!(m.next_wake_ms(), Some(t0 + 4000));
     // A late wake-up catches up on every step that fell due, in order.
     let e = m.tick(t0 + 7000, &p);
-    assert_eq!(escalations(&e).iter().filter(|(d, _)| d == "acknowledge").map(|(_, s)| s.as_str()).collect::<Vec<_>>(), ["supervision_blue", "supervision_orange"]);
+    assert_eq!(
+        escalations(&e).iter().filter(|(d, _)| d == "acknowledge").map(|(_, s)| s.as_str()).collect::<Vec<_>>(),
+        ["supervision_blue", "supervision_orange"]
+    );
     assert_eq!(m.escalation_level, 3);
     assert!(m.tick(t0 + 9000, &p).is_empty(), "the ladder has three steps");
     // Acknowledging stops that deadline's ladder; the rectify deadline still runs.
@@ -217,8 +237,10 @@ fn an_approved_extension_moves_the_deadline_and_resets_its_ladder() {
     m.apply(&facility(), &Action::Feedback { text: "t".into(), plan: vec![] }, t0, &p).unwrap();
     let e = m.tick(t0 + 10_000, &p);
     assert_eq!(escalations(&e), [("rectify".into(), "reminder".into())]);
-    m.apply(&facility(), &Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "20s".into(), reason: "等配件".into() }, t0 + 10_500, &p).unwrap();
-    let again = m.apply(&facility(), &Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "5s".into(), reason: "再等".into() }, t0 + 10_600, &p);
+    m.apply(&facility(), &Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "20s".into(), reason: "等配件".into() }, t0 + 10_500, &p)
+        .unwrap();
+    let again =
+        m.apply(&facility(), &Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "5s".into(), reason: "再等".into() }, t0 + 10_600, &p);
     assert_eq!(again.unwrap_err().code, "reject.extension_pending");
     m.apply(&supervisor(), &Action::DecideExtension { approve: true, extend_by: Some("15s".into()), reason: "同意".into() }, t0 + 11_000, &p).unwrap();
     let d = m.open_deadline(DeadlineKind::Rectify).unwrap();

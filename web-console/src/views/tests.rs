@@ -235,7 +235,8 @@ fn every_literal_key_in_the_templates_is_in_both_catalogues() {
 fn times_are_local_and_midnight_belongs_to_the_day_before() {
     let offset = 8 * 3600;
     // 2026-11-23 16:00 UTC = 2026-11-24 00:00 in Beijing.
-    let midnight = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).and_then(|d| d.and_hms_opt(16, 0, 0)).map(|t| t.and_utc().timestamp_millis()).unwrap_or_default();
+    let midnight =
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 23).and_then(|d| d.and_hms_opt(16, 0, 0)).map(|t| t.and_utc().timestamp_millis()).unwrap_or_default();
     assert_eq!(local_time(midnight, offset), "2026-11-23 24:00");
     assert_eq!(local_time(midnight + 9 * 3_600_000 + 30 * 60_000, offset), "2026-11-24 09:30");
 }

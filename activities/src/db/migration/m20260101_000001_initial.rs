@@ -157,19 +157,24 @@ fn text<T: IntoIden>(col: T) -> ColumnDef {
     ColumnDef::new(col).text().not_null().to_owned()
 }
 
-fn short<T: IntoIden>(col: T) -> ColumnDef {
+pub(super) fn short<T: IntoIden>(col: T) -> ColumnDef {
     ColumnDef::new(col).string_len(255).not_null().to_owned()
 }
 
-fn big<T: IntoIden>(col: T) -> ColumnDef {
+pub(super) fn big<T: IntoIden>(col: T) -> ColumnDef {
     ColumnDef::new(col).big_integer().not_null().to_owned()
 }
 
-fn fk(name: &str, from: (impl IntoIden + 'static, impl IntoIden), to: (impl IntoIden + 'static, impl IntoIden), on_delete: ForeignKeyAction) -> ForeignKeyCreateStatement {
+fn fk(
+    name: &str,
+    from: (impl IntoIden + 'static, impl IntoIden),
+    to: (impl IntoIden + 'static, impl IntoIden),
+    on_delete: ForeignKeyAction,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create().name(name).from(from.0, from.1).to(to.0, to.1).on_delete(on_delete).to_owned()
 }
 
-fn index(name: &str, table: impl IntoIden + 'static, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
+pub(super) fn index(name: &str, table: impl IntoIden + 'static, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
     let mut idx = Index::create();
     idx.name(name).table(table);
     for col in cols {

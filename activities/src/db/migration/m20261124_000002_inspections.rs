@@ -2,6 +2,7 @@
 //! their evaluation, and the notices an inspection issued (numbered before their matters exist).
 //! Inspectors get their enforcement certificate number, printed on notices.
 
+use super::m20260101_000001_initial::{big, index, short};
 use sea_orm_migration::prelude::*;
 
 pub struct Migration;
@@ -86,26 +87,6 @@ enum InspectionNotices {
     CreatedAtMs,
 }
 
-fn short<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col).string_len(255).not_null().to_owned()
-}
-
-fn big<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col).big_integer().not_null().to_owned()
-}
-
-fn index(name: &str, table: impl IntoIden + 'static, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
-    let mut idx = Index::create();
-    idx.name(name).table(table);
-    for col in cols {
-        idx.col(Alias::new(*col));
-    }
-    if unique {
-        idx.unique();
-    }
-    idx.to_owned()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
@@ -137,8 +118,20 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(Inspections::PublishBy).string_len(10).null())
                 .col(big(Inspections::CreatedAtMs))
                 .col(big(Inspections::UpdatedAtMs))
-                .foreign_key(ForeignKey::create().name("fk_inspections_facility").from(Inspections::Table, Inspections::FacilityId).to(Facilities::Table, Facilities::Id).on_delete(ForeignKeyAction::Restrict))
-                .foreign_key(ForeignKey::create().name("fk_inspections_region").from(Inspections::Table, Inspections::RegionId).to(Regions::Table, Regions::Id).on_delete(ForeignKeyAction::Restrict))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_inspections_facility")
+                        .from(Inspections::Table, Inspections::FacilityId)
+                        .to(Facilities::Table, Facilities::Id)
+                        .on_delete(ForeignKeyAction::Restrict),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_inspections_region")
+                        .from(Inspections::Table, Inspections::RegionId)
+                        .to(Regions::Table, Regions::Id)
+                        .on_delete(ForeignKeyAction::Restrict),
+                )
                 .to_owned(),
         )
         .await?;
