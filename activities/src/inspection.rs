@@ -26,6 +26,9 @@ use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
+/// How often `issue_notices` heartbeats; the workflow's heartbeat timeout is a few times this.
+pub const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub struct InspectionActivitiesImpl {
     pub store: Store,
     pub mailer: Mailer,
@@ -56,8 +59,22 @@ impl InspectionActivitiesImpl {
     }
 
     #[activity(name = ActivityDefinition::name(&InspectionActivities::issue_notices))]
-    pub async fn issue_notices(self: Arc<Self>, _ctx: ActivityContext, request: IssueNotices) -> Result<Vec<IssuedNotice>, ActivityError> {
-        self.issue(&request).await.map_err(|e| failure("inspection.issue_notices", &request.inspection_id, e))
+    pub async fn issue_notices(self: Arc<Self>, ctx: ActivityContext, request: IssueNotices) -> Result<Vec<IssuedNotice>, ActivityError> {
+        // Printing takes seconds per notice. Heartbeats tell Temporal the attempt is alive, so
+        // a worker that dies mid-way is noticed within the heartbeat timeout, not the whole
+        // start-to-close timeout, and the retry (idempotent) finishes the job elsewhere.
+        let beat = async {
+            loop {
+                if let Err(e) = ctx.record_heartbeat(()).await {
+                    tracing::debug!(error = %e, "heartbeat not recorded");
+                }
+                tokio::time::sleep(HEARTBEAT_EVERY).await;
+            }
+        };
+        tokio::select! {
+            result = self.issue(&request) => result.map_err(|e| failure("inspection.issue_notices", &request.inspection_id, e)),
+            never = beat => never,
+        }
     }
 }
 

@@ -297,3 +297,60 @@ async fn a_clean_rating_inspection_scores_full_points_and_issues_nothing() -> an
     assert!(app.store.inspection_notices(&id).await?.is_empty());
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_worker_while_notices_are_issued_loses_and_duplicates_nothing() -> anyhow::Result<()> {
+    let mut app = TestApp::start("inspection-kill").await?;
+    let sup = app.login("supervisor").await?;
+    let id = assign(&app, &sup, FIRE).await?;
+    let (insp, answers) = fill(&app, &id, &[ORDINARY_ITEM, MAJOR_ITEM]).await?;
+    let body = json!({ "idempotency_key": "kill-1", "answers": answers, "cosigner": cosigner() });
+
+    // Submit, and kill the whole process (worker and console) as soon as the submission is
+    // stored, while the notices are being numbered, printed and mailed.
+    let url = format!("/api/inspections/{id}/submit");
+    let pending = tokio::spawn({
+        let body = body.clone();
+        async move { insp.post(&url, body).await }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let row = app.store.inspection(&id).await?.unwrap();
+        if row.inspection.submission_key.is_some() {
+            anyhow::ensure!(row.inspection.status == "submitted", "the kill came too late: {}", row.inspection.status);
+            break;
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "the submission was never stored");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    app.kill_app();
+    let _ = pending.await; // the connection dropped with the process
+
+    // Restarted, the workflow carries on from its history.
+    app.spawn_app().await?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while app.store.inspection(&id).await?.unwrap().inspection.status != "completed" {
+        anyhow::ensure!(std::time::Instant::now() < deadline, "the inspection did not complete after the restart:\n{}", app.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let notices = app.store.inspection_notices(&id).await?;
+    assert_eq!(notices.len(), 2, "each notice exactly once");
+    let numbers: Vec<&str> = notices.iter().map(|n| n.number.as_str()).collect();
+    assert!(numbers[0].ends_with("0001号") && numbers[1].ends_with("0002号"), "no number lost or skipped: {numbers:?}");
+    for n in &notices {
+        assert!(n.pdf_sha256.is_some() && n.html_sha256.is_some() && n.mailed_at_ms.is_some(), "{n:?}");
+        app.wait_for_db(&n.matter_id, "the matter of a notice", Duration::from_secs(30), |m, _| m.status == "issued").await?;
+        assert_eq!(app.store.events(&n.matter_id).await?.iter().filter(|e| e.kind == "issued").count(), 1);
+    }
+    let sup_user = app.store.user_by_username("supervisor").await?.unwrap();
+    let matters: Vec<_> = app.store.matters_for(&sup_user).await?.into_iter().filter(|m| m.id.starts_with(&id)).collect();
+    assert_eq!(matters.len(), 2, "one matter per notice, no duplicate");
+
+    // The inspector's retry with the same key gets the one result.
+    let insp = app.login("inspector1").await?;
+    let (s, b) = insp.post(&format!("/api/inspections/{id}/submit"), body).await?;
+    assert_eq!(s, 200, "{b}");
+    let shown: Vec<&str> = b["result"]["notices"].as_array().unwrap().iter().map(|n| n["number"].as_str().unwrap()).collect();
+    assert_eq!(shown, numbers);
+    Ok(())
+}

@@ -336,7 +336,9 @@ impl Inspection {
                 inspectors: ctx.state(|s| s.submission.as_ref().map(|(r, _, _)| r.signers.clone()).unwrap_or_default()),
                 notices: plans.iter().map(|(d, _)| d.clone()).collect(),
             };
-            let opts = ActivityOptions::start_to_close_timeout(Duration::from_secs(120));
+            // Printing is seconds per notice; the activity heartbeats every 2 s, so a dead
+            // worker is noticed after 10 s and the (idempotent) retry runs elsewhere.
+            let opts = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(600)).heartbeat_timeout(Duration::from_secs(10)).build();
             let issued = ctx.execute_activity(InspectionActivities::issue_notices, request, opts).await?;
             ctx.state_mut(|s| s.notices = issued);
             for (_, new) in plans {
