@@ -275,6 +275,22 @@ try {
     req.onerror = () => resolve('error');
   }), inspectionId);
   check(left === 'none', `the local draft is cleared after submission (${left})`);
+
+  // 9. Signing out of the shared tablet removes the offline copies the server already has.
+  const cachedBefore = await page.evaluate(async () => (await caches.keys()).filter((k) => k.startsWith('qingling-checklist-')).length);
+  check(cachedBefore >= 1, 'the offline page cache exists before signing out');
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/logout"] button[type=submit]')]);
+  check(page.url().endsWith('/login'), `signed out (at ${page.url()})`);
+  const after = await page.evaluate(async () => {
+    const cached = (await caches.keys()).filter((k) => k.startsWith('qingling-checklist-')).length;
+    const snapshots = await new Promise((resolve) => {
+      const req = indexedDB.open('qingling-checklist');
+      req.onsuccess = () => { const c = req.result.transaction('snapshots').objectStore('snapshots').count(); c.onsuccess = () => resolve(c.result); c.onerror = () => resolve(-1); };
+      req.onerror = () => resolve(-1);
+    });
+    return { cached, snapshots };
+  });
+  check(after.cached === 0 && after.snapshots === 0, `nothing of the inspection is left cached after signing out (${JSON.stringify(after)})`);
   check(errors.length === 0, `no script errors on the page (${errors.join('; ')})`);
 
   console.log(`RESULT ${JSON.stringify({ inspection_id: inspectionId, notice_numbers: numbers, findings, failed_item: failedItem.id, answered: answered.size })}`);

@@ -25,6 +25,7 @@ type S = State<Arc<Shared>>;
 const CHECKLIST_JS: &str = include_str!("../assets/checklist.js");
 const CHECKLIST_CSS: &str = include_str!("../assets/checklist.css");
 const SERVICE_WORKER: &str = include_str!("../assets/sw.js");
+const LOGOUT_JS: &str = include_str!("../assets/logout.js");
 
 /// The catalogue prefix of every text the checklist script shows.
 const MESSAGE_PREFIX: &str = "web.checklist.";
@@ -137,6 +138,11 @@ pub async fn service_worker() -> Response {
 /// `GET /assets/checklist.js`
 pub async fn checklist_js() -> Response {
     script(CHECKLIST_JS, "public, max-age=3600")
+}
+
+/// `GET /assets/logout.js`: tidies the tablet's offline data when someone signs out.
+pub async fn logout_js() -> Response {
+    script(LOGOUT_JS, "public, max-age=3600")
 }
 
 /// `GET /assets/checklist.css`

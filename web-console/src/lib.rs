@@ -99,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sw.js", get(inspection_pages::service_worker))
         .route("/assets/checklist.js", get(inspection_pages::checklist_js))
         .route("/assets/checklist.css", get(inspection_pages::checklist_css))
+        .route("/assets/logout.js", get(inspection_pages::logout_js))
         // ── end of the inspection pages ──
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), context::context))
