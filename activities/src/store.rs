@@ -411,12 +411,12 @@ impl Store {
     }
 
     /// Keeps a tablet's draft, unless the inspection is already submitted. Returns the new
-    /// revision, or `None` when the inspection no longer takes drafts.
-    pub async fn save_draft(&self, id: &str, answers: &serde_json::Value, now_ms: i64) -> Result<Option<i64>> {
+    /// revision, or `None` when the inspection no longer takes drafts. It leaves `updated_at_ms`
+    /// alone: that column orders the workflow's records (workflow time), not the tablet's saves.
+    pub async fn save_draft(&self, id: &str, answers: &serde_json::Value) -> Result<Option<i64>> {
         let updated = inspection::Entity::update_many()
             .col_expr(inspection::Column::Draft, Expr::value(answers.to_string()))
             .col_expr(inspection::Column::DraftRev, Expr::col(inspection::Column::DraftRev).add(1))
-            .col_expr(inspection::Column::UpdatedAtMs, Expr::value(now_ms))
             .filter(inspection::Column::Id.eq(id))
             .filter(inspection::Column::Status.is_in(["assigned", "in_progress"]))
             .exec(&self.db)

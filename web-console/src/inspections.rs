@@ -294,7 +294,7 @@ pub async fn save_draft(State(shared): S, ctx: Ctx, Path(id): Path<String>, body
     if !input.answers.is_object() {
         return Err(Error::BadRequest("answers must be an object keyed by item id".into()));
     }
-    match shared.app.store.save_draft(&id, &input.answers, now_ms()).await? {
+    match shared.app.store.save_draft(&id, &input.answers).await? {
         Some(rev) => Ok(Json(json!({ "rev": rev, "client_rev": input.client_rev }))),
         None => Err(refused(StatusCode::CONFLICT, "inspection.already_submitted", &[])),
     }

@@ -7,6 +7,7 @@
 
 mod audit;
 mod evidence;
+mod inspection;
 mod mail;
 mod persist;
 mod store;
