@@ -5,7 +5,7 @@
 //! `issue_notices` is idempotent per (inspection, notice index): numbers are allocated once, in
 //! one transaction, from the same per-bureau, per-year counter as every notice (so they are
 //! unique and gap-free even when several inspections issue at once); a retry finds them and
-//! only does what is still missing (render, store, mail). Mails are at-least-once.
+//! only does what is still missing (render, store). Mails are at-least-once.
 
 use crate::db::entities::{facility, inspection, inspection_inspector, inspection_notice, region, user};
 use crate::mail::Mailer;
@@ -43,12 +43,15 @@ const _: fn() = || {
     fn same<D: ActivityDefinition<Input = I, Output = O>, I, O>(_: &D, _: fn(I) -> O) {}
     same(&InspectionActivities::record, |_: InspectionRecord| ());
     same(&InspectionActivities::issue_notices, |_: IssueNotices| -> Vec<IssuedNotice> { vec![] });
+    same(&InspectionActivities::mail_notices, |_: String| ());
 };
 
+/// Both inspection activities run after a submission was accepted, when the inspection must
+/// not stop half-way: every failure is retried (with Temporal's back-off) until it succeeds —
+/// a wrong setting is fixed by the operator and the next attempt goes through — and logged.
 fn failure(what: &str, id: &str, e: Error) -> ActivityError {
-    tracing::warn!(inspection_id = %id, error = %e, retryable = e.is_retryable(), "{what} failed");
-    let f = if e.is_retryable() { ApplicationFailure::new(e) } else { ApplicationFailure::non_retryable(e) };
-    ActivityError::application(f)
+    tracing::warn!(inspection_id = %id, error = %e, "{what} failed; it will be retried");
+    ActivityError::application(ApplicationFailure::new(e))
 }
 
 #[activities]
@@ -75,6 +78,11 @@ impl InspectionActivitiesImpl {
             result = self.issue(&request) => result.map_err(|e| failure("inspection.issue_notices", &request.inspection_id, e)),
             never = beat => never,
         }
+    }
+
+    #[activity(name = ActivityDefinition::name(&InspectionActivities::mail_notices))]
+    pub async fn mail_notices(self: Arc<Self>, _ctx: ActivityContext, inspection_id: String) -> Result<(), ActivityError> {
+        self.mail_all(&inspection_id).await.map_err(|e| failure("inspection.mail_notices", &inspection_id, e))
     }
 }
 
@@ -192,7 +200,7 @@ impl InspectionActivitiesImpl {
         }
         txn.commit().await?;
 
-        // 2. Render and store what is not stored yet; 3. mail what is not mailed yet.
+        // 2. Render and store what is not stored yet.
         let rows = inspection_notice::Entity::find()
             .filter(inspection_notice::Column::InspectionId.eq(&req.inspection_id))
             .order_by_asc(inspection_notice::Column::Idx)
@@ -201,8 +209,8 @@ impl InspectionActivitiesImpl {
         let mut out = vec![];
         for row in rows {
             let doc: NoticeDoc = serde_json::from_str(&row.doc)?;
-            let (html_sha, pdf_sha, pdf) = match (&row.html_sha256, &row.pdf_sha256) {
-                (Some(h), Some(p)) => (h.clone(), p.clone(), None),
+            let (html_sha, pdf_sha) = match (&row.html_sha256, &row.pdf_sha256) {
+                (Some(h), Some(p)) => (h.clone(), p.clone()),
                 _ => {
                     let html = render_html(&doc)?;
                     let pdf = render_pdf(&html, &self.chromium).await?;
@@ -214,21 +222,9 @@ impl InspectionActivitiesImpl {
                         .filter(inspection_notice::Column::Id.eq(row.id))
                         .exec(&self.store.db)
                         .await?;
-                    (h, p, Some(pdf))
+                    (h, p)
                 }
             };
-            if row.mailed_at_ms.is_none() {
-                let pdf = match pdf {
-                    Some(p) => p,
-                    None => tokio::fs::read(evidence::path_of(&self.store, &pdf_sha)).await?,
-                };
-                self.mail(&facility, &doc, &row.matter_id, pdf).await?;
-                inspection_notice::Entity::update_many()
-                    .col_expr(inspection_notice::Column::MailedAtMs, Expr::value(chrono::Utc::now().timestamp_millis()))
-                    .filter(inspection_notice::Column::Id.eq(row.id))
-                    .exec(&self.store.db)
-                    .await?;
-            }
             out.push(IssuedNotice {
                 idx: row.idx as u32,
                 matter_id: row.matter_id,
@@ -290,11 +286,50 @@ impl InspectionActivitiesImpl {
         })
     }
 
-    /// Mails the notice, PDF attached, to the facility's address and its accounts.
+    /// Mails every stored notice of the inspection that is not mailed yet, and marks it mailed.
+    pub async fn mail_all(&self, inspection_id: &str) -> crate::Result<()> {
+        let rows = inspection_notice::Entity::find()
+            .filter(inspection_notice::Column::InspectionId.eq(inspection_id))
+            .filter(inspection_notice::Column::MailedAtMs.is_null())
+            .order_by_asc(inspection_notice::Column::Idx)
+            .all(&self.store.db)
+            .await?;
+        for row in rows {
+            let (Some(_), Some(pdf_sha)) = (&row.html_sha256, &row.pdf_sha256) else {
+                return Err(Error::Inconsistent(format!("notice {} is not rendered yet", row.number)));
+            };
+            let doc: NoticeDoc = serde_json::from_str(&row.doc)?;
+            let facility = facility::Entity::find_by_id(
+                inspection::Entity::find_by_id(inspection_id)
+                    .one(&self.store.db)
+                    .await?
+                    .ok_or_else(|| Error::NotFound(format!("inspection {inspection_id}")))?
+                    .facility_id,
+            )
+            .one(&self.store.db)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("the facility of inspection {inspection_id}")))?;
+            let pdf = tokio::fs::read(evidence::path_of(&self.store, pdf_sha)).await?;
+            self.mail(&facility, &doc, &row.matter_id, pdf).await?;
+            inspection_notice::Entity::update_many()
+                .col_expr(inspection_notice::Column::MailedAtMs, Expr::value(chrono::Utc::now().timestamp_millis()))
+                .filter(inspection_notice::Column::Id.eq(row.id))
+                .exec(&self.store.db)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Mails the notice, PDF attached, to the facility's address and its accounts. Addresses
+    /// that cannot be used are left out with a warning rather than blocking the others.
     async fn mail(&self, facility: &facility::Model, doc: &NoticeDoc, matter_id: &str, pdf: Vec<u8>) -> crate::Result<()> {
         let mut to: Vec<(String, String)> = vec![];
         if let Some(e) = facility.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
-            to.push((e.to_string(), facility.name.clone()));
+            if e.parse::<lettre::Address>().is_ok() {
+                to.push((e.to_string(), facility.name.clone()));
+            } else {
+                tracing::warn!(facility_id = facility.id, email = %e, "skipping a facility address that cannot be used");
+            }
         }
         for u in user::Entity::find().filter(user::Column::Role.eq("facility")).filter(user::Column::FacilityId.eq(facility.id)).all(&self.store.db).await? {
             if !to.iter().any(|(e, _)| e.eq_ignore_ascii_case(u.email.trim())) && u.email.trim().parse::<lettre::Address>().is_ok() {

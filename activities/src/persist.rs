@@ -167,12 +167,13 @@ impl MatterActivitiesImpl {
             .ok_or_else(|| Error::NotFound(format!("region {} of facility {}", facility.region_id, facility.id)))?;
         // A notice an inspection issued was numbered then; its matter keeps that number.
         let prenumbered = inspection_notice::Entity::find().filter(inspection_notice::Column::MatterId.eq(&m.id)).one(txn).await?;
-        let (year, seq, number) = match prenumbered {
-            Some(n) => (n.year, n.seq, n.number),
+        // Its register (bureau) is the one that numbered it.
+        let (notice_region, year, seq, number) = match prenumbered {
+            Some(n) => (n.region_id, n.year, n.seq, n.number),
             None => {
                 let year = self.calendar.local_date(m.issued_ms).year();
                 let seq = next_notice_seq(txn, region.id, year).await?;
-                (year, seq, self.policy.notice_number(&region.notice_prefix, year, seq as u64))
+                (region.id, year, seq, self.policy.notice_number(&region.notice_prefix, year, seq as u64))
             }
         };
         let row = matter::ActiveModel {
@@ -200,7 +201,7 @@ impl MatterActivitiesImpl {
         let row = notice::ActiveModel {
             id: NotSet,
             number: Set(number.clone()),
-            region_id: Set(region.id),
+            region_id: Set(notice_region),
             year: Set(year),
             seq: Set(seq),
             matter_id: Set(m.id.clone()),

@@ -6,7 +6,7 @@
 //! facility. Anything else (an unknown role, a supervisor without a region) sees nothing.
 
 use crate::db::entities::{
-    evidence_file, facility, inspection, inspection_inspector, inspection_notice, mail, matter, matter_event, notice, region, session, user,
+    evidence_file, facility, inspection, inspection_inspector, inspection_notice, inspection_photo, mail, matter, matter_event, notice, region, session, user,
 };
 use crate::db::migration::Migrator;
 use crate::{Error, Result, sha256_hex};
@@ -435,6 +435,38 @@ impl Store {
             .order_by_asc(inspection_notice::Column::Idx)
             .all(&self.db)
             .await?)
+    }
+
+    /// Records that a stored photo was taken for an inspection (once).
+    pub async fn add_inspection_photo(&self, inspection_id: &str, photo: &crate::evidence::StoredPhoto, uploaded_by: i64, now_ms: i64) -> Result<()> {
+        let row = inspection_photo::ActiveModel {
+            id: Default::default(),
+            inspection_id: Set(inspection_id.to_string()),
+            sha256: Set(photo.sha256.clone()),
+            content_type: Set(photo.content_type.clone()),
+            bytes: Set(photo.bytes as i64),
+            uploaded_by: Set(uploaded_by),
+            uploaded_at_ms: Set(now_ms),
+        };
+        inspection_photo::Entity::insert(row)
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::columns([inspection_photo::Column::InspectionId, inspection_photo::Column::Sha256]).do_nothing().to_owned(),
+            )
+            .do_nothing()
+            .exec_without_returning(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// The hashes of the photos taken for an inspection.
+    pub async fn inspection_photos(&self, inspection_id: &str) -> Result<std::collections::BTreeSet<String>> {
+        Ok(inspection_photo::Entity::find()
+            .filter(inspection_photo::Column::InspectionId.eq(inspection_id))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|p| p.sha256)
+            .collect())
     }
 
     /// The inspection notice a matter was issued under, if it came from an inspection.

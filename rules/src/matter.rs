@@ -120,6 +120,13 @@ pub struct NewMatter {
     #[serde(default)]
     pub basis: String,
     pub issued_by: Actor,
+    /// For a matter made from an inspection's notice: when the notice was issued (its deadlines
+    /// count from then, not from when the matter's workflow started) …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_ms: Option<i64>,
+    /// … and the correction deadline the notice prints, which the matter keeps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rectify_due_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -276,6 +283,7 @@ fn extend_due(policy: &Policy, due_ms: i64, by: PolicyDuration) -> i64 {
 impl Matter {
     /// Opens a matter: its 13710 clocks start now.
     pub fn open(new: &NewMatter, now_ms: i64, policy: &Policy) -> (Matter, Vec<Effect>) {
+        let now_ms = new.issued_ms.unwrap_or(now_ms);
         let d = policy.deadlines(new.kind, new.severity);
         let mut m = Matter {
             id: new.id.clone(),
@@ -294,7 +302,10 @@ impl Matter {
             reopen_count: 0,
         };
         for (kind, period) in [(DeadlineKind::Acknowledge, d.acknowledge), (DeadlineKind::Feedback, d.feedback), (DeadlineKind::Rectify, d.rectify)] {
-            m.start_deadline(policy, kind, now_ms, period);
+            match (kind, new.rectify_due_ms) {
+                (DeadlineKind::Rectify, Some(due_ms)) => m.start_deadline_at(policy, kind, due_ms),
+                _ => m.start_deadline(policy, kind, now_ms, period),
+            }
         }
         let ack_due = m.open_deadline(DeadlineKind::Acknowledge).map(|d| d.due_ms).unwrap_or(now_ms);
         let effects = vec![
@@ -313,7 +324,10 @@ impl Matter {
     }
 
     fn start_deadline(&mut self, policy: &Policy, kind: DeadlineKind, from_ms: i64, period: PolicyDuration) {
-        let due_ms = policy.calendar.due_ms(from_ms, period);
+        self.start_deadline_at(policy, kind, policy.calendar.due_ms(from_ms, period));
+    }
+
+    fn start_deadline_at(&mut self, policy: &Policy, kind: DeadlineKind, due_ms: i64) {
         let first = policy.escalation.first().map(|s| step_time(policy, due_ms, s.after));
         self.deadlines.push(Deadline { kind, due_ms, met_ms: None, steps_taken: 0, next_step_ms: first });
     }

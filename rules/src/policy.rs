@@ -355,6 +355,12 @@ impl File {
                 format!("{} is too few: an inspection team has at least 2 inspectors (行政处罚法 art. 42)", self.inspection.min_inspectors),
             ));
         }
+        if self.inspection.min_inspectors > 2 {
+            return Err(key_err(
+                "inspection.min_inspectors",
+                format!("{} is not supported yet: the tablet collects the signatures of two inspectors", self.inspection.min_inspectors),
+            ));
+        }
         if self.inspection.photo_max_bytes == 0 {
             return Err(key_err("inspection.photo_max_bytes", "must be more than zero"));
         }
@@ -490,6 +496,7 @@ mod tests {
             ("[policy]\nversion = 2", "`policy.version`: version 2 is not supported"),
             ("[policy]\nutc_offset = \"CST\"", "`policy.utc_offset`"),
             ("[inspection]\nmin_inspectors = 1", "`inspection.min_inspectors`: 1 is too few"),
+            ("[inspection]\nmin_inspectors = 3", "`inspection.min_inspectors`: 3 is not supported yet"),
             ("[inspection]\npublish_within = \"0wd\"", "`inspection.publish_within`: must be longer than zero"),
             ("[inspection]\nsigners = 2", "`inspection.signers`: unknown field"),
         ] {

@@ -132,6 +132,11 @@ async fn a_signed_inspection_with_failed_items_issues_notices_and_starts_their_m
     assert_eq!(s, 200, "{again}");
     assert_eq!(again["result"]["notices"], first["result"]["notices"]);
     assert_eq!(app.store.inspection_notices(&id).await?.len(), 2);
+    // The same key with changed answers is refused, not silently answered with the first result.
+    let mut changed = answers.clone();
+    changed[ORDINARY_ITEM]["note"] = json!("提交后又改了说明");
+    let (s, b) = insp.post(&format!("/api/inspections/{id}/submit"), json!({ "idempotency_key": key, "answers": changed, "cosigner": cosigner() })).await?;
+    assert_eq!((s, b["error"]["code"].as_str()), (409, Some("inspection.key_reused")), "{b}");
     // A different submission afterwards is refused.
     let (s, b) = insp.post(&format!("/api/inspections/{id}/submit"), json!({ "idempotency_key": "other", "answers": answers, "cosigner": cosigner() })).await?;
     assert_eq!(s, 409, "{b}");
@@ -144,6 +149,9 @@ async fn a_signed_inspection_with_failed_items_issues_notices_and_starts_their_m
         assert_eq!(m.severity, if n["major_hazard"] == true { "major" } else { "ordinary" });
         assert_eq!(m.kind, "fire_safety");
         assert_eq!(app.store.notice_for(matter_id).await?.unwrap().number, n["number"].as_str().unwrap());
+        // The matter counts from the notice's issue, not from when its workflow started.
+        let stored = app.store.inspection_notice_for_matter(matter_id).await?.unwrap();
+        assert_eq!(m.issued_at_ms, stored.created_at_ms);
     }
     let numbers: Vec<&str> = notices.iter().map(|n| n["number"].as_str().unwrap()).collect();
     assert!(numbers[0].ends_with("0001号") && numbers[1].ends_with("0002号"), "{numbers:?}");
@@ -191,6 +199,8 @@ async fn bad_input_is_refused_with_a_clear_message_and_nothing_is_half_stored() 
     let (s, b) = sup.post("/api/inspections", json!({ "facility_id": facility, "template": FIRE, "version": 9, "inspectors": [i1, i2] })).await?;
     assert_eq!((s, b["error"]["code"].as_str()), (422, Some("inspection.template_unknown")), "{b}");
     assert!(b["error"]["message"].as_str().unwrap().contains("fire-major-hazard@9"), "{b}");
+    let (s, b) = sup.post("/api/inspections", json!({ "facility_id": facility, "template": FIRE, "inspectors": [i1, i2], "date": "+12345-01-01" })).await?;
+    assert_eq!((s, b["error"]["code"].as_str()), (422, Some("inspection.date_invalid")), "{b}");
     let (s, b) = sup.post("/api/inspections", json!({ "facility_id": facility, "template": FIRE, "inspectors": [i1] })).await?;
     assert_eq!((s, b["error"]["code"].as_str()), (422, Some("inspection.inspectors_invalid")), "{b}");
     let facility_user = app.login("facility1").await?;
@@ -219,6 +229,15 @@ async fn bad_input_is_refused_with_a_clear_message_and_nothing_is_half_stored() 
     assert!(problems.contains(&("qualification.fire-acceptance".into(), "answer.required".into())), "{problems:?}");
     assert!(problems.contains(&(number_item["id"].as_str().unwrap().into(), "answer.out_of_bounds".into())), "{problems:?}");
     assert!(b["error"]["problems"][0]["message"].as_str().is_some_and(|m| !m.is_empty()));
+
+    // A photo not taken for this inspection cannot be cited, nor fetched through it.
+    let foreign = "ab".repeat(32);
+    let mut stolen = good.clone();
+    stolen[ORDINARY_ITEM]["photos"] = json!([foreign]);
+    let (s, b) = insp.post(&url, json!({ "idempotency_key": "k0", "answers": stolen, "cosigner": cosigner() })).await?;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(b["error"]["problems"][0]["code"], "answer.unknown_photo", "{b}");
+    assert_eq!(insp.get_bytes(&format!("/api/inspections/{id}/photos/{foreign}")).await?.0, 404);
 
     // A wrong co-signer password is refused before anything reaches the workflow.
     let (s, b) = insp.post(&url, json!({ "idempotency_key": "k2", "answers": good, "cosigner": { "username": "inspector2", "password": "wrong" } })).await?;

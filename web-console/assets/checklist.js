@@ -458,7 +458,9 @@
       await api('POST', `${API}/start`);
       S.inspection.status = 'in_progress';
     } catch (e) {
-      if (e instanceof NetError) throw e;
+      // No network, the engine busy or down, a timeout: try again with the next sync. Only a
+      // definite refusal (4xx) ends the attempts.
+      if (e instanceof NetError || (e instanceof HttpError && (e.status >= 500 || e.status === 408 || e.status === 429))) throw e;
     }
     S.started = true;
   }

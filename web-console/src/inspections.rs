@@ -143,7 +143,12 @@ pub async fn assign_inspection(shared: &Shared, who: &Signed, input: AssignInput
     let today = policy.calendar.local_date(now_ms());
     let date = match input.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         None => today,
-        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| refused(unprocessable, "inspection.date_invalid", &[]))?,
+        // A year either side of today: anything else is a typing mistake (and `+12345-01-01`
+        // would parse).
+        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .ok()
+            .filter(|d| d.signed_duration_since(today).num_days().abs() <= 366)
+            .ok_or_else(|| refused(unprocessable, "inspection.date_invalid", &[]))?,
     };
     let id = uuid::Uuid::new_v4().to_string();
     tracing::Span::current().record("inspection_id", id.as_str());
@@ -241,7 +246,7 @@ where
 
 fn refusal_error(r: InspectionRefusal) -> Error {
     let status = match r.code.as_str() {
-        "inspection.already_submitted" => StatusCode::CONFLICT,
+        "inspection.already_submitted" | "inspection.key_reused" => StatusCode::CONFLICT,
         "inspection.not_assigned" => StatusCode::FORBIDDEN,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
@@ -312,7 +317,10 @@ pub async fn upload_photo(State(shared): S, ctx: Ctx, Path(id): Path<String>, mu
     };
     use qingling_activities::evidence::Error as E;
     match qingling_activities::evidence::store_photo(&shared.app.store, max, &file.bytes).await {
-        Ok(photo) => Ok((StatusCode::CREATED, Json(json!(photo))).into_response()),
+        Ok(photo) => {
+            shared.app.store.add_inspection_photo(&id, &photo, who.user.id, now_ms()).await?;
+            Ok((StatusCode::CREATED, Json(json!(photo))).into_response())
+        }
         Err(E::Empty) => Err(refused(StatusCode::UNPROCESSABLE_ENTITY, "inspection.photo_empty", &[])),
         Err(E::TooLarge { max, got }) => {
             Err(refused(StatusCode::PAYLOAD_TOO_LARGE, "inspection.photo_too_large", &[("max", max.to_string()), ("got", got.to_string())]))
@@ -326,7 +334,8 @@ pub async fn upload_photo(State(shared): S, ctx: Ctx, Path(id): Path<String>, mu
 pub async fn photo(State(shared): S, ctx: Ctx, Path((id, sha256)): Path<(String, String)>) -> Result<Response, Error> {
     let who = ctx.signed()?;
     visible(&shared, &who, &id).await?;
-    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+    // Only photos taken for this inspection: the store is shared with other files.
+    if !shared.app.store.inspection_photos(&id).await?.contains(&sha256) {
         return Err(Error::NotFound);
     }
     let path = qingling_activities::evidence::path_of(&shared.app.store, &sha256);
@@ -375,13 +384,44 @@ pub async fn submit(State(shared): S, ctx: Ctx, Path(id): Path<String>, body: By
     if key.is_empty() || key.len() > 64 {
         return Err(Error::BadRequest("idempotency_key must be 1 to 64 characters".into()));
     }
-    let replay = |row: &InspectionRow| row.inspection.submission_key.as_deref() == Some(key.as_str());
-    // Already submitted with this key (the workflow may even have finished): the same outcome.
-    if replay(&row) {
+    let filled = Filled {
+        template: row.inspection.template_id.clone(),
+        version: row.inspection.template_version as u32,
+        answers: serde_json::from_value(input.answers).map_err(|e| Error::BadRequest(format!("answers: {e}")))?,
+    };
+    // Already submitted with this key (the workflow may even have finished): the same outcome
+    // for the same answers; different answers under a used key are refused, never dropped.
+    if row.inspection.submission_key.as_deref() == Some(key.as_str()) {
+        let stored: Option<Filled> = row.inspection.answers.as_deref().and_then(|a| serde_json::from_str(a).ok());
+        if stored.as_ref() != Some(&filled) {
+            return Err(refused(StatusCode::CONFLICT, "inspection.key_reused", &[]));
+        }
         return done(&shared, &id).await;
     }
     if row.inspection.submission_key.is_some() {
         return Err(refused(StatusCode::CONFLICT, "inspection.already_submitted", &[]));
+    }
+    // Every photo an answer cites must have been taken for this inspection.
+    let taken = shared.app.store.inspection_photos(&id).await?;
+    let strangers: Vec<Value> = filled
+        .answers
+        .iter()
+        .flat_map(|(item, a)| {
+            a.photos
+                .iter()
+                .filter(|p| !taken.contains(*p))
+                .map(move |p| json!({ "item": item, "code": "answer.unknown_photo", "detail": format!("photo {p} was not taken for this inspection") }))
+        })
+        .collect();
+    if !strangers.is_empty() {
+        let count = strangers.len().to_string();
+        let e = Error::Inspection {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "inspection.invalid_answers".into(),
+            args: vec![("count".into(), count)],
+            problems: strangers,
+        };
+        return Err(localize(e, ctx.locale));
     }
     let mut signers = vec![who.actor()];
     if let Some(c) = &input.cosigner {
@@ -393,11 +433,6 @@ pub async fn submit(State(shared): S, ctx: Ctx, Path(id): Path<String>, body: By
             .map_err(|_| refused(StatusCode::UNPROCESSABLE_ENTITY, "inspection.cosigner_invalid", &[]))?;
         signers.push(actor_of(&user));
     }
-    let filled = Filled {
-        template: row.inspection.template_id.clone(),
-        version: row.inspection.template_version as u32,
-        answers: serde_json::from_value(input.answers).map_err(|e| Error::BadRequest(format!("answers: {e}")))?,
-    };
     let req = SubmitRequest { key: key.clone(), filled, submitted_by: who.actor(), signers };
     let handle = shared.app.temporal.get_workflow_handle::<Inspection>(row.inspection.workflow_id.clone());
     // The key is also the update id, so Temporal itself deduplicates a retried request.

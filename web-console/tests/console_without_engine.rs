@@ -118,6 +118,8 @@ async fn stored_matter(store: &Store) -> String {
         description: String::new(),
         basis: String::new(),
         issued_by: Actor { user_id: 2, name: "王督办".into(), role: Role::Supervisor, facility_id: None },
+        issued_ms: None,
+        rectify_due_ms: None,
     };
     let now = chrono::Utc::now().timestamp_millis();
     let (m, _) = Matter::open(&new, now, &policy);

@@ -80,6 +80,8 @@ async fn one_matter(client: Client, store: Store, policy: Arc<qingling_rules::Po
         description: String::new(),
         basis: String::new(),
         issued_by: supervisor,
+        issued_ms: None,
+        rectify_due_ms: None,
     };
     let mut lat = vec![];
     let t0 = Instant::now();

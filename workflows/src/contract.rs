@@ -151,10 +151,17 @@ impl InspectionActivities {
         unimplemented!()
     }
 
-    /// Numbers the notices (gap-free per bureau and year), renders them to HTML and PDF, stores
-    /// both by content hash and mails them to the facility. Idempotent per (inspection, idx).
+    /// Numbers the notices (gap-free per bureau and year), renders them to HTML and PDF and
+    /// stores both by content hash. Idempotent per (inspection, idx).
     #[activity(name = "inspection.issue_notices")]
     pub fn issue_notices(request: IssueNotices) -> Result<Vec<IssuedNotice>, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Mails each stored notice of the inspection not mailed yet to the facility, PDF attached
+    /// (at least once).
+    #[activity(name = "inspection.mail_notices")]
+    pub fn mail_notices(inspection_id: String) -> Result<(), ActivityError> {
         unimplemented!()
     }
 }

@@ -164,7 +164,12 @@ impl Inspection {
     /// already accepted: the caller gets the existing outcome.
     fn check_submit(&self, req: &SubmitRequest) -> Result<bool, InspectionRefusal> {
         if let Some((done, _, _)) = &self.submission {
-            return if done.key == req.key { Ok(true) } else { Err(InspectionRefusal::new("inspection.already_submitted", serde_json::json!({}))) };
+            return match (done.key == req.key, done.filled == req.filled) {
+                (true, true) => Ok(true),
+                // The same key with other answers: refused, so a correction is never dropped.
+                (true, false) => Err(InspectionRefusal::new("inspection.key_reused", serde_json::json!({}))),
+                (false, _) => Err(InspectionRefusal::new("inspection.already_submitted", serde_json::json!({}))),
+            };
         }
         if !self.is_assigned(&req.submitted_by) {
             return Err(InspectionRefusal::new("inspection.not_assigned", serde_json::json!({})));
@@ -277,6 +282,9 @@ fn drafts(input: &InspectionInput, evaluation: &Evaluation, issued_ms: i64) -> V
             description,
             basis: bases.join("；"),
             issued_by: input.assigned_by.clone(),
+            // The matter keeps the notice's dates, however late its workflow starts.
+            issued_ms: Some(issued_ms),
+            rectify_due_ms: lines.iter().map(|l| l.deadline_ms).max(),
         };
         out.push((NoticeDraft { idx: idx as u32 + 1, matter_id, major_hazard: major, findings: lines }, new));
     }
@@ -341,12 +349,15 @@ impl Inspection {
             let opts = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(600)).heartbeat_timeout(Duration::from_secs(10)).build();
             let issued = ctx.execute_activity(InspectionActivities::issue_notices, request, opts).await?;
             ctx.state_mut(|s| s.notices = issued);
+            // The matters go live before the mail, so a mail outage never delays them.
             for (_, new) in plans {
                 let child = RectificationInput { new: new.clone(), policy: input.policy.clone() };
                 let opts = ChildWorkflowOptions::builder().workflow_id(matter_workflow_id(&new.id)).parent_close_policy(ParentClosePolicy::Abandon).build();
                 ctx.start_child_workflow(Rectification::run, child, opts).await?;
                 ctx.state_mut(|s| s.matters.push(new.id.clone()));
             }
+            let opts = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(120)).build();
+            ctx.execute_activity(InspectionActivities::mail_notices, input.id.clone(), opts).await?;
         }
 
         // 3. Results recorded for publication.

@@ -166,6 +166,8 @@ impl Driver {
             description: "二楼东侧消防通道堆放杂物。".into(),
             basis: "《养老机构服务安全基本规范》GB 38600-2019 第6.1条".into(),
             issued_by,
+            issued_ms: None,
+            rectify_due_ms: None,
         };
         let (matter, effects) = Matter::open(&new, now_ms, &policy);
         let mut d = Driver { new, matter, policy, next_seq: 0, events: vec![], mails: vec![] };

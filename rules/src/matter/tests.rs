@@ -31,6 +31,8 @@ fn open(severity: Severity, now: i64, policy: &Policy) -> Matter {
         description: String::new(),
         basis: "GB 38600-2019 4.1".into(),
         issued_by: supervisor(),
+        issued_ms: None,
+        rectify_due_ms: None,
     };
     Matter::open(&new, now, policy).0
 }
@@ -296,4 +298,28 @@ fn actions_read_from_json_as_the_api_sends_them() {
     assert_eq!(a.name(), "request_extension");
     let bad = serde_json::from_str::<Action>(r#"{"action":"close_it"}"#).unwrap_err();
     assert!(bad.to_string().contains("unknown variant"), "{bad}");
+}
+
+#[test]
+fn a_matter_from_an_inspection_notice_keeps_the_notice_dates() {
+    let p = Policy::builtin();
+    let issued = at(2026, 11, 23, 23);
+    let notice_due = at(2026, 11, 24, 0); // an "immediate" finding: today
+    let new = NewMatter {
+        id: "i-1-n1".into(),
+        facility_id: 7,
+        kind: MatterKind::FireSafety,
+        severity: Severity::Ordinary,
+        title: "疏散通道堵塞".into(),
+        description: String::new(),
+        basis: String::new(),
+        issued_by: supervisor(),
+        issued_ms: Some(issued),
+        rectify_due_ms: Some(notice_due),
+    };
+    // The workflow started after midnight (a slow print); the deadlines still count from the notice.
+    let (m, _) = Matter::open(&new, at(2026, 11, 24, 1), &p);
+    assert_eq!(m.issued_ms, issued);
+    assert_eq!(due(&m, DeadlineKind::Rectify), notice_due, "the printed deadline, not 7 days");
+    assert_eq!(due(&m, DeadlineKind::Acknowledge), at(2026, 11, 24, 0), "same day as the notice");
 }

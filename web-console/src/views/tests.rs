@@ -41,6 +41,8 @@ fn sample_matter(severity: Severity) -> (matter::Model, Matter) {
         description: "三楼走廊灭火器已过期".into(),
         basis: "GB 38600-2019 5.1".into(),
         issued_by: Actor { user_id: 2, name: "王督办".into(), role: Role::Supervisor, facility_id: None },
+        issued_ms: None,
+        rectify_due_ms: None,
     };
     let (m, _) = Matter::open(&new, NOW, &policy);
     let row = matter::Model {

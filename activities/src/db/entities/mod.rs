@@ -6,6 +6,7 @@ pub mod facility;
 pub mod inspection;
 pub mod inspection_inspector;
 pub mod inspection_notice;
+pub mod inspection_photo;
 pub mod mail;
 pub mod matter;
 pub mod matter_event;

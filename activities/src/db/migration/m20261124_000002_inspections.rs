@@ -69,6 +69,18 @@ enum InspectionInspectors {
 }
 
 #[derive(DeriveIden)]
+enum InspectionPhotos {
+    Table,
+    Id,
+    InspectionId,
+    Sha256,
+    ContentType,
+    Bytes,
+    UploadedBy,
+    UploadedAtMs,
+}
+
+#[derive(DeriveIden)]
 enum InspectionNotices {
     Table,
     Id,
@@ -158,6 +170,30 @@ impl MigrationTrait for Migration {
         m.create_index(index("ux_inspection_inspectors", InspectionInspectors::Table, &["inspection_id", "user_id"], true)).await?;
         m.create_index(index("ix_inspection_inspectors_user", InspectionInspectors::Table, &["user_id"], false)).await?;
 
+        // The photos taken for an inspection: a checklist may only cite these, and only those who
+        // may see the inspection may fetch them.
+        m.create_table(
+            Table::create()
+                .table(InspectionPhotos::Table)
+                .col(ColumnDef::new(InspectionPhotos::Id).big_integer().not_null().auto_increment().primary_key())
+                .col(ColumnDef::new(InspectionPhotos::InspectionId).string_len(64).not_null())
+                .col(ColumnDef::new(InspectionPhotos::Sha256).string_len(64).not_null())
+                .col(short(InspectionPhotos::ContentType))
+                .col(big(InspectionPhotos::Bytes))
+                .col(big(InspectionPhotos::UploadedBy))
+                .col(big(InspectionPhotos::UploadedAtMs))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_inspection_photos_inspection")
+                        .from(InspectionPhotos::Table, InspectionPhotos::InspectionId)
+                        .to(Inspections::Table, Inspections::Id)
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ux_inspection_photos", InspectionPhotos::Table, &["inspection_id", "sha256"], true)).await?;
+
         // A notice is numbered here, in the same per-bureau, per-year counter as every notice,
         // before the matter it becomes exists; the matter's `notices` row reuses the number.
         m.create_table(
@@ -194,7 +230,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for table in [InspectionNotices::Table.into_iden(), InspectionInspectors::Table.into_iden(), Inspections::Table.into_iden()] {
+        for table in
+            [InspectionNotices::Table.into_iden(), InspectionPhotos::Table.into_iden(), InspectionInspectors::Table.into_iden(), Inspections::Table.into_iden()]
+        {
             m.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         m.alter_table(Table::alter().table(Users::Table).drop_column(Users::Certificate).to_owned()).await?;
