@@ -92,6 +92,14 @@ impl InspectionActivitiesImpl {
     #[tracing::instrument(name = "inspection.record", skip_all, fields(inspection_id = %r.inspection_id, status = %r.status))]
     pub async fn record_inspection(&self, r: &InspectionRecord) -> crate::Result<()> {
         let txn = self.store.db.begin().await?;
+        // A write first: SQLite then takes its write lock before the reads below, so concurrent
+        // writers queue on the busy timeout instead of failing to upgrade a read (as in
+        // `persist`); on PostgreSQL it locks the inspection's row.
+        inspection::Entity::update_many()
+            .col_expr(inspection::Column::UpdatedAtMs, Expr::col(inspection::Column::UpdatedAtMs).into())
+            .filter(inspection::Column::Id.eq(&r.inspection_id))
+            .exec(&txn)
+            .await?;
         let facility = facility::Entity::find_by_id(r.facility_id).one(&txn).await?.ok_or_else(|| Error::NotFound(format!("facility {}", r.facility_id)))?;
         let sub = r.submission.as_ref();
         let row = inspection::ActiveModel {
@@ -170,6 +178,14 @@ impl InspectionActivitiesImpl {
 
         // 1. Numbers and contents, once, in one transaction.
         let txn = self.store.db.begin().await?;
+        // A write first: SQLite then takes its write lock before the reads below, so concurrent
+        // writers queue on the busy timeout instead of failing to upgrade a read (as in
+        // `persist`); on PostgreSQL it locks the inspection's row.
+        inspection::Entity::update_many()
+            .col_expr(inspection::Column::UpdatedAtMs, Expr::col(inspection::Column::UpdatedAtMs).into())
+            .filter(inspection::Column::Id.eq(&req.inspection_id))
+            .exec(&txn)
+            .await?;
         let have = inspection_notice::Entity::find().filter(inspection_notice::Column::InspectionId.eq(&req.inspection_id)).all(&txn).await?;
         let issued_date = date(&req.issued_date)?;
         for draft in &req.notices {
