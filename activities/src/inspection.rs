@@ -10,11 +10,12 @@
 use crate::db::entities::{facility, inspection, inspection_inspector, inspection_notice, region, user};
 use crate::mail::Mailer;
 use crate::notice_doc::{NoticeDoc, NoticeFinding, NoticeInspector, render_html, render_pdf};
-use crate::persist::next_notice_seq;
+use crate::persist::{next_notice_seq, recipients};
 use crate::store::Store;
 use crate::{Error, evidence};
 use chrono::{Datelike, NaiveDate};
 use qingling_rules::messages::{Locale, t};
+use qingling_rules::policy::Audience;
 use qingling_rules::{Calendar, Policy};
 use qingling_workflows::contract::{InspectionActivities, InspectionRecord, IssueNotices, IssuedNotice, NoticeDraft};
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -310,21 +311,21 @@ impl InspectionActivitiesImpl {
             .order_by_asc(inspection_notice::Column::Idx)
             .all(&self.store.db)
             .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let facility_id = inspection::Entity::find_by_id(inspection_id)
+            .one(&self.store.db)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("inspection {inspection_id}")))?
+            .facility_id;
+        let facility =
+            facility::Entity::find_by_id(facility_id).one(&self.store.db).await?.ok_or_else(|| Error::NotFound(format!("facility {facility_id}")))?;
         for row in rows {
             let (Some(_), Some(pdf_sha)) = (&row.html_sha256, &row.pdf_sha256) else {
                 return Err(Error::Inconsistent(format!("notice {} is not rendered yet", row.number)));
             };
             let doc: NoticeDoc = serde_json::from_str(&row.doc)?;
-            let facility = facility::Entity::find_by_id(
-                inspection::Entity::find_by_id(inspection_id)
-                    .one(&self.store.db)
-                    .await?
-                    .ok_or_else(|| Error::NotFound(format!("inspection {inspection_id}")))?
-                    .facility_id,
-            )
-            .one(&self.store.db)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("the facility of inspection {inspection_id}")))?;
             let pdf = tokio::fs::read(evidence::path_of(&self.store, pdf_sha)).await?;
             self.mail(&facility, &doc, &row.matter_id, pdf).await?;
             inspection_notice::Entity::update_many()
@@ -336,27 +337,15 @@ impl InspectionActivitiesImpl {
         Ok(())
     }
 
-    /// Mails the notice, PDF attached, to the facility's address and its accounts. Addresses
-    /// that cannot be used are left out with a warning rather than blocking the others.
+    /// Mails the notice, PDF attached, to the facility's address and its accounts (the same
+    /// recipients as every facility mail; unusable addresses are left out with a warning).
     async fn mail(&self, facility: &facility::Model, doc: &NoticeDoc, matter_id: &str, pdf: Vec<u8>) -> crate::Result<()> {
-        let mut to: Vec<(String, String)> = vec![];
-        if let Some(e) = facility.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
-            if e.parse::<lettre::Address>().is_ok() {
-                to.push((e.to_string(), facility.name.clone()));
-            } else {
-                tracing::warn!(facility_id = facility.id, email = %e, "skipping a facility address that cannot be used");
-            }
-        }
-        for u in user::Entity::find().filter(user::Column::Role.eq("facility")).filter(user::Column::FacilityId.eq(facility.id)).all(&self.store.db).await? {
-            if !to.iter().any(|(e, _)| e.eq_ignore_ascii_case(u.email.trim())) && u.email.trim().parse::<lettre::Address>().is_ok() {
-                to.push((u.email.trim().to_string(), u.display_name));
-            }
-        }
+        let to = recipients(&self.store.db, &[Audience::Facility], facility, facility.region_id).await?;
         let link = format!("{}/matters/{matter_id}", self.public_url.trim_end_matches('/'));
         let title = t(Locale::ZhCn, if doc.major_hazard { "notice_doc.title_major" } else { "notice_doc.title" }, &[]);
         let subject = t(Locale::ZhCn, "notice_doc.mail_subject", &[("title", &title), ("notice", &doc.number)]);
         let deadlines = doc.findings.iter().map(|f| f.deadline).min().map(crate::notice_doc::chinese_date).unwrap_or_default();
-        for (email, name) in to {
+        for crate::persist::Recipient { email, name, .. } in to {
             let body = t(
                 Locale::ZhCn,
                 "notice_doc.mail_body",

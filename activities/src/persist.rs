@@ -276,48 +276,6 @@ impl MatterActivitiesImpl {
         Ok(())
     }
 
-    /// Who an audience is, for a matter of this facility and region. People without a usable
-    /// address are left out (with a warning) rather than failing the step forever.
-    pub(crate) async fn recipients(
-        &self,
-        txn: &DatabaseTransaction,
-        audience: &[Audience],
-        facility: &facility::Model,
-        region_id: i64,
-    ) -> crate::Result<Vec<Recipient>> {
-        let mut out = vec![];
-        for a in audience {
-            let query = user::Entity::find().order_by_asc(user::Column::Id);
-            let query = match a {
-                Audience::Facility => {
-                    if let Some(email) = facility.email.as_deref().filter(|e| !e.trim().is_empty()) {
-                        out.push(Recipient { email: email.trim().to_string(), name: facility.name.clone(), locale: Locale::ZhCn });
-                    }
-                    query.filter(user::Column::Role.eq("facility")).filter(user::Column::FacilityId.eq(facility.id))
-                }
-                Audience::Inspector => query.filter(user::Column::Role.eq("inspector")).filter(user::Column::RegionId.eq(region_id)),
-                Audience::Supervisor => query.filter(user::Column::Role.eq("supervisor")).filter(user::Column::RegionId.eq(region_id)),
-                Audience::Admin => query.filter(user::Column::Role.eq("admin")),
-            };
-            for u in query.all(txn).await? {
-                let locale = Locale::from_code(&u.locale).unwrap_or_default();
-                out.push(Recipient { email: u.email.trim().to_string(), name: u.display_name, locale });
-            }
-        }
-        let mut seen = HashSet::new();
-        out.retain(|r| {
-            if r.email.is_empty() {
-                return false;
-            }
-            if r.email.parse::<lettre::Address>().is_err() {
-                tracing::warn!(email = %r.email, "skipping a recipient whose address cannot be used");
-                return false;
-            }
-            seen.insert(r.email.to_lowercase())
-        });
-        Ok(out)
-    }
-
     /// Writes one pending mail per recipient; a mail already queued by an earlier attempt stays
     /// as it is.
     async fn queue_mail(
@@ -330,7 +288,7 @@ impl MatterActivitiesImpl {
         notice_number: &str,
     ) -> crate::Result<()> {
         let link = format!("{}/matters/{}", self.public_url.trim_end_matches('/'), batch.matter.id);
-        for r in self.recipients(txn, &pending.audience, facility, region_id).await? {
+        for r in recipients(txn, &pending.audience, facility, region_id).await? {
             let args = self.mail_args(r.locale, batch, pending, facility, notice_number);
             let refs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let text = compose(r.locale, pending.notice, &r.name, &refs, &link)?;
@@ -434,4 +392,40 @@ pub(crate) async fn next_notice_seq(txn: &DatabaseTransaction, region_id: i64, y
         txn.query_one(txn.get_database_backend().build(&stmt)).await?.ok_or_else(|| Error::Inconsistent("the notice counter upsert returned no row".into()))?;
     let next: i64 = row.try_get("", "next_seq")?;
     Ok(next - 1)
+}
+
+/// Who an audience is, for a matter (or notice) of this facility and region. People without a usable
+/// address are left out (with a warning) rather than failing the step forever.
+pub(crate) async fn recipients(db: &impl ConnectionTrait, audience: &[Audience], facility: &facility::Model, region_id: i64) -> crate::Result<Vec<Recipient>> {
+    let mut out = vec![];
+    for a in audience {
+        let query = user::Entity::find().order_by_asc(user::Column::Id);
+        let query = match a {
+            Audience::Facility => {
+                if let Some(email) = facility.email.as_deref().filter(|e| !e.trim().is_empty()) {
+                    out.push(Recipient { email: email.trim().to_string(), name: facility.name.clone(), locale: Locale::ZhCn });
+                }
+                query.filter(user::Column::Role.eq("facility")).filter(user::Column::FacilityId.eq(facility.id))
+            }
+            Audience::Inspector => query.filter(user::Column::Role.eq("inspector")).filter(user::Column::RegionId.eq(region_id)),
+            Audience::Supervisor => query.filter(user::Column::Role.eq("supervisor")).filter(user::Column::RegionId.eq(region_id)),
+            Audience::Admin => query.filter(user::Column::Role.eq("admin")),
+        };
+        for u in query.all(db).await? {
+            let locale = Locale::from_code(&u.locale).unwrap_or_default();
+            out.push(Recipient { email: u.email.trim().to_string(), name: u.display_name, locale });
+        }
+    }
+    let mut seen = HashSet::new();
+    out.retain(|r| {
+        if r.email.is_empty() {
+            return false;
+        }
+        if r.email.parse::<lettre::Address>().is_err() {
+            tracing::warn!(email = %r.email, "skipping a recipient whose address cannot be used");
+            return false;
+        }
+        seen.insert(r.email.to_lowercase())
+    });
+    Ok(out)
 }

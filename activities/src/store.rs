@@ -369,12 +369,8 @@ impl Store {
             .order_by_asc(inspection_inspector::Column::Id)
             .all(&self.db)
             .await?;
-        let mut inspectors = vec![];
-        for l in links {
-            if let Some(u) = user::Entity::find_by_id(l.user_id).one(&self.db).await? {
-                inspectors.push((u, l.signed_at_ms));
-            }
-        }
+        let users = user::Entity::find().filter(user::Column::Id.is_in(links.iter().map(|l| l.user_id))).all(&self.db).await?;
+        let inspectors = links.into_iter().filter_map(|l| users.iter().find(|u| u.id == l.user_id).map(|u| (u.clone(), l.signed_at_ms))).collect();
         Ok(Some(InspectionRow { inspection, facility, inspectors }))
     }
 

@@ -23,11 +23,6 @@ impl Catalog {
         load_texts(BUILTIN.iter().copied())
     }
 
-    /// The `(file name, text)` pairs the built-in catalog is loaded from.
-    pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
-        BUILTIN
-    }
-
     /// Adds a template; if that `(id, version)` is already present, keeps the old one and
     /// returns its `id@version`.
     pub fn insert(&mut self, template: Template) -> Result<(), String> {

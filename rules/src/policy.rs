@@ -52,8 +52,6 @@ pub struct Policy {
 pub struct InspectionRules {
     /// Inspectors who must sign a submitted checklist (行政处罚法 art. 42: at least 2).
     pub min_inspectors: u32,
-    /// The notice is served within this period after the inspection.
-    pub notice_within: PolicyDuration,
     /// Results are published within this period after the inspection ends.
     pub publish_within: PolicyDuration,
     /// The period of the deadline class "immediate" (correct on the spot).
@@ -63,14 +61,10 @@ pub struct InspectionRules {
 }
 
 impl Default for InspectionRules {
+    /// The built-in policy's rules: only for a policy serialised before inspections existed
+    /// (an old workflow input); the numbers live in `policy/qingling.toml` alone.
     fn default() -> Self {
-        Self {
-            min_inspectors: 2,
-            notice_within: PolicyDuration::WorkingDays(3),
-            publish_within: PolicyDuration::WorkingDays(20),
-            immediate: PolicyDuration::Days(0),
-            photo_max_bytes: 8 * 1024 * 1024,
-        }
+        Policy::builtin().inspection
     }
 }
 
@@ -364,10 +358,8 @@ impl File {
         if self.inspection.photo_max_bytes == 0 {
             return Err(key_err("inspection.photo_max_bytes", "must be more than zero"));
         }
-        for (name, p) in [("notice_within", self.inspection.notice_within), ("publish_within", self.inspection.publish_within)] {
-            if p.is_zero() {
-                return Err(key_err(format!("inspection.{name}"), "must be longer than zero"));
-            }
+        if self.inspection.publish_within.is_zero() {
+            return Err(key_err("inspection.publish_within", "must be longer than zero"));
         }
 
         let mut calendar = Calendar { years: BTreeMap::new(), utc_offset_secs };
@@ -469,6 +461,15 @@ mod tests {
     fn err_of(over: &str) -> String {
         let text = format!("[policy]\nextends = \"builtin\"\n{}", over.strip_prefix("[policy]\n").unwrap_or(over));
         Policy::parse(&text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_policy_serialised_before_inspections_gets_the_builtin_inspection_rules() {
+        let mut old = serde_json::to_value(Policy::builtin()).unwrap();
+        old.as_object_mut().unwrap().remove("inspection");
+        let p: Policy = serde_json::from_value(old).unwrap();
+        assert_eq!(p.inspection, Policy::builtin().inspection);
+        assert_eq!(p.inspection.min_inspectors, 2);
     }
 
     #[test]

@@ -8,23 +8,15 @@
 // Run by the Rust test with BASE_URL, PLAYWRIGHT_DIR, CHROMIUM, SHOT_DIR and INSPECTION_ID (an
 // inspection assigned to INSPECTOR and COSIGNER); prints
 // `RESULT {"inspection_id": ..., "notice_numbers": [...], ...}` on success.
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import zlib from 'node:zlib';
+import { PASSWORD, TABLET, base, check, launch, screenshot, signIn } from './lib.mjs';
 
-const require = createRequire(import.meta.url);
-const { chromium } = require(path.join(process.env.PLAYWRIGHT_DIR, 'playwright-core'));
-const base = process.env.BASE_URL;
-const shots = process.env.SHOT_DIR;
 const inspectionId = process.env.INSPECTION_ID;
 const inspector = process.env.INSPECTOR || 'inspector1';
 const cosigner = process.env.COSIGNER || 'inspector2';
-const password = process.env.PASSWORD || 'qingling-demo';
+const password = PASSWORD;
 const fillPath = `/inspections/${encodeURIComponent(inspectionId || '')}/fill`;
 
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`);
-}
 check(base && inspectionId, 'BASE_URL and INSPECTION_ID are set');
 
 // A real photo-sized PNG (2400×1800, a gradient with a grid), so the page's downscaling to 1600 px
@@ -69,17 +61,13 @@ function png(width, height) {
 }
 const PHOTO = png(2400, 1800);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const tablet = { viewport: { width: 820, height: 1180 }, hasTouch: true, isMobile: true, deviceScaleFactor: 1, locale: 'zh-CN', serviceWorkers: 'allow' };
+const browser = await launch();
+const tablet = { ...TABLET, serviceWorkers: 'allow' };
 
 let shot = 0;
 async function snap(page, name) {
   shot += 1;
-  if (shots) await page.screenshot({ path: path.join(shots, `checklist-${shot}-${name}.png`), fullPage: false });
+  await screenshot(page, `checklist-${shot}-${name}`, false);
 }
 
 const item = (page, id) => page.locator(`[data-item="${id}"]`);
@@ -139,10 +127,8 @@ try {
   page.on('pageerror', (e) => errors.push(e.message));
 
   // 1. Sign in as the inspector and open the checklist.
-  await page.goto(`${base}/login?next=${encodeURIComponent(fillPath)}`);
-  await page.fill('input[name=username]', inspector);
-  await page.fill('input[name=password]', password);
-  await Promise.all([page.waitForURL((u) => u.pathname === fillPath), page.click('form[action="/login"] button[type=submit]')]);
+  await signIn(page, inspector, fillPath);
+  check(new URL(page.url()).pathname === fillPath, `the sign-in leads on to the checklist (at ${page.url()})`);
   await ready(page);
 
   const data = await page.evaluate(async (url) => (await fetch(url, { cache: 'no-store' })).json(), `/api/inspections/${encodeURIComponent(inspectionId)}`);

@@ -2,44 +2,20 @@
 // tablet viewport: the supervisor issues it, the facility acknowledges, reports and uploads a
 // photo, the inspector re-checks, the supervisor sees it struck off. Run by
 // tests/tests/browser.rs with BASE_URL set; prints `RESULT {"matter_id": ...}` on success.
-import { createRequire } from 'node:module';
-import path from 'node:path';
-
-const require = createRequire(import.meta.url);
-const { chromium } = require(path.join(process.env.PLAYWRIGHT_DIR, 'playwright-core'));
-const base = process.env.BASE_URL;
-const shots = process.env.SHOT_DIR;
+import { TABLET, base, check, launch, screenshot, signIn } from './lib.mjs';
 
 // A 2x2 PNG, so the upload passes the server's content sniffing.
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVQI12P8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==',
   'base64');
 
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`);
-}
+const browser = await launch();
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const tablet = { viewport: { width: 820, height: 1180 }, hasTouch: true, isMobile: true, deviceScaleFactor: 1, locale: 'zh-CN' };
-
-async function signIn(username) {
-  const ctx = await browser.newContext(tablet);
-  const page = await ctx.newPage();
+async function signInNew(username) {
+  const page = await (await browser.newContext(TABLET)).newPage();
   page.setDefaultTimeout(30000);
-  await page.goto(`${base}/login`);
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', 'qingling-demo');
-  await Promise.all([page.waitForNavigation(), page.click('form[action="/login"] button[type=submit]')]);
-  check(!page.url().endsWith('/login'), `${username} signed in (at ${page.url()})`);
+  await signIn(page, username);
   return page;
-}
-
-async function snap(page, name) {
-  if (shots) await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
 }
 
 // Submit the form that posts `action` (a hidden input) on the matter page and wait for the page
@@ -58,7 +34,7 @@ async function status(page) {
 
 try {
   // 1. The supervisor issues a notice.
-  const sup = await signIn('supervisor');
+  const sup = await signInNew('supervisor');
   await sup.goto(`${base}/matters/new`);
   const option = sup.locator('select[name=facility_id] option', { hasText: '朝阳区第一社会福利院' });
   await sup.selectOption('select[name=facility_id]', await option.getAttribute('value'));
@@ -72,10 +48,10 @@ try {
   check(m, `redirected to the new matter (at ${sup.url()})`);
   const id = m[1];
   check((await sup.content()).includes('已下发'), 'the new matter shows 已下发');
-  await snap(sup, '1-issued');
+  await screenshot(sup, '1-issued');
 
   // 2. The facility finds it among its notices and works it.
-  const fac = await signIn('facility1');
+  const fac = await signInNew('facility1');
   await fac.goto(`${base}/notices`);
   await Promise.all([fac.waitForNavigation(), fac.click(`a[href="/matters/${id}"]`)]);
   await act(fac, 'acknowledge', f => f.locator('input[name=handler]').fill('王主任（后勤）'));
@@ -88,10 +64,10 @@ try {
   await Promise.all([fac.waitForNavigation(), upload.locator('button[type=submit]').click()]);
   check((await fac.locator('.alert-error').count()) === 0, 'evidence accepted');
   check((await fac.content()).includes('待复查'), 'waiting for the re-check');
-  await snap(fac, '2-evidence');
+  await screenshot(fac, '2-evidence');
 
   // 3. The inspector re-checks it from the re-check list.
-  const insp = await signIn('inspector1');
+  const insp = await signInNew('inspector1');
   await insp.goto(`${base}/rechecks`);
   await Promise.all([insp.waitForNavigation(), insp.click(`a[href="/matters/${id}"]`)]);
   await act(insp, 'recheck', f => f.locator('textarea[name=note]').fill('现场复查，通道畅通。'), 'button[name=passed][value=true]');
@@ -101,7 +77,7 @@ try {
   const html = await sup.content();
   check(html.includes('已销号'), 'closed (已销号)');
   for (const step of ['王主任（后勤）', '已组织清理', '通道已清空', '现场复查']) check(html.includes(step), `timeline shows ${step}`);
-  await snap(sup, '3-closed');
+  await screenshot(sup, '3-closed');
   await Promise.all([sup.waitForNavigation(), sup.click("a.lang")]);
   check((await sup.content()).includes('Closed'), 'English page says Closed');
   console.log(`RESULT ${JSON.stringify({ matter_id: id })}`);

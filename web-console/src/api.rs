@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 type S = State<Arc<Shared>>;
 
-fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Error> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Error> {
     serde_json::from_slice(body).map_err(|e| Error::BadRequest(e.to_string()))
 }
 

@@ -13,7 +13,7 @@ use temporalio_common::protos::temporal::api::failure::v1::Failure;
 
 /// How long an action may take end to end. Updates are applied at once by a running worker; a
 /// longer wait means no worker is polling, and the person should hear so rather than wait.
-const UPDATE_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const UPDATE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Queries back pages; a page renders without the live view rather than hang.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -34,6 +34,18 @@ pub async fn issue(client: &Client, new: NewMatter, policy: &Policy) -> Result<S
     let input = RectificationInput { new, policy: policy.clone() };
     let options = WorkflowStartOptions::new(ids::TASK_QUEUE, workflow_id.clone()).build();
     match tokio::time::timeout(UPDATE_TIMEOUT, client.start_workflow(Rectification::run, input, options)).await {
+        Ok(Ok(_handle)) => Ok(workflow_id),
+        Ok(Err(e)) => Err(start_error(e)),
+        Err(_) => Err(EngineError::Unavailable("starting the workflow timed out".into())),
+    }
+}
+
+/// Starts the workflow of a new inspection; returns its workflow id.
+#[tracing::instrument(skip_all, fields(inspection_id = %input.id))]
+pub async fn start_inspection(client: &Client, input: qingling_workflows::InspectionInput) -> Result<String, EngineError> {
+    let workflow_id = ids::inspection_workflow_id(&input.id);
+    let options = WorkflowStartOptions::new(ids::TASK_QUEUE, workflow_id.clone()).build();
+    match tokio::time::timeout(UPDATE_TIMEOUT, client.start_workflow(qingling_workflows::Inspection::run, input, options)).await {
         Ok(Ok(_handle)) => Ok(workflow_id),
         Ok(Err(e)) => Err(start_error(e)),
         Err(_) => Err(EngineError::Unavailable("starting the workflow timed out".into())),
@@ -85,9 +97,14 @@ fn update_error(e: WorkflowUpdateError) -> EngineError {
 /// The rejection a failed update carries: the validator's error text is the failure's message,
 /// possibly wrapped in causes.
 fn rejection_in(failure: &Failure) -> Option<Rejection> {
+    refusal_in(failure, Rejection::from_wire)
+}
+
+/// The first refusal `parse` finds in a failure's message or in one of its causes.
+pub(crate) fn refusal_in<T>(failure: &Failure, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
     let mut current = Some(failure);
     while let Some(f) = current {
-        if let Some(r) = Rejection::from_wire(&f.message) {
+        if let Some(r) = parse(&f.message) {
             return Some(r);
         }
         current = f.cause.as_deref();

@@ -119,11 +119,7 @@ pub async fn fill(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<
 }
 
 fn script(body: &'static str, cache: &'static str) -> Response {
-    (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/javascript; charset=utf-8")), (header::CACHE_CONTROL, HeaderValue::from_static(cache))],
-        body,
-    )
-        .into_response()
+    crate::asset("application/javascript; charset=utf-8", cache, body)
 }
 
 /// `GET /sw.js`: the service worker. Served from the root so that it may control
@@ -147,14 +143,7 @@ pub async fn logout_js() -> Response {
 
 /// `GET /assets/checklist.css`
 pub async fn checklist_css() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
-        ],
-        CHECKLIST_CSS,
-    )
-        .into_response()
+    crate::asset("text/css; charset=utf-8", "public, max-age=3600", CHECKLIST_CSS)
 }
 
 // ---- assigning an inspection (oversight) ----

@@ -5,7 +5,7 @@
 //! checks who is asking, verifies the co-signer's password, and reads the database's copy.
 
 use crate::Shared;
-use crate::api::{check_password, read_uploads};
+use crate::api::{check_password, parse_json, read_uploads};
 use crate::context::{Ctx, Signed, now_ms};
 use crate::error::Error;
 use crate::matters::facility_json;
@@ -20,24 +20,18 @@ use qingling_checklists::Filled;
 use qingling_rules::matter::{Actor, Role};
 use qingling_rules::messages::{Locale, t};
 use qingling_workflows::inspection::{InspectionRefusal, SubmitRequest};
-use qingling_workflows::{Inspection, InspectionInput, InspectionView, ids};
+use qingling_workflows::{Inspection, InspectionInput, InspectionView};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
+use temporalio_client::WorkflowExecuteUpdateOptions;
 use temporalio_client::errors::WorkflowUpdateError;
-use temporalio_client::{WorkflowExecuteUpdateOptions, WorkflowStartOptions};
 
 type S = State<Arc<Shared>>;
 
-const UPDATE_TIMEOUT: Duration = Duration::from_secs(60);
-
 fn refused(status: StatusCode, code: &str, args: &[(&str, String)]) -> Error {
     Error::Inspection { status, code: code.to_string(), args: args.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(), problems: vec![] }
-}
-
-fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|e| Error::BadRequest(e.to_string()))
 }
 
 /// The inspection if the caller may see it; otherwise not found (never "forbidden").
@@ -161,12 +155,7 @@ pub async fn assign_inspection(shared: &Shared, who: &Signed, input: AssignInput
         assigned_by: who.actor(),
         policy: (**policy).clone(),
     };
-    let options = WorkflowStartOptions::new(ids::TASK_QUEUE, ids::inspection_workflow_id(&id)).build();
-    match tokio::time::timeout(UPDATE_TIMEOUT, shared.app.temporal.start_workflow(Inspection::run, input, options)).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => return Err(Error::Unavailable(e.to_string())),
-        Err(_) => return Err(Error::Unavailable("starting the workflow timed out".into())),
-    }
+    crate::engine::start_inspection(&shared.app.temporal, input).await.map_err(|e| Error::Unavailable(e.to_string()))?;
     // The worker writes the row; wait briefly so the caller can open it at once.
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     while std::time::Instant::now() < deadline {
@@ -227,18 +216,12 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<InspectionView, WorkflowUpdateError>>,
 {
-    match tokio::time::timeout(UPDATE_TIMEOUT, f()).await {
+    match tokio::time::timeout(crate::engine::UPDATE_TIMEOUT, f()).await {
         Ok(Ok(view)) => Ok(view),
-        Ok(Err(WorkflowUpdateError::Failed(failure))) => {
-            let mut current = Some(&*failure);
-            while let Some(f) = current {
-                if let Some(r) = InspectionRefusal::from_wire(&f.message) {
-                    return Err(refusal_error(r));
-                }
-                current = f.cause.as_deref();
-            }
-            Err(Error::Unavailable(format!("the update failed: {}", failure.message)))
-        }
+        Ok(Err(WorkflowUpdateError::Failed(failure))) => match crate::engine::refusal_in(&failure, InspectionRefusal::from_wire) {
+            Some(r) => Err(refusal_error(r)),
+            None => Err(Error::Unavailable(format!("the update failed: {}", failure.message))),
+        },
         Ok(Err(e)) => Err(Error::Unavailable(e.to_string())),
         Err(_) => Err(Error::Unavailable("the workflow did not answer in time; is a worker running?".into())),
     }
@@ -312,8 +295,10 @@ pub async fn upload_photo(State(shared): S, ctx: Ctx, Path(id): Path<String>, mu
     assigned_inspector(&who, &row)?;
     let max = shared.app.policy.inspection.photo_max_bytes;
     let (files, _) = read_uploads(multipart, max).await?;
-    let [file] = files.as_slice() else {
-        return Err(refused(StatusCode::UNPROCESSABLE_ENTITY, "inspection.photo_empty", &[]));
+    let file = match files.as_slice() {
+        [file] => file,
+        [] => return Err(refused(StatusCode::UNPROCESSABLE_ENTITY, "inspection.photo_empty", &[])),
+        _ => return Err(refused(StatusCode::UNPROCESSABLE_ENTITY, "inspection.photo_one", &[("count", files.len().to_string())])),
     };
     use qingling_activities::evidence::Error as E;
     match qingling_activities::evidence::store_photo(&shared.app.store, max, &file.bytes).await {

@@ -110,12 +110,11 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn css() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
-        ],
-        CSS,
-    )
+async fn css() -> axum::response::Response {
+    asset("text/css; charset=utf-8", "public, max-age=3600", CSS)
+}
+
+/// An embedded file with its type and caching.
+pub(crate) fn asset(content_type: &'static str, cache: &'static str, body: &'static str) -> axum::response::Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static(content_type)), (header::CACHE_CONTROL, HeaderValue::from_static(cache))], body).into_response()
 }

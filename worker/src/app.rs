@@ -217,7 +217,7 @@ async fn up_with(settings: &Settings, dev: Option<&DevServer>) -> Result<()> {
 /// facility to the two demo inspectors, so a fresh installation has something to fill in.
 async fn demo_inspections(client: &Client, store: &Store, settings: &Settings) -> Result<usize> {
     use qingling_rules::matter::{Actor, Role};
-    use qingling_workflows::{Inspection, InspectionInput, ids};
+    use qingling_workflows::InspectionInput;
     let actor = |u: &qingling_activities::db::entities::user::Model, role: Role| Actor { user_id: u.id, name: u.display_name.clone(), role, facility_id: None };
     let supervisor = store.user_by_username("supervisor").await?.context("the demo supervisor")?;
     let mut inspectors = vec![];
@@ -239,8 +239,7 @@ async fn demo_inspections(client: &Client, store: &Store, settings: &Settings) -
             assigned_by: actor(&supervisor, Role::Supervisor),
             policy: settings.policy.clone(),
         };
-        let options = temporalio_client::WorkflowStartOptions::new(ids::TASK_QUEUE, ids::inspection_workflow_id(&inspection_id)).build();
-        client.start_workflow(Inspection::run, input, options).await.map_err(|e| anyhow!("starting a demo inspection: {e}"))?;
+        qingling_web::engine::start_inspection(client, input).await.map_err(|e| anyhow!("starting a demo inspection: {e}"))?;
         n += 1;
     }
     Ok(n)

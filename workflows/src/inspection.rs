@@ -115,7 +115,7 @@ pub struct InspectionView {
     pub submission_key: Option<String>,
     pub evaluation: Option<Evaluation>,
     pub notices: Vec<IssuedNotice>,
-    /// Matters started (their ids), one per notice.
+    /// The rectification matter of each notice (started as soon as the notices are issued).
     pub matters: Vec<String>,
     pub publish_by: Option<String>,
 }
@@ -127,7 +127,6 @@ pub struct Inspection {
     started_by: Option<Actor>,
     submission: Option<(SubmitRequest, Evaluation, i64)>,
     notices: Vec<IssuedNotice>,
-    matters: Vec<String>,
     publish_by: Option<String>,
     /// The status last written to the database.
     recorded: Option<InspectionStatus>,
@@ -144,7 +143,7 @@ impl Inspection {
             submission_key: self.submission.as_ref().map(|(r, _, _)| r.key.clone()),
             evaluation: self.submission.as_ref().map(|(_, e, _)| e.clone()),
             notices: self.notices.clone(),
-            matters: self.matters.clone(),
+            matters: self.notices.iter().map(|n| n.matter_id.clone()).collect(),
             publish_by: self.publish_by.clone(),
         }
     }
@@ -295,17 +294,7 @@ fn drafts(input: &InspectionInput, evaluation: &Evaluation, issued_ms: i64) -> V
 impl Inspection {
     #[init]
     pub fn new(_ctx: &WorkflowContextView, input: InspectionInput) -> Self {
-        Self {
-            input,
-            status: InspectionStatus::Assigned,
-            started_by: None,
-            submission: None,
-            notices: vec![],
-            matters: vec![],
-            publish_by: None,
-            recorded: None,
-            version: 0,
-        }
+        Self { input, status: InspectionStatus::Assigned, started_by: None, submission: None, notices: vec![], publish_by: None, recorded: None, version: 0 }
     }
 
     #[run]
@@ -354,7 +343,6 @@ impl Inspection {
                 let child = RectificationInput { new: new.clone(), policy: input.policy.clone() };
                 let opts = ChildWorkflowOptions::builder().workflow_id(matter_workflow_id(&new.id)).parent_close_policy(ParentClosePolicy::Abandon).build();
                 ctx.start_child_workflow(Rectification::run, child, opts).await?;
-                ctx.state_mut(|s| s.matters.push(new.id.clone()));
             }
             let opts = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(120)).build();
             ctx.execute_activity(InspectionActivities::mail_notices, input.id.clone(), opts).await?;
