@@ -2,13 +2,18 @@
 //!
 //! China's working days are not "Monday to Friday minus holidays": each year the State Council
 //! publishes the holidays and the weekend days that become working days (调休). That is data, in the
-//! policy file. Periods count as the procedure laws say: the start day is not counted, and a period
-//! whose last day is not a working day ends on the next working day.
+//! policy file. A year whose schedule is not published yet is *provisional*: it has the days off
+//! the law itself fixes (全国年节及纪念日放假办法, revised 2024: 元旦, 春节, 清明, 劳动节, 端午,
+//! 中秋, 国庆), found on the Gregorian, the lunisolar or the solar-term calendar, and weekends; the
+//! bridging days and make-up working days are not guessed. Periods count as the procedure laws
+//! say: the start day is not counted, and a period whose last day is not a working day ends on the
+//! next working day.
 
 use crate::duration::PolicyDuration;
 use chrono::{Datelike, Days, FixedOffset, Months, NaiveDate, TimeZone, Weekday};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 /// One year's published arrangement.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,32 +22,250 @@ pub struct Year {
     pub holidays: BTreeSet<NaiveDate>,
     /// Weekend days that are working days (调休上班).
     pub workdays: BTreeSet<NaiveDate>,
+    /// Where the schedule comes from: the State Council notice's document number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a statutory day off falls in a Gregorian year.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "calendar", rename_all = "snake_case")]
+pub enum Anchor {
+    /// A Gregorian month and day (元旦: 01-01).
+    Gregorian { month: u32, day: u32 },
+    /// A day of a regular (not leap) month of the Chinese lunisolar calendar (端午: 05-05).
+    Lunar { month: u32, day: u32 },
+    /// The last day of the lunar year, the eve of the lunar new year (除夕).
+    LunarNewYearsEve,
+    /// The day a solar term begins, Beijing time (清明).
+    SolarTerm { name: String },
+}
+
+/// The 24 solar terms as the lunisolar library names them, 冬至 first.
+const SOLAR_TERMS: [&str; 24] = [
+    "冬至", "小寒", "大寒", "立春", "雨水", "惊蛰", "春分", "清明", "谷雨", "立夏", "小满", "芒种", "夏至", "小暑", "大暑", "立秋", "处暑", "白露", "秋分",
+    "寒露", "霜降", "立冬", "小雪", "大雪",
+];
+
+impl Anchor {
+    /// Reads the policy's notation: `01-01`, `lunar:05-05`, `lunar:eve`, `term:清明`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let month_day = |s: &str, max_day: u32| -> Result<(u32, u32), String> {
+            let (m, d) = s.split_once('-').ok_or_else(|| format!("{text:?} is not MM-DD"))?;
+            let (m, d): (u32, u32) = (m.parse().map_err(|_| format!("{text:?}: bad month"))?, d.parse().map_err(|_| format!("{text:?}: bad day"))?);
+            if !(1..=12).contains(&m) || !(1..=max_day).contains(&d) {
+                return Err(format!("{text:?} is not a month 1–12 and a day 1–{max_day}"));
+            }
+            Ok((m, d))
+        };
+        if let Some(rest) = text.strip_prefix("lunar:") {
+            if rest == "eve" {
+                return Ok(Self::LunarNewYearsEve);
+            }
+            let (month, day) = month_day(rest, 30)?;
+            return Ok(Self::Lunar { month, day });
+        }
+        if let Some(name) = text.strip_prefix("term:") {
+            if !SOLAR_TERMS.contains(&name) {
+                return Err(format!("{name:?} is not one of the 24 solar terms ({})", SOLAR_TERMS.join(" ")));
+            }
+            return Ok(Self::SolarTerm { name: name.to_string() });
+        }
+        let (month, day) = month_day(text, 31)?;
+        if NaiveDate::from_ymd_opt(2024, month, day).is_none() {
+            return Err(format!("{text:?} is not a day of the year"));
+        }
+        Ok(Self::Gregorian { month, day })
+    }
+
+    /// The day this anchor falls on in a Gregorian year, if it falls in it at all (a 30th day of a
+    /// lunar month that has 29 days does not).
+    pub fn date_in(&self, year: i32) -> Option<NaiveDate> {
+        use tyme4rs::tyme::lunar::LunarDay;
+        use tyme4rs::tyme::solar::{SolarDay, SolarTerm};
+        let solar = |d: SolarDay| NaiveDate::from_ymd_opt(d.get_year() as i32, d.get_month() as u32, d.get_day() as u32);
+        match self {
+            Self::Gregorian { month, day } => NaiveDate::from_ymd_opt(year, *month, *day),
+            Self::Lunar { month, day } => {
+                // A lunar date of lunar year Y usually falls in Gregorian year Y; its 11th and 12th
+                // months may reach into Y + 1, so the year before is tried as well.
+                [year, year - 1].into_iter().find_map(|ly| {
+                    let d = LunarDay::new(ly as isize, *month as isize, *day as usize).ok()?;
+                    solar(d.get_solar_day()).filter(|d| d.year() == year)
+                })
+            }
+            Self::LunarNewYearsEve => {
+                let first = solar(LunarDay::new(year as isize, 1, 1).ok()?.get_solar_day())?;
+                first.pred_opt().filter(|d| d.year() == year)
+            }
+            Self::SolarTerm { name } => solar(SolarTerm::new(year as isize, name).ok()?.get_solar_day()).filter(|d| d.year() == year),
+        }
+    }
+}
+
+impl std::fmt::Display for Anchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Gregorian { month, day } => write!(f, "{month:02}-{day:02}"),
+            Self::Lunar { month, day } => write!(f, "lunar:{month:02}-{day:02}"),
+            Self::LunarNewYearsEve => f.write_str("lunar:eve"),
+            Self::SolarTerm { name } => write!(f, "term:{name}"),
+        }
+    }
+}
+
+/// One day off (or run of days) the law fixes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatutoryHoliday {
+    /// The holiday's catalogue key (`holiday.<id>`).
+    pub id: String,
+    pub on: Anchor,
+    pub days: u32,
+}
+
+/// The days off fixed by law, from the year the rule is in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statutory {
+    pub since: i32,
+    pub source: String,
+    pub holidays: Vec<StatutoryHoliday>,
+}
+
+impl Statutory {
+    /// The statutory days off in a Gregorian year, each with its holiday's id.
+    pub fn days_in(&self, year: i32) -> BTreeMap<NaiveDate, String> {
+        let mut out = BTreeMap::new();
+        if year < self.since {
+            return out;
+        }
+        // A run that starts late in the year before (a long 除夕 run would) reaches into this one.
+        for y in [year - 1, year] {
+            for h in &self.holidays {
+                let Some(first) = h.on.date_in(y) else { continue };
+                for i in 0..h.days {
+                    if let Some(d) = first.checked_add_days(Days::new(i.into())).filter(|d| d.year() == year) {
+                        out.entry(d).or_insert_with(|| h.id.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Statutory days already worked out, per year. Lunar conversions are slow next to a set lookup
+/// and period arithmetic asks for the same year again and again. A cache of a pure function,
+/// so it changes no result and is not part of the calendar's value.
+#[derive(Debug, Clone, Default)]
+struct YearCache(Arc<Mutex<HashMap<i32, Arc<BTreeSet<NaiveDate>>>>>);
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Calendar {
     pub years: BTreeMap<i32, Year>,
     /// Offset of local civil time from UTC in seconds (China: +08:00 = 28800).
     pub utc_offset_secs: i32,
+    /// The days off fixed by law, for years without a published schedule. Absent from calendars
+    /// serialised before provisional years existed (old workflow inputs): those keep counting
+    /// Monday–Friday in such years, as they did when they were issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    statutory: Option<Statutory>,
+    #[serde(skip)]
+    cache: YearCache,
 }
 
+impl PartialEq for Calendar {
+    fn eq(&self, other: &Self) -> bool {
+        self.years == other.years && self.utc_offset_secs == other.utc_offset_secs && self.statutory == other.statutory
+    }
+}
+impl Eq for Calendar {}
+
+/// A year's published schedule that does not fit the rules, naming the date.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ScheduleError(pub String);
+
 impl Calendar {
-    /// Whether the calendar has the State Council's data for this year. Outside covered years the
-    /// calendar falls back to Monday–Friday, and callers should say so.
+    pub fn new(years: BTreeMap<i32, Year>, utc_offset_secs: i32, statutory: Option<Statutory>) -> Self {
+        Self { years, utc_offset_secs, statutory, cache: YearCache::default() }
+    }
+
+    pub fn statutory(&self) -> Option<&Statutory> {
+        self.statutory.as_ref()
+    }
+
+    /// Whether the calendar has the State Council's schedule for this year.
     pub fn covers(&self, year: i32) -> bool {
         self.years.contains_key(&year)
     }
 
-    pub fn is_workday(&self, date: NaiveDate) -> bool {
-        if let Some(y) = self.years.get(&date.year()) {
-            if y.workdays.contains(&date) {
-                return true;
-            }
-            if y.holidays.contains(&date) {
-                return false;
+    /// A year without a published schedule: its dates count statutory days and weekends only.
+    pub fn is_provisional(&self, year: i32) -> bool {
+        !self.covers(year)
+    }
+
+    /// The years without a published schedule between two dates (both included), in order.
+    pub fn provisional_years(&self, from: NaiveDate, to: NaiveDate) -> Vec<i32> {
+        let (a, b) = if from <= to { (from, to) } else { (to, from) };
+        (a.year()..=b.year()).filter(|y| self.is_provisional(*y)).collect()
+    }
+
+    /// The provisional years a period from one instant to another was counted over. `due_ms` is
+    /// an end instant: a day-scale period ends at midnight after its last day.
+    pub fn provisional_years_ms(&self, from_ms: i64, due_ms: i64) -> Vec<i32> {
+        self.provisional_years(self.local_date(from_ms), self.local_date(due_ms - 1))
+    }
+
+    /// Adds a published year to the calendar (or replaces it), checked like the built-in ones.
+    pub fn learn(&mut self, year: i32, schedule: Year) -> Result<(), ScheduleError> {
+        self.check_year(year, &schedule)?;
+        self.years.insert(year, schedule);
+        Ok(())
+    }
+
+    /// The statutory days off of a year, each with its holiday's id (none before the rule's
+    /// first year, or in a calendar without the rule).
+    pub fn statutory_days(&self, year: i32) -> BTreeMap<NaiveDate, String> {
+        self.statutory.as_ref().map(|s| s.days_in(year)).unwrap_or_default()
+    }
+
+    fn statutory_set(&self, year: i32) -> Arc<BTreeSet<NaiveDate>> {
+        let mut cache = self.cache.0.lock().unwrap_or_else(|p| p.into_inner());
+        cache.entry(year).or_insert_with(|| Arc::new(self.statutory_days(year).into_keys().collect())).clone()
+    }
+
+    /// Checks a year's published schedule against the rules: every date in the year, every make-up
+    /// working day a weekend day, no date both off and working, and every day the law fixes off.
+    pub fn check_year(&self, year: i32, y: &Year) -> Result<(), ScheduleError> {
+        let err = |s: String| Err(ScheduleError(s));
+        for d in y.holidays.iter().chain(&y.workdays) {
+            if d.year() != year {
+                return err(format!("{d} is not in {year}"));
             }
         }
-        !matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
+        if let Some(d) = y.holidays.intersection(&y.workdays).next() {
+            return err(format!("{d} is listed both as a day off and as a working day"));
+        }
+        if let Some(d) = y.workdays.iter().find(|d| !is_weekend(**d)) {
+            return err(format!("{d} is a {}, not a weekend day: only a Saturday or Sunday can become a make-up working day", d.weekday()));
+        }
+        for (d, id) in self.statutory_days(year) {
+            if y.workdays.contains(&d) || (!y.holidays.contains(&d) && !is_weekend(d)) {
+                return err(format!("{d} is a statutory day off ({id}), but the schedule makes it a working day"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn is_workday(&self, date: NaiveDate) -> bool {
+        match self.years.get(&date.year()) {
+            Some(y) if y.workdays.contains(&date) => return true,
+            Some(y) if y.holidays.contains(&date) => return false,
+            Some(_) => {}
+            None if self.statutory.is_some() && self.statutory_set(date.year()).contains(&date) => return false,
+            None => {}
+        }
+        !is_weekend(date)
     }
 
     /// The first working day on or after `date`.
@@ -100,6 +323,10 @@ impl Calendar {
             None => self.end_of_day_ms(self.add(self.local_date(from_ms), period)),
         }
     }
+}
+
+fn is_weekend(d: NaiveDate) -> bool {
+    matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
 }
 
 #[cfg(test)]
@@ -204,7 +431,7 @@ mod tests {
             ("2026-01-31", Months(1), "2026-02-28"), // clamped to Feb 28, a make-up working Saturday
             ("2025-01-31", Months(1), "2025-02-28"),
             ("2026-03-31", Months(1), "2026-04-30"),
-            ("2026-12-31", Months(1), "2027-02-01"), // 2027-01-31 is a Sunday (fallback week rule)
+            ("2026-12-31", Months(1), "2027-02-01"), // 2027-01-31 is a Sunday (provisional 2027)
             ("2025-12-31", Days(1), "2026-01-04"),   // New Year 1–3 off, Sunday the 4th is a make-up day
             // Working days across Spring Festival 2026: 02-14 (Sat) works, 15–23 off.
             ("2026-02-13", WorkingDays(1), "2026-02-14"),
@@ -233,5 +460,285 @@ mod tests {
         assert_eq!(c.local_date(from), d("2026-09-30"));
         // One millisecond before local midnight is still the previous day.
         assert_eq!(c.local_date(from - 10 * 3_600_000 - 1), d("2026-09-29"));
+    }
+
+    fn dates(list: &[&str]) -> Vec<NaiveDate> {
+        list.iter().map(|s| d(s)).collect()
+    }
+
+    /// The statutory days off of the provisional years 2027–2030, as the law fixes them. 除夕,
+    /// 清明, 端午 and 中秋 as published in the Purple Mountain Observatory's almanac (and agreed
+    /// by both lunisolar libraries, see below).
+    #[test]
+    fn every_statutory_day_of_2027_to_2030_is_a_day_off() {
+        let c = cal();
+        let table: &[(i32, &[&str])] = &[
+            (
+                2027,
+                &[
+                    "2027-01-01",
+                    "2027-02-05",
+                    "2027-02-06",
+                    "2027-02-07",
+                    "2027-02-08",
+                    "2027-04-05",
+                    "2027-05-01",
+                    "2027-05-02",
+                    "2027-06-09",
+                    "2027-09-15",
+                    "2027-10-01",
+                    "2027-10-02",
+                    "2027-10-03",
+                ],
+            ),
+            (
+                2028,
+                &[
+                    "2028-01-01",
+                    "2028-01-25",
+                    "2028-01-26",
+                    "2028-01-27",
+                    "2028-01-28",
+                    "2028-04-04",
+                    "2028-05-01",
+                    "2028-05-02",
+                    "2028-05-28",
+                    "2028-10-03",
+                    "2028-10-01",
+                    "2028-10-02",
+                ],
+            ),
+            (
+                2029,
+                &[
+                    "2029-01-01",
+                    "2029-02-12",
+                    "2029-02-13",
+                    "2029-02-14",
+                    "2029-02-15",
+                    "2029-04-04",
+                    "2029-05-01",
+                    "2029-05-02",
+                    "2029-06-16",
+                    "2029-09-22",
+                    "2029-10-01",
+                    "2029-10-02",
+                    "2029-10-03",
+                ],
+            ),
+            (
+                2030,
+                &[
+                    "2030-01-01",
+                    "2030-02-02",
+                    "2030-02-03",
+                    "2030-02-04",
+                    "2030-02-05",
+                    "2030-04-05",
+                    "2030-05-01",
+                    "2030-05-02",
+                    "2030-06-05",
+                    "2030-09-12",
+                    "2030-10-01",
+                    "2030-10-02",
+                    "2030-10-03",
+                ],
+            ),
+        ];
+        for (year, want) in table {
+            assert!(c.is_provisional(*year), "{year} has no published schedule");
+            let got: Vec<NaiveDate> = c.statutory_days(*year).into_keys().collect();
+            let mut want = dates(want);
+            want.sort();
+            // 2028: 中秋 falls on 10-03, inside 国庆, so the year has 12 distinct statutory days.
+            assert_eq!(got, want, "statutory days of {year}");
+            for day in &want {
+                assert!(!c.is_workday(*day), "{day} is a statutory day off");
+            }
+        }
+    }
+
+    #[test]
+    fn provisional_years_follow_the_week_outside_the_statutory_days() {
+        let c = cal();
+        for (day, want) in [
+            ("2027-01-04", true),  // Monday after 元旦
+            ("2027-02-04", true),  // Thursday before 除夕
+            ("2027-02-08", false), // 正月初三, a Monday
+            ("2027-02-09", true),  // no bridging day is guessed
+            ("2027-02-13", false), // a Saturday: no make-up working day is guessed either
+            ("2027-04-05", false), // 清明, a Monday
+            ("2027-09-15", false), // 中秋, a Wednesday
+            ("2027-10-04", true),  // 国庆 is 3 days by law; the rest of the week needs the notice
+            ("2028-11-15", true),
+            ("2030-06-05", false), // 端午, a Wednesday
+            ("2030-06-06", true),
+        ] {
+            assert_eq!(c.is_workday(d(day)), want, "{day}");
+        }
+    }
+
+    #[test]
+    fn periods_run_across_new_year_and_spring_festival_2027() {
+        let c = cal();
+        use PolicyDuration::*;
+        for (start, period, want) in [
+            ("2026-12-30", WorkingDays(2), "2027-01-04"), // 12-31, then 元旦 and a weekend
+            ("2026-12-31", Days(1), "2027-01-04"),        // last day 元旦 (off), Sat, Sun
+            ("2026-12-28", Days(7), "2027-01-04"),
+            ("2027-02-04", WorkingDays(1), "2027-02-09"), // 除夕 Fri, weekend, 初三 Mon
+            ("2027-02-01", Days(7), "2027-02-09"),        // ends on 初三
+            ("2027-01-29", WorkingDays(7), "2027-02-11"), // 02-01..04, then 02-09..11
+            ("2027-01-08", Months(1), "2027-02-09"),      // 02-08 is 初三
+        ] {
+            assert_eq!(c.add(d(start), period), d(want), "{start} + {period}");
+        }
+        assert_eq!(c.provisional_years(d("2026-12-30"), d("2027-01-04")), vec![2027]);
+        assert!(c.provisional_years(d("2026-11-30"), d("2026-12-31")).is_empty());
+    }
+
+    /// A published schedule can never make a day the law fixes off into a working day; the
+    /// built-in years are checked like any loaded one.
+    #[test]
+    fn no_published_year_marks_a_statutory_day_as_a_working_day() {
+        let c = cal();
+        assert!(c.years.len() >= 2);
+        for (year, schedule) in &c.years {
+            let days = c.statutory_days(*year);
+            assert!(days.len() >= 12, "{year}: the law fixes 13 days off");
+            for (day, id) in &days {
+                assert!(!c.is_workday(*day), "{day} ({id}) is a working day in the published {year} schedule");
+            }
+            c.check_year(*year, schedule).unwrap_or_else(|e| panic!("{year}: {e}"));
+        }
+        // And the check does catch it.
+        let mut bad = c.years[&2026].clone();
+        bad.holidays.remove(&d("2026-10-02"));
+        assert_eq!(c.check_year(2026, &bad).unwrap_err().0, "2026-10-02 is a statutory day off (national_day), but the schedule makes it a working day");
+    }
+
+    /// The built-in 2025 and 2026 schedules against a second transcription of the State Council's
+    /// notices: the legal-holiday table of the lunisolar library.
+    #[test]
+    fn the_builtin_schedules_match_the_libraries_legal_holiday_table() {
+        use tyme4rs::tyme::holiday::LegalHoliday;
+        let c = cal();
+        for year in [2025, 2026] {
+            let mut off = BTreeSet::new();
+            let mut work = BTreeSet::new();
+            let mut day = NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+            while day.year() == year {
+                if let Some(h) = LegalHoliday::from_ymd(year as isize, day.month() as usize, day.day() as usize) {
+                    if h.is_work() {
+                        work.insert(day)
+                    } else {
+                        off.insert(day)
+                    };
+                }
+                day = day.succ_opt().unwrap();
+            }
+            assert_eq!(c.years[&year].holidays, off, "days off of {year}");
+            assert_eq!(c.years[&year].workdays, work, "make-up working days of {year}");
+        }
+    }
+
+    /// The lunar anchors as the primary library computes them, checked day by day against a
+    /// second, table-based library for every year it covers after the law took effect.
+    #[test]
+    fn lunar_statutory_days_agree_with_a_second_library_up_to_2100() {
+        use chinese_lunisolar_calendar::LunisolarDate;
+        let lunar = |day: NaiveDate| {
+            let l = LunisolarDate::from_date(day).expect("in range");
+            (l.to_lunar_month().to_u8(), l.to_lunar_month().is_leap_month(), l.to_lunar_day().to_u8())
+        };
+        let mut differ = vec![];
+        for year in 2025..=2100 {
+            let eve = Anchor::LunarNewYearsEve.date_in(year).unwrap();
+            assert_eq!(lunar(eve).0, 12, "{year}: 除夕 {eve} is in the 12th month");
+            if lunar(eve.succ_opt().unwrap()) != (1, false, 1) {
+                differ.push(format!("{year} eve {eve}"));
+            }
+            for (m, dd) in [(5, 5), (8, 15)] {
+                let day = Anchor::Lunar { month: m, day: dd }.date_in(year).unwrap();
+                if lunar(day) != (m as u8, false, dd as u8) {
+                    differ.push(format!("{year} {m:02}-{dd:02} {day}"));
+                }
+            }
+        }
+        // The one disagreement in 76 years: the new moon of September 2089 falls so close to
+        // Beijing midnight that the astronomical and the tabulated calendars start the month a
+        // day apart. The State Council's notice for 2089 will settle it; until then 中秋 2089 is
+        // provisional like every other date of that year.
+        assert_eq!(differ, vec!["2089 08-15 2089-09-18".to_string()]);
+    }
+
+    /// 清明 from the library's astronomical solar terms against the almanac's published dates.
+    #[test]
+    fn qingming_falls_on_the_almanac_dates() {
+        let term = Anchor::SolarTerm { name: "清明".into() };
+        for (year, want) in [
+            (2025, "2025-04-04"),
+            (2026, "2026-04-05"),
+            (2027, "2027-04-05"),
+            (2028, "2028-04-04"),
+            (2029, "2029-04-04"),
+            (2030, "2030-04-05"),
+            (2031, "2031-04-05"),
+            (2032, "2032-04-04"),
+        ] {
+            assert_eq!(term.date_in(year), Some(d(want)), "清明 {year}");
+        }
+        for year in 2025..=2100 {
+            let q = term.date_in(year).unwrap();
+            assert!(q.month() == 4 && (4..=5).contains(&q.day()), "清明 {year} on {q}");
+        }
+    }
+
+    #[test]
+    fn anchors_read_and_write_the_policy_notation() {
+        for text in ["01-01", "lunar:05-05", "lunar:eve", "term:清明"] {
+            assert_eq!(Anchor::parse(text).unwrap().to_string(), text);
+        }
+        assert!(Anchor::parse("02-30").unwrap_err().contains("not a day of the year"));
+        assert!(Anchor::parse("lunar:13-01").is_err());
+        assert!(Anchor::parse("term:qingming").unwrap_err().contains("solar terms"));
+        // A 30th that the lunar month does not have is skipped, not moved.
+        let months_with_30: usize = (2025..2035).filter(|y| Anchor::Lunar { month: 12, day: 30 }.date_in(*y).is_some()).count();
+        assert!(months_with_30 < 10);
+    }
+
+    #[test]
+    fn a_calendar_serialised_before_statutory_days_counts_monday_to_friday() {
+        let mut old = serde_json::to_value(cal()).unwrap();
+        old.as_object_mut().unwrap().remove("statutory");
+        let old: Calendar = serde_json::from_value(old).unwrap();
+        assert!(old.is_workday(d("2027-01-01")), "as it did when such matters were issued");
+        assert!(!cal().is_workday(d("2027-01-01")));
+    }
+
+    #[test]
+    fn learning_a_year_checks_it_and_ends_its_provisional_state() {
+        let mut c = cal();
+        let mut y = Year { source: Some("国办发明电〔2026〕X号".into()), ..Year::default() };
+        for day in
+            ["2027-01-01", "2027-02-05..", "2027-04-05", "2027-05-01", "2027-05-02", "2027-06-09", "2027-09-15", "2027-10-01", "2027-10-02", "2027-10-03"]
+        {
+            if let Some(from) = day.strip_suffix("..") {
+                let mut x = d(from);
+                for _ in 0..7 {
+                    y.holidays.insert(x);
+                    x = x.succ_opt().unwrap();
+                }
+            } else {
+                y.holidays.insert(d(day));
+            }
+        }
+        y.workdays.insert(d("2027-02-04")); // a Thursday
+        assert!(c.learn(2027, y.clone()).unwrap_err().0.contains("2027-02-04 is a Thu, not a weekend day"));
+        y.workdays = [d("2027-02-20")].into();
+        c.learn(2027, y).unwrap();
+        assert!(!c.is_provisional(2027));
+        assert!(!c.is_workday(d("2027-02-10")), "a bridging day of the published schedule");
+        assert!(c.is_workday(d("2027-02-20")), "a make-up Saturday");
     }
 }

@@ -4,7 +4,7 @@
 //! policy (`policy/qingling.toml`, embedded) and only needs the keys it changes. Tests use that
 //! to run the same rules with `2s` periods.
 
-use crate::calendar::{Calendar, Year};
+use crate::calendar::{Anchor, Calendar, Statutory, StatutoryHoliday, Year};
 use crate::duration::PolicyDuration;
 use crate::matter::{MatterKind, Severity};
 use chrono::{Datelike, Days, NaiveDate};
@@ -138,7 +138,24 @@ struct File {
     numbering: Numbering,
     evidence: EvidenceRules,
     calendar: BTreeMap<String, CalendarYear>,
+    statutory: StatutoryFile,
     inspection: InspectionRules,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatutoryFile {
+    source: String,
+    since: i32,
+    holidays: Vec<StatutoryEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatutoryEntry {
+    id: String,
+    on: String,
+    days: u32,
 }
 
 #[derive(Deserialize)]
@@ -152,14 +169,66 @@ struct Header {
     extends: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// One year's schedule as a file writes it: dates and inclusive ranges (`2027-10-01..2027-10-07`).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CalendarYear {
+pub struct CalendarYear {
     #[serde(default)]
-    #[expect(dead_code, reason = "documentation for people; the dates are what count")]
-    source: Option<String>,
-    holidays: Vec<String>,
-    workdays: Vec<String>,
+    pub source: Option<String>,
+    pub holidays: Vec<String>,
+    pub workdays: Vec<String>,
+}
+
+impl CalendarYear {
+    /// Reads the dates of `year`, naming the key (`{key}.holidays[2]`) and the date of any
+    /// problem: a bad date or range, a date outside the year, a date listed twice. The checks
+    /// against the law (statutory days, weekend make-up days) are [`Calendar::check_year`].
+    pub fn to_year(&self, key: &str, year: i32) -> Result<Year, Error> {
+        let source = self.source.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        if let Some(s) = source {
+            if s.chars().count() > 200 || s.chars().any(char::is_control) {
+                return Err(key_err(format!("{key}.source"), "must be one line of at most 200 characters"));
+            }
+        }
+        let mut y = Year { source: source.map(str::to_string), ..Year::default() };
+        let mut seen: BTreeMap<NaiveDate, String> = BTreeMap::new();
+        for (field, list) in [("holidays", &self.holidays), ("workdays", &self.workdays)] {
+            for (i, item) in list.iter().enumerate() {
+                let key = format!("{key}.{field}[{i}]");
+                let (from, to) = match item.split_once("..") {
+                    Some((a, b)) => (parse_date(&key, a)?, parse_date(&key, b)?),
+                    None => {
+                        let d = parse_date(&key, item)?;
+                        (d, d)
+                    }
+                };
+                if from > to {
+                    return Err(key_err(key, format!("the range {item:?} ends before it starts")));
+                }
+                if from.year() != year || to.year() != year {
+                    return Err(key_err(key, format!("{item:?} is not in {year}")));
+                }
+                let mut d = from;
+                while d <= to {
+                    if let Some(first) = seen.insert(d, key.clone()) {
+                        let what = if first.contains(".holidays") == key.contains(".holidays") {
+                            "twice".to_string()
+                        } else {
+                            "both as a holiday and as a working day".to_string()
+                        };
+                        return Err(key_err(key, format!("{d} is listed {what} (first at {first})")));
+                    }
+                    if field == "holidays" {
+                        y.holidays.insert(d)
+                    } else {
+                        y.workdays.insert(d)
+                    };
+                    d = d + Days::new(1);
+                }
+            }
+        }
+        Ok(y)
+    }
 }
 
 impl Policy {
@@ -362,41 +431,17 @@ impl File {
             return Err(key_err("inspection.publish_within", "must be longer than zero"));
         }
 
-        let mut calendar = Calendar { years: BTreeMap::new(), utc_offset_secs };
+        let statutory = self.statutory.validate()?;
+        let mut calendar = Calendar::new(BTreeMap::new(), utc_offset_secs, Some(statutory));
         for (year_key, data) in &self.calendar {
             let year: i32 = year_key
                 .parse()
                 .ok()
                 .filter(|y| (2000..=2100).contains(y))
                 .ok_or_else(|| key_err(format!("calendar.{year_key}"), "the table name must be a year such as 2026"))?;
-            let mut y = Year::default();
-            for (field, list, into) in [("holidays", &data.holidays, &mut y.holidays), ("workdays", &data.workdays, &mut y.workdays)] {
-                for (i, item) in list.iter().enumerate() {
-                    let key = format!("calendar.{year_key}.{field}[{i}]");
-                    let (from, to) = match item.split_once("..") {
-                        Some((a, b)) => (parse_date(&key, a)?, parse_date(&key, b)?),
-                        None => {
-                            let d = parse_date(&key, item)?;
-                            (d, d)
-                        }
-                    };
-                    if from > to {
-                        return Err(key_err(key, format!("the range {item:?} ends before it starts")));
-                    }
-                    if from.year() != year || to.year() != year {
-                        return Err(key_err(key, format!("{item:?} is not in {year}")));
-                    }
-                    let mut d = from;
-                    while d <= to {
-                        into.insert(d);
-                        d = d + Days::new(1);
-                    }
-                }
-            }
-            if let Some(d) = y.holidays.intersection(&y.workdays).next() {
-                return Err(key_err(format!("calendar.{year_key}"), format!("{d} is listed both as a holiday and as a working day")));
-            }
-            calendar.years.insert(year, y);
+            let key = format!("calendar.{year_key}");
+            let y = data.to_year(&key, year)?;
+            calendar.learn(year, y).map_err(|e| key_err(key, e.0))?;
         }
 
         Ok(Policy {
@@ -411,6 +456,37 @@ impl File {
             calendar,
             inspection: self.inspection,
         })
+    }
+}
+
+impl StatutoryFile {
+    fn validate(self) -> Result<Statutory, Error> {
+        if self.source.trim().is_empty() {
+            return Err(key_err("statutory.source", "name the law that fixes the days off"));
+        }
+        if !(1949..=2100).contains(&self.since) {
+            return Err(key_err("statutory.since", format!("{} is not a year the rule can be in force from", self.since)));
+        }
+        if self.holidays.is_empty() {
+            return Err(key_err("statutory.holidays", "at least one day off must be listed"));
+        }
+        let mut seen = BTreeSet::new();
+        let mut holidays = vec![];
+        for (i, h) in self.holidays.into_iter().enumerate() {
+            let key = format!("statutory.holidays[{i}]");
+            if !seen.insert(h.id.clone()) {
+                return Err(key_err(format!("{key}.id"), format!("{:?} appears twice", h.id)));
+            }
+            if crate::messages::lookup(crate::messages::Locale::ZhCn, &format!("holiday.{}", h.id)).is_none() {
+                return Err(key_err(format!("{key}.id"), format!("{:?} has no name in the message catalogue (holiday.{})", h.id, h.id)));
+            }
+            let on = Anchor::parse(h.on.trim()).map_err(|why| key_err(format!("{key}.on"), why))?;
+            if !(1..=15).contains(&h.days) {
+                return Err(key_err(format!("{key}.days"), format!("{} days: a statutory holiday lasts 1 to 15 days", h.days)));
+            }
+            holidays.push(StatutoryHoliday { id: h.id, on, days: h.days });
+        }
+        Ok(Statutory { since: self.since, source: self.source.trim().to_string(), holidays })
     }
 }
 
@@ -434,6 +510,10 @@ mod tests {
         assert_eq!(p.escalation[0].id, "reminder");
         assert_eq!(p.calendar.utc_offset_secs, 8 * 3600);
         assert!(p.calendar.covers(2025) && p.calendar.covers(2026));
+        assert_eq!(p.calendar.years[&2026].source.as_deref(), Some("国办发明电〔2025〕7号"));
+        let law = p.calendar.statutory().expect("the built-in policy has the statutory days");
+        assert_eq!(law.since, 2025);
+        assert_eq!(law.holidays.iter().map(|h| h.days).sum::<u32>(), 13, "the law fixes 13 days off");
     }
 
     #[test]
@@ -492,7 +572,24 @@ mod tests {
             ("[calendar.2026]\nholidays = [\"2026-02-30\"]\nworkdays = []", "`calendar.2026.holidays[0]`: \"2026-02-30\" is not a date"),
             ("[calendar.2026]\nholidays = [\"2025-10-01\"]\nworkdays = []", "`calendar.2026.holidays[0]`: \"2025-10-01\" is not in 2026"),
             ("[calendar.2026]\nholidays = [\"2026-10-07..2026-10-01\"]\nworkdays = []", "ends before it starts"),
-            ("[calendar.2026]\nholidays = [\"2026-10-10\"]\nworkdays = [\"2026-10-10\"]", "both as a holiday and as a working day"),
+            ("[calendar.2026]\nholidays = [\"2026-10-10\"]\nworkdays = [\"2026-10-10\"]", "2026-10-10 is listed both as a holiday and as a working day"),
+            (
+                "[calendar.2026]\nholidays = [\"2026-10-01..2026-10-07\", \"2026-10-05\"]\nworkdays = []",
+                "`calendar.2026.holidays[1]`: 2026-10-05 is listed twice",
+            ),
+            (
+                "[calendar.2026]\nholidays = [\"2026-10-02..2026-10-07\"]\nworkdays = []",
+                "`calendar.2026`: 2026-01-01 is a statutory day off (new_year), but the schedule makes it a working day",
+            ),
+            ("[calendar.2026]\nholidays = [\"2026-01-01\"]\nworkdays = [\"2026-10-01\"]", "`calendar.2026`: 2026-10-01 is a Thu, not a weekend day"),
+            (
+                "[calendar.2027]\nholidays = [\"2027-01-01\"]\nworkdays = [\"2027-02-06\"]",
+                "`calendar.2027`: 2027-02-05 is a statutory day off (spring_festival)",
+            ),
+            ("[statutory]\nholidays = [{ id = \"new_year\", on = \"13-01\", days = 1 }]", "`statutory.holidays[0].on`: \"13-01\" is not a month"),
+            ("[statutory]\nholidays = [{ id = \"new_year\", on = \"term:清明节\", days = 1 }]", "is not one of the 24 solar terms"),
+            ("[statutory]\nholidays = [{ id = \"bridge\", on = \"01-02\", days = 1 }]", "`statutory.holidays[0].id`: \"bridge\" has no name"),
+            ("[statutory]\nholidays = [{ id = \"new_year\", on = \"01-01\", days = 0 }]", "`statutory.holidays[0].days`: 0 days"),
             ("[calendar.20x6]\nholidays = []\nworkdays = []", "`calendar.20x6`: the table name must be a year"),
             ("[policy]\nversion = 2", "`policy.version`: version 2 is not supported"),
             ("[policy]\nutc_offset = \"CST\"", "`policy.utc_offset`"),

@@ -155,7 +155,9 @@ fn a_major_matter_needs_a_dated_plan_and_then_reports_monthly() {
     // A later report meets it and starts the next month.
     let t1 = at(2026, 12, 1, 9);
     m.apply(&facility(), &Action::Feedback { text: "12月进展".into(), plan: vec![] }, t1, &p).unwrap();
-    assert_eq!(due(&m, DeadlineKind::Report), at(2027, 1, 2, 0));
+    // One month ends on 2027-01-01: 元旦, a statutory day off (2027 is provisional), then a
+    // weekend, so the report is due on Monday 01-04.
+    assert_eq!(due(&m, DeadlineKind::Report), at(2027, 1, 5, 0));
     assert_eq!(m.deadlines.iter().filter(|d| d.kind == DeadlineKind::Report).count(), 2);
 }
 
