@@ -46,6 +46,15 @@ str_enum!(Status {
 });
 str_enum!(DeadlineKind { Acknowledge = "acknowledge", Feedback = "feedback", Rectify = "rectify", Recheck = "recheck", Report = "report" });
 
+impl DeadlineKind {
+    /// Whether the date is served on the facility: its own obligations, printed on the notice,
+    /// mailed and shown on its page. A served date stands once given; the others (the
+    /// inspector's re-check window, escalation steps) are internal and follow the calendar.
+    pub fn is_served(self) -> bool {
+        !matches!(self, DeadlineKind::Recheck)
+    }
+}
+
 impl Status {
     pub fn is_ended(self) -> bool {
         matches!(self, Status::Closed | Status::Withdrawn)
@@ -72,6 +81,16 @@ pub struct Deadline {
     pub steps_taken: u32,
     /// When the next escalation step fires; `None` once the ladder is exhausted or it is met.
     pub next_step_ms: Option<i64>,
+    /// When the period started, and the period counted from then (`None` when the due date was
+    /// given, not counted: a notice's printed date, an extension). Kept so an internal date can
+    /// be counted again when the calendar learns a published year.
+    #[serde(default)]
+    pub from_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<PolicyDuration>,
+    /// When the last escalation step taken was due: the next one counts from there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_step_ms: Option<i64>,
 }
 
 impl Deadline {
@@ -81,6 +100,20 @@ impl Deadline {
     pub fn is_overdue(&self) -> bool {
         self.is_open() && self.steps_taken > 0
     }
+    /// The years without a published schedule this date was counted over (none for clock time).
+    pub fn provisional_years(&self, calendar: &crate::Calendar) -> Vec<i32> {
+        if self.period.is_some_and(|p| p.clock_millis().is_some()) {
+            return vec![];
+        }
+        calendar.provisional_years_ms(self.from_ms, self.due_ms)
+    }
+}
+
+/// The years without a published schedule a date from `from_ms` to `due_ms` was counted over,
+/// as the `provisional` argument of a mail (absent when there are none).
+fn provisional_arg(policy: &Policy, from_ms: i64, due_ms: i64) -> Option<Vec<i32>> {
+    let years = policy.calendar.provisional_years_ms(from_ms, due_ms);
+    (!years.is_empty()).then_some(years)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -303,7 +336,7 @@ impl Matter {
         };
         for (kind, period) in [(DeadlineKind::Acknowledge, d.acknowledge), (DeadlineKind::Feedback, d.feedback), (DeadlineKind::Rectify, d.rectify)] {
             match (kind, new.rectify_due_ms) {
-                (DeadlineKind::Rectify, Some(due_ms)) => m.start_deadline_at(policy, kind, due_ms),
+                (DeadlineKind::Rectify, Some(due_ms)) => m.start_deadline_at(policy, kind, now_ms, due_ms, None),
                 _ => m.start_deadline(policy, kind, now_ms, period),
             }
         }
@@ -318,18 +351,66 @@ impl Matter {
                     "deadlines": m.deadlines, "policy": policy.name,
                 }),
             },
-            Effect::Notify { notice: Notice::Issued, audience: vec![Audience::Facility, Audience::Inspector], args: json!({ "due_ms": ack_due }) },
+            Effect::Notify {
+                notice: Notice::Issued,
+                audience: vec![Audience::Facility, Audience::Inspector],
+                args: json!({ "due_ms": ack_due, "provisional": provisional_arg(policy, now_ms, ack_due) }),
+            },
         ];
         (m, effects)
     }
 
     fn start_deadline(&mut self, policy: &Policy, kind: DeadlineKind, from_ms: i64, period: PolicyDuration) {
-        self.start_deadline_at(policy, kind, policy.calendar.due_ms(from_ms, period));
+        self.start_deadline_at(policy, kind, from_ms, policy.calendar.due_ms(from_ms, period), Some(period));
     }
 
-    fn start_deadline_at(&mut self, policy: &Policy, kind: DeadlineKind, due_ms: i64) {
+    fn start_deadline_at(&mut self, policy: &Policy, kind: DeadlineKind, from_ms: i64, due_ms: i64, period: Option<PolicyDuration>) {
         let first = policy.escalation.first().map(|s| step_time(policy, due_ms, s.after));
-        self.deadlines.push(Deadline { kind, due_ms, met_ms: None, steps_taken: 0, next_step_ms: first });
+        self.deadlines.push(Deadline { kind, due_ms, met_ms: None, steps_taken: 0, next_step_ms: first, from_ms, period, last_step_ms: None });
+    }
+
+    /// Counts a live matter's internal dates again after its calendar (`policy.calendar`, already
+    /// amended) learned the published schedule of `year`. Served dates stand as they were given;
+    /// an open re-check window and every pending escalation step are counted again from where
+    /// they started, and each date that moves is a `calendar_updated` event (old → new). A step
+    /// that now falls in the past fires on the next tick. A finished matter is not touched.
+    pub fn retime(&mut self, year: i32, policy: &Policy) -> Vec<Effect> {
+        let mut effects = vec![];
+        if self.status.is_ended() {
+            return effects;
+        }
+        let source = policy.calendar.years.get(&year).and_then(|y| y.source.clone());
+        let ladder = &policy.escalation;
+        for d in self.deadlines.iter_mut().filter(|d| d.is_open()) {
+            let mut moved = |what: &str, step: Option<&str>, old_ms: i64, new_ms: i64| {
+                effects.push(Effect::Record {
+                    kind: "calendar_updated".into(),
+                    actor: None,
+                    payload: json!({
+                        "year": year, "source": source, "deadline": d.kind, "date": what, "step": step,
+                        "old_ms": old_ms, "new_ms": new_ms,
+                    }),
+                });
+            };
+            if let (false, Some(period)) = (d.kind.is_served(), d.period) {
+                let due = policy.calendar.due_ms(d.from_ms, period);
+                if due != d.due_ms {
+                    moved("due", None, d.due_ms, due);
+                    d.due_ms = due;
+                }
+            }
+            if let (Some(old), Some(step)) = (d.next_step_ms, ladder.get(d.steps_taken as usize)) {
+                let next = step_time(policy, d.last_step_ms.unwrap_or(d.due_ms), step.after);
+                if next != old {
+                    // A first step due with the deadline itself moved with it: one event says it.
+                    if d.steps_taken > 0 || !step.after.is_zero() {
+                        moved("escalation", Some(&step.id), old, next);
+                    }
+                    d.next_step_ms = Some(next);
+                }
+            }
+        }
+        effects
     }
 
     pub fn open_deadline(&self, kind: DeadlineKind) -> Option<&Deadline> {
@@ -367,11 +448,13 @@ impl Matter {
                 let d = &mut self.deadlines[i];
                 let step = &ladder[d.steps_taken as usize];
                 d.steps_taken += 1;
+                d.last_step_ms = Some(at);
                 d.next_step_ms = ladder.get(d.steps_taken as usize).map(|next| step_time(policy, at, next.after));
                 let level = d.steps_taken;
                 let (kind, due_ms) = (d.kind, d.due_ms);
                 self.escalation_level = self.escalation_level.max(level);
-                let args = json!({ "deadline": kind, "step": step.id, "level": level, "due_ms": due_ms, "step_at_ms": at });
+                let provisional = provisional_arg(policy, self.deadlines[i].from_ms, due_ms);
+                let args = json!({ "deadline": kind, "step": step.id, "level": level, "due_ms": due_ms, "step_at_ms": at, "provisional": provisional });
                 effects.push(Effect::Record { kind: "escalated".into(), actor: None, payload: args.clone() });
                 effects.push(Effect::Notify { notice: Notice::Escalated, audience: step.notify.clone(), args });
             }
@@ -535,6 +618,7 @@ impl Matter {
                 Self::within_max(policy, d.due_ms, by)?;
                 let old_due = d.due_ms;
                 d.due_ms = extend_due(policy, old_due, by);
+                d.period = None;
                 // The deadline is no longer missed: its ladder starts again from the new due date.
                 d.steps_taken = 0;
                 d.next_step_ms = ladder_first.map(|after| step_time(policy, d.due_ms, after));
@@ -576,7 +660,7 @@ impl Matter {
                         Effect::Notify {
                             notice: Notice::Reopened,
                             audience: vec![Audience::Facility, Audience::Supervisor],
-                            args: json!({ "note": note.trim(), "due_ms": due }),
+                            args: json!({ "note": note.trim(), "due_ms": due, "provisional": due.and_then(|due| provisional_arg(policy, now_ms, due)) }),
                         },
                     ])
                 }

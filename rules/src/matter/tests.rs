@@ -325,3 +325,136 @@ fn a_matter_from_an_inspection_notice_keeps_the_notice_dates() {
     assert_eq!(due(&m, DeadlineKind::Rectify), notice_due, "the printed deadline, not 7 days");
     assert_eq!(due(&m, DeadlineKind::Acknowledge), at(2026, 11, 24, 0), "same day as the notice");
 }
+
+/// The published 2027 schedule as a test imagines it: the statutory days, and 01-04..05 as
+/// bridging days off after 元旦 with two make-up Saturdays.
+fn published_2027() -> crate::calendar::Year {
+    let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+    let mut y = crate::calendar::Year { source: Some("国办发明电〔2026〕测试号".into()), ..Default::default() };
+    for s in ["2027-01-01", "2027-01-04", "2027-01-05", "2027-04-05", "2027-05-01", "2027-05-02", "2027-06-09", "2027-09-15", "2027-10-01", "2027-10-02", "2027-10-03"] {
+        y.holidays.insert(d(s));
+    }
+    for s in ["2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08"] {
+        y.holidays.insert(d(s));
+    }
+    y.workdays = [d("2027-01-09"), d("2027-01-16")].into();
+    y
+}
+
+fn learn_2027(p: &Policy) -> Policy {
+    let mut amended = p.clone();
+    amended.calendar.learn(2027, published_2027()).unwrap();
+    amended
+}
+
+fn updates(effects: &[Effect]) -> Vec<(String, String, i64, i64)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Record { kind, payload, .. } if kind == "calendar_updated" => Some((
+                payload["deadline"].as_str().unwrap().to_string(),
+                payload["date"].as_str().unwrap().to_string(),
+                payload["old_ms"].as_i64().unwrap(),
+                payload["new_ms"].as_i64().unwrap(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_published_year_re_times_the_recheck_window_and_leaves_served_dates_as_served() {
+    let p = Policy::builtin();
+    let t0 = at(2026, 12, 28, 9);
+    let mut m = open(Severity::Ordinary, t0, &p);
+    // 7 days from Monday 12-28 end on Monday 2027-01-04: counted over provisional 2027.
+    let rectify = m.open_deadline(DeadlineKind::Rectify).unwrap().clone();
+    assert_eq!(rectify.due_ms, at(2027, 1, 5, 0));
+    assert_eq!(rectify.provisional_years(&p.calendar), vec![2027]);
+    m.apply(&facility(), &Action::Acknowledge { handler: "王主任".into() }, t0, &p).unwrap();
+    let t1 = at(2026, 12, 30, 10);
+    m.apply(&facility(), &Action::SubmitEvidence { note: "已更换".into(), evidence: evidence() }, t1, &p).unwrap();
+    // Re-check within 3 working days: 12-31, (元旦, weekend), 01-04, 01-05.
+    assert_eq!(due(&m, DeadlineKind::Recheck), at(2027, 1, 6, 0));
+
+    let amended = learn_2027(&p);
+    let effects = m.retime(2027, &amended);
+    // 01-04 and 01-05 are days off now: 12-31, 01-06, 01-07.
+    assert_eq!(updates(&effects), vec![("recheck".into(), "due".into(), at(2027, 1, 6, 0), at(2027, 1, 8, 0))]);
+    assert_eq!(due(&m, DeadlineKind::Recheck), at(2027, 1, 8, 0));
+    assert_eq!(m.next_wake_ms(), Some(at(2027, 1, 8, 0)), "the re-check's first escalation step moved with it");
+    assert!(m.deadlines.iter().all(|d| d.provisional_years(&amended.calendar).is_empty()));
+    // The same year again changes nothing.
+    assert!(m.retime(2027, &amended).is_empty());
+}
+
+#[test]
+fn a_served_deadline_stands_even_when_the_schedule_makes_its_day_a_holiday() {
+    let p = Policy::builtin();
+    let t0 = at(2026, 12, 28, 9);
+    let mut m = open(Severity::Ordinary, t0, &p);
+    m.apply(&facility(), &Action::Acknowledge { handler: "王主任".into() }, t0, &p).unwrap();
+    let before = m.clone();
+    let effects = m.retime(2027, &learn_2027(&p));
+    assert!(updates(&effects).is_empty(), "{effects:?}");
+    assert_eq!(m, before, "the rectify deadline printed on the notice (2027-01-04) stands");
+}
+
+#[test]
+fn pending_escalation_steps_are_counted_again_from_the_step_before() {
+    let p = Policy::builtin();
+    let t0 = at(2026, 12, 28, 9);
+    let mut m = open(Severity::Ordinary, t0, &p);
+    m.apply(&facility(), &Action::Acknowledge { handler: "王主任".into() }, t0, &p).unwrap();
+    // Feedback was due by 12-31 24:00; the reminder fires then, the blue order 1 working day later.
+    assert_eq!(due(&m, DeadlineKind::Feedback), at(2027, 1, 1, 0));
+    m.tick(at(2027, 1, 1, 0), &p);
+    let feedback = m.open_deadline(DeadlineKind::Feedback).unwrap();
+    assert_eq!(feedback.steps_taken, 1);
+    assert_eq!(feedback.next_step_ms, Some(at(2027, 1, 5, 0)), "provisional: Monday 01-04 is a working day");
+    let effects = m.retime(2027, &learn_2027(&p));
+    assert_eq!(updates(&effects), vec![("feedback".into(), "escalation".into(), at(2027, 1, 5, 0), at(2027, 1, 7, 0))]);
+    match &effects[0] {
+        Effect::Record { payload, .. } => {
+            assert_eq!(payload["step"], "supervision_blue");
+            assert_eq!(payload["source"], "国办发明电〔2026〕测试号");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(due(&m, DeadlineKind::Feedback), at(2027, 1, 1, 0), "the served date stands");
+}
+
+#[test]
+fn a_finished_matter_is_not_re_timed() {
+    let p = Policy::builtin();
+    let t0 = at(2026, 12, 28, 9);
+    let mut m = open(Severity::Ordinary, t0, &p);
+    m.apply(&supervisor(), &Action::Withdraw { reason: "重复下发".into() }, t0, &p).unwrap();
+    let before = m.clone();
+    assert!(m.retime(2027, &learn_2027(&p)).is_empty());
+    assert_eq!(m, before);
+}
+
+#[test]
+fn mails_about_dates_in_a_provisional_year_say_so() {
+    let p = Policy::builtin();
+    let t0 = at(2026, 12, 28, 9);
+    let mut m = open(Severity::Ordinary, t0, &p);
+    m.apply(&facility(), &Action::Acknowledge { handler: "王主任".into() }, t0, &p).unwrap();
+    let effects = m.tick(at(2027, 1, 1, 0), &p);
+    let args = effects.iter().find_map(|e| match e {
+        Effect::Notify { args, .. } => Some(args.clone()),
+        _ => None,
+    });
+    // The feedback deadline (12-31) was counted in 2026 alone.
+    assert_eq!(args.unwrap()["provisional"], serde_json::Value::Null);
+    let mut m = open(Severity::Ordinary, t0, &p);
+    m.apply(&facility(), &Action::Acknowledge { handler: "王主任".into() }, t0, &p).unwrap();
+    m.apply(&facility(), &Action::SubmitEvidence { note: "x".into(), evidence: evidence() }, t0, &p).unwrap();
+    let effects = m.apply(&inspector(), &Action::Recheck { passed: false, note: "仍未更换".into() }, at(2026, 12, 29, 9), &p).unwrap();
+    let args = effects.iter().find_map(|e| match e {
+        Effect::Notify { args, .. } => Some(args.clone()),
+        _ => None,
+    });
+    assert_eq!(args.unwrap()["provisional"], serde_json::json!([2027]));
+}
