@@ -285,6 +285,7 @@ impl InspectionActivitiesImpl {
                     deadline: date(&f.deadline)?,
                     measures: f.measures.clone(),
                     evidence_note: f.evidence_note.clone().or_else(|| (!f.photos.is_empty()).then(|| format!("现场照片{}张", f.photos.len()))),
+                    provisional: f.provisional.clone(),
                 })
             })
             .collect::<crate::Result<Vec<_>>>()?;

@@ -6,6 +6,7 @@
 //! workflow orders; the activity here makes it durable, in one transaction per workflow step.
 
 pub mod audit;
+pub mod calendar;
 pub mod db;
 pub mod evidence;
 pub mod inspection;

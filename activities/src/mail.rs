@@ -112,9 +112,13 @@ pub fn notice_key(notice: Notice) -> &'static str {
 pub fn compose(locale: Locale, notice: Notice, to_name: &str, args: &[(&str, &str)], link: &str) -> Result<Composed> {
     let stem = notice_key(notice);
     let subject = t(locale, &format!("mail.{stem}_subject"), args);
+    // A date counted over a year whose holiday schedule is not published yet is footnoted.
+    let provisional = args.iter().find(|(k, _)| *k == "provisional").map(|(_, v)| *v).filter(|v| !v.is_empty());
+    let note = provisional.map(|years| t(locale, "mail.provisional_note", &[("years", years)]));
     let body = templates().get_template("notice.txt")?.render(minijinja::context! {
         greeting => t(locale, "mail.greeting", &[("name", to_name)]),
         body => t(locale, &format!("mail.{stem}_body"), args),
+        note => note,
         link => t(locale, "mail.link", &[("url", link)]),
         footer => t(locale, "mail.footer", &[]),
     })?;

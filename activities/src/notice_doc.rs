@@ -53,6 +53,10 @@ pub struct NoticeFinding {
     pub measures: Option<String>,
     /// How the finding was documented (photos, records), printed under the wording.
     pub evidence_note: Option<String>,
+    /// The years without a published holiday schedule the deadline was counted over: the date
+    /// is marked 暂定 and footnoted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provisional: Vec<i32>,
 }
 
 /// An inspector who signs the notice, with the number of their law-enforcement certificate.
@@ -155,6 +159,8 @@ struct View<'a> {
     measures: Vec<MeasureView<'a>>,
     inspectors: &'a [NoticeInspector],
     contact: Option<&'a str>,
+    /// The footnote on provisional deadlines, when any deadline is one.
+    provisional_note: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -165,6 +171,7 @@ struct FindingView<'a> {
     severity: &'a str,
     basis: &'a str,
     deadline: String,
+    provisional: bool,
     measures: Option<&'a str>,
     evidence_note: Option<&'a str>,
 }
@@ -200,6 +207,7 @@ impl<'a> View<'a> {
                     severity: &f.severity,
                     basis: &f.basis,
                     deadline: chinese_date(f.deadline),
+                    provisional: !f.provisional.is_empty(),
                     measures: present(&f.measures),
                     evidence_note: present(&f.evidence_note),
                 })
@@ -213,8 +221,22 @@ impl<'a> View<'a> {
                 .collect(),
             inspectors: &doc.inspectors,
             contact: present(&doc.contact),
+            provisional_note: provisional_note(doc),
         }
     }
+}
+
+/// The footnote of a notice with provisional deadlines: which years' holiday schedules were not
+/// published yet, and that the printed date stands.
+fn provisional_note(doc: &NoticeDoc) -> Option<String> {
+    let mut years: Vec<i32> = doc.findings.iter().flat_map(|f| f.provisional.iter().copied()).collect();
+    years.sort_unstable();
+    years.dedup();
+    if years.is_empty() {
+        return None;
+    }
+    let years: Vec<String> = years.iter().map(|y| format!("{y}年")).collect();
+    Some(qingling_rules::messages::t(qingling_rules::messages::Locale::ZhCn, "notice_doc.provisional_note", &[("years", &years.join("、"))]))
 }
 
 /// Prints an HTML page to PDF with headless Chromium at `chromium` (Debian: `/usr/bin/chromium`,

@@ -129,6 +129,14 @@ pub struct Statutory {
     pub since: i32,
     pub source: String,
     pub holidays: Vec<StatutoryHoliday>,
+    /// From this month and day on, next year's schedule is expected (the State Council publishes
+    /// it around November): its absence is warned about.
+    #[serde(default = "default_expected_from")]
+    pub next_year_expected_from: (u32, u32),
+}
+
+fn default_expected_from() -> (u32, u32) {
+    (11, 1)
 }
 
 impl Statutory {
@@ -214,6 +222,13 @@ impl Calendar {
     /// an end instant: a day-scale period ends at midnight after its last day.
     pub fn provisional_years_ms(&self, from_ms: i64, due_ms: i64) -> Vec<i32> {
         self.provisional_years(self.local_date(from_ms), self.local_date(due_ms - 1))
+    }
+
+    /// The next year, when its schedule should be published by `today` and is not here.
+    pub fn schedule_missing(&self, today: NaiveDate) -> Option<i32> {
+        let (month, day) = self.statutory.as_ref()?.next_year_expected_from;
+        let next = today.year() + 1;
+        ((today.month(), today.day()) >= (month, day) && !self.covers(next)).then_some(next)
     }
 
     /// Adds a published year to the calendar (or replaces it), checked like the built-in ones.
@@ -714,6 +729,15 @@ mod tests {
         let old: Calendar = serde_json::from_value(old).unwrap();
         assert!(old.is_workday(d("2027-01-01")), "as it did when such matters were issued");
         assert!(!cal().is_workday(d("2027-01-01")));
+    }
+
+    #[test]
+    fn next_years_schedule_is_missed_from_the_first_of_november() {
+        let c = cal();
+        assert_eq!(c.schedule_missing(d("2026-10-31")), None);
+        assert_eq!(c.schedule_missing(d("2026-11-01")), Some(2027));
+        assert_eq!(c.schedule_missing(d("2026-12-31")), Some(2027));
+        assert_eq!(c.schedule_missing(d("2025-11-20")), None, "2026 is published");
     }
 
     #[test]

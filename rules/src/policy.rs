@@ -147,6 +147,7 @@ struct File {
 struct StatutoryFile {
     source: String,
     since: i32,
+    next_year_expected_from: String,
     holidays: Vec<StatutoryEntry>,
 }
 
@@ -486,7 +487,11 @@ impl StatutoryFile {
             }
             holidays.push(StatutoryHoliday { id: h.id, on, days: h.days });
         }
-        Ok(Statutory { since: self.since, source: self.source.trim().to_string(), holidays })
+        let next_year_expected_from = match Anchor::parse(self.next_year_expected_from.trim()) {
+            Ok(Anchor::Gregorian { month, day }) => (month, day),
+            _ => return Err(key_err("statutory.next_year_expected_from", format!("{:?} is not a month and day like \"11-01\"", self.next_year_expected_from))),
+        };
+        Ok(Statutory { since: self.since, source: self.source.trim().to_string(), holidays, next_year_expected_from })
     }
 }
 

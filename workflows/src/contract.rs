@@ -1,5 +1,6 @@
 //! The activity contracts the workflows call. Implemented in `qingling-activities`.
 
+use qingling_rules::calendar::Year;
 use qingling_rules::matter::{Actor, Matter, NewMatter, Notice};
 use qingling_rules::policy::Audience;
 use serde::{Deserialize, Serialize};
@@ -108,6 +109,10 @@ pub struct DraftFinding {
     pub measures: Option<String>,
     pub evidence_note: Option<String>,
     pub photos: Vec<String>,
+    /// The years without a published schedule the deadline was counted over (the notice
+    /// footnotes such a date as provisional).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provisional: Vec<i32>,
 }
 
 /// A notice to number, render, store and mail; `matter_id` is the matter it becomes.
@@ -162,6 +167,27 @@ impl InspectionActivities {
     /// (at least once).
     #[activity(name = "inspection.mail_notices")]
     pub fn mail_notices(inspection_id: String) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+}
+
+// ---- the working-day calendar ----
+
+/// A year's published schedule, sent to every running workflow when an administrator loads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarYearUpdate {
+    pub year: i32,
+    pub schedule: Year,
+}
+
+pub struct CalendarActivities;
+
+#[activity_definitions]
+impl CalendarActivities {
+    /// Signals the schedule to every running matter and inspection; returns how many were told.
+    /// Idempotent: a workflow that already has the schedule ignores it.
+    #[activity(name = "calendar.broadcast")]
+    pub fn broadcast(update: CalendarYearUpdate) -> Result<u64, ActivityError> {
         unimplemented!()
     }
 }

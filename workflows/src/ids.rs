@@ -12,3 +12,9 @@ pub fn matter_workflow_id(matter_id: &str) -> String {
 pub fn inspection_workflow_id(inspection_id: &str) -> String {
     format!("inspection-{inspection_id}")
 }
+
+/// The workflow id of the roll-out of a year's schedule: one per year and schedule content, so
+/// loading the same schedule twice starts it once.
+pub fn calendar_rollout_workflow_id(year: i32, digest: &str) -> String {
+    format!("calendar-{year}-{}", &digest[..digest.len().min(16)])
+}

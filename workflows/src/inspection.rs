@@ -11,7 +11,7 @@
 //! idempotency key: the same key again returns the same outcome; a different key after a
 //! submission is refused.
 
-use crate::contract::{DraftFinding, InspectionActivities, InspectionRecord, IssueNotices, IssuedNotice, NoticeDraft, SubmissionRecord};
+use crate::contract::{CalendarYearUpdate, DraftFinding, InspectionActivities, InspectionRecord, IssueNotices, IssuedNotice, NoticeDraft, SubmissionRecord};
 use crate::ids::matter_workflow_id;
 use crate::rectification::{Rectification, RectificationInput, ms};
 use qingling_checklists::{DeadlineClass, Evaluation, Filled, Finding, Template, evaluate, group_notices};
@@ -264,6 +264,7 @@ fn drafts(input: &InspectionInput, evaluation: &Evaluation, issued_ms: i64) -> V
                     measures: f.measures.as_ref().map(|m| m.zh.clone()),
                     evidence_note: f.evidence.note.clone(),
                     photos: f.evidence.photos.clone(),
+                    provisional: cal.provisional_years_ms(issued_ms, due),
                 }
             })
             .collect();
@@ -363,6 +364,13 @@ impl Inspection {
     #[query]
     pub fn state(&self, _ctx: &WorkflowContextView) -> InspectionView {
         self.view()
+    }
+
+    /// A year's published schedule: the notices this inspection has yet to issue count their
+    /// deadlines on it. (One that does not fit the rules is ignored.)
+    #[signal]
+    pub fn learn_calendar(&mut self, _ctx: &mut SyncWorkflowContext<Self>, update: CalendarYearUpdate) {
+        let _ = self.input.policy.calendar.learn(update.year, update.schedule);
     }
 
     #[update_validator(start)]

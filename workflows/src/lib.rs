@@ -5,10 +5,12 @@
 //! Determinism fence: code here reads time and randomness only from the workflow context
 //! (`clippy.toml` disallows the clock and the environment in this crate).
 
+pub mod calendar;
 pub mod contract;
 pub mod ids;
 pub mod inspection;
 pub mod rectification;
 
+pub use calendar::CalendarRollout;
 pub use inspection::{Inspection, InspectionInput, InspectionView};
 pub use rectification::{MatterView, Rectification, RectificationInput};

@@ -6,7 +6,7 @@
 //! the next deadline or the next action, whichever comes first. An approved extension changes
 //! the next deadline, which wakes the loop and re-times the timer.
 
-use crate::contract::{MatterActivities, PendingEvent, PendingMail, PersistBatch};
+use crate::contract::{CalendarYearUpdate, MatterActivities, PendingEvent, PendingMail, PersistBatch};
 use qingling_rules::matter::{Action, Actor, Effect, Matter, NewMatter, Rejection};
 use qingling_rules::policy::Policy;
 use serde::{Deserialize, Serialize};
@@ -184,6 +184,25 @@ impl Rectification {
     #[query]
     pub fn state(&self, _ctx: &WorkflowContextView) -> MatterView {
         self.view()
+    }
+
+    /// A year's published schedule: the matter's calendar is amended (the rest of its policy
+    /// stays as issued), its internal dates are counted again and each moved date is recorded;
+    /// the run loop persists the events and re-times its timer. The same schedule twice, or one
+    /// that does not fit the rules, changes nothing.
+    #[signal]
+    pub fn learn_calendar(&mut self, ctx: &mut SyncWorkflowContext<Self>, update: CalendarYearUpdate) {
+        if self.policy.calendar.years.get(&update.year) == Some(&update.schedule) || self.matter.status.is_ended() {
+            return;
+        }
+        if self.policy.calendar.learn(update.year, update.schedule).is_err() {
+            return;
+        }
+        let now = ms(ctx.workflow_time()).max(self.now_ms);
+        self.now_ms = now;
+        let effects = self.matter.retime(update.year, &self.policy);
+        self.enqueue(now, effects);
+        self.version += 1;
     }
 
     #[update_validator(act)]

@@ -1,6 +1,7 @@
 //! sea-orm entities, one module per table. The schema itself comes from
 //! [`crate::db::migration`]; these only describe it to queries.
 
+pub mod calendar_schedule;
 pub mod evidence_file;
 pub mod facility;
 pub mod inspection;
