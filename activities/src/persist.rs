@@ -330,7 +330,8 @@ impl MatterActivitiesImpl {
         let m = &batch.matter;
         let arg = |name: &str| pending.args.get(name);
         let text = |name: &str| arg(name).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-        let years: Vec<String> = arg("provisional").and_then(|v| v.as_array()).into_iter().flatten().filter_map(|y| y.as_i64()).map(|y| y.to_string()).collect();
+        let years: Vec<String> =
+            arg("provisional").and_then(|v| v.as_array()).into_iter().flatten().filter_map(|y| y.as_i64()).map(|y| y.to_string()).collect();
         let mut due = arg("due_ms").and_then(|v| v.as_i64()).map(|ms| format_instant(&self.calendar, ms)).unwrap_or_default();
         if !years.is_empty() && !due.is_empty() {
             due.push_str(&t(locale, "mail.provisional_tag", &[]));

@@ -97,7 +97,8 @@ pub async fn issue(State(shared): S, ctx: Ctx, body: Bytes) -> Result<Response, 
 async fn rows_json(shared: &Shared, rows: &[matter::Model]) -> Result<Vec<Value>, Error> {
     let ids: Vec<String> = rows.iter().map(|m| m.id.clone()).collect();
     let numbers = matters::notice_numbers(shared, &ids).await?;
-    Ok(rows.iter().map(|m| matter_json(m, numbers.get(&m.id).map(String::as_str))).collect())
+    let policy = crate::calendar::policy_in_force(shared).await?;
+    Ok(rows.iter().map(|m| matter_json(m, numbers.get(&m.id).map(String::as_str), &policy.calendar)).collect())
 }
 
 /// `GET /api/matters`
@@ -122,7 +123,7 @@ pub async fn show(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<
         }
     };
     Ok(Json(json!({
-        "matter": matter_json(&row, notice.as_ref().map(|n| n.number.as_str())),
+        "matter": matter_json(&row, notice.as_ref().map(|n| n.number.as_str()), &crate::calendar::policy_in_force(&shared).await?.calendar),
         "live": live,
         "events": events.iter().map(event_json).collect::<Vec<_>>(),
         "evidence": evidence.iter().map(evidence_json).collect::<Vec<_>>(),

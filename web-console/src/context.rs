@@ -46,6 +46,8 @@ pub struct Ctx {
     pub session: Option<Arc<Signed>>,
     /// Path and query, for the language switch and the sign-in redirect.
     pub path: String,
+    /// For administrators: next year, when its holiday schedule is due and not loaded.
+    pub calendar_missing: Option<i32>,
 }
 
 impl Ctx {
@@ -138,14 +140,25 @@ pub async fn context(State(shared): State<Arc<Shared>>, mut req: Request, next: 
             Ok(None) => None,
             Err(e) => {
                 let locale = negotiate(lang_cookie.as_deref(), None, accept.as_deref());
-                let ctx = Ctx { locale, session: None, path: path_and_query };
+                let ctx = Ctx { locale, session: None, path: path_and_query, calendar_missing: None };
                 return render_error(&shared, &ctx, is_api(&path), Error::from(e));
             }
         },
         None => None,
     };
     let locale = negotiate(lang_cookie.as_deref(), session.as_ref().map(|s| s.user.locale.as_str()), accept.as_deref());
-    let ctx = Ctx { locale, session, path: path_and_query };
+    // Administrators are told on every page while next year's schedule is missing.
+    let calendar_missing = match session.as_ref().filter(|s| s.role == Role::Admin && !is_api(&path)) {
+        Some(_) => match shared.app.store.policy_in_force(&shared.app.policy).await {
+            Ok(p) => p.calendar.schedule_missing(p.calendar.local_date(now_ms())),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the loaded working-day schedules");
+                None
+            }
+        },
+        None => None,
+    };
+    let ctx = Ctx { locale, session, path: path_and_query, calendar_missing };
 
     if is_api(&path) && api_needs_csrf(req.method(), &path) {
         let verdict = match &ctx.session {

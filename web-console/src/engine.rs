@@ -4,11 +4,12 @@
 
 use qingling_rules::Policy;
 use qingling_rules::matter::{NewMatter, Rejection};
+use qingling_workflows::contract::CalendarYearUpdate;
 use qingling_workflows::rectification::ActionRequest;
-use qingling_workflows::{MatterView, Rectification, RectificationInput, ids};
+use qingling_workflows::{CalendarRollout, MatterView, Rectification, RectificationInput, ids};
 use std::time::Duration;
-use temporalio_client::errors::{WorkflowQueryError, WorkflowStartError, WorkflowUpdateError};
-use temporalio_client::{Client, RpcOptions, WorkflowExecuteUpdateOptions, WorkflowQueryOptions, WorkflowStartOptions};
+use temporalio_client::errors::{WorkflowInteractionError, WorkflowQueryError, WorkflowStartError, WorkflowUpdateError};
+use temporalio_client::{Client, RpcOptions, WorkflowExecuteUpdateOptions, WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions};
 use temporalio_common::protos::temporal::api::failure::v1::Failure;
 
 /// How long an action may take end to end. Updates are applied at once by a running worker; a
@@ -49,6 +50,39 @@ pub async fn start_inspection(client: &Client, input: qingling_workflows::Inspec
         Ok(Ok(_handle)) => Ok(workflow_id),
         Ok(Err(e)) => Err(start_error(e)),
         Err(_) => Err(EngineError::Unavailable("starting the workflow timed out".into())),
+    }
+}
+
+/// Starts the roll-out of a year's schedule to the running workflows, once per schedule content:
+/// a roll-out of the same content already running or done is not started again.
+#[tracing::instrument(skip_all, fields(year = update.year))]
+pub async fn start_calendar_rollout(client: &Client, update: CalendarYearUpdate, digest: &str) -> Result<String, EngineError> {
+    let workflow_id = ids::calendar_rollout_workflow_id(update.year, digest);
+    let options = WorkflowStartOptions::new(ids::TASK_QUEUE, workflow_id.clone()).build();
+    match tokio::time::timeout(UPDATE_TIMEOUT, client.start_workflow(CalendarRollout::run, update, options)).await {
+        Ok(Ok(_handle)) => Ok(workflow_id),
+        Ok(Err(WorkflowStartError::AlreadyStarted { .. })) => Ok(workflow_id),
+        Ok(Err(e)) => Err(start_error(e)),
+        Err(_) => Err(EngineError::Unavailable("starting the workflow timed out".into())),
+    }
+}
+
+/// Tells one running matter or inspection a year's schedule (a signal: it takes effect on the
+/// workflow's next task). A workflow that has finished meanwhile is skipped (`Ok(false)`).
+pub async fn teach_calendar(client: &Client, workflow_id: &str, workflow_type: &str, update: CalendarYearUpdate) -> Result<bool, EngineError> {
+    let opts = WorkflowSignalOptions::default();
+    let sent = match workflow_type {
+        "Rectification" => client.get_workflow_handle::<Rectification>(workflow_id).signal(Rectification::learn_calendar, update, opts).await,
+        "Inspection" => {
+            client.get_workflow_handle::<qingling_workflows::Inspection>(workflow_id).signal(qingling_workflows::Inspection::learn_calendar, update, opts).await
+        }
+        _ => return Ok(false),
+    };
+    match sent {
+        Ok(()) => Ok(true),
+        // A finished workflow no longer takes signals: the server answers "not found".
+        Err(WorkflowInteractionError::NotFound(_)) => Ok(false),
+        Err(e) => Err(EngineError::Unavailable(e.to_string())),
     }
 }
 

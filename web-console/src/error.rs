@@ -42,6 +42,9 @@ pub enum Error {
     /// the per-item problems of a refused checklist (`{item, code, message, detail}`).
     #[error("inspection refused: {code}")]
     Inspection { status: StatusCode, code: String, args: Vec<(String, String)>, problems: Vec<serde_json::Value> },
+    /// A working-day schedule that does not fit the rules; the detail names the date.
+    #[error("schedule refused: {0}")]
+    Schedule(String),
     /// Temporal could not be reached or did not answer in time.
     #[error("workflow engine unavailable: {0}")]
     Unavailable(String),
@@ -57,7 +60,7 @@ impl Error {
             Error::Csrf | Error::Forbidden => StatusCode::FORBIDDEN,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Error::Field { .. } | Error::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Field { .. } | Error::Rejected(_) | Error::Schedule(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Evidence { status, .. } | Error::Inspection { status, .. } => *status,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -77,6 +80,7 @@ impl Error {
             Error::Rejected(r) => r.code.clone(),
             Error::Evidence { code, .. } => format!("evidence.{code}"),
             Error::Inspection { code, .. } => code.clone(),
+            Error::Schedule(_) => "calendar.invalid_schedule".into(),
             Error::Unavailable(_) => "engine.unavailable".into(),
             Error::Internal(_) => "http.internal".into(),
         }
@@ -87,6 +91,7 @@ impl Error {
         match self {
             Error::Rejected(r) => r.message(locale),
             Error::BadRequest(detail) => t(locale, "request.invalid", &[("detail", detail)]),
+            Error::Schedule(detail) => t(locale, "calendar.invalid_schedule", &[("detail", detail)]),
             Error::Field { field, .. } => {
                 let label = t(locale, &format!("web.field.{field}"), &[]);
                 t(locale, &self.code(), &[("field", &label)])

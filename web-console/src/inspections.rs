@@ -100,7 +100,7 @@ pub async fn assign_inspection(shared: &Shared, who: &Signed, input: AssignInput
         return Err(Error::Forbidden);
     }
     let store = &shared.app.store;
-    let policy = &shared.app.policy;
+    let policy = &crate::calendar::policy_in_force(shared).await?;
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     let facility = store
         .facilities_for(&who.user)
@@ -153,7 +153,7 @@ pub async fn assign_inspection(shared: &Shared, who: &Signed, input: AssignInput
         template,
         inspectors: chosen.iter().map(|u| actor_of(u)).collect(),
         assigned_by: who.actor(),
-        policy: (**policy).clone(),
+        policy: policy.clone(),
     };
     crate::engine::start_inspection(&shared.app.temporal, input).await.map_err(|e| Error::Unavailable(e.to_string()))?;
     // The worker writes the row; wait briefly so the caller can open it at once.

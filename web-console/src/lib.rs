@@ -9,6 +9,7 @@
 //! The route table is [`router`], in this file.
 
 mod api;
+mod calendar;
 mod context;
 pub mod engine;
 mod error;
@@ -72,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/matters/{id}/evidence", post(api::upload).layer(upload_limit))
         .route("/api/matters/{id}/evidence/{sha256}", get(api::evidence_file))
         .route("/api/board", get(api::board))
+        .route("/api/calendar", get(calendar::api_show).post(calendar::api_load))
         .route("/api/inspections", get(inspections::list).post(inspections::assign))
         .route("/api/inspections/{id}", get(inspections::show))
         .route("/api/inspections/{id}/start", post(inspections::start))
@@ -88,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/board", get(pages::board))
         .route("/notices", get(pages::notices))
         .route("/rechecks", get(pages::rechecks))
+        .route("/admin/calendar", get(calendar::show).post(calendar::submit))
         .route("/matters/new", get(pages::new_matter).post(pages::issue))
         .route("/matters/{id}", get(pages::matter))
         .route("/matters/{id}/act", post(pages::act))

@@ -65,7 +65,8 @@ pub async fn issue(shared: &Shared, who: &Signed, req: IssueRequest) -> Result<I
     };
     let matter_id = new.id.clone();
     tracing::Span::current().record("matter_id", matter_id.as_str());
-    let workflow_id = engine::issue(&shared.app.temporal, new, &shared.app.policy).await?;
+    let policy = crate::calendar::policy_in_force(shared).await?;
+    let workflow_id = engine::issue(&shared.app.temporal, new, &policy).await?;
     let deadline = tokio::time::Instant::now() + ISSUE_WAIT;
     let mut stored = false;
     while tokio::time::Instant::now() < deadline {
@@ -191,12 +192,25 @@ pub fn facility_json(f: &facility::Model) -> Value {
     json!({ "id": f.id, "region_id": f.region_id, "name": f.name, "address": f.address })
 }
 
-pub fn matter_json(m: &matter::Model, notice_number: Option<&str>) -> Value {
+/// A stored matter as the API shows it. Dates counted over a year whose holiday schedule is not
+/// published carry `provisional: true` (`next_due_provisional` for `next_due_ms`).
+pub fn matter_json(m: &matter::Model, notice_number: Option<&str>, calendar: &qingling_rules::Calendar) -> Value {
+    let snapshot = serde_json::from_str::<qingling_rules::matter::Matter>(&m.snapshot).ok();
+    let deadlines: Vec<Value> = snapshot
+        .iter()
+        .flat_map(|s| s.deadlines.iter())
+        .map(|d| {
+            let years = if d.is_open() { d.provisional_years(calendar) } else { vec![] };
+            json!({ "kind": d.kind, "due_ms": d.due_ms, "met_ms": d.met_ms, "provisional": !years.is_empty(), "provisional_years": years })
+        })
+        .collect();
+    let next_due_provisional = m.next_due_ms.is_some_and(|due| !calendar.provisional_years_ms(m.issued_at_ms, due).is_empty());
     json!({
         "id": m.id, "workflow_id": m.workflow_id, "facility_id": m.facility_id, "region_id": m.region_id,
         "kind": m.kind, "severity": m.severity, "title": m.title, "description": m.description, "basis": m.basis,
         "status": m.status, "escalation_level": m.escalation_level, "handler": m.handler,
-        "next_due_ms": m.next_due_ms, "overdue": m.overdue, "issued_by": m.issued_by,
+        "next_due_ms": m.next_due_ms, "next_due_provisional": next_due_provisional, "deadlines": deadlines,
+        "overdue": m.overdue, "issued_by": m.issued_by,
         "issued_at_ms": m.issued_at_ms, "updated_at_ms": m.updated_at_ms, "last_seq": m.last_seq,
         "notice_number": notice_number,
         "snapshot": serde_json::from_str::<Value>(&m.snapshot).unwrap_or(Value::Null),

@@ -132,7 +132,8 @@ async fn cards(shared: &Shared, who: &Signed, rows: &[matter::Model]) -> Result<
     let ids: Vec<String> = rows.iter().map(|m| m.id.clone()).collect();
     let numbers = matters::notice_numbers(shared, &ids).await?;
     let facilities = matters::facility_names(shared, who).await?;
-    let data = CardData { policy: &shared.app.policy, numbers: &numbers, facilities: &facilities, now_ms: now_ms() };
+    let policy = crate::calendar::policy_in_force(shared).await?;
+    let data = CardData { policy: &policy, numbers: &numbers, facilities: &facilities, now_ms: now_ms() };
     Ok(rows.iter().map(|m| card(m, &data)).collect())
 }
 
@@ -244,7 +245,8 @@ async fn matter_page(shared: &Shared, ctx: &Ctx, who: &Signed, row: &matter::Mod
     let state: Option<Matter> = live.as_ref().map(|v| v.matter.clone()).or_else(|| serde_json::from_str(&row.snapshot).ok());
     let numbers = matters::notice_numbers(shared, std::slice::from_ref(&row.id)).await?;
     let facilities = matters::facility_names(shared, who).await?;
-    let data = CardData { policy: &shared.app.policy, numbers: &numbers, facilities: &facilities, now_ms: now };
+    let policy = crate::calendar::policy_in_force(shared).await?;
+    let data = CardData { policy: &policy, numbers: &numbers, facilities: &facilities, now_ms: now };
     let mut summary = card(row, &data);
     if let Some(m) = &state {
         // The live status may be ahead of the stored row for a moment.
@@ -266,7 +268,7 @@ async fn matter_page(shared: &Shared, ctx: &Ctx, who: &Signed, row: &matter::Mod
         m => summary,
         description => row.description,
         basis => row.basis,
-        deadlines => state.as_ref().map(|m| views::deadline_rows(m, offset, now)).unwrap_or_default(),
+        deadlines => state.as_ref().map(|m| views::deadline_rows(m, &policy.calendar, now)).unwrap_or_default(),
         plan => plan,
         pending => pending,
         extensions_granted => state.as_ref().map(|m| m.extensions_granted).unwrap_or(0),

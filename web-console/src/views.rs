@@ -27,6 +27,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("inspections.html", include_str!("../templates/inspections.html")),
     ("inspection_fill.html", include_str!("../templates/inspection_fill.html")),
     ("inspection_new.html", include_str!("../templates/inspection_new.html")),
+    ("calendar.html", include_str!("../templates/calendar.html")),
 ];
 
 /// The template environment, built once at start.
@@ -75,7 +76,14 @@ struct NavItem {
 fn nav(ctx: &Ctx) -> Vec<NavItem> {
     let Some(s) = &ctx.session else { return vec![] };
     let items: &[(&'static str, &'static str)] = match s.role {
-        Role::Admin | Role::Supervisor => {
+        Role::Admin => &[
+            ("/board", "web.nav.board"),
+            ("/matters/new", "web.nav.issue"),
+            ("/inspections", "web.checklist.nav"),
+            ("/notices", "web.nav.matters"),
+            ("/admin/calendar", "web.nav.calendar"),
+        ],
+        Role::Supervisor => {
             &[("/board", "web.nav.board"), ("/matters/new", "web.nav.issue"), ("/inspections", "web.checklist.nav"), ("/notices", "web.nav.matters")]
         }
         Role::Inspector => {
@@ -106,6 +114,7 @@ pub fn render_with(env: &Environment<'static>, ctx: &Ctx, name: &str, page: Valu
         user => user,
         csrf => ctx.session.as_ref().map(|s| s.csrf.clone()),
         nav => nav(ctx),
+        calendar_missing => ctx.calendar_missing,
         ..page
     };
     let template = env.get_template(name)?;
@@ -130,6 +139,8 @@ pub struct Card {
     pub kind: String,
     pub severity: String,
     pub next_due: Option<String>,
+    /// The next due date was counted over a year whose holiday schedule is not published (暂定).
+    pub next_due_provisional: bool,
     pub overdue: bool,
     pub ended: bool,
     pub level: i32,
@@ -159,6 +170,7 @@ pub fn card(m: &matter::Model, d: &CardData) -> Card {
         kind: m.kind.clone(),
         severity: m.severity.clone(),
         next_due: m.next_due_ms.filter(|_| !ended).map(|ms| local_time(ms, offset)),
+        next_due_provisional: !ended && m.next_due_ms.is_some_and(|due| !d.policy.calendar.provisional_years_ms(m.issued_at_ms, due).is_empty()),
         overdue: !ended && (m.overdue || m.next_due_ms.is_some_and(|due| due < d.now_ms)),
         ended,
         level: m.escalation_level,
@@ -172,6 +184,8 @@ pub fn card(m: &matter::Model, d: &CardData) -> Card {
 pub struct DeadlineRow {
     pub kind: String,
     pub due: String,
+    /// Counted over a year whose holiday schedule is not published (shown 暂定).
+    pub provisional: bool,
     pub met: Option<String>,
     pub open: bool,
     pub overdue: bool,
@@ -251,12 +265,14 @@ pub fn forms_for(role: Role, m: &Matter) -> Forms {
     f
 }
 
-pub fn deadline_rows(m: &Matter, offset: i32, now_ms: i64) -> Vec<DeadlineRow> {
+pub fn deadline_rows(m: &Matter, calendar: &qingling_rules::Calendar, now_ms: i64) -> Vec<DeadlineRow> {
+    let offset = calendar.utc_offset_secs;
     m.deadlines
         .iter()
         .map(|d| DeadlineRow {
             kind: d.kind.as_str().to_string(),
             due: local_time(d.due_ms, offset),
+            provisional: d.is_open() && !d.provisional_years(calendar).is_empty(),
             met: d.met_ms.map(|ms| local_time(ms, offset)),
             open: d.is_open(),
             overdue: d.is_overdue() || (d.is_open() && d.due_ms < now_ms),
@@ -288,6 +304,15 @@ pub fn event_details(e: &matter_event::Model, locale: Locale, offset: i32) -> Ve
     }
     if let Some(by) = payload.get("extend_by").filter(|v| !v.is_null()) {
         out.push((label("extend_by"), text(by)));
+    }
+    if e.kind == "calendar_updated" {
+        if let (Some(old), Some(new)) = (payload.get("old_ms").and_then(|v| v.as_i64()), payload.get("new_ms").and_then(|v| v.as_i64())) {
+            out.push((label("date_change"), format!("{} → {}", local_time(old, offset), local_time(new, offset))));
+        }
+        if let Some(source) = payload.get("source").and_then(|v| v.as_str()) {
+            out.push((label("schedule_source"), source.to_string()));
+        }
+        return out;
     }
     for key in ["new_due_ms", "due_ms"] {
         if let Some(ms) = payload.get(key).and_then(|v| v.as_i64()) {

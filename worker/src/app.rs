@@ -27,6 +27,29 @@ pub async fn open_store(settings: &Settings) -> Result<Store> {
     Ok(store)
 }
 
+/// The warning printed at start-up from the day next year's holiday schedule is expected
+/// (policy: `statutory.next_year_expected_from`) until it is loaded.
+pub async fn calendar_warning(store: &Store, settings: &Settings) -> Result<Option<String>> {
+    let policy = store.policy_in_force(&settings.policy).await?;
+    let today = policy.calendar.local_date(now_ms());
+    Ok(policy.calendar.schedule_missing(today).map(|year| {
+        format!(
+            "warning: the State Council's {year} holiday schedule is not loaded; deadlines reaching into {year} count statutory holidays and weekends only and are marked provisional. Load it in the console (/admin/calendar) or with a policy overlay ([calendar.{year}])."
+        )
+    }))
+}
+
+async fn warn_about_calendar(store: &Store, settings: &Settings) {
+    match calendar_warning(store, settings).await {
+        Ok(Some(w)) => {
+            eprintln!("{w}");
+            tracing::warn!("{w}");
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot read the loaded working-day schedules"),
+    }
+}
+
 /// Hides a password in a database URL before it is printed.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -74,6 +97,7 @@ pub fn mailer(settings: &Settings) -> Mailer {
 
 /// A worker polling the Qingling task queue with every workflow and activity registered.
 pub fn build_worker(runtime: &Runtime, client: Client, store: Store, settings: &Settings) -> Result<Worker> {
+    let calendar = crate::calendar_rollout::CalendarActivitiesImpl { client: client.clone() };
     let inspections = qingling_activities::inspection::InspectionActivitiesImpl {
         store: store.clone(),
         mailer: mailer(settings),
@@ -94,6 +118,9 @@ pub fn build_worker(runtime: &Runtime, client: Client, store: Store, settings: &
         .map_err(|e| anyhow!("registering workflows: {e}"))?
         .register_workflow::<qingling_workflows::Inspection>()
         .map_err(|e| anyhow!("registering workflows: {e}"))?
+        .register_workflow::<qingling_workflows::CalendarRollout>()
+        .map_err(|e| anyhow!("registering workflows: {e}"))?
+        .register_activities(calendar)
         .register_activities(activities)
         .register_activities(inspections)
         .graceful_shutdown_period(Duration::from_secs(5))
@@ -185,6 +212,7 @@ pub async fn up(settings: Settings) -> Result<()> {
 async fn up_with(settings: &Settings, dev: Option<&DevServer>) -> Result<()> {
     let store = open_store(settings).await?;
     println!("Database: {} (migrated)", redact(&settings.database_url));
+    warn_about_calendar(&store, settings).await;
     println!("Policy: {} ({})", settings.policy.name, settings.policy_source);
     let seeded = qingling_activities::seed::seed_demo(&store, now_ms()).await.context("seeding the demo data")?;
     if let Some(accounts) = &seeded {
@@ -225,7 +253,8 @@ async fn demo_inspections(client: &Client, store: &Store, settings: &Settings) -
         inspectors.push(actor(&store.user_by_username(name).await?.context("a demo inspector")?, Role::Inspector));
     }
     let facility = store.facilities_for(&supervisor).await?.into_iter().find(|f| f.name == "朝阳区第一社会福利院").context("the demo facility")?;
-    let today = settings.policy.calendar.local_date(now_ms());
+    let policy = store.policy_in_force(&settings.policy).await?;
+    let today = policy.calendar.local_date(now_ms());
     let mut n = 0;
     for id in ["gb38600-service-safety", "fire-major-hazard"] {
         let Some(template) = settings.checklists.latest(id) else { continue };
@@ -237,7 +266,7 @@ async fn demo_inspections(client: &Client, store: &Store, settings: &Settings) -
             template: template.clone(),
             inspectors: inspectors.clone(),
             assigned_by: actor(&supervisor, Role::Supervisor),
-            policy: settings.policy.clone(),
+            policy: policy.clone(),
         };
         qingling_web::engine::start_inspection(client, input).await.map_err(|e| anyhow!("starting a demo inspection: {e}"))?;
         n += 1;
@@ -248,6 +277,7 @@ async fn demo_inspections(client: &Client, store: &Store, settings: &Settings) -
 /// `qingling worker`: only the worker, against the configured Temporal.
 pub async fn worker(settings: Settings) -> Result<()> {
     let store = open_store(&settings).await?;
+    warn_about_calendar(&store, &settings).await;
     let client = connect_temporal(settings.temporal_address.as_deref()).await?;
     let runtime = Runtime::from_current_tokio(Default::default()).map_err(|e| anyhow!("Temporal runtime: {e}"))?;
     let worker = build_worker(&runtime, client, store, &settings)?;
@@ -258,6 +288,7 @@ pub async fn worker(settings: Settings) -> Result<()> {
 /// `qingling web`: only the console.
 pub async fn web(settings: Settings) -> Result<()> {
     let store = open_store(&settings).await?;
+    warn_about_calendar(&store, &settings).await;
     let client = connect_temporal(settings.temporal_address.as_deref()).await?;
     let web = serve_web(&settings, web_state(&settings, store, client, None), shutdown_signal()).await?;
     println!("Console: {}", settings.public_url);

@@ -384,6 +384,7 @@ pub async fn checklist(opts: ChecklistOptions) -> Result<()> {
                 deadline: today + chrono::Days::new(7),
                 measures: None,
                 evidence_note: f.evidence.note.clone(),
+                provisional: vec![],
             })
             .collect(),
         inspectors: vec![

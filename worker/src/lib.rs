@@ -4,5 +4,6 @@
 
 pub mod app;
 pub mod bench;
+pub mod calendar_rollout;
 pub mod devserver;
 pub mod settings;

@@ -49,19 +49,39 @@ fn date(arg: Option<&String>) -> Result<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| format!("{s:?} is not a date like 2026-10-10"))
 }
 
-fn calendar(args: &[String]) -> Result<()> {
+/// The policy with the schedules an administrator loaded in the console, when the configured
+/// database exists (a missing SQLite file means nothing was loaded; it is not created here).
+async fn policy_in_force_for_cli() -> Result<Policy> {
     let policy = policy_for_cli()?;
+    let settings = Settings::from_env()?;
+    let url = &settings.database_url;
+    let sqlite_missing = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map(|p| p.split('?').next().unwrap_or_default())
+        .is_some_and(|p| !std::path::Path::new(p).exists());
+    if sqlite_missing {
+        return Ok(policy);
+    }
+    let store = app::open_store(&settings).await?;
+    Ok(store.policy_in_force(&policy).await?)
+}
+
+async fn calendar(args: &[String]) -> Result<()> {
+    let policy = policy_in_force_for_cli().await?;
     let cal = &policy.calendar;
-    let warn_uncovered = |d: chrono::NaiveDate| {
-        use chrono::Datelike;
-        if !cal.covers(d.year()) {
-            eprintln!("warning: the policy has no State Council calendar for {}; counting Monday–Friday", d.year());
+    // A provisional answer is still an answer (stdout), with the reason on stderr.
+    let note_provisional = |from: chrono::NaiveDate, to: chrono::NaiveDate| {
+        for year in cal.provisional_years(from, to) {
+            eprintln!(
+                "note: {year} is provisional: its holiday schedule is not published (or not loaded), so only the statutory holidays and weekends count; make-up working days are unknown"
+            );
         }
     };
     match args.first().map(String::as_str) {
         Some("is-workday") => {
             let d = date(args.get(1))?;
-            warn_uncovered(d);
+            note_provisional(d, d);
             println!("{}", cal.is_workday(d));
         }
         Some("add") => {
@@ -72,7 +92,7 @@ fn calendar(args: &[String]) -> Result<()> {
                 bail!("{period} is clock time; the calendar counts days (d), working days (wd) or months (mo)");
             }
             let end = cal.add(d, period);
-            warn_uncovered(end);
+            note_provisional(d, end);
             println!("{end}");
         }
         _ => bail!("usage: qingling calendar is-workday DATE | qingling calendar add DATE PERIOD"),
@@ -119,7 +139,7 @@ async fn run(args: &[String]) -> Result<()> {
         "worker" => app::worker(Settings::from_env()?).await,
         "web" => app::web(Settings::from_env()?).await,
         "migrate" => app::migrate(Settings::from_env()?).await,
-        "calendar" => calendar(&args[1..]),
+        "calendar" => calendar(&args[1..]).await,
         "policy" if args.get(1).map(String::as_str) == Some("check") => {
             let policy = match args.get(2) {
                 Some(path) => {
