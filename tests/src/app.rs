@@ -36,10 +36,16 @@ pub struct TestApp {
     web_port: u16,
     child: Option<Child>,
     pub store: Store,
+    policy: PathBuf,
 }
 
 impl TestApp {
     pub async fn start(name: &str) -> Result<TestApp> {
+        Self::start_with_policy(name, fast_policy()).await
+    }
+
+    /// Like [`TestApp::start`], with another policy file.
+    pub async fn start_with_policy(name: &str, policy: PathBuf) -> Result<TestApp> {
         let dev = DevServer::start(DevServerOptions { headless: true, ..Default::default() }).await?;
         let smtp = SmtpSink::start()?;
         let database_url = test_database_url(name).await?;
@@ -47,7 +53,7 @@ impl TestApp {
         let web_port = free_port();
         let store = Store::connect(&database_url, data_dir.clone()).await?;
         store.migrate().await?;
-        let mut app = TestApp { dev, smtp, database_url, data_dir, base: format!("http://127.0.0.1:{web_port}"), web_port, child: None, store };
+        let mut app = TestApp { dev, smtp, database_url, data_dir, base: format!("http://127.0.0.1:{web_port}"), web_port, child: None, store, policy };
         app.spawn_app().await?;
         Ok(app)
     }
@@ -60,7 +66,7 @@ impl TestApp {
             .env("QINGLING_DATA_DIR", &self.data_dir)
             .env("QINGLING_WEB_ADDR", format!("127.0.0.1:{}", self.web_port))
             .env("QINGLING_SMTP_URL", format!("smtp://127.0.0.1:{}", self.smtp.port))
-            .env("QINGLING_POLICY", fast_policy())
+            .env("QINGLING_POLICY", &self.policy)
             .stdin(Stdio::null());
         Ok(cmd)
     }
