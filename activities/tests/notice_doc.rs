@@ -36,6 +36,7 @@ fn sample() -> NoticeDoc {
                 deadline: day("2026-12-02"),
                 measures: None,
                 evidence_note: Some("现场照片2张（P-01、P-02）".into()),
+                provisional: vec![],
             },
             NoticeFinding {
                 seq: 2,
@@ -46,6 +47,7 @@ fn sample() -> NoticeDoc {
                 deadline: day("2026-12-24"),
                 measures: Some("立即清除疏散通道内的杂物并开启安全出口；清除完毕前安排专人在二楼东侧值守，禁止老年人在该区域停留。".into()),
                 evidence_note: Some("现场照片4张、视频1段；现场检查笔录".into()),
+                provisional: vec![],
             },
             NoticeFinding {
                 seq: 3,
@@ -56,6 +58,7 @@ fn sample() -> NoticeDoc {
                 deadline: day("2026-12-04"),
                 measures: None,
                 evidence_note: None,
+                provisional: vec![],
             },
         ],
         inspectors: vec![
@@ -109,6 +112,18 @@ fn an_ordinary_notice_has_the_plain_title_and_no_measures_block() {
     assert!(html.contains("<h1>整改通知书</h1>"), "{html}");
     assert!(!html.contains("重大事故隐患整改通知书"), "{html}");
     assert!(!html.contains("立即采取以下措施"), "{html}");
+}
+
+#[test]
+fn a_deadline_in_a_year_without_a_published_schedule_is_marked_and_footnoted() {
+    let plain = render_html(&sample()).unwrap();
+    assert!(!plain.contains("暂定"), "no mark without a provisional deadline");
+    let mut doc = sample();
+    doc.findings[1].deadline = day("2027-01-04");
+    doc.findings[1].provisional = vec![2027];
+    let html = render_html(&doc).unwrap();
+    assert_eq!(html.matches("暂定※").count(), 1, "only the provisional deadline is marked");
+    assert!(html.contains("※ 标注“暂定”的期限按法定节假日和周末计算：2027年的节假日安排在发出本通知时尚未公布"), "{html}");
 }
 
 #[test]
