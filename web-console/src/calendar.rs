@@ -204,7 +204,12 @@ fn month_grid(policy: &Policy, year: i32, month: u32, schedule: &Year) -> Value 
         d = d + Days::new(1);
     }
     let weeks: Vec<Vec<Value>> = days.chunks(7).map(|w| w.to_vec()).collect();
-    context! { month => month, weeks => weeks }
+    context! { caption => format!("{year}-{month:02}"), weeks => weeks }
+}
+
+/// The review calendar's column heads, Monday first.
+fn weekdays(locale: qingling_rules::messages::Locale) -> Vec<String> {
+    qingling_rules::messages::t(locale, "web.calendar.weekdays", &[]).split_whitespace().map(str::to_string).collect()
 }
 
 fn page(
@@ -224,6 +229,7 @@ fn page(
         review => review,
         error => error,
         statutory_source => policy.calendar.statutory().map(|s| s.source.clone()),
+        weekdays => weekdays(ctx.locale),
     };
     Ok((status, render(shared, ctx, "calendar.html", page)?).into_response())
 }
@@ -326,6 +332,30 @@ mod tests {
             let got = parse_schedule(&p, &bad).unwrap_err().to_string();
             assert!(got.contains(want), "got {got:?}, want {want:?}");
         }
+    }
+
+    #[test]
+    fn the_review_shows_the_year_as_a_calendar() {
+        use crate::context::Ctx;
+        use qingling_rules::messages::Locale;
+        let p = Policy::builtin();
+        let y = parse_schedule(&p, &input(2027, LAW_2027, &["2027-02-20"])).unwrap();
+        let months: Vec<Value> = (1..=12).map(|m| month_grid(&p, 2027, m, &y)).collect();
+        let review =
+            context! { year => 2027, source => y.source.clone(), holidays => "", workdays => "", days_off => y.holidays.len(), makeup => 1, months => months };
+        let loaded = BTreeMap::new();
+        let page = context! {
+            years => years_overview(&p, &loaded, NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()),
+            form => context! { year => 2027 }, review => review, error => None::<String>, statutory_source => "law", weekdays => weekdays(Locale::ZhCn),
+        };
+        let ctx = Ctx { locale: Locale::ZhCn, session: None, path: "/admin/calendar".into(), calendar_missing: Some(2027) };
+        let html = crate::views::render_with(&crate::views::environment(), &ctx, "calendar.html", page).unwrap().0;
+        assert!(html.contains("2027-02"), "month captions");
+        assert!(html.contains(r#"<td class="makeup changed">20</td>"#), "the make-up Saturday differs from the provisional calendar");
+        assert!(html.contains(r#"<td class="off changed">9</td>"#), "a bridging day off");
+        assert!(html.contains(r#"<td class="statutory" title="春节">6</td>"#), "{html}");
+        assert!(html.contains("2027年放假安排尚未加载"), "the banner");
+        assert!(html.contains("<th>一</th><th>二</th>"), "weekday heads");
     }
 
     #[test]

@@ -106,7 +106,7 @@ fn render_matter(locale: Locale, role: Role, severity: Severity) -> String {
         m => sample_card(&row),
         description => row.description,
         basis => row.basis,
-        deadlines => deadline_rows(&m, offset, NOW),
+        deadlines => deadline_rows(&m, &qingling_rules::Policy::builtin().calendar, NOW),
         plan => Vec::<Value>::new(),
         timeline => vec![event_row(&event(), locale, offset)],
         evidence => Vec::<Value>::new(),
