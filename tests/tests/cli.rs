@@ -16,6 +16,27 @@ fn calendar_commands_answer_by_the_state_council_calendar() {
     assert_eq!(run(&["calendar", "add", "2026-09-25", "7d"]).1, "2026-10-08");
 }
 
+/// 2027 has no published schedule (yet): the answer counts the statutory days and weekends, and
+/// says so on stderr, leaving the answer as the last line of stdout.
+#[test]
+fn dates_in_a_year_without_a_published_schedule_are_answered_and_called_provisional() {
+    let (ok, out, err) = run(&["calendar", "add", "2026-12-30", "2wd"]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "2027-01-04", "12-31, then 元旦 and a weekend");
+    assert!(err.contains("2027 is provisional"), "{err}");
+    let (_, out, err) = run(&["calendar", "is-workday", "2027-02-08"]);
+    assert_eq!(out.lines().last(), Some("false"), "正月初三");
+    assert!(err.contains("2027 is provisional"), "{err}");
+    for (day, want) in
+        [("2027-01-01", "false"), ("2028-01-26", "false"), ("2029-06-16", "false"), ("2030-10-03", "false"), ("2027-02-09", "true"), ("2030-11-13", "true")]
+    {
+        assert_eq!(run(&["calendar", "is-workday", day]).1, want, "{day}");
+    }
+    let (_, out, err) = run(&["calendar", "is-workday", "2026-10-10"]);
+    assert_eq!(out, "true");
+    assert!(!err.contains("provisional"), "2026 is published: {err}");
+}
+
 #[test]
 fn bad_calendar_input_gets_a_specific_error() {
     let (ok, _, err) = run(&["calendar", "add", "2026-13-01", "3wd"]);

@@ -46,14 +46,21 @@ fn actor_of(u: &user::Model) -> Actor {
     Actor { user_id: u.id, name: u.display_name.clone(), role: Role::parse(&u.role).unwrap_or(Role::Inspector), facility_id: u.facility_id }
 }
 
-pub fn inspection_json(row: &InspectionRow) -> Value {
+/// An inspection as the API shows it. `publish_by_provisional`: the publication date was counted
+/// over a year whose holiday schedule is not published.
+pub fn inspection_json(row: &InspectionRow, calendar: &qingling_rules::Calendar) -> Value {
     let i = &row.inspection;
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    let publish_by_provisional = match (day(&i.date), i.publish_by.as_deref().and_then(day)) {
+        (Some(from), Some(to)) => !calendar.provisional_years(from, to).is_empty(),
+        _ => false,
+    };
     json!({
         "id": i.id, "facility": facility_json(&row.facility), "template_id": i.template_id,
         "template_version": i.template_version, "title": i.title, "status": i.status, "date": i.date,
         "inspectors": row.inspectors.iter().map(|(u, signed)| json!({ "id": u.id, "name": u.display_name, "username": u.username, "signed_at_ms": signed })).collect::<Vec<_>>(),
         "submitted_key": i.submission_key, "submitted_at_ms": i.submitted_at_ms, "findings": i.findings, "points": i.points,
-        "publish_by": i.publish_by,
+        "publish_by": i.publish_by, "publish_by_provisional": publish_by_provisional,
     })
 }
 
@@ -177,7 +184,10 @@ pub async fn assign(State(shared): S, ctx: Ctx, body: Bytes) -> Result<Response,
     }
     let input: AssignInput = parse_json(&body)?;
     match assign_inspection(&shared, &who, input).await? {
-        (id, Some(row)) => Ok((StatusCode::CREATED, Json(json!({ "inspection_id": id, "inspection": inspection_json(&row) }))).into_response()),
+        (id, Some(row)) => {
+            let calendar = crate::calendar::policy_in_force(&shared).await?.calendar;
+            Ok((StatusCode::CREATED, Json(json!({ "inspection_id": id, "inspection": inspection_json(&row, &calendar) }))).into_response())
+        }
         (id, None) => Ok((StatusCode::ACCEPTED, Json(json!({ "inspection_id": id }))).into_response()),
     }
 }
@@ -199,7 +209,7 @@ pub async fn show(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<
         shared.app.checklists.get(&i.template_id, i.template_version as u32).map(|t| serde_json::to_value(t).unwrap_or(Value::Null)).unwrap_or(Value::Null);
     let draft = i.draft.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()).unwrap_or_else(|| json!({}));
     Ok(Json(json!({
-        "inspection": inspection_json(&row),
+        "inspection": inspection_json(&row, &crate::calendar::policy_in_force(&shared).await?.calendar),
         "template": template,
         "draft": { "answers": draft, "rev": i.draft_rev },
         "result": result_json(&shared, &row).await?,
@@ -434,7 +444,7 @@ async fn done(shared: &Shared, id: &str) -> Result<Response, Error> {
         let finished = row.inspection.status == "completed";
         if finished || std::time::Instant::now() > deadline {
             let status = if finished { StatusCode::OK } else { StatusCode::ACCEPTED };
-            return Ok((status, Json(json!({ "inspection": inspection_json(&row), "result": result_json(shared, &row).await? }))).into_response());
+            return Ok((status, Json(json!({ "inspection": inspection_json(&row, &crate::calendar::policy_in_force(shared).await?.calendar), "result": result_json(shared, &row).await? }))).into_response());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -421,3 +421,45 @@ pub async fn checklist(opts: ChecklistOptions) -> Result<()> {
     println!("  → HTML {} KB, PDF {} KB", html.len() / 1024, bytes / 1024);
     Ok(())
 }
+
+pub struct CalendarOptions {
+    pub years: usize,
+    pub runs: usize,
+}
+
+/// The provisional calendar's cost: working out a year's statutory days (lunar conversions and
+/// a solar term, once per year and calendar), and period arithmetic over provisional years once
+/// they are known, against the same arithmetic over published years.
+pub fn calendar(opts: CalendarOptions) -> Result<()> {
+    use qingling_rules::{Policy, PolicyDuration};
+    let builtin = Policy::builtin();
+    let first = (2027..).find(|y| builtin.calendar.is_provisional(*y)).expect("a provisional year");
+    println!("bench calendar: statutory days of {} provisional years from {first}; {} period additions each", opts.years, opts.runs);
+    println!("{:<34} {:>6} {:>12} {:>12} {:>12}", "step (milliseconds)", "runs", "mean", "p50", "p99");
+    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
+    // A fresh calendar each time, so every year is worked out cold.
+    let mut cold = vec![];
+    for i in 0..opts.years {
+        let c = Policy::builtin().calendar;
+        let t = Instant::now();
+        let days = c.statutory_days(first + i as i32);
+        cold.push(ms(t));
+        anyhow::ensure!(days.len() >= 12, "{} statutory days in {}", days.len(), first + i as i32);
+    }
+    stats("statutory days of a year (cold)", cold);
+    let add = |c: &qingling_rules::Calendar, year: i32, label: &str| {
+        let start = chrono::NaiveDate::from_ymd_opt(year, 1, 20).expect("a date");
+        let mut s = vec![];
+        for i in 0..opts.runs {
+            let t = Instant::now();
+            std::hint::black_box(c.add(start + chrono::Days::new((i % 300) as u64), PolicyDuration::WorkingDays(20)));
+            s.push(ms(t));
+        }
+        stats(label, s);
+    };
+    let c = builtin.calendar.clone();
+    let _ = c.is_workday(chrono::NaiveDate::from_ymd_opt(first, 1, 1).expect("a date"));
+    add(&c, 2026, "20wd over a published year");
+    add(&c, first, "20wd over a provisional year (warm)");
+    Ok(())
+}

@@ -13,7 +13,8 @@ USAGE:
   qingling worker                      run only the Temporal worker
   qingling web                         run only the web console
   qingling migrate                     bring the database schema up to date
-  qingling calendar is-workday DATE    print true or false (e.g. 2026-10-10)
+  qingling calendar is-workday DATE    print true or false (e.g. 2026-10-10); a year without a
+                                       published schedule is provisional (a note on stderr)
   qingling calendar add DATE PERIOD    print the ISO date a period ends (e.g. 2026-09-30 3wd)
   qingling policy check [FILE]         validate a policy file (default: QINGLING_POLICY or built-in)
   qingling checklists check [PATH]     validate checklist templates, a file or a directory
@@ -23,6 +24,9 @@ USAGE:
                                        drive N matters to closure and a minimal baseline workflow
   qingling bench checklist [--items N] [--runs R] [--pdf-runs P]
                                        load, evaluate and render a notice for an N-item checklist
+  qingling bench calendar [--years N] [--runs R]
+                                       statutory days of N provisional years, cold; period
+                                       arithmetic over published and provisional years
   qingling help                        this text
 
 Configuration is read from the environment; see README.md (QINGLING_DATA_DIR, DATABASE_URL,
@@ -192,6 +196,20 @@ async fn run(args: &[String]) -> Result<()> {
                 }
             }
             qingling_app::bench::checklist(opts).await
+        }
+        "bench" if args.get(1).map(String::as_str) == Some("calendar") => {
+            let mut opts = qingling_app::bench::CalendarOptions { years: 20, runs: 2000 };
+            let mut rest = args[2..].iter();
+            while let Some(flag) = rest.next() {
+                let value = rest.next().with_context(|| format!("{flag} needs a number"))?;
+                let n: usize = value.parse().with_context(|| format!("{flag} {value:?} is not a number"))?;
+                match flag.as_str() {
+                    "--years" if (1..=70).contains(&n) => opts.years = n,
+                    "--runs" if n > 0 => opts.runs = n,
+                    _ => bail!("unknown or out-of-range option {flag} {value} (use --years N (1–70) --runs R)"),
+                }
+            }
+            qingling_app::bench::calendar(opts)
         }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
