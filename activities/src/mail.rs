@@ -169,4 +169,21 @@ mod tests {
         let en = compose(Locale::En, Notice::Closed, "Ann", &args, "u").unwrap();
         assert!(en.body.starts_with("Dear Ann,"), "{}", en.body);
     }
+
+    #[test]
+    fn a_mail_about_a_provisional_date_says_so_in_a_footnote() {
+        let base = [("notice", "朝民养整改〔2026〕0002号"), ("title", "消防通道堵塞"), ("due", "2027-01-04 24:00（暂定）")];
+        let plain = compose(Locale::ZhCn, Notice::Issued, "张三", &base, "u").unwrap();
+        assert!(!plain.body.contains("※"), "{}", plain.body);
+        assert!(plain.body.contains("前签收。\n\n查看事项") || !plain.body.contains("\n\n\n"), "no empty footnote block: {:?}", plain.body);
+        let mut args = base.to_vec();
+        args.push(("provisional", "2027年"));
+        let c = compose(Locale::ZhCn, Notice::Issued, "张三", &args, "u").unwrap();
+        assert!(c.body.contains("2027-01-04 24:00（暂定）"), "{}", c.body);
+        assert!(c.body.contains("※ 标注“暂定”的日期按法定节假日和周末计算，2027年的节假日安排尚未公布"), "{}", c.body);
+        args.pop();
+        args.push(("provisional", "2027"));
+        let en = compose(Locale::En, Notice::Issued, "Ann", &args, "u").unwrap();
+        assert!(en.body.contains("the holiday schedule of 2027 is not published yet"), "{}", en.body);
+    }
 }

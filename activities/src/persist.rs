@@ -348,7 +348,7 @@ impl MatterActivitiesImpl {
             ("deadline", deadline),
             ("note", text("note")),
             ("level", arg("level").map(|v| v.to_string()).unwrap_or_default()),
-            ("provisional", years.join(if locale == Locale::ZhCn { "、" } else { ", " })),
+            ("provisional", provisional_years_text(locale, &years)),
         ]
     }
 
@@ -372,6 +372,14 @@ impl MatterActivitiesImpl {
             tracing::debug!(to = %m.recipient_email, kind = %m.notice_kind, "mail sent");
         }
         Ok(())
+    }
+}
+
+/// The years of a provisional date as a mail writes them: `2027年、2028年`, `2027, 2028`.
+fn provisional_years_text(locale: Locale, years: &[String]) -> String {
+    match locale {
+        Locale::ZhCn => years.iter().map(|y| format!("{y}年")).collect::<Vec<_>>().join("、"),
+        Locale::En => years.join(", "),
     }
 }
 

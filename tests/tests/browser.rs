@@ -69,3 +69,27 @@ async fn a_supervisor_assigns_an_inspection_through_the_form() -> anyhow::Result
     assert_eq!(full.facility.name, "朝阳区第一社会福利院");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_loads_a_years_schedule_through_the_calendar_page() -> anyhow::Result<()> {
+    let app = TestApp::start("browser-calendar").await?;
+    let policy = qingling_rules::Policy::builtin();
+    let today = policy.calendar.local_date(chrono::Utc::now().timestamp_millis());
+    use chrono::Datelike;
+    let year = (today.year() + 1..).find(|y| policy.calendar.is_provisional(*y)).unwrap();
+    let statutory: Vec<String> = policy.calendar.statutory_days(year).into_keys().map(|d| d.to_string()).collect();
+    let banner = if policy.calendar.schedule_missing(today).is_some() { "1" } else { "0" };
+    let result = run_script_with(
+        "calendar.mjs",
+        &app.base,
+        &app.data_dir,
+        &[("YEAR", &year.to_string()), ("HOLIDAYS", &statutory.join(",")), ("EXPECT_BANNER", banner)],
+    )
+    .await?;
+    let loaded = app.store.loaded_years().await?;
+    let schedule = loaded.get(&year).expect("the year is stored");
+    assert_eq!(schedule.holidays.len(), statutory.len() + 2, "the statutory days and two bridging days");
+    assert_eq!(schedule.workdays.iter().map(|d| d.to_string()).collect::<Vec<_>>(), vec![result["makeup"].as_str().unwrap().to_string()]);
+    assert_eq!(app.store.calendar_schedules().await?.len(), 1, "the refused attempt stored nothing");
+    Ok(())
+}

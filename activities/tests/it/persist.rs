@@ -134,3 +134,26 @@ async fn notice_numbers_stay_unique_and_gap_free_under_concurrent_issues() {
     assert!(notices.iter().all(|n| numbers.contains(&n.number) && n.year == 2026 && n.region_id == fx.region_id));
     assert!(numbers.contains("朝民养整改〔2026〕0020号"));
 }
+
+/// A re-check fails on 2026-12-29: the new 7-day period ends in 2027, which has no published
+/// schedule, so the mail marks the date 暂定 and footnotes why.
+#[tokio::test]
+async fn a_mail_about_a_date_in_a_provisional_year_marks_and_footnotes_it() {
+    use chrono::TimeZone;
+    let fx = Fixture::new().await;
+    let acts = fx.activities();
+    let at = |d: u32, h: u32| chrono::FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(2026, 12, d, h, 0, 0).unwrap().timestamp_millis();
+    let mut d = Driver::open("m-prov", fx.facility_id, fx.supervisor_actor(), at(28, 9));
+    d.act(&fx.facility_actor(), Action::Acknowledge { handler: "李主任".into() }, at(28, 10));
+    let evidence = vec![qingling_rules::matter::EvidenceRef { sha256: "a".repeat(64), name: "p.png".into(), content_type: "image/png".into(), bytes: 10 }];
+    d.act(&fx.facility_actor(), Action::SubmitEvidence { note: "已整改".into(), evidence }, at(28, 11));
+    acts.persist_batch(&d.take_batch()).await.unwrap();
+    let issued = fx.store.mails_for("m-prov").await.unwrap();
+    assert!(issued.iter().all(|m| !m.body.contains("暂定") && !m.body.contains("provisional")), "the issue mail's date is in 2026");
+    d.act(&fx.supervisor_actor(), Action::Recheck { passed: false, note: "仍未更换".into() }, at(29, 9));
+    acts.persist_batch(&d.take_batch()).await.unwrap();
+    let mails = fx.store.mails_for("m-prov").await.unwrap();
+    let reopened = mails.iter().find(|m| m.notice_kind == "reopened" && m.recipient_email == "facility1@example.test").expect("the facility is told");
+    assert!(reopened.body.contains("2027-01-05 24:00（暂定）"), "{}", reopened.body);
+    assert!(reopened.body.contains("※ 标注“暂定”的日期按法定节假日和周末计算，2027年的节假日安排尚未公布"), "{}", reopened.body);
+}

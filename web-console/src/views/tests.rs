@@ -31,6 +31,10 @@ fn ctx(locale: Locale, role: Role, path: &str) -> Ctx {
 }
 
 fn sample_matter(severity: Severity) -> (matter::Model, Matter) {
+    sample_matter_at(severity, NOW)
+}
+
+fn sample_matter_at(severity: Severity, now: i64) -> (matter::Model, Matter) {
     let policy = Policy::builtin();
     let new = NewMatter {
         id: "m-1".into(),
@@ -44,7 +48,7 @@ fn sample_matter(severity: Severity) -> (matter::Model, Matter) {
         issued_ms: None,
         rectify_due_ms: None,
     };
-    let (m, _) = Matter::open(&new, NOW, &policy);
+    let (m, _) = Matter::open(&new, now, &policy);
     let row = matter::Model {
         id: "m-1".into(),
         workflow_id: "matter-m-1".into(),
@@ -62,8 +66,8 @@ fn sample_matter(severity: Severity) -> (matter::Model, Matter) {
         overdue: true,
         snapshot: serde_json::to_string(&m).unwrap_or_default(),
         issued_by: 2,
-        issued_at_ms: NOW,
-        updated_at_ms: NOW,
+        issued_at_ms: now,
+        updated_at_ms: now,
         last_seq: 1,
     };
     (row, m)
@@ -148,6 +152,28 @@ fn the_matter_page_reads_in_chinese_with_the_facilitys_forms() {
     }
     assert!(!html.contains("action=\"/matters/m-1/evidence\""), "no evidence form before acknowledgement");
     assert!(!html.contains("name=\"passed\""), "facilities do not re-check");
+}
+
+/// A matter issued on 2026-12-28: its 7-day correction deadline ends in 2027, which has no
+/// published schedule yet, so the page and the card say 暂定 beside it; its acknowledgement
+/// (same day) and feedback (12-31) deadlines are counted in 2026 alone and say nothing.
+#[test]
+fn dates_counted_over_a_provisional_year_are_marked_on_the_page_and_the_card() {
+    let issued = 1_798_416_000_000 + 9 * 3_600_000; // 2026-12-28 09:00 +08:00 (01:00 UTC)
+    let (mut row, m) = sample_matter_at(Severity::Ordinary, issued);
+    let policy = Policy::builtin();
+    let rows = deadline_rows(&m, &policy.calendar, issued);
+    let marked: Vec<(&str, bool)> = rows.iter().map(|r| (r.kind.as_str(), r.provisional)).collect();
+    assert_eq!(marked, vec![("acknowledge", false), ("feedback", false), ("rectify", true)]);
+    let page = context! { m => sample_card(&row), deadlines => rows, timeline => Vec::<Value>::new(), forms => Forms::default(), live => true };
+    let html = render_with(&environment(), &ctx(Locale::ZhCn, Role::Facility, "/matters/m-1"), "matter.html", page).unwrap().0;
+    assert_eq!(html.matches(r#"<span class="badge badge-provisional""#).count(), 1, "only the correction deadline: {html}");
+    assert!(html.contains("2027-01-04 24:00 <span class=\"badge badge-provisional\""), "{html}");
+    // The card shows the next due date; 暂定 when it reaches into 2027.
+    row.next_due_ms = m.open_deadline(DeadlineKind::Rectify).map(|d| d.due_ms);
+    assert!(sample_card(&row).next_due_provisional);
+    row.next_due_ms = m.open_deadline(DeadlineKind::Feedback).map(|d| d.due_ms);
+    assert!(!sample_card(&row).next_due_provisional);
 }
 
 #[test]
