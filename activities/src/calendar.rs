@@ -36,8 +36,8 @@ impl Store {
     pub async fn loaded_years(&self) -> Result<BTreeMap<i32, Year>> {
         let mut out = BTreeMap::new();
         for row in self.calendar_schedules().await? {
-            if !out.contains_key(&row.year) {
-                out.insert(row.year, schedule_of(&row)?);
+            if let std::collections::btree_map::Entry::Vacant(slot) = out.entry(row.year) {
+                slot.insert(schedule_of(&row)?);
             }
         }
         Ok(out)

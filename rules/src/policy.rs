@@ -186,10 +186,10 @@ impl CalendarYear {
     /// against the law (statutory days, weekend make-up days) are [`Calendar::check_year`].
     pub fn to_year(&self, key: &str, year: i32) -> Result<Year, Error> {
         let source = self.source.as_deref().map(str::trim).filter(|s| !s.is_empty());
-        if let Some(s) = source {
-            if s.chars().count() > 200 || s.chars().any(char::is_control) {
-                return Err(key_err(format!("{key}.source"), "must be one line of at most 200 characters"));
-            }
+        if let Some(s) = source
+            && (s.chars().count() > 200 || s.chars().any(char::is_control))
+        {
+            return Err(key_err(format!("{key}.source"), "must be one line of at most 200 characters"));
         }
         let mut y = Year { source: source.map(str::to_string), ..Year::default() };
         let mut seen: BTreeMap<NaiveDate, String> = BTreeMap::new();
