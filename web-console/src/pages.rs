@@ -128,12 +128,11 @@ pub async fn switch_language(State(shared): S, Path(code): Path<String>, Query(q
     with_cookie(Redirect::to(safe_next(q.next.as_deref())).into_response(), lang_cookie(locale, shared.app.secure_cookies))
 }
 
-async fn cards(shared: &Shared, who: &Signed, rows: &[matter::Model]) -> Result<Vec<views::Card>, Error> {
+async fn cards(shared: &Shared, who: &Signed, policy: &qingling_rules::Policy, rows: &[matter::Model]) -> Result<Vec<views::Card>, Error> {
     let ids: Vec<String> = rows.iter().map(|m| m.id.clone()).collect();
     let numbers = matters::notice_numbers(shared, &ids).await?;
     let facilities = matters::facility_names(shared, who).await?;
-    let policy = crate::calendar::policy_in_force(shared).await?;
-    let data = CardData { policy: &policy, numbers: &numbers, facilities: &facilities, now_ms: now_ms() };
+    let data = CardData { policy, numbers: &numbers, facilities: &facilities, now_ms: now_ms() };
     Ok(rows.iter().map(|m| card(m, &data)).collect())
 }
 
@@ -142,14 +141,15 @@ async fn cards(shared: &Shared, who: &Signed, rows: &[matter::Model]) -> Result<
 pub async fn board(State(shared): S, ctx: Ctx) -> Result<Response, Error> {
     let who = ctx.signed()?;
     let b = shared.app.store.board(&who.user, now_ms(), &shared.app.policy.calendar).await?;
+    let policy = crate::calendar::policy_in_force(&shared).await?;
     let mut levels = vec![];
     for (level, rows) in &b.by_level {
-        levels.push(context! { level => level, step => views::step_id(&shared.app.policy, *level), cards => cards(&shared, &who, rows).await? });
+        levels.push(context! { level => level, step => views::step_id(&shared.app.policy, *level), cards => cards(&shared, &who, &policy, rows).await? });
     }
     let sections = vec![
-        context! { id => "overdue", key => "web.board.overdue", cards => cards(&shared, &who, &b.overdue).await? },
-        context! { id => "today", key => "web.board.due_today", cards => cards(&shared, &who, &b.due_today).await? },
-        context! { id => "soon", key => "web.board.due_within_3_days", cards => cards(&shared, &who, &b.due_within_3_days).await? },
+        context! { id => "overdue", key => "web.board.overdue", cards => cards(&shared, &who, &policy, &b.overdue).await? },
+        context! { id => "today", key => "web.board.due_today", cards => cards(&shared, &who, &policy, &b.due_today).await? },
+        context! { id => "soon", key => "web.board.due_within_3_days", cards => cards(&shared, &who, &policy, &b.due_within_3_days).await? },
     ];
     let page = context! { sections => sections, levels => levels, today => shared.app.policy.calendar.local_date(now_ms()).to_string() };
     Ok(render(&shared, &ctx, "board.html", page)?.into_response())
@@ -161,12 +161,13 @@ pub async fn notices(State(shared): S, ctx: Ctx) -> Result<Response, Error> {
     let rows = shared.app.store.matters_for(&who.user).await?;
     let (open, ended): (Vec<_>, Vec<_>) = rows.into_iter().partition(|m| !Status::parse(&m.status).is_some_and(Status::is_ended));
     let heading = if who.role == Role::Facility { "web.notices.title" } else { "web.matters.title" };
+    let policy = crate::calendar::policy_in_force(&shared).await?;
     let page = context! {
         heading => heading,
         intro => "web.notices.intro",
         groups => vec![
-            context! { key => "web.notices.open", cards => cards(&shared, &who, &open).await? },
-            context! { key => "web.notices.ended", cards => cards(&shared, &who, &ended).await? },
+            context! { key => "web.notices.open", cards => cards(&shared, &who, &policy, &open).await? },
+            context! { key => "web.notices.ended", cards => cards(&shared, &who, &policy, &ended).await? },
         ],
     };
     Ok(render(&shared, &ctx, "list.html", page)?.into_response())
@@ -177,10 +178,11 @@ pub async fn rechecks(State(shared): S, ctx: Ctx) -> Result<Response, Error> {
     let who = ctx.signed()?;
     let mut rows: Vec<_> = shared.app.store.matters_for(&who.user).await?.into_iter().filter(|m| m.status == Status::EvidenceSubmitted.as_str()).collect();
     rows.sort_by_key(|m| m.next_due_ms.unwrap_or(i64::MAX));
+    let policy = crate::calendar::policy_in_force(&shared).await?;
     let page = context! {
         heading => "web.rechecks.title",
         intro => "web.rechecks.intro",
-        groups => vec![context! { key => "web.rechecks.queue", cards => cards(&shared, &who, &rows).await? }],
+        groups => vec![context! { key => "web.rechecks.queue", cards => cards(&shared, &who, &policy, &rows).await? }],
     };
     Ok(render(&shared, &ctx, "list.html", page)?.into_response())
 }

@@ -135,6 +135,18 @@ fn checklists_check(path: &str) -> Result<()> {
     }
 }
 
+/// A benchmark's `--flag N` pairs, each number checked to be one.
+fn numeric_flags(args: &[String]) -> Result<Vec<(&str, usize)>> {
+    let mut out = vec![];
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        let value = rest.next().with_context(|| format!("{flag} needs a number"))?;
+        let n: usize = value.parse().with_context(|| format!("{flag} {value:?} is not a number"))?;
+        out.push((flag.as_str(), n));
+    }
+    Ok(out)
+}
+
 async fn run(args: &[String]) -> Result<()> {
     let wants_help = args.iter().skip(1).any(|a| a == "--help" || a == "-h");
     let cmd = if wants_help { "help" } else { args.first().map(String::as_str).unwrap_or("help") };
@@ -170,43 +182,34 @@ async fn run(args: &[String]) -> Result<()> {
         }
         "bench" if args.get(1).map(String::as_str) == Some("engine") => {
             let mut opts = qingling_app::bench::Options { matters: 200, concurrency: 20 };
-            let mut rest = args[2..].iter();
-            while let Some(flag) = rest.next() {
-                let value = rest.next().with_context(|| format!("{flag} needs a number"))?;
-                let n: usize = value.parse().with_context(|| format!("{flag} {value:?} is not a number"))?;
-                match flag.as_str() {
+            for (flag, n) in numeric_flags(&args[2..])? {
+                match flag {
                     "--matters" if n > 0 => opts.matters = n,
                     "--concurrency" if n > 0 => opts.concurrency = n,
-                    _ => bail!("unknown or zero option {flag} {value} (use --matters N --concurrency C)"),
+                    _ => bail!("unknown or zero option {flag} {n} (use --matters N --concurrency C)"),
                 }
             }
             qingling_app::bench::engine(opts).await
         }
         "bench" if args.get(1).map(String::as_str) == Some("checklist") => {
             let mut opts = qingling_app::bench::ChecklistOptions { items: 200, runs: 200, pdf_runs: 5 };
-            let mut rest = args[2..].iter();
-            while let Some(flag) = rest.next() {
-                let value = rest.next().with_context(|| format!("{flag} needs a number"))?;
-                let n: usize = value.parse().with_context(|| format!("{flag} {value:?} is not a number"))?;
-                match flag.as_str() {
+            for (flag, n) in numeric_flags(&args[2..])? {
+                match flag {
                     "--items" if n >= 20 => opts.items = n,
                     "--runs" if n > 0 => opts.runs = n,
                     "--pdf-runs" if n > 0 => opts.pdf_runs = n,
-                    _ => bail!("unknown or too small option {flag} {value} (use --items N (≥ 20) --runs R --pdf-runs P)"),
+                    _ => bail!("unknown or too small option {flag} {n} (use --items N (≥ 20) --runs R --pdf-runs P)"),
                 }
             }
             qingling_app::bench::checklist(opts).await
         }
         "bench" if args.get(1).map(String::as_str) == Some("calendar") => {
             let mut opts = qingling_app::bench::CalendarOptions { years: 20, runs: 2000 };
-            let mut rest = args[2..].iter();
-            while let Some(flag) = rest.next() {
-                let value = rest.next().with_context(|| format!("{flag} needs a number"))?;
-                let n: usize = value.parse().with_context(|| format!("{flag} {value:?} is not a number"))?;
-                match flag.as_str() {
+            for (flag, n) in numeric_flags(&args[2..])? {
+                match flag {
                     "--years" if (1..=70).contains(&n) => opts.years = n,
                     "--runs" if n > 0 => opts.runs = n,
-                    _ => bail!("unknown or out-of-range option {flag} {value} (use --years N (1–70) --runs R)"),
+                    _ => bail!("unknown or out-of-range option {flag} {n} (use --years N (1–70) --runs R)"),
                 }
             }
             qingling_app::bench::calendar(opts)

@@ -331,24 +331,8 @@ fn a_matter_from_an_inspection_notice_keeps_the_notice_dates() {
 fn published_2027() -> crate::calendar::Year {
     let d = |s: &str| s.parse::<NaiveDate>().unwrap();
     let mut y = crate::calendar::Year { source: Some("国办发明电〔2026〕测试号".into()), ..Default::default() };
-    for s in [
-        "2027-01-01",
-        "2027-01-04",
-        "2027-01-05",
-        "2027-04-05",
-        "2027-05-01",
-        "2027-05-02",
-        "2027-06-09",
-        "2027-09-15",
-        "2027-10-01",
-        "2027-10-02",
-        "2027-10-03",
-    ] {
-        y.holidays.insert(d(s));
-    }
-    for s in ["2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08"] {
-        y.holidays.insert(d(s));
-    }
+    y.holidays.extend(Policy::builtin().calendar.statutory_days(2027).into_keys());
+    y.holidays.extend([d("2027-01-04"), d("2027-01-05")]);
     y.workdays = [d("2027-01-09"), d("2027-01-16")].into();
     y
 }
