@@ -41,10 +41,8 @@ pub async fn calendar_warning(store: &Store, settings: &Settings) -> Result<Opti
 
 async fn warn_about_calendar(store: &Store, settings: &Settings) {
     match calendar_warning(store, settings).await {
-        Ok(Some(w)) => {
-            eprintln!("{w}");
-            tracing::warn!("{w}");
-        }
+        // On stderr as a plain line, not a log record: it is meant for the person starting it.
+        Ok(Some(w)) => eprintln!("{w}"),
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "cannot read the loaded working-day schedules"),
     }
