@@ -56,6 +56,12 @@ impl Store {
         Ok(policy)
     }
 
+    /// Whether this exact schedule of the year was ever stored (in force or since replaced).
+    pub async fn schedule_recorded(&self, year: i32, schedule: &Year) -> Result<bool> {
+        let digest = schedule_digest(year, schedule);
+        Ok(self.calendar_schedules().await?.iter().any(|r| r.year == year && r.digest == digest))
+    }
+
     /// Stores a year's schedule (already checked against the rules by the caller). Loading the
     /// schedule in force again stores nothing; returns the row and whether it is new.
     pub async fn save_schedule(&self, year: i32, schedule: &Year, loaded_by: i64, now_ms: i64) -> Result<(calendar_schedule::Model, bool)> {

@@ -71,6 +71,11 @@ impl TestApp {
         Ok(cmd)
     }
 
+    /// The policy file the next `spawn_app` (and `command`) uses.
+    pub fn set_policy(&mut self, policy: PathBuf) {
+        self.policy = policy;
+    }
+
     /// Starts `qingling up` against this test's Temporal, database and SMTP server, and waits
     /// until the console answers.
     pub async fn spawn_app(&mut self) -> Result<()> {

@@ -33,8 +33,21 @@ async fn events_of(app: &TestApp, id: &str) -> anyhow::Result<Vec<qingling_activ
     Ok(app.store.events(id).await?)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_loaded_schedule_re_times_internal_dates_and_leaves_served_dates_as_served() -> anyhow::Result<()> {
+/// What both tests share: the first provisional year, the schedule the test publishes for it
+/// (the statutory days and 01-04..01-08 as bridging days off), and a policy whose complaint
+/// matters have a served correction deadline on 01-05 of that year and, once the 2-second
+/// acknowledgement is missed, a blue supervision order counted in working days to 01-20.
+struct Setup {
+    year: i32,
+    schedule: Year,
+    policy_file: std::path::PathBuf,
+    policy: Policy,
+    blue_wd: u32,
+    rectify_days: i64,
+    dir: std::path::PathBuf,
+}
+
+fn setup(name: &str) -> anyhow::Result<Setup> {
     let builtin = Policy::builtin();
     let now_ms = chrono::Utc::now().timestamp_millis();
     let today = builtin.calendar.local_date(now_ms);
@@ -48,7 +61,7 @@ async fn a_loaded_schedule_re_times_internal_dates_and_leaves_served_dates_as_se
     let rectify_days = (jan(5) - today).num_days();
     // Internal: the blue supervision order, counted in working days to 01-20 of that year.
     let blue_wd = working_days_between(&builtin, today, jan(20));
-    let dir = qingling_tests::harness::unique_temp_dir("calendar-policy")?;
+    let dir = qingling_tests::harness::unique_temp_dir(name)?;
     let policy_file = dir.join("policy.toml");
     std::fs::write(
         &policy_file,
@@ -60,6 +73,28 @@ async fn a_loaded_schedule_re_times_internal_dates_and_leaves_served_dates_as_se
         ),
     )?;
     let policy = Policy::parse(&std::fs::read_to_string(&policy_file)?)?;
+    Ok(Setup { year, schedule, policy_file, policy, blue_wd, rectify_days, dir })
+}
+
+/// Issues a complaint matter and waits for its reminder; returns its id and the reminder's instant.
+async fn issue_and_wait_for_the_reminder(app: &TestApp, title: &str) -> anyhow::Result<(String, i64)> {
+    let supervisor = app.login("supervisor").await?;
+    let (_, facilities) = supervisor.get("/api/facilities").await?;
+    let body =
+        json!({ "facility_id": facilities[0]["id"], "kind": "complaint", "severity": "ordinary", "title": title, "description": "投诉核实", "basis": "" });
+    let (s, issued) = supervisor.post("/api/matters", body).await?;
+    anyhow::ensure!(s == 201, "issue: {s} {issued}");
+    let id = issued["matter_id"].as_str().unwrap().to_string();
+    app.wait_for_db(&id, "the reminder", LONG, |_, events| events.iter().any(|e| e.kind == "escalated")).await?;
+    let reminder = events_of(app, &id).await?.into_iter().find(|e| e.kind == "escalated").unwrap();
+    Ok((id, serde_json::from_str::<Value>(&reminder.payload)?["step_at_ms"].as_i64().unwrap()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loaded_schedule_re_times_internal_dates_and_leaves_served_dates_as_served() -> anyhow::Result<()> {
+    let Setup { year, schedule, policy_file, policy, blue_wd, rectify_days, .. } = setup("calendar-policy")?;
+    let builtin = Policy::builtin();
+    let jan = |d: u32| NaiveDate::from_ymd_opt(year, 1, d).unwrap();
     let app = TestApp::start_with_policy("calendar", policy_file).await?;
 
     let supervisor = app.login("supervisor").await?;
@@ -149,5 +184,59 @@ async fn a_loaded_schedule_re_times_internal_dates_and_leaves_served_dates_as_se
     let out = app.command(&["calendar", "is-workday", &jan(5).to_string()])?.output()?;
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "false");
     assert!(!String::from_utf8_lossy(&out.stderr).contains("provisional"), "{}", String::from_utf8_lossy(&out.stderr));
+    Ok(())
+}
+
+/// The other way to load a schedule: a policy overlay with the year's `[calendar.YYYY]` table.
+/// A matter issued before it is loaded learns it when the worker restarts with the file, and the
+/// console's calendar lists the year as published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schedule_in_a_policy_overlay_reaches_the_running_matters_at_restart() -> anyhow::Result<()> {
+    let Setup { year, schedule, policy_file, policy, blue_wd, dir, .. } = setup("calendar-overlay")?;
+    let mut app = TestApp::start_with_policy("calendar-overlay", policy_file.clone()).await?;
+    let (id, reminder_at) = issue_and_wait_for_the_reminder(&app, "消防通道堵塞").await?;
+    // The workflow has recorded the reminder's step, so the blue order is already scheduled on
+    // the provisional calendar when the file arrives. (Were the worker killed before that, the
+    // restarted workflow would learn the year first and count the order on it from the start,
+    // with nothing to re-time.)
+    let supervisor = app.login("supervisor").await?;
+    let settled = tokio::time::Instant::now() + LONG;
+    loop {
+        let (_, m) = supervisor.get(&format!("/api/matters/{id}")).await?;
+        if m["live"]["persisted_seq"].as_u64().is_some() && m["live"]["persisted_seq"] == m["live"]["last_seq"] {
+            break;
+        }
+        anyhow::ensure!(tokio::time::Instant::now() < settled, "the workflow did not settle: {}", m["live"]);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let list = |s: &std::collections::BTreeSet<NaiveDate>| s.iter().map(|d| format!("\"{d}\"")).collect::<Vec<_>>().join(", ");
+    let overlay = format!(
+        "{}\n[calendar.{year}]\nsource = \"{}\"\nholidays = [{}]\nworkdays = []\n",
+        std::fs::read_to_string(&policy_file)?,
+        schedule.source.as_deref().unwrap(),
+        list(&schedule.holidays)
+    );
+    let with_year = dir.join("policy-with-year.toml");
+    std::fs::write(&with_year, overlay)?;
+    let out = app.command(&["policy", "check", with_year.to_str().unwrap()])?.output()?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    app.kill_app();
+    app.set_policy(with_year);
+    app.spawn_app().await?;
+    app.wait_for_db(&id, "the calendar update", LONG, |_, events| events.iter().any(|e| e.kind == "calendar_updated")).await?;
+    let mut amended = policy.clone();
+    amended.calendar.learn(year, schedule.clone())?;
+    let update: Value = serde_json::from_str(&events_of(&app, &id).await?.into_iter().find(|e| e.kind == "calendar_updated").unwrap().payload)?;
+    assert_eq!(update["new_ms"].as_i64(), Some(amended.calendar.due_ms(reminder_at, PolicyDuration::WorkingDays(blue_wd))));
+    assert_eq!(app.store.loaded_years().await?.get(&year), Some(&schedule), "recorded as loaded");
+    let admin = app.login("admin").await?;
+    let (_, cal) = admin.get("/api/calendar").await?;
+    let row = cal["years"].as_array().unwrap().iter().find(|y| y["year"] == year).cloned().unwrap();
+    assert_eq!((row["provisional"].clone(), row["source"].clone()), (json!(false), json!(schedule.source)));
+    // A second restart with the same file records and rolls out nothing again.
+    app.kill_app();
+    app.spawn_app().await?;
+    assert_eq!(app.store.calendar_schedules().await?.len(), 1);
     Ok(())
 }

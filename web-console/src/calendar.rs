@@ -100,6 +100,9 @@ fn from_overlay(bytes: &[u8]) -> Result<ScheduleInput, Error> {
     if years.len() != 1 {
         return Err(schedule_error(format!("the file must hold exactly one [calendar.YYYY] table, it has {}", years.len())));
     }
+    if let Some(other) = table.keys().find(|k| !matches!(k.as_str(), "calendar" | "policy")) {
+        return Err(schedule_error(format!("the file may hold only [calendar.YYYY] (and [policy]); [{other}] belongs in the policy file (QINGLING_POLICY)")));
+    }
     let (year_key, data) = years.iter().next().expect("one table");
     let year: i32 = year_key.parse().map_err(|_| schedule_error(format!("calendar.{year_key}: the table name must be a year such as 2027")))?;
     let file: CalendarYear = data.clone().try_into().map_err(|e: toml::de::Error| schedule_error(format!("calendar.{year_key}: {e}")))?;
@@ -366,6 +369,8 @@ mod tests {
         assert_eq!((got.year, got.source.as_str(), got.holidays.len()), (2027, "国办发明电〔2026〕测试号", 1));
         assert!(from_overlay(b"[calendar.2027]\nholidays = []\n").unwrap_err().to_string().contains("workdays"));
         assert!(from_overlay(b"nonsense = [").unwrap_err().to_string().contains("not valid TOML"));
+        let with_deadlines = format!("{overlay}[deadlines.complaint.ordinary]\nrectify = \"1d\"\n");
+        assert!(from_overlay(with_deadlines.as_bytes()).unwrap_err().to_string().contains("[deadlines] belongs in the policy file"));
         assert!(from_overlay(&[0xff, 0xfe]).unwrap_err().to_string().contains("UTF-8"));
     }
 }

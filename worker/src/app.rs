@@ -48,6 +48,28 @@ async fn warn_about_calendar(store: &Store, settings: &Settings) {
     }
 }
 
+/// The years a policy overlay adds to the built-in calendar, or changes, count as loaded the
+/// first time a worker starts with them: recorded in the database (so the console's calendar
+/// and later loads see them) and rolled out to the running matters and inspections. A year's
+/// content is recorded once, so a schedule an administrator loaded afterwards is not overridden
+/// by the file at the next restart.
+pub async fn roll_out_policy_years(store: &Store, client: &Client, settings: &Settings) -> Result<()> {
+    let builtin = qingling_rules::Policy::builtin();
+    for (year, schedule) in &settings.policy.calendar.years {
+        if builtin.calendar.years.get(year) == Some(schedule) || store.schedule_recorded(*year, schedule).await? {
+            continue;
+        }
+        let mut schedule = schedule.clone();
+        schedule.source.get_or_insert_with(|| format!("QINGLING_POLICY {}", settings.policy_source));
+        store.save_schedule(*year, &schedule, 0, now_ms()).await.with_context(|| format!("recording the {year} schedule of the policy file"))?;
+        let digest = qingling_activities::calendar::schedule_digest(*year, &schedule);
+        let update = qingling_workflows::contract::CalendarYearUpdate { year: *year, schedule };
+        let id = qingling_web::engine::start_calendar_rollout(client, update, &digest).await.map_err(|e| anyhow!("rolling out the {year} schedule: {e}"))?;
+        println!("Calendar: the policy file's {year} schedule is rolled out to the running matters ({id})");
+    }
+    Ok(())
+}
+
 /// Hides a password in a database URL before it is printed.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -220,6 +242,7 @@ async fn up_with(settings: &Settings, dev: Option<&DevServer>) -> Result<()> {
         }
     }
     let client = connect_temporal(dev.map(|d| d.address.as_str()).or(settings.temporal_address.as_deref())).await?;
+    roll_out_policy_years(&store, &client, settings).await?;
     if seeded.is_some() {
         let n = demo_inspections(&client, &store, settings).await.context("assigning the demo inspections")?;
         println!("Demo inspections assigned to inspector1 and inspector2: {n} (open them at /inspections)");
@@ -277,6 +300,7 @@ pub async fn worker(settings: Settings) -> Result<()> {
     let store = open_store(&settings).await?;
     warn_about_calendar(&store, &settings).await;
     let client = connect_temporal(settings.temporal_address.as_deref()).await?;
+    roll_out_policy_years(&store, &client, &settings).await?;
     let runtime = Runtime::from_current_tokio(Default::default()).map_err(|e| anyhow!("Temporal runtime: {e}"))?;
     let worker = build_worker(&runtime, client, store, &settings)?;
     println!("Worker polling task queue {TASK_QUEUE}");
