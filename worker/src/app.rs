@@ -56,15 +56,20 @@ async fn warn_about_calendar(store: &Store, settings: &Settings) {
 pub async fn roll_out_policy_years(store: &Store, client: &Client, settings: &Settings) -> Result<()> {
     let builtin = qingling_rules::Policy::builtin();
     for (year, schedule) in &settings.policy.calendar.years {
-        if builtin.calendar.years.get(year) == Some(schedule) || store.schedule_recorded(*year, schedule).await? {
+        if builtin.calendar.years.get(year) == Some(schedule) {
             continue;
         }
         let mut schedule = schedule.clone();
         schedule.source.get_or_insert_with(|| format!("QINGLING_POLICY {}", settings.policy_source));
-        store.save_schedule(*year, &schedule, 0, now_ms()).await.with_context(|| format!("recording the {year} schedule of the policy file"))?;
+        if store.schedule_recorded(*year, &schedule).await? {
+            continue;
+        }
+        // Rolled out first, recorded second: a start that fails in between rolls out again next
+        // time (harmless), where the other order would record a year no matter ever learned.
         let digest = qingling_activities::calendar::schedule_digest(*year, &schedule);
-        let update = qingling_workflows::contract::CalendarYearUpdate { year: *year, schedule };
+        let update = qingling_workflows::contract::CalendarYearUpdate { year: *year, schedule: schedule.clone() };
         let id = qingling_web::engine::start_calendar_rollout(client, update, &digest).await.map_err(|e| anyhow!("rolling out the {year} schedule: {e}"))?;
+        store.save_schedule(*year, &schedule, 0, now_ms()).await.with_context(|| format!("recording the {year} schedule of the policy file"))?;
         println!("Calendar: the policy file's {year} schedule is rolled out to the running matters ({id})");
     }
     Ok(())
