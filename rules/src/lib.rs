@@ -8,6 +8,7 @@
 
 pub mod calendar;
 pub mod duration;
+pub mod input;
 pub mod matter;
 pub mod messages;
 pub mod policy;

@@ -296,6 +296,75 @@ impl std::fmt::Display for Rejection {
 }
 impl std::error::Error for Rejection {}
 
+/// A text within its limit and free of control characters, or the refusal naming the field.
+fn bounded(value: &str, field_key: &str, max: usize, single_line: bool) -> Result<(), Rejection> {
+    use crate::input::{TextProblem, check_text};
+    match check_text(value, max, single_line) {
+        Ok(()) => Ok(()),
+        Err(TextProblem::TooLong { max }) => Err(Rejection::new("too_long").arg("field", field_key).arg("max", max.to_string())),
+        Err(TextProblem::Control) => Err(Rejection::new("control_chars").arg("field", field_key)),
+    }
+}
+
+fn at_most<T>(list: &[T], field_key: &str, max: usize) -> Result<(), Rejection> {
+    if list.len() > max { Err(Rejection::new("too_many").arg("field", field_key).arg("max", max.to_string())) } else { Ok(()) }
+}
+
+impl Action {
+    /// Checks every value the action carries against the policy's input limits: the same check
+    /// at the console's edge and in the workflow's validator. `today` bounds plan dates.
+    pub fn check_input(&self, limits: &crate::input::InputLimits, today: NaiveDate) -> Result<(), Rejection> {
+        let l = limits;
+        match self {
+            Action::Acknowledge { handler } => bounded(handler, "field.handler", l.name_chars, true),
+            Action::Feedback { text, plan } => {
+                bounded(text, "field.feedback", l.text_chars, false)?;
+                at_most(plan, "field.plan", l.plan_rows)?;
+                let last = today.checked_add_months(chrono::Months::new(12 * l.plan_years)).unwrap_or(today);
+                for m in plan {
+                    bounded(&m.what, "field.plan", l.text_chars, false)?;
+                    if m.date > last {
+                        return Err(Rejection::new("plan_date_window").arg("field", "field.plan").arg("years", l.plan_years.to_string()));
+                    }
+                }
+                Ok(())
+            }
+            Action::SubmitEvidence { note, evidence } => {
+                bounded(note, "field.note", l.text_chars, false)?;
+                at_most(evidence, "field.evidence", l.evidence_files)?;
+                for e in evidence {
+                    bounded(&e.name, "field.evidence", l.name_chars.max(255), true)?;
+                    bounded(&e.content_type, "field.evidence", 100, true)?;
+                    if e.sha256.len() != 64 || !e.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        return Err(Rejection::new("evidence_required"));
+                    }
+                }
+                Ok(())
+            }
+            Action::RequestExtension { extend_by, reason, .. } => {
+                bounded(extend_by, "field.extend_by", 16, true)?;
+                bounded(reason, "field.reason", l.text_chars, false)
+            }
+            Action::DecideExtension { extend_by, reason, .. } => {
+                bounded(extend_by.as_deref().unwrap_or_default(), "field.extend_by", 16, true)?;
+                bounded(reason, "field.reason", l.text_chars, false)
+            }
+            Action::Recheck { note, .. } => bounded(note, "field.recheck_note", l.text_chars, false),
+            Action::Withdraw { reason } => bounded(reason, "field.reason", l.text_chars, false),
+        }
+    }
+}
+
+impl NewMatter {
+    /// Checks the texts of a matter to issue against the policy's input limits.
+    pub fn check_input(&self, limits: &crate::input::InputLimits) -> Result<(), Rejection> {
+        required(&self.title, "field.title")?;
+        bounded(&self.title, "field.title", limits.title_chars, true)?;
+        bounded(&self.description, "field.description", limits.text_chars, false)?;
+        bounded(&self.basis, "field.basis", limits.basis_chars, false)
+    }
+}
+
 fn required(value: &str, field_key: &str) -> Result<(), Rejection> {
     if value.trim().is_empty() { Err(Rejection::new("empty_field").arg("field", field_key)) } else { Ok(()) }
 }
@@ -480,8 +549,14 @@ impl Matter {
         }
     }
 
-    fn parse_period(text: &str) -> Result<PolicyDuration, Rejection> {
-        PolicyDuration::parse(text).map_err(|e| Rejection::new("bad_duration").arg("detail", e.to_string()))
+    /// An extension period as a facility or supervisor writes it: at least the policy's minimum.
+    fn parse_extension(text: &str, policy: &Policy, from_ms: i64) -> Result<PolicyDuration, Rejection> {
+        let by = PolicyDuration::parse(text).map_err(|e| Rejection::new("bad_duration").arg("detail", e.to_string()))?;
+        let min = policy.input.min_extension;
+        if extend_due(policy, from_ms, by) < extend_due(policy, from_ms, min) {
+            return Err(Rejection::new("extension_too_short").arg("min", min.to_string()));
+        }
+        Ok(by)
     }
 
     fn within_max(policy: &Policy, from_ms: i64, by: PolicyDuration) -> Result<(), Rejection> {
@@ -511,6 +586,7 @@ impl Matter {
         if self.status.is_ended() {
             return Err(Rejection::new("ended").arg("status", format!("status.{}", self.status)));
         }
+        action.check_input(&policy.input, policy.calendar.local_date(now_ms))?;
         let record = |kind: &str, payload: serde_json::Value| Effect::Record { kind: kind.into(), actor: Some(actor.clone()), payload };
         let working = [Acknowledged, FeedbackGiven, Reopened];
         let facility = [Role::Facility];
@@ -579,12 +655,12 @@ impl Matter {
                 if self.extensions_granted >= policy.extension.max_per_matter {
                     return Err(Rejection::new("extension_limit").arg("max", policy.extension.max_per_matter.to_string()));
                 }
-                let by = Self::parse_period(extend_by)?;
                 let Some(d) =
                     self.open_deadline(*deadline).filter(|_| matches!(deadline, DeadlineKind::Feedback | DeadlineKind::Rectify | DeadlineKind::Report))
                 else {
                     return Err(Rejection::new("extension_not_open").arg("deadline", format!("deadline.{deadline}")));
                 };
+                let by = Self::parse_extension(extend_by, policy, d.due_ms)?;
                 Self::within_max(policy, d.due_ms, by)?;
                 self.pending_extension = Some(ExtensionRequest {
                     deadline: *deadline,
@@ -607,14 +683,15 @@ impl Matter {
                     self.pending_extension = None;
                     return Ok(vec![record("extension_refused", json!({ "deadline": req.deadline, "reason": reason.trim() }))]);
                 }
-                let by = match extend_by.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-                    Some(text) => Self::parse_period(text)?,
-                    None => req.extend_by,
-                };
                 let ladder_first = policy.escalation.first().map(|s| s.after);
-                let Some(d) = self.deadlines.iter_mut().find(|d| d.kind == req.deadline && d.is_open()) else {
+                let Some(due_ms) = self.open_deadline(req.deadline).map(|d| d.due_ms) else {
                     return Err(Rejection::new("extension_not_open").arg("deadline", format!("deadline.{}", req.deadline)));
                 };
+                let by = match extend_by.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                    Some(text) => Self::parse_extension(text, policy, due_ms)?,
+                    None => req.extend_by,
+                };
+                let d = self.deadlines.iter_mut().find(|d| d.kind == req.deadline && d.is_open()).expect("found above");
                 Self::within_max(policy, d.due_ms, by)?;
                 let old_due = d.due_ms;
                 d.due_ms = extend_due(policy, old_due, by);

@@ -44,6 +44,9 @@ pub struct Policy {
     /// Absent from policies serialised before inspections existed (old workflow inputs).
     #[serde(default)]
     pub inspection: InspectionRules,
+    /// Absent from policies serialised before input limits existed (old workflow inputs).
+    #[serde(default)]
+    pub input: crate::input::InputLimits,
 }
 
 /// Rules of an on-site inspection (RULES.md §2, §5).
@@ -140,6 +143,7 @@ struct File {
     calendar: BTreeMap<String, CalendarYear>,
     statutory: StatutoryFile,
     inspection: InspectionRules,
+    input: crate::input::InputLimits,
 }
 
 #[derive(Deserialize)]
@@ -432,6 +436,25 @@ impl File {
             return Err(key_err("inspection.publish_within", "must be longer than zero"));
         }
 
+        let i = &self.input;
+        for (key, n) in [
+            ("input.title_chars", i.title_chars),
+            ("input.name_chars", i.name_chars),
+            ("input.text_chars", i.text_chars),
+            ("input.basis_chars", i.basis_chars),
+            ("input.plan_rows", i.plan_rows),
+            ("input.evidence_files", i.evidence_files),
+        ] {
+            if !(1..=100_000).contains(&n) {
+                return Err(key_err(key, format!("{n} is outside 1 to 100000")));
+            }
+        }
+        if !(1..=30).contains(&i.plan_years) {
+            return Err(key_err("input.plan_years", format!("{} is outside 1 to 30 years", i.plan_years)));
+        }
+        if i.min_extension.is_zero() {
+            return Err(key_err("input.min_extension", "must be longer than zero"));
+        }
         let statutory = self.statutory.validate()?;
         let mut calendar = Calendar::new(BTreeMap::new(), utc_offset_secs, Some(statutory));
         for (year_key, data) in &self.calendar {
@@ -456,6 +479,7 @@ impl File {
             evidence: self.evidence,
             calendar,
             inspection: self.inspection,
+            input: self.input,
         })
     }
 }

@@ -87,7 +87,7 @@ pub async fn issue(State(shared): S, ctx: Ctx, body: Bytes) -> Result<Response, 
         return Err(Error::Forbidden);
     }
     let input: IssueInput = parse_json(&body)?;
-    let req = IssueRequest::parse(&input)?;
+    let req = IssueRequest::parse(&input, &shared.app.policy.input)?;
     let issued = matters::issue(&shared, &who, req).await?;
     // Not yet written by the worker: the workflow runs, the number follows.
     let status = if issued.stored { StatusCode::CREATED } else { StatusCode::ACCEPTED };

@@ -122,6 +122,12 @@ impl Error {
         if let Some(field) = self.field() {
             error["field"] = field.into();
         }
+        // A refusal of the rules names its field as a catalogue key (`field.handler`).
+        if let Error::Rejected(r) = self
+            && let Some((_, key)) = r.args.iter().find(|(k, _)| k == "field")
+        {
+            error["field"] = key.strip_prefix("field.").unwrap_or(key).into();
+        }
         if let Error::Inspection { problems, .. } = self
             && !problems.is_empty()
         {

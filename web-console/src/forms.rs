@@ -4,12 +4,9 @@
 
 use crate::error::Error;
 use chrono::NaiveDate;
+use qingling_rules::input::{InputLimits, TextProblem, check_text};
 use qingling_rules::matter::{Action, DeadlineKind, MatterKind, Milestone, Severity};
 use serde::Deserialize;
-
-const MAX_TITLE: usize = 200;
-const MAX_TEXT: usize = 5000;
-const MAX_BASIS: usize = 500;
 
 /// A valid request to issue a matter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +62,7 @@ impl IssueFormFields {
             "" => None,
             s => Some(s.parse().map_err(|_| Error::Field { field: "facility_id", code: "unknown_choice" })?),
         };
-        let some = |s: &str| Some(s.to_string());
+        let some = |s: &str| Some(lf(s));
         Ok(IssueInput {
             facility_id,
             kind: some(&self.kind),
@@ -84,26 +81,29 @@ fn choice<T>(value: Option<&str>, field: &'static str, parse: fn(&str) -> Option
     }
 }
 
-fn text(value: Option<&str>, field: &'static str, required: bool, max: usize) -> Result<String, Error> {
+/// A text field: trimmed, required or not, and within the policy's limit and free of control
+/// characters by the rules' one check (`check_text`), which the workflows run again.
+fn text(value: Option<&str>, field: &'static str, required: bool, max: usize, single_line: bool) -> Result<String, Error> {
     let v = value.unwrap_or_default().trim();
     if required && v.is_empty() {
         return Err(Error::Field { field, code: "required" });
     }
-    if v.chars().count() > max {
-        return Err(Error::Field { field, code: "too_long" });
+    match check_text(v, max, single_line) {
+        Ok(()) => Ok(v.to_string()),
+        Err(TextProblem::TooLong { .. }) => Err(Error::Field { field, code: "too_long" }),
+        Err(TextProblem::Control) => Err(Error::Field { field, code: "control_chars" }),
     }
-    Ok(v.to_string())
 }
 
 impl IssueRequest {
     /// Checks every field, in the order of the form.
-    pub fn parse(input: &IssueInput) -> Result<Self, Error> {
+    pub fn parse(input: &IssueInput, limits: &InputLimits) -> Result<Self, Error> {
         let facility_id = input.facility_id.ok_or(Error::Field { field: "facility_id", code: "required" })?;
         let kind = choice(input.kind.as_deref(), "kind", MatterKind::parse)?;
         let severity = choice(input.severity.as_deref(), "severity", Severity::parse)?;
-        let title = text(input.title.as_deref(), "title", true, MAX_TITLE)?;
-        let description = text(input.description.as_deref(), "description", false, MAX_TEXT)?;
-        let basis = text(input.basis.as_deref(), "basis", false, MAX_BASIS)?;
+        let title = text(input.title.as_deref(), "title", true, limits.title_chars, true)?;
+        let description = text(input.description.as_deref(), "description", false, limits.text_chars, false)?;
+        let basis = text(input.basis.as_deref(), "basis", false, limits.basis_chars, false)?;
         Ok(IssueRequest { facility_id, kind, severity, title, description, basis })
     }
 }
@@ -139,15 +139,20 @@ fn plan(fields: &FormFields) -> Result<Vec<Milestone>, Error> {
             continue;
         }
         let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| Error::Field { field: "plan", code: "invalid_date" })?;
-        out.push(Milestone { date, what: what.to_string() });
+        out.push(Milestone { date, what: lf(what) });
     }
     Ok(out)
+}
+
+/// A browser sends a textarea's line breaks as CR LF; the rules allow only LF.
+fn lf(text: &str) -> String {
+    text.replace("\r\n", "\n")
 }
 
 /// Builds the rules action a console form describes. The state machine checks the content
 /// (empty texts, dates in order); this only shapes it.
 pub fn action_from_form(fields: &FormFields) -> Result<Action, Error> {
-    let text = |name: &str| field(fields, name).to_string();
+    let text = |name: &str| lf(field(fields, name));
     match field(fields, "action") {
         "acknowledge" => Ok(Action::Acknowledge { handler: text("handler") }),
         "feedback" => Ok(Action::Feedback { text: text("text"), plan: plan(fields)? }),
@@ -175,25 +180,46 @@ mod tests {
 
     #[test]
     fn a_good_issue_request_parses_and_is_trimmed() {
-        let r = IssueRequest::parse(&input("fire_safety", "  消防通道堵塞 ")).unwrap();
+        let limits = qingling_rules::Policy::builtin().input;
+        let r = IssueRequest::parse(&input("fire_safety", "  消防通道堵塞 "), &limits).unwrap();
         assert_eq!((r.kind, r.severity, r.title.as_str()), (MatterKind::FireSafety, Severity::Major, "消防通道堵塞"));
     }
 
     #[test]
     fn bad_issue_requests_name_the_field() {
-        let code = |i: &IssueInput| match IssueRequest::parse(i) {
+        let limits = qingling_rules::Policy::builtin().input;
+        let code = |i: &IssueInput| match IssueRequest::parse(i, &limits) {
             Err(Error::Field { field, code }) => (field, code),
             other => panic!("{other:?}"),
         };
         assert_eq!(code(&input("rectification", "  ")), ("title", "required"));
         assert_eq!(code(&input("inspection", "x")), ("kind", "unknown_choice"));
         assert_eq!(code(&input("rectification", &"长".repeat(201))), ("title", "too_long"));
+        assert_eq!(code(&input("rectification", "灭火器\0过期")), ("title", "control_chars"), "PostgreSQL refuses a NUL");
+        assert_eq!(code(&input("rectification", "灭火器\n过期")), ("title", "control_chars"), "a title is one line");
+        assert_eq!(code(&IssueInput { description: Some("a\u{7}".into()), ..input("rectification", "x") }), ("description", "control_chars"));
         assert_eq!(code(&IssueInput { facility_id: None, ..input("rectification", "x") }), ("facility_id", "required"));
         assert_eq!(code(&IssueInput { severity: None, ..input("rectification", "x") }), ("severity", "required"));
     }
 
     fn form(pairs: &[(&str, &str)]) -> FormFields {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_browsers_line_breaks_reach_the_rules_as_newlines() {
+        let a = action_from_form(&form(&[("action", "feedback"), ("text", "第一行\r\n第二行")])).unwrap();
+        assert_eq!(a, Action::Feedback { text: "第一行\n第二行".into(), plan: vec![] });
+        let issue = IssueFormFields {
+            facility_id: "1".into(),
+            kind: "complaint".into(),
+            severity: "ordinary".into(),
+            title: "t".into(),
+            description: "a\r\nb".into(),
+            ..Default::default()
+        };
+        let r = IssueRequest::parse(&issue.input().unwrap(), &qingling_rules::Policy::builtin().input).unwrap();
+        assert_eq!(r.description, "a\nb");
     }
 
     #[test]

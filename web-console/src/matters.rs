@@ -89,6 +89,8 @@ pub async fn act(shared: &Shared, who: &Signed, row: &matter::Model, action: Act
     if let Some(status) = Status::parse(&row.status).filter(|s| s.is_ended()) {
         return Err(Error::Rejected(Rejection { code: "reject.ended".into(), args: vec![("status".into(), format!("status.{status}"))] }));
     }
+    // The same check the workflow's validator runs: what it would refuse never reaches it.
+    action.check_input(&shared.app.policy.input, shared.app.policy.calendar.local_date(now_ms())).map_err(Error::Rejected)?;
     let req = ActionRequest { actor: who.actor(), action };
     Ok(engine::act(&shared.app.temporal, &row.id, req).await?)
 }

@@ -219,7 +219,7 @@ pub async fn issue(State(shared): S, ctx: Ctx, Form(f): Form<IssueFormFields>) -
     if !who.is_oversight() {
         return Err(Error::Forbidden);
     }
-    let parsed = f.input().and_then(|i| IssueRequest::parse(&i));
+    let parsed = f.input().and_then(|i| IssueRequest::parse(&i, &shared.app.policy.input));
     let req = match parsed {
         Ok(r) => r,
         Err(e @ Error::Field { .. }) => return new_matter_page(&shared, &ctx, &who, &f, Some(&e)).await,

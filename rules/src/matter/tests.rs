@@ -172,6 +172,8 @@ fn fast() -> Policy {
         feedback = "2s"
         rectify = "10s"
         recheck = "2s"
+        [input]
+        min_extension = "1s"
         [extension]
         max_per_matter = 2
         max_each = "30s"
@@ -453,4 +455,74 @@ fn mails_about_dates_in_a_provisional_year_say_so() {
         _ => None,
     });
     assert_eq!(args.unwrap()["provisional"], serde_json::json!([2027]));
+}
+
+fn new_matter() -> NewMatter {
+    NewMatter {
+        id: "m1".into(),
+        facility_id: 7,
+        kind: MatterKind::Rectification,
+        severity: Severity::Ordinary,
+        title: "灭火器过期".into(),
+        description: "三楼\n走廊".into(),
+        basis: "GB 38600-2019 4.1".into(),
+        issued_by: supervisor(),
+        issued_ms: None,
+        rectify_due_ms: None,
+    }
+}
+
+#[test]
+fn every_text_a_person_sends_is_bounded_and_free_of_control_characters() {
+    let p = Policy::builtin();
+    let t0 = at(2026, 11, 23, 9);
+    let m = open(Severity::Ordinary, t0, &p);
+    let mut acked = m.clone();
+    acked.apply(&facility(), &Action::Acknowledge { handler: "王主任".into() }, t0, &p).unwrap();
+    let long = "长".repeat(p.input.text_chars + 1);
+    let milestone = |date: &str, what: &str| Milestone { date: date.parse().unwrap(), what: what.into() };
+    for (m, actor, action, code, field) in [
+        (&m, facility(), Action::Acknowledge { handler: "王".repeat(p.input.name_chars + 1) }, "reject.too_long", "field.handler"),
+        (&m, facility(), Action::Acknowledge { handler: "王主任\0".into() }, "reject.control_chars", "field.handler"),
+        (&m, facility(), Action::Acknowledge { handler: "王\n主任".into() }, "reject.control_chars", "field.handler"),
+        (&acked, facility(), Action::Feedback { text: long.clone(), plan: vec![] }, "reject.too_long", "field.feedback"),
+        (&acked, facility(), Action::Feedback { text: "进展\u{1b}[2J".into(), plan: vec![] }, "reject.control_chars", "field.feedback"),
+        (
+            &acked,
+            facility(),
+            Action::Feedback { text: "x".into(), plan: vec![milestone("2026-12-01", "采购"); p.input.plan_rows + 1] },
+            "reject.too_many",
+            "field.plan",
+        ),
+        (&acked, facility(), Action::Feedback { text: "x".into(), plan: vec![milestone("9999-12-31", "完成")] }, "reject.plan_date_window", "field.plan"),
+        (&acked, facility(), Action::SubmitEvidence { note: long.clone(), evidence: evidence() }, "reject.too_long", "field.note"),
+        (
+            &acked,
+            facility(),
+            Action::SubmitEvidence { note: "x".into(), evidence: vec![evidence()[0].clone(); p.input.evidence_files + 1] },
+            "reject.too_many",
+            "field.evidence",
+        ),
+        (
+            &acked,
+            facility(),
+            Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "0d".into(), reason: "r".into() },
+            "reject.extension_too_short",
+            "",
+        ),
+        (&acked, supervisor(), Action::Withdraw { reason: long.clone() }, "reject.too_long", "field.reason"),
+    ] {
+        let err = m.check(&actor, &action, t0, &p).unwrap_err();
+        assert_eq!(err.code, code, "{}", action.name());
+        let named = err.args.iter().find(|(k, _)| k == "field").map(|(_, v)| v.as_str()).unwrap_or_default();
+        assert_eq!(named, field, "{}", action.name());
+        assert!(!err.message(Locale::ZhCn).contains('{'), "{}", err.message(Locale::ZhCn));
+    }
+    // At the limit is fine, and so are newlines and tabs in free text.
+    let fits = Action::Feedback { text: format!("第一行\n\t{}", "长".repeat(p.input.text_chars - 5)), plan: vec![] };
+    acked.check(&facility(), &fits, t0, &p).unwrap();
+    let title = NewMatter { title: "标题\0".into(), ..new_matter() };
+    assert_eq!(title.check_input(&p.input).unwrap_err().code, "reject.control_chars");
+    assert_eq!(NewMatter { title: " ".into(), ..new_matter() }.check_input(&p.input).unwrap_err().code, "reject.empty_field");
+    new_matter().check_input(&p.input).unwrap();
 }

@@ -1,0 +1,65 @@
+//! What a careless user or an attacker sends is refused at the edge with the API's JSON error
+//! naming the field, on SQLite and on PostgreSQL, and the same rule refuses it again in the
+//! workflow's validator for a client that talks to Temporal directly. Before these limits, a NUL
+//! in a title or a handler was accepted and then froze the matter on PostgreSQL (its persist
+//! activity failed on every retry), and a 300,000-character handler went into the history.
+
+use qingling_rules::matter::{Action, Actor, Role};
+use qingling_tests::app::TestApp;
+use qingling_workflows::rectification::ActionRequest;
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_and_oversized_texts_are_refused_and_nothing_freezes() -> anyhow::Result<()> {
+    let app = TestApp::start("input-limits").await?;
+    let supervisor = app.login("supervisor").await?;
+    let (_, facilities) = supervisor.get("/api/facilities").await?;
+    let facility = facilities.as_array().unwrap().iter().find(|f| f["name"] == "朝阳区第一社会福利院").unwrap()["id"].clone();
+    let issue =
+        |title: &str| json!({ "facility_id": facility, "kind": "rectification", "severity": "ordinary", "title": title, "description": "", "basis": "" });
+
+    // A NUL in the title: refused, nothing stored.
+    let (s, b) = supervisor.post("/api/matters", issue("灭火器\u{0}过期")).await?;
+    assert_eq!((s, b["error"]["code"].as_str(), b["error"]["field"].as_str()), (422, Some("validation.control_chars"), Some("title")), "{b}");
+    let (_, listed) = supervisor.get("/api/matters").await?;
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "nothing was issued: {listed}");
+
+    let (s, issued) = supervisor.post("/api/matters", issue("灭火器过期")).await?;
+    assert_eq!(s, 201, "{issued}");
+    let id = issued["matter_id"].as_str().unwrap().to_string();
+    let facility_user = app.login("facility1").await?;
+    for (handler, code) in
+        [("王主任\u{0}", "reject.control_chars"), ("王\u{1b}[2J主任", "reject.control_chars"), (&"王".repeat(300_000)[..], "reject.too_long")]
+    {
+        let (s, b) = facility_user.act(&id, json!({ "action": "acknowledge", "handler": handler })).await?;
+        assert_eq!(
+            (s, b["error"]["code"].as_str(), b["error"]["field"].as_str()),
+            (422, Some(code), Some("handler")),
+            "{}",
+            &b.to_string()[..200.min(b.to_string().len())]
+        );
+    }
+    // A client that talks to Temporal directly meets the same rule in the workflow's validator.
+    let client = qingling_app::app::connect_temporal(Some(&app.dev.address)).await?;
+    let forged = ActionRequest {
+        actor: Actor { user_id: facility_user.user["id"].as_i64().unwrap(), name: "x".into(), role: Role::Facility, facility_id: facility.as_i64() },
+        action: Action::Acknowledge { handler: "王主任\u{0}".into() },
+    };
+    match qingling_web::engine::act(&client, &id, forged).await {
+        Err(qingling_web::engine::EngineError::Rejected(r)) => assert_eq!(r.code, "reject.control_chars"),
+        other => panic!("the validator must refuse it: {other:?}"),
+    }
+    // Nothing froze: a clean action goes through and is stored on this database.
+    let (s, b) = facility_user.act(&id, json!({ "action": "acknowledge", "handler": "王主任" })).await?;
+    assert_eq!(s, 200, "{b}");
+    app.wait_for_db(&id, "the acknowledgement", Duration::from_secs(30), |m, _| m.status == "acknowledged").await?;
+    let (s, b) = facility_user.act(&id, json!({ "action": "feedback", "text": "已采购\r\n下周更换" })).await?;
+    assert_eq!((s, b["error"]["code"].as_str()), (422, Some("reject.control_chars")), "the JSON API takes newlines as LF: {b}");
+    let (s, b) = facility_user.act(&id, json!({ "action": "feedback", "text": "已采购\n下周更换\t（两具）" })).await?;
+    assert_eq!(s, 200, "{b}");
+    app.wait_for_db(&id, "the feedback", Duration::from_secs(30), |m, _| m.status == "feedback_given").await?;
+    let (s, b) = facility_user.act(&id, json!({ "action": "request_extension", "deadline": "rectify", "extend_by": "0s", "reason": "x" })).await?;
+    assert_eq!((s, b["error"]["code"].as_str()), (422, Some("reject.extension_too_short")), "{b}");
+    Ok(())
+}
