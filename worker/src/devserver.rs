@@ -133,6 +133,55 @@ pub struct DevServer {
     pub ui_url: Option<String>,
     log_file: Option<PathBuf>,
     tail: Arc<Mutex<Output>>,
+    /// The PID file of a persisted server (next to its database), removed when it stops.
+    pid_file: Option<PathBuf>,
+}
+
+/// Where a persisted server's PID is kept: `temporal.db` → `temporal.db.pid`.
+pub fn pid_file(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".pid");
+    PathBuf::from(name)
+}
+
+fn signal(pid: u32, sig: &str) -> bool {
+    std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Whether `pid` is a dev server of this database: its command line says `start-dev` and names
+/// the database file, so a PID reused by another program is never touched.
+fn is_our_server(pid: u32, db: &Path) -> bool {
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { return false };
+    let args: Vec<String> = cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+    args.iter().any(|a| a == "start-dev") && args.iter().any(|a| Path::new(a) == db)
+}
+
+/// Stops the server a PID file names, if it is still running and still ours; removes the file.
+async fn stop_leftover(pid_path: &Path, db: &Path) {
+    let Some(pid) = std::fs::read_to_string(pid_path).ok().and_then(|s| s.trim().parse::<u32>().ok()) else { return };
+    if is_our_server(pid, db) {
+        tracing::warn!(pid, db = %db.display(), "stopping a Temporal dev server left running by an earlier qingling up");
+        eprintln!("Temporal: stopping the dev server left running by an earlier start (pid {pid})");
+        signal(pid, "-TERM");
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while is_our_server(pid, db) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if is_our_server(pid, db) {
+            signal(pid, "-KILL");
+            while is_our_server(pid, db) && Instant::now() < deadline + STOP_TIMEOUT {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    let _ = std::fs::remove_file(pid_path);
 }
 
 /// Why a start failed: a server that died before listening may have lost a port race.
@@ -172,6 +221,11 @@ impl DevServer {
 
     async fn start_once(opts: &DevServerOptions) -> Result<DevServer, Start> {
         let bin = find_temporal_bin()?;
+        // A server left behind by a `qingling up` that was killed (kill -9, a crash) still holds
+        // its port and database: the PID file next to the database names it.
+        if let Some(db) = &opts.db_file {
+            stop_leftover(&pid_file(db), db).await;
+        }
         let port = match opts.port {
             Some(p) => {
                 if !port_is_free(p) {
@@ -235,7 +289,11 @@ impl DevServer {
             tokio::spawn(keep_tail(err, tail.clone()));
         }
 
-        let mut server = DevServer { child, address: format!("127.0.0.1:{port}"), ui_url, log_file: opts.log_file.clone(), tail };
+        let pid_path = opts.db_file.as_deref().map(pid_file);
+        if let (Some(path), Some(pid)) = (&pid_path, child.id()) {
+            std::fs::write(path, format!("{pid}\n")).with_context(|| format!("writing {}", path.display()))?;
+        }
+        let mut server = DevServer { child, address: format!("127.0.0.1:{port}"), ui_url, log_file: opts.log_file.clone(), tail, pid_file: pid_path };
         server.wait_ready(port).await?;
         Ok(server)
     }
@@ -309,17 +367,13 @@ impl DevServer {
 
     /// Stop the server: SIGTERM, wait up to 5 s, then SIGKILL.
     pub async fn stop(mut self) {
+        if let Some(path) = self.pid_file.take() {
+            let _ = std::fs::remove_file(path);
+        }
         let Some(pid) = self.child.id() else {
             return; // already exited and reaped
         };
-        let termed = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
+        let termed = signal(pid, "-TERM");
         if termed && tokio::time::timeout(STOP_TIMEOUT, self.child.wait()).await.is_ok() {
             return;
         }
