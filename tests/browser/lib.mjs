@@ -27,8 +27,25 @@ export async function screenshot(page, name, fullPage = true) {
   if (process.env.SHOT_DIR) await page.screenshot({ path: path.join(process.env.SHOT_DIR, `${name}.png`), fullPage });
 }
 
+// Anything the pages' Content-Security-Policy blocked fails the script at exit: a page that
+// needs an inline script or style would otherwise lose it silently.
+const cspViolations = [];
+process.on('exit', () => {
+  if (cspViolations.length) {
+    console.error(`check failed: the CSP blocked ${cspViolations.length} thing(s):\n${cspViolations.join('\n')}`);
+    process.exitCode = 1;
+  }
+});
+
+function watchCsp(page) {
+  page.on('console', (m) => {
+    if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
+}
+
 /** Signs `username` in through the login form on `page` (optionally going on to `next`). */
 export async function signIn(page, username, next) {
+  watchCsp(page);
   await page.goto(next ? `${base}/login?next=${encodeURIComponent(next)}` : `${base}/login`);
   await page.fill('input[name=username]', username);
   await page.fill('input[name=password]', PASSWORD);

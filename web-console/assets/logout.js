@@ -1,3 +1,10 @@
+// Confirmation of a consequential button (`data-confirm="…"`), here rather than an inline
+// handler: the pages' CSP runs no inline script.
+document.addEventListener('click', (e) => {
+  const button = e.target.closest && e.target.closest('[data-confirm]');
+  if (button && !window.confirm(button.dataset.confirm)) e.preventDefault();
+});
+
 // Signing out of a shared tablet: before the logout form is sent, remove what the checklist page
 // keeps on the device that the server already has — the offline page cache (which holds API
 // answers), the API snapshots, synced drafts and uploaded photos. Answers not yet synced stay:

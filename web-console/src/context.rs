@@ -122,8 +122,48 @@ fn is_api(path: &str) -> bool {
     path.starts_with("/api/")
 }
 
-/// The middleware: resolve, run, render errors.
-pub async fn context(State(shared): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
+/// The pages' content security policy: scripts, styles and everything else from this origin only
+/// (the templates have no inline script or style), images also from `blob:`/`data:` (the
+/// tablet's photo previews), never framed.
+const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; worker-src 'self'; \
+                        object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// A stored notice document: its own inline styles and embedded images, nothing else.
+pub static DOCUMENT_CSP: std::sync::LazyLock<HeaderValue> =
+    std::sync::LazyLock::new(|| HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"));
+
+/// The headers every response carries; a response that set its own CSP (a notice document)
+/// keeps it. Signed-in responses are never stored by a cache.
+fn security_headers(response: &mut Response, signed_in: bool) {
+    let h = response.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+    }
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::HeaderName::from_static("permissions-policy"), HeaderValue::from_static("camera=(self), microphone=(), geolocation=()"));
+    // A download that chose its own caching (private evidence files) keeps it.
+    if signed_in && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}
+
+/// The middleware: resolve, run, render errors, add the security headers.
+pub async fn context(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let assets = req.uri().path().starts_with("/assets/") || req.uri().path() == "/healthz" || req.uri().path() == "/sw.js";
+    let mut response = resolve(shared, req, next).await;
+    // Assets keep their own caching; everything a signed-in person is shown is not stored.
+    let signed_in = !assets && response.extensions().get::<SignedIn>().is_some();
+    security_headers(&mut response, signed_in);
+    response
+}
+
+/// Marks a response given to a signed-in person.
+#[derive(Clone, Copy)]
+struct SignedIn;
+
+async fn resolve(shared: Arc<Shared>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     if path.starts_with("/assets/") || path == "/healthz" {
         return next.run(req).await;
@@ -175,10 +215,14 @@ pub async fn context(State(shared): State<Arc<Shared>>, mut req: Request, next: 
 
     req.extensions_mut().insert(ctx.clone());
     let mut response = next.run(req).await;
-    match response.extensions_mut().remove::<Carried>() {
+    let mut response = match response.extensions_mut().remove::<Carried>() {
         Some(Carried(error)) => render_error(&shared, &ctx, is_api(&path), (*error).clone()),
         None => response,
+    };
+    if ctx.session.is_some() {
+        response.extensions_mut().insert(SignedIn);
     }
+    response
 }
 
 /// The error as the client should see it.

@@ -472,5 +472,8 @@ pub async fn notice_document(State(shared): S, ctx: Ctx, Path((id, idx, format))
     let bytes = tokio::fs::read(qingling_activities::evidence::path_of(&shared.app.store, &sha))
         .await
         .map_err(|e| Error::Internal(format!("notice file {sha}: {e}")))?;
-    file_response(bytes, ct, Some(&format!("{}.{ext}", notice.number)))
+    let mut r = file_response(bytes, ct, Some(&format!("{}.{ext}", notice.number)))?;
+    // The notice is a self-contained document with its styles inline; it may run nothing.
+    r.headers_mut().insert(axum::http::header::CONTENT_SECURITY_POLICY, crate::context::DOCUMENT_CSP.clone());
+    Ok(r)
 }

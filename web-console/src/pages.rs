@@ -35,10 +35,12 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
-/// A redirect target from a query string, only if it stays on this site.
+/// A redirect target from a query string, only if it stays on this site: a local path of
+/// printable ASCII. Browsers drop tabs and line breaks from a URL and read `\\` as `/`, so
+/// `/\t/host` or `/\\host` would leave the site; a CR or LF would break the header.
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && n.len() <= 2048 && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') => n,
         _ => "/",
     }
 }
@@ -264,8 +266,13 @@ async fn matter_page(shared: &Shared, ctx: &Ctx, who: &Signed, row: &matter::Mod
         }
     });
     let plan: Vec<Value> = state.as_ref().map(|m| m.plan.iter().map(|p| context! { date => p.date.to_string(), what => p.what }).collect()).unwrap_or_default();
-    let temporal_url =
-        shared.app.temporal_ui_url.as_ref().map(|ui| format!("{}/namespaces/default/workflows/{}", ui.trim_end_matches('/'), url_encode(&row.workflow_id)));
+    // The Temporal UI has no sign-in of its own and can terminate workflows: administrators only.
+    let temporal_url = shared
+        .app
+        .temporal_ui_url
+        .as_ref()
+        .filter(|_| who.role == Role::Admin)
+        .map(|ui| format!("{}/namespaces/default/workflows/{}", ui.trim_end_matches('/'), url_encode(&row.workflow_id)));
     let page = context! {
         m => summary,
         description => row.description,
@@ -372,6 +379,10 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        for attack in ["/\t/evil.example/", "/\n/evil.example", "/\\evil.example", "/\r\nSet-Cookie: x=1", "/ /evil", "/\u{3000}/evil"] {
+            assert_eq!(safe_next(Some(attack)), "/", "{attack:?}");
+        }
+        assert_eq!(safe_next(Some("/matters/%E7%85%A7?next=%2F")), "/matters/%E7%85%A7?next=%2F");
     }
 
     #[test]

@@ -256,6 +256,31 @@ async fn the_console_guards_every_door_and_reports_an_unreachable_engine() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     let html = page.text();
     assert!(html.contains("灭火器过期未更换") && html.contains("签收并指定责任人") && html.contains("现场.png"), "{html}");
+    // The Temporal UI (no sign-in of its own, can terminate workflows) is linked for administrators only.
+    assert!(!html.contains("localhost:8233") && !html.contains("在 Temporal 中查看流程"), "no Temporal link for a facility");
+    let (admin, _) = app.login("admin").await;
+    let as_admin = app.send(get(&format!("/matters/{id}"), Some(&admin))).await.text();
+    assert!(as_admin.contains("localhost:8233/namespaces/default/workflows/"), "the administrator's link");
+    // Security headers on every page; a signed-in page is never stored.
+    let h = |name: &str| page.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(
+        h("content-security-policy").contains("script-src 'self'") && h("content-security-policy").contains("frame-ancestors 'none'"),
+        "{}",
+        h("content-security-policy")
+    );
+    assert!(!h("content-security-policy").contains("unsafe-inline"));
+    assert_eq!(
+        (h("x-frame-options"), h("referrer-policy"), h("x-content-type-options"), h("cache-control")),
+        ("DENY".into(), "same-origin".into(), "nosniff".into(), "no-store".into())
+    );
+    assert!(!html.contains("onclick=") && !html.contains("<script>") && !html.contains("style="), "nothing inline that the CSP would block");
+    let login = app.send(get("/login", None)).await;
+    assert!(login.headers.get("content-security-policy").is_some() && login.headers.get("cache-control").is_none(), "anonymous pages get the headers too");
+    // `next` cannot leave the site, whatever a browser would strip from it.
+    for attack in ["/%09/evil.example/", "/%5Cevil.example", "/%0D%0ASet-Cookie:%20x=1", "//evil.example"] {
+        let r = app.send(get(&format!("/lang/en?next={attack}"), None)).await;
+        assert_eq!((r.status, r.headers.get(header::LOCATION).and_then(|v| v.to_str().ok())), (StatusCode::SEE_OTHER, Some("/")), "{attack}");
+    }
     let english = app.send(get(&format!("/matters/{id}"), Some(&format!("{f1}; qingling_lang=en")))).await.text();
     assert!(english.contains("Acknowledge") && english.contains("Deadlines"), "{english}");
     let board = app.send(get("/board", Some(&sup))).await;
