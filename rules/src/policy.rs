@@ -125,6 +125,13 @@ pub struct Numbering {
 pub struct EvidenceRules {
     pub max_bytes: u64,
     pub types: Vec<String>,
+    /// Files one matter may hold (absent from policies serialised before the quota existed).
+    #[serde(default = "default_files_per_matter")]
+    pub max_files_per_matter: u32,
+}
+
+fn default_files_per_matter() -> u32 {
+    Policy::builtin().evidence.max_files_per_matter
 }
 
 /// Content types the evidence store can recognise by their first bytes.
@@ -407,6 +414,9 @@ impl File {
         render_number(&self.numbering.notice, "X", 2026, 1).map_err(|why| key_err("numbering.notice", why))?;
         if self.evidence.max_bytes == 0 {
             return Err(key_err("evidence.max_bytes", "must be more than zero"));
+        }
+        if self.evidence.max_files_per_matter == 0 {
+            return Err(key_err("evidence.max_files_per_matter", "must be more than zero"));
         }
         if self.evidence.types.is_empty() {
             return Err(key_err("evidence.types", "at least one type must be allowed"));

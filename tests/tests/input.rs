@@ -63,3 +63,49 @@ async fn control_characters_and_oversized_texts_are_refused_and_nothing_freezes(
     assert_eq!((s, b["error"]["code"].as_str()), (422, Some("reject.extension_too_short")), "{b}");
     Ok(())
 }
+
+/// Evidence is what was uploaded to the matter: a reference to a file never uploaded, or to
+/// another matter's file, is refused (before, it moved the matter to "evidence submitted"); the
+/// stored event describes the file as the server stored it; an ended matter takes no uploads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_must_be_a_file_uploaded_to_that_matter() -> anyhow::Result<()> {
+    use qingling_tests::app::tiny_png;
+    let app = TestApp::start("evidence-own").await?;
+    let supervisor = app.login("supervisor").await?;
+    let a = supervisor.issue("第一社会福利院", "ordinary", "灭火器过期").await?["matter_id"].as_str().unwrap().to_string();
+    let b = supervisor.issue("第一社会福利院", "ordinary", "安全出口锁闭").await?["matter_id"].as_str().unwrap().to_string();
+    let facility = app.login("facility1").await?;
+    for id in [&a, &b] {
+        let (s, r) = facility.act(id, json!({ "action": "acknowledge", "handler": "王主任" })).await?;
+        assert_eq!(s, 200, "{r}");
+    }
+    let (s, up) = facility.upload(&b, "b.png", tiny_png()).await?;
+    assert_eq!(s, 201, "{up}");
+    let of_b = up["evidence"][0].clone();
+    let forged = json!([{ "sha256": "ab".repeat(32), "name": "假证据.png", "content_type": "image/png", "bytes": 10 }]);
+    for evidence in [forged, json!([of_b.clone()])] {
+        let (s, r) = facility.act(&a, json!({ "action": "submit_evidence", "note": "已整改", "evidence": evidence })).await?;
+        assert_eq!((s, r["error"]["code"].as_str(), r["error"]["field"].as_str()), (422, Some("reject.evidence_unknown"), Some("evidence")), "{r}");
+    }
+    app.wait_for_db(&a, "still acknowledged", Duration::from_secs(10), |m, _| m.status == "acknowledged").await?;
+
+    // The server's description of the file is what the event records, whatever the client says.
+    let mut claimed = of_b.clone();
+    claimed["name"] = json!("改过的名字.pdf");
+    claimed["bytes"] = json!(1);
+    let (s, r) = facility.act(&b, json!({ "action": "submit_evidence", "note": "已整改", "evidence": [claimed] })).await?;
+    assert_eq!(s, 200, "{r}");
+    app.wait_for_db(&b, "evidence submitted", Duration::from_secs(30), |m, _| m.status == "evidence_submitted").await?;
+    let event = app.store.events(&b).await?.into_iter().find(|e| e.kind == "evidence_submitted").unwrap();
+    let payload: serde_json::Value = serde_json::from_str(&event.payload)?;
+    assert_eq!((payload["evidence"][0]["name"].as_str(), payload["evidence"][0]["bytes"].clone()), (Some("b.png"), of_b["bytes"].clone()));
+
+    // An ended matter takes no more files.
+    let (s, r) = supervisor.act(&a, json!({ "action": "withdraw", "reason": "重复下发" })).await?;
+    assert_eq!(s, 200, "{r}");
+    app.wait_for_db(&a, "withdrawn", Duration::from_secs(30), |m, _| m.status == "withdrawn").await?;
+    let (s, r) = facility.upload(&a, "late.png", tiny_png()).await?;
+    assert_eq!((s, r["error"]["code"].as_str()), (422, Some("reject.ended")), "{r}");
+    assert!(app.store.evidence_for(&a).await?.is_empty(), "nothing stored for the ended matter");
+    Ok(())
+}

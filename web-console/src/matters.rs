@@ -91,6 +91,10 @@ pub async fn act(shared: &Shared, who: &Signed, row: &matter::Model, action: Act
     }
     // The same check the workflow's validator runs: what it would refuse never reaches it.
     action.check_input(&shared.app.policy.input, shared.app.policy.calendar.local_date(now_ms())).map_err(Error::Rejected)?;
+    let action = match action {
+        Action::SubmitEvidence { note, evidence } => Action::SubmitEvidence { note, evidence: stored_references(shared, row, &evidence).await? },
+        other => other,
+    };
     let req = ActionRequest { actor: who.actor(), action };
     Ok(engine::act(&shared.app.temporal, &row.id, req).await?)
 }
@@ -120,16 +124,44 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
+/// The evidence an action may cite: files uploaded to this matter, described as the server
+/// stored them. A client's own name, type or size for a file is ignored; a hash that is not one
+/// of the matter's files is refused (it was never uploaded, or belongs to another matter).
+async fn stored_references(shared: &Shared, row: &matter::Model, cited: &[EvidenceRef]) -> Result<Vec<EvidenceRef>, Error> {
+    let files = shared.app.store.evidence_for(&row.id).await?;
+    let mut out: Vec<EvidenceRef> = vec![];
+    for c in cited {
+        if out.iter().any(|r| r.sha256 == c.sha256) {
+            continue;
+        }
+        let Some(f) = files.iter().find(|f| f.sha256 == c.sha256) else {
+            let name: String = c.name.chars().take(80).collect();
+            return Err(Error::Rejected(Rejection { code: "reject.evidence_unknown".into(), args: vec![("field".into(), "field.evidence".into()), ("name".into(), name)] }));
+        };
+        out.push(EvidenceRef { sha256: f.sha256.clone(), name: f.original_name.clone(), content_type: f.content_type.clone(), bytes: f.bytes.max(0) as u64 });
+    }
+    Ok(out)
+}
+
 /// Stores uploaded files. Every file is checked first, so a batch with one refused file stores
-/// nothing; the checks are the store's own (size, then type from the first bytes).
+/// nothing; the checks are the store's own (size, then type from the first bytes). An ended
+/// matter takes no more files, and a matter holds at most the policy's number of them.
 pub async fn store_evidence(shared: &Shared, who: &Signed, row: &matter::Model, uploads: Vec<Upload>) -> Result<Vec<EvidenceRef>, Error> {
     if !may_upload(who) {
         return Err(Error::Forbidden);
+    }
+    if let Some(status) = Status::parse(&row.status).filter(|s| s.is_ended()) {
+        return Err(Error::Rejected(Rejection { code: "reject.ended".into(), args: vec![("status".into(), format!("status.{status}"))] }));
     }
     if uploads.is_empty() {
         return Err(Error::Evidence { status: axum::http::StatusCode::UNPROCESSABLE_ENTITY, code: "no_file", max_bytes: 0 });
     }
     let rules = &shared.app.policy.evidence;
+    let held = shared.app.store.evidence_for(&row.id).await?.len();
+    if held + uploads.len() > rules.max_files_per_matter as usize {
+        let max = rules.max_files_per_matter.to_string();
+        return Err(Error::Rejected(Rejection { code: "reject.too_many".into(), args: vec![("field".into(), "field.evidence".into()), ("max".into(), max)] }));
+    }
     for u in &uploads {
         precheck(rules, &u.bytes)?;
     }

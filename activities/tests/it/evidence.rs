@@ -7,7 +7,7 @@ use qingling_rules::policy::EvidenceRules;
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
 fn rules() -> EvidenceRules {
-    EvidenceRules { max_bytes: 64, types: vec!["image/png".into(), "application/pdf".into()] }
+    EvidenceRules { max_bytes: 64, types: vec!["image/png".into(), "application/pdf".into()], max_files_per_matter: 10 }
 }
 
 #[tokio::test]
