@@ -169,6 +169,13 @@ impl Session {
         Ok((status, res.json().await.unwrap_or(Value::Null)))
     }
 
+    /// A POST with an `Idempotency-Key` header.
+    pub async fn post_keyed(&self, path: &str, key: &str, body: Value) -> Result<(u16, Value)> {
+        let res = self.http.post(format!("{}{path}", self.base)).header("X-CSRF-Token", &self.csrf).header("Idempotency-Key", key).json(&body).send().await?;
+        let status = res.status().as_u16();
+        Ok((status, res.json().await.unwrap_or(Value::Null)))
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> Result<(u16, Value)> {
         let res = self.http.post(format!("{}{path}", self.base)).header("X-CSRF-Token", &self.csrf).json(&body).send().await?;
         let status = res.status().as_u16();

@@ -109,3 +109,42 @@ async fn evidence_must_be_a_file_uploaded_to_that_matter() -> anyhow::Result<()>
     assert!(app.store.evidence_for(&a).await?.is_empty(), "nothing stored for the ended matter");
     Ok(())
 }
+
+/// Issuing is idempotent: the same `Idempotency-Key` again answers with the first matter and
+/// issues no second notice, even after the matter has ended; the same key with another request
+/// is refused; another supervisor's same key is another matter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issuing_with_an_idempotency_key_issues_once() -> anyhow::Result<()> {
+    let app = TestApp::start("issue-key").await?;
+    let supervisor = app.login("supervisor").await?;
+    let (_, facilities) = supervisor.get("/api/facilities").await?;
+    let body = json!({ "facility_id": facilities[0]["id"], "kind": "rectification", "severity": "ordinary", "title": "夜间巡查记录缺失", "description": "", "basis": "" });
+    let (s, first) = supervisor.post_keyed("/api/matters", "form-7f3a", body.clone()).await?;
+    assert_eq!(s, 201, "{first}");
+    let (s, again) = supervisor.post_keyed("/api/matters", "form-7f3a", body.clone()).await?;
+    assert!(s == 201 || s == 202, "{again}");
+    assert_eq!((again["matter_id"].clone(), again["notice_number"].clone()), (first["matter_id"].clone(), first["notice_number"].clone()));
+    let mut other = body.clone();
+    other["title"] = json!("另一件事");
+    let (s, r) = supervisor.post_keyed("/api/matters", "form-7f3a", other).await?;
+    assert_eq!((s, r["error"]["code"].as_str()), (409, Some("request.key_reused")), "{r}");
+    let (s, r) = supervisor.post_keyed("/api/matters", "bad key", body.clone()).await?;
+    assert_eq!((s, r["error"]["code"].as_str()), (400, Some("request.invalid")), "{r}");
+    // Once the matter has ended, the same key still names it: no new matter is started.
+    let id = first["matter_id"].as_str().unwrap().to_string();
+    let (s, r) = supervisor.act(&id, json!({ "action": "withdraw", "reason": "测试" })).await?;
+    assert_eq!(s, 200, "{r}");
+    app.wait_for_db(&id, "withdrawn", Duration::from_secs(30), |m, _| m.status == "withdrawn").await?;
+    let (_, after) = supervisor.post_keyed("/api/matters", "form-7f3a", body.clone()).await?;
+    assert_eq!(after["matter_id"], first["matter_id"], "{after}");
+    let (_, listed) = supervisor.get("/api/matters").await?;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "one matter, one notice: {listed}");
+    let haidian = app.login("haidian").await?;
+    let (_, theirs) = haidian.get("/api/facilities").await?;
+    let mut mine = body.clone();
+    mine["facility_id"] = theirs[0]["id"].clone();
+    let (s, r) = haidian.post_keyed("/api/matters", "form-7f3a", mine).await?;
+    assert_eq!(s, 201, "{r}");
+    assert_ne!(r["matter_id"], first["matter_id"], "keys are per person");
+    Ok(())
+}

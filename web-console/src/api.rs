@@ -81,14 +81,15 @@ pub async fn facilities(State(shared): S, ctx: Ctx) -> Result<Json<Value>, Error
 
 /// `POST /api/matters`
 #[tracing::instrument(skip_all, fields(matter_id))]
-pub async fn issue(State(shared): S, ctx: Ctx, body: Bytes) -> Result<Response, Error> {
+pub async fn issue(State(shared): S, ctx: Ctx, headers: axum::http::HeaderMap, body: Bytes) -> Result<Response, Error> {
     let who = ctx.signed()?;
     if !who.is_oversight() {
         return Err(Error::Forbidden);
     }
+    let key = matters::idempotency_key(headers.get("idempotency-key").map(|v| v.to_str().unwrap_or("\u{0}")))?;
     let input: IssueInput = parse_json(&body)?;
     let req = IssueRequest::parse(&input, &shared.app.policy.input)?;
-    let issued = matters::issue(&shared, &who, req).await?;
+    let issued = matters::issue(&shared, &who, req, key.as_deref()).await?;
     // Not yet written by the worker: the workflow runs, the number follows.
     let status = if issued.stored { StatusCode::CREATED } else { StatusCode::ACCEPTED };
     Ok((status, Json(json!(issued))).into_response())

@@ -28,14 +28,18 @@ pub enum EngineError {
     Unavailable(String),
 }
 
-/// Starts the workflow of a new matter; returns its workflow id.
+/// Starts the workflow of a new matter; returns its workflow id, and `false` when a workflow of
+/// that id already exists (running or finished: a matter's id is never reused), so a retried
+/// issue with the same id starts nothing.
 #[tracing::instrument(skip_all, fields(matter_id = %new.id, facility_id = new.facility_id))]
-pub async fn issue(client: &Client, new: NewMatter, policy: &Policy) -> Result<String, EngineError> {
+pub async fn issue(client: &Client, new: NewMatter, policy: &Policy) -> Result<(String, bool), EngineError> {
     let workflow_id = ids::matter_workflow_id(&new.id);
     let input = RectificationInput { new, policy: policy.clone() };
-    let options = WorkflowStartOptions::new(ids::TASK_QUEUE, workflow_id.clone()).build();
+    let options =
+        WorkflowStartOptions::new(ids::TASK_QUEUE, workflow_id.clone()).id_reuse_policy(temporalio_client::WorkflowIdReusePolicy::RejectDuplicate).build();
     match tokio::time::timeout(UPDATE_TIMEOUT, client.start_workflow(Rectification::run, input, options)).await {
-        Ok(Ok(_handle)) => Ok(workflow_id),
+        Ok(Ok(_handle)) => Ok((workflow_id, true)),
+        Ok(Err(WorkflowStartError::AlreadyStarted { .. })) => Ok((workflow_id, false)),
         Ok(Err(e)) => Err(start_error(e)),
         Err(_) => Err(EngineError::Unavailable("starting the workflow timed out".into())),
     }

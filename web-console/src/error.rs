@@ -42,6 +42,9 @@ pub enum Error {
     /// the per-item problems of a refused checklist (`{item, code, message, detail}`).
     #[error("inspection refused: {code}")]
     Inspection { status: StatusCode, code: String, args: Vec<(String, String)>, problems: Vec<serde_json::Value> },
+    /// An idempotency key sent again with a different request.
+    #[error("idempotency key reused with another request")]
+    KeyReused,
     /// A working-day schedule that does not fit the rules; the detail names the date.
     #[error("schedule refused: {0}")]
     Schedule(String),
@@ -62,6 +65,7 @@ impl Error {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Field { .. } | Error::Rejected(_) | Error::Schedule(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Evidence { status, .. } | Error::Inspection { status, .. } => *status,
+            Error::KeyReused => StatusCode::CONFLICT,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -81,6 +85,7 @@ impl Error {
             Error::Evidence { code, .. } => format!("evidence.{code}"),
             Error::Inspection { code, .. } => code.clone(),
             Error::Schedule(_) => "calendar.invalid_schedule".into(),
+            Error::KeyReused => "request.key_reused".into(),
             Error::Unavailable(_) => "engine.unavailable".into(),
             Error::Internal(_) => "http.internal".into(),
         }

@@ -54,6 +54,9 @@ pub struct IssueFormFields {
     pub description: String,
     #[serde(default)]
     pub basis: String,
+    /// Rendered into the form, so that sending it twice issues one matter.
+    #[serde(default)]
+    pub idempotency_key: String,
 }
 
 impl IssueFormFields {

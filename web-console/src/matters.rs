@@ -41,9 +41,26 @@ pub struct Issued {
     pub stored: bool,
 }
 
+/// The matter id an idempotency key stands for: the same person's same key is the same matter.
+fn keyed_matter_id(user_id: i64, key: &str) -> String {
+    let digest = qingling_activities::notice_doc::content_hash(format!("{user_id}\n{key}").as_bytes());
+    format!("k{}", &digest[..31])
+}
+
+/// Checks an `Idempotency-Key`: 1 to 100 visible ASCII characters.
+pub fn idempotency_key(value: Option<&str>) -> Result<Option<String>, Error> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(k) if k.len() <= 100 && k.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(k.to_string())),
+        Some(_) => Err(Error::BadRequest("Idempotency-Key must be 1 to 100 visible ASCII characters".into())),
+    }
+}
+
 /// Issues a matter: checks the role and the facility's scope, starts the workflow, and waits
-/// until the worker has written the matter and its notice.
-pub async fn issue(shared: &Shared, who: &Signed, req: IssueRequest) -> Result<Issued, Error> {
+/// until the worker has written the matter and its notice. With an idempotency key the matter's
+/// id comes from it: the same request again answers with the first matter and starts nothing,
+/// and the same key with another request is refused.
+pub async fn issue(shared: &Shared, who: &Signed, req: IssueRequest, key: Option<&str>) -> Result<Issued, Error> {
     if !who.is_oversight() {
         return Err(Error::Forbidden);
     }
@@ -52,13 +69,13 @@ pub async fn issue(shared: &Shared, who: &Signed, req: IssueRequest) -> Result<I
         return Err(Error::NotFound);
     }
     let new = NewMatter {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: key.map(|k| keyed_matter_id(who.user.id, k)).unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
         facility_id: req.facility_id,
         kind: req.kind,
         severity: req.severity,
-        title: req.title,
-        description: req.description,
-        basis: req.basis,
+        title: req.title.clone(),
+        description: req.description.clone(),
+        basis: req.basis.clone(),
         issued_by: who.actor(),
         issued_ms: None,
         rectify_due_ms: None,
@@ -66,7 +83,7 @@ pub async fn issue(shared: &Shared, who: &Signed, req: IssueRequest) -> Result<I
     let matter_id = new.id.clone();
     tracing::Span::current().record("matter_id", matter_id.as_str());
     let policy = crate::calendar::policy_in_force(shared).await?;
-    let workflow_id = engine::issue(&shared.app.temporal, new, &policy).await?;
+    let (workflow_id, started) = engine::issue(&shared.app.temporal, new, &policy).await?;
     let deadline = tokio::time::Instant::now() + ISSUE_WAIT;
     let mut stored = false;
     while tokio::time::Instant::now() < deadline {
@@ -75,6 +92,20 @@ pub async fn issue(shared: &Shared, who: &Signed, req: IssueRequest) -> Result<I
             break;
         }
         tokio::time::sleep(POLL).await;
+    }
+    if !started {
+        // A retry of an earlier request: it must be the same request.
+        if let Some(m) = shared.app.store.matter(&matter_id).await? {
+            let same = m.facility_id == req.facility_id
+                && m.kind == req.kind.as_str()
+                && m.severity == req.severity.as_str()
+                && m.title == req.title
+                && m.description == req.description
+                && m.basis == req.basis;
+            if !same {
+                return Err(Error::KeyReused);
+            }
+        }
     }
     let notice_number = if stored { shared.app.store.notice_for(&matter_id).await?.map(|n| n.number) } else { None };
     if !stored {
@@ -136,7 +167,10 @@ async fn stored_references(shared: &Shared, row: &matter::Model, cited: &[Eviden
         }
         let Some(f) = files.iter().find(|f| f.sha256 == c.sha256) else {
             let name: String = c.name.chars().take(80).collect();
-            return Err(Error::Rejected(Rejection { code: "reject.evidence_unknown".into(), args: vec![("field".into(), "field.evidence".into()), ("name".into(), name)] }));
+            return Err(Error::Rejected(Rejection {
+                code: "reject.evidence_unknown".into(),
+                args: vec![("field".into(), "field.evidence".into()), ("name".into(), name)],
+            }));
         };
         out.push(EvidenceRef { sha256: f.sha256.clone(), name: f.original_name.clone(), content_type: f.content_type.clone(), bytes: f.bytes.max(0) as u64 });
     }

@@ -210,7 +210,9 @@ pub async fn new_matter(State(shared): S, ctx: Ctx) -> Result<Response, Error> {
     if !who.is_oversight() {
         return Err(Error::Forbidden);
     }
-    let defaults = IssueFormFields { kind: "rectification".into(), severity: "ordinary".into(), ..Default::default() };
+    // A fresh key per form: sending the same form twice (a double click, a reload) issues once.
+    let defaults =
+        IssueFormFields { kind: "rectification".into(), severity: "ordinary".into(), idempotency_key: uuid::Uuid::new_v4().to_string(), ..Default::default() };
     new_matter_page(&shared, &ctx, &who, &defaults, None).await
 }
 
@@ -227,7 +229,8 @@ pub async fn issue(State(shared): S, ctx: Ctx, Form(f): Form<IssueFormFields>) -
         Err(e @ Error::Field { .. }) => return new_matter_page(&shared, &ctx, &who, &f, Some(&e)).await,
         Err(e) => return Err(e),
     };
-    match matters::issue(&shared, &who, req).await {
+    let key = matters::idempotency_key(Some(&f.idempotency_key))?;
+    match matters::issue(&shared, &who, req, key.as_deref()).await {
         Ok(issued) => Ok(Redirect::to(&format!("/matters/{}?done=issued", issued.matter_id)).into_response()),
         Err(e @ Error::Unavailable(_)) => new_matter_page(&shared, &ctx, &who, &f, Some(&e)).await,
         Err(e) => Err(e),
