@@ -42,9 +42,21 @@ pub struct Issued {
 }
 
 /// The matter id an idempotency key stands for: the same person's same key is the same matter.
+/// Shaped as a UUID (version 8, "custom", RFC 9562) like every other matter id.
 fn keyed_matter_id(user_id: i64, key: &str) -> String {
-    let digest = qingling_activities::notice_doc::content_hash(format!("{user_id}\n{key}").as_bytes());
-    format!("k{}", &digest[..31])
+    let d = qingling_activities::notice_doc::content_hash(format!("{user_id}\n{key}").as_bytes());
+    let variant = ["8", "9", "a", "b"][usize::from(d.as_bytes()[16] % 4)];
+    format!("{}-{}-8{}-{variant}{}-{}", &d[0..8], &d[8..12], &d[13..16], &d[17..20], &d[20..32])
+}
+
+#[cfg(test)]
+#[test]
+fn a_keyed_matter_id_is_a_uuid_of_the_person_and_the_key() {
+    let id = keyed_matter_id(7, "form-1");
+    assert!(uuid::Uuid::parse_str(&id).is_ok_and(|u| u.get_version_num() == 8), "{id}");
+    assert_eq!(id, keyed_matter_id(7, "form-1"));
+    assert_ne!(id, keyed_matter_id(8, "form-1"));
+    assert_ne!(id, keyed_matter_id(7, "form-2"));
 }
 
 /// Checks an `Idempotency-Key`: 1 to 100 visible ASCII characters.
