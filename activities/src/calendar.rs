@@ -47,13 +47,19 @@ impl Store {
     /// laid over its calendar. A stored schedule the policy's rules refuse (they changed since
     /// it was loaded) is left out, with a warning, rather than stopping every issue.
     pub async fn policy_in_force(&self, base: &Policy) -> Result<Policy> {
+        Ok(self.calendar_in_force(base).await?.0)
+    }
+
+    /// [`Store::policy_in_force`] and the loaded years it was laid over, from one read.
+    pub async fn calendar_in_force(&self, base: &Policy) -> Result<(Policy, BTreeMap<i32, Year>)> {
+        let loaded = self.loaded_years().await?;
         let mut policy = base.clone();
-        for (year, schedule) in self.loaded_years().await? {
+        for (year, schedule) in loaded.clone() {
             if let Err(e) = policy.calendar.learn(year, schedule) {
                 tracing::warn!(year, error = %e, "a loaded working-day schedule does not fit the policy's rules; it is ignored");
             }
         }
-        Ok(policy)
+        Ok((policy, loaded))
     }
 
     /// Whether this exact schedule of the year was ever stored (in force or since replaced).

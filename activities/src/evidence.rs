@@ -103,7 +103,7 @@ pub async fn store_photo(store: &Store, max_bytes: u64, bytes: &[u8]) -> Result<
 /// The last component of a name a browser sent (some send `C:\fakepath\photo.jpg`).
 fn base_name(original: &str) -> String {
     let name = original.rsplit(['/', '\\']).next().unwrap_or_default().trim();
-    if name.is_empty() { "evidence".to_string() } else { name.chars().take(200).collect() }
+    if name.is_empty() { "evidence".to_string() } else { name.chars().take(qingling_rules::input::FILE_NAME_CHARS).collect() }
 }
 
 /// Checks and stores an uploaded file for a matter; returns the reference the matter's

@@ -35,6 +35,12 @@ impl Default for InputLimits {
     }
 }
 
+/// Bounds of formats rather than rules (so not policy): a stored file name (the evidence store
+/// cuts longer ones), a MIME type, a duration code such as `10wd`.
+pub const FILE_NAME_CHARS: usize = 200;
+pub const CONTENT_TYPE_CHARS: usize = 100;
+pub const DURATION_CHARS: usize = 16;
+
 /// What is wrong with a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextProblem {

@@ -314,6 +314,7 @@ impl Action {
     /// Checks every value the action carries against the policy's input limits: the same check
     /// at the console's edge and in the workflow's validator. `today` bounds plan dates.
     pub fn check_input(&self, limits: &crate::input::InputLimits, today: NaiveDate) -> Result<(), Rejection> {
+        use crate::input::{CONTENT_TYPE_CHARS, DURATION_CHARS, FILE_NAME_CHARS};
         let l = limits;
         match self {
             Action::Acknowledge { handler } => bounded(handler, "field.handler", l.name_chars, true),
@@ -333,20 +334,20 @@ impl Action {
                 bounded(note, "field.note", l.text_chars, false)?;
                 at_most(evidence, "field.evidence", l.evidence_files)?;
                 for e in evidence {
-                    bounded(&e.name, "field.evidence", l.name_chars.max(255), true)?;
-                    bounded(&e.content_type, "field.evidence", 100, true)?;
+                    bounded(&e.name, "field.evidence", FILE_NAME_CHARS, true)?;
+                    bounded(&e.content_type, "field.evidence", CONTENT_TYPE_CHARS, true)?;
                     if e.sha256.len() != 64 || !e.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-                        return Err(Rejection::new("evidence_required"));
+                        return Err(Rejection::new("evidence_unknown").arg("field", "field.evidence").arg("name", e.name.clone()));
                     }
                 }
                 Ok(())
             }
             Action::RequestExtension { extend_by, reason, .. } => {
-                bounded(extend_by, "field.extend_by", 16, true)?;
+                bounded(extend_by, "field.extend_by", DURATION_CHARS, true)?;
                 bounded(reason, "field.reason", l.text_chars, false)
             }
             Action::DecideExtension { extend_by, reason, .. } => {
-                bounded(extend_by.as_deref().unwrap_or_default(), "field.extend_by", 16, true)?;
+                bounded(extend_by.as_deref().unwrap_or_default(), "field.extend_by", DURATION_CHARS, true)?;
                 bounded(reason, "field.reason", l.text_chars, false)
             }
             Action::Recheck { note, .. } => bounded(note, "field.recheck_note", l.text_chars, false),

@@ -148,8 +148,7 @@ fn years_overview(policy: &Policy, loaded: &BTreeMap<i32, Year>, today: NaiveDat
 /// schedule is overdue.
 pub async fn api_show(State(shared): S, ctx: Ctx) -> Result<Json<serde_json::Value>, Error> {
     ctx.signed()?;
-    let policy = policy_in_force(&shared).await?;
-    let loaded = shared.app.store.loaded_years().await?;
+    let (policy, loaded) = shared.app.store.calendar_in_force(&shared.app.policy).await?;
     let today = policy.calendar.local_date(now_ms());
     Ok(Json(json!({ "years": years_overview(&policy, &loaded, today), "missing_next_year": policy.calendar.schedule_missing(today) })))
 }
@@ -240,8 +239,7 @@ fn page(
 /// `GET /admin/calendar`
 pub async fn show(State(shared): S, ctx: Ctx, Query(q): Query<PageQuery>) -> Result<Response, Error> {
     admin(&ctx)?;
-    let policy = policy_in_force(&shared).await?;
-    let loaded = shared.app.store.loaded_years().await?;
+    let (policy, loaded) = shared.app.store.calendar_in_force(&shared.app.policy).await?;
     let next = policy.calendar.schedule_missing(policy.calendar.local_date(now_ms()));
     let form = context! { year => next.or(q.year), done => q.done, done_year => q.year };
     page(&shared, &ctx, &policy, &loaded, form, None, None)
@@ -256,8 +254,7 @@ pub async fn submit(State(shared): S, ctx: Ctx, multipart: Multipart) -> Result<
     if who.role != Role::Admin {
         return Err(Error::Forbidden);
     }
-    let policy = policy_in_force(&shared).await?;
-    let loaded = shared.app.store.loaded_years().await?;
+    let (policy, loaded) = shared.app.store.calendar_in_force(&shared.app.policy).await?;
     let (holidays_text, workdays_text) = (field(&fields, "holidays"), field(&fields, "workdays"));
     let form = context! { year => field(&fields, "year"), source => field(&fields, "source"), holidays => holidays_text, workdays => workdays_text };
     let input = match files.into_iter().next() {
