@@ -9,7 +9,7 @@
 //! application failure; database, file and SMTP errors are retryable.
 
 use crate::Error;
-use crate::audit::{EventContent, GENESIS, event_hash};
+use crate::audit::{AuditKey, EventContent, GENESIS, event_hash};
 use crate::db::entities::{facility, inspection_notice, mail, matter, matter_event, notice, notice_counter, region, user};
 use crate::mail::{Mailer, compose, format_instant, notice_key};
 use crate::store::Store;
@@ -38,6 +38,8 @@ pub struct MatterActivitiesImpl {
     pub calendar: Calendar,
     pub policy: Policy,
     pub public_url: String,
+    /// Keys the event hash chain ([`crate::audit`]).
+    pub audit_key: AuditKey,
 }
 
 // The workflow calls the activity through its definition in `qingling_workflows::contract`. The
@@ -256,7 +258,7 @@ impl MatterActivitiesImpl {
                 actor_role: actor_role.as_deref(),
                 payload: &payload,
             };
-            let hash = event_hash(&prev_hash, &content);
+            let hash = event_hash(&self.audit_key, &prev_hash, &content);
             let row = matter_event::ActiveModel {
                 id: NotSet,
                 matter_id: Set(matter_id.clone()),

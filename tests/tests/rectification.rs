@@ -237,25 +237,82 @@ async fn an_invalid_action_is_refused_with_a_clear_error() -> anyhow::Result<()>
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tampered_event_is_detected_by_the_chain_check() -> anyhow::Result<()> {
     use sea_orm::{ConnectionTrait, Statement};
+    use sha2::Digest;
     let app = TestApp::start("tamper").await?;
     let supervisor = app.login("supervisor").await?;
     let id = supervisor.issue("望京颐养中心", "ordinary", "食品留样不全").await?["matter_id"].as_str().unwrap().to_string();
-    app.wait_for_db(&id, "the issued event", LONG, |_, e| !e.is_empty()).await?;
+    // Withdrawn, so no escalation adds events while the test rewrites them.
+    let (s, b) = supervisor.act(&id, json!({ "action": "withdraw", "reason": "重复下发" })).await?;
+    assert_eq!(s, 200, "{b}");
+    app.wait_for_db(&id, "withdrawn", LONG, |m, _| m.status == "withdrawn").await?;
+    let last = app.store.matter(&id).await?.expect("the matter").last_seq;
+    assert!(last >= 2);
+    let anchored = app.command(&["audit", "anchor"])?.output()?;
+    assert!(anchored.status.success(), "{}", String::from_utf8_lossy(&anchored.stderr));
+    assert!(String::from_utf8_lossy(&anchored.stdout).contains("mac "), "prints the MAC to publish");
     let ok = app.command(&["audit", "verify"])?.output()?;
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
-    // Rewrite history behind the system's back.
+    assert!(String::from_utf8_lossy(&ok.stdout).contains(" anchors, the latest at"), "{}", String::from_utf8_lossy(&ok.stdout));
     let backend = app.store.db.get_database_backend();
-    let sql = match backend {
-        sea_orm::DatabaseBackend::Postgres => {
-            "UPDATE matter_events SET payload = REPLACE(payload, '食品留样不全', '一切正常') WHERE matter_id = $1 AND seq = 1"
-        }
-        _ => "UPDATE matter_events SET payload = REPLACE(payload, '食品留样不全', '一切正常') WHERE matter_id = ? AND seq = 1",
+    let sql = |sqlite: &str| match backend {
+        sea_orm::DatabaseBackend::Postgres => sqlite.replacen('?', "$1", 1).replacen('?', "$2", 1).replacen('?', "$3", 1),
+        _ => sqlite.to_string(),
     };
-    let res = app.store.db.execute(Statement::from_sql_and_values(backend, sql, [id.clone().into()])).await?;
+    // Rewrite history behind the system's back, and recompute the hash as the old unkeyed
+    // chain was computed: without the key file it cannot be made to match.
+    let first = app.store.events(&id).await?.remove(0);
+    let edited = first.payload.replace("食品留样不全", "一切正常");
+    assert_ne!(edited, first.payload);
+    let canonical = serde_json::json!([first.matter_id, first.seq, first.at_ms, first.kind, first.actor_id, first.actor_name, first.actor_role, edited]);
+    let forged = hex::encode(sha2::Sha256::digest(format!("{}\n{canonical}", first.prev_hash)));
+    let res = app
+        .store
+        .db
+        .execute(Statement::from_sql_and_values(
+            backend,
+            sql("UPDATE matter_events SET payload = ?, hash = ? WHERE id = ?"),
+            [edited.into(), forged.into(), first.id.into()],
+        ))
+        .await?;
     assert_eq!(res.rows_affected(), 1);
     let out = app.command(&["audit", "verify"])?.output()?;
     assert!(!out.status.success(), "tampering must fail the check");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&id) && err.contains("event 1"), "names the first broken link: {err}");
+    assert!(err.contains(&format!("matter {id} event 1: hash does not match content")), "names the first broken link: {err}");
+
+    // Put it back, then cut off the last event and make the matter row agree: the anchor sees it.
+    app.store
+        .db
+        .execute(Statement::from_sql_and_values(
+            backend,
+            sql("UPDATE matter_events SET payload = ?, hash = ? WHERE id = ?"),
+            [first.payload.clone().into(), first.hash.clone().into(), first.id.into()],
+        ))
+        .await?;
+    assert!(app.command(&["audit", "verify"])?.output()?.status.success());
+    let res = app
+        .store
+        .db
+        .execute(Statement::from_sql_and_values(backend, sql("DELETE FROM matter_events WHERE matter_id = ? AND seq = ?"), [id.clone().into(), last.into()]))
+        .await?;
+    assert_eq!(res.rows_affected(), 1);
+    app.store
+        .db
+        .execute(Statement::from_sql_and_values(backend, sql("UPDATE matters SET last_seq = ? WHERE id = ?"), [(last - 1).into(), id.clone().into()]))
+        .await?;
+    let out = app.command(&["audit", "verify"])?.output()?;
+    assert!(!out.status.success(), "a cut chain must fail the check");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&id) && err.contains(&format!("event {last}: truncated")), "{err}");
+
+    // Without its key file a worker refuses to start on keyed chains rather than make a new key.
+    let elsewhere = app.data_dir.join("no-such.key");
+    let out = app.command(&["worker"])?.env("QINGLING_AUDIT_KEY_FILE", &elsewhere).output()?;
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("audit key") && err.contains("restore the key file"), "{err}");
+    assert!(!elsewhere.exists(), "no new key is made");
+    let out = app.command(&["audit", "verify"])?.env("QINGLING_AUDIT_KEY_FILE", &elsewhere).output()?;
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no audit key"));
     Ok(())
 }

@@ -3,7 +3,8 @@
 
 use crate::devserver::{DevServer, DevServerOptions};
 use crate::settings::Settings;
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
+use qingling_activities::audit::{self, AuditKey};
 use qingling_activities::mail::{Mailer, Transport};
 use qingling_activities::persist::MatterActivitiesImpl;
 use qingling_activities::store::Store;
@@ -75,6 +76,56 @@ pub async fn roll_out_policy_years(store: &Store, client: &Client, settings: &Se
     Ok(())
 }
 
+/// The key of the event hash chain, for a process that writes events. Made on the first start
+/// (an empty database, or one whose chains predate the key: those are checked and re-signed
+/// once). A database with keyed chains and no key file is refused: a new key would make every
+/// stored chain unverifiable.
+pub async fn audit_key_for_writing(store: &Store, settings: &Settings) -> Result<AuditKey> {
+    let path = &settings.audit_key_file;
+    if let Some(key) = AuditKey::load(path)? {
+        return Ok(key);
+    }
+    match audit::holds_legacy_chains(&store.db).await? {
+        Some(false) => bail!(
+            "the audit key {} is missing, but the database's event chains are signed with a key: restore the key file (or set QINGLING_AUDIT_KEY_FILE to it); a new key would make every chain unverifiable",
+            path.display()
+        ),
+        legacy => {
+            let key = AuditKey::create(path).with_context(|| format!("cannot create the audit key {}", path.display()))?;
+            println!("Audit: a new chain key in {} (back it up, and keep it out of the database's backups)", path.display());
+            if legacy == Some(true) {
+                let (sealed, left) = audit::seal_legacy(&store.db, &key).await?;
+                println!("Audit: {sealed} unkeyed chains checked and re-signed with the key; {left} already broken, left as they were");
+            }
+            Ok(key)
+        }
+    }
+}
+
+/// The key for checking chains: it must exist.
+pub fn audit_key_for_reading(settings: &Settings) -> Result<AuditKey> {
+    AuditKey::load(&settings.audit_key_file)?
+        .with_context(|| format!("no audit key at {} (set QINGLING_AUDIT_KEY_FILE to the worker's key file)", settings.audit_key_file.display()))
+}
+
+/// Appends an anchor of the chain heads every `QINGLING_AUDIT_ANCHOR_SECS`, until the process
+/// ends. A failure is logged and tried again at the next tick.
+fn spawn_anchoring(store: &Store, key: &AuditKey, settings: &Settings) {
+    let Some(every) = settings.audit_anchor_every else { return };
+    let (db, key, path) = (store.db.clone(), key.clone(), settings.audit_anchors.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match audit::anchor(&db, &key, &path, now_ms()).await {
+                Ok(Some(a)) => tracing::info!(n = a.n, heads = a.heads.len(), upto_event_id = a.upto_event_id, "audit anchor written"),
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, path = %path.display(), "cannot write the audit anchor"),
+            }
+        }
+    });
+}
+
 /// Hides a password in a database URL before it is printed.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -121,7 +172,7 @@ pub fn mailer(settings: &Settings) -> Mailer {
 }
 
 /// A worker polling the Qingling task queue with every workflow and activity registered.
-pub fn build_worker(runtime: &Runtime, client: Client, store: Store, settings: &Settings) -> Result<Worker> {
+pub fn build_worker(runtime: &Runtime, client: Client, store: Store, settings: &Settings, audit_key: AuditKey) -> Result<Worker> {
     let calendar = crate::calendar_rollout::CalendarActivitiesImpl { client: client.clone() };
     let inspections = qingling_activities::inspection::InspectionActivitiesImpl {
         store: store.clone(),
@@ -137,6 +188,7 @@ pub fn build_worker(runtime: &Runtime, client: Client, store: Store, settings: &
         calendar: settings.policy.calendar.clone(),
         public_url: settings.public_url.clone(),
         policy: settings.policy.clone(),
+        audit_key,
     };
     let options = WorkerOptions::new(TASK_QUEUE)
         .register_workflow::<Rectification>()
@@ -252,8 +304,10 @@ async fn up_with(settings: &Settings, dev: Option<&DevServer>) -> Result<()> {
         let n = demo_inspections(&client, &store, settings).await.context("assigning the demo inspections")?;
         println!("Demo inspections assigned to inspector1 and inspector2: {n} (open them at /inspections)");
     }
+    let audit_key = audit_key_for_writing(&store, settings).await?;
+    spawn_anchoring(&store, &audit_key, settings);
     let runtime = Runtime::from_current_tokio(Default::default()).map_err(|e| anyhow!("Temporal runtime: {e}"))?;
-    let worker = build_worker(&runtime, client.clone(), store.clone(), settings)?;
+    let worker = build_worker(&runtime, client.clone(), store.clone(), settings, audit_key)?;
     let ui = dev.and_then(|d| d.ui_url.clone());
     let web = serve_web(settings, web_state(settings, store, client, ui.clone()), shutdown_signal()).await?;
     println!("Console: {}", settings.public_url);
@@ -306,8 +360,10 @@ pub async fn worker(settings: Settings) -> Result<()> {
     warn_about_calendar(&store, &settings).await;
     let client = connect_temporal(settings.temporal_address.as_deref()).await?;
     roll_out_policy_years(&store, &client, &settings).await?;
+    let audit_key = audit_key_for_writing(&store, &settings).await?;
+    spawn_anchoring(&store, &audit_key, &settings);
     let runtime = Runtime::from_current_tokio(Default::default()).map_err(|e| anyhow!("Temporal runtime: {e}"))?;
-    let worker = build_worker(&runtime, client, store, &settings)?;
+    let worker = build_worker(&runtime, client, store, &settings, audit_key)?;
     println!("Worker polling task queue {TASK_QUEUE}");
     run_worker_until_signal(worker).await
 }

@@ -228,6 +228,7 @@ pub async fn engine(opts: Options) -> Result<()> {
     settings.data_dir = dir.clone();
     settings.database_url = format!("sqlite://{}/bench.db?mode=rwc", dir.display());
     settings.smtp_url = None;
+    settings.audit_key_file = dir.join("audit.key");
     let store = open_store(&settings).await?;
     qingling_activities::seed::seed_demo(&store, chrono::Utc::now().timestamp_millis()).await?;
     let b = store.db.get_database_backend();
@@ -238,7 +239,8 @@ pub async fn engine(opts: Options) -> Result<()> {
     let facility_id = store.facilities_for(&store.user_by_username("admin").await?.context("demo admin")?).await?.first().context("a demo facility")?.id;
     let client = connect_temporal(Some(&dev.address)).await?;
     let runtime = Runtime::from_current_tokio(Default::default()).map_err(|e| anyhow!("runtime: {e}"))?;
-    let mut worker = build_worker(&runtime, client.clone(), store.clone(), &settings)?;
+    let audit_key = crate::app::audit_key_for_writing(&store, &settings).await?;
+    let mut worker = build_worker(&runtime, client.clone(), store.clone(), &settings, audit_key)?;
     let baseline_opts = temporalio_sdk::WorkerOptions::new(BASELINE_QUEUE)
         .register_workflow::<BaselineWorkflow>()
         .map_err(|e| anyhow!("{e}"))?

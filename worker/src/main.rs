@@ -19,7 +19,8 @@ USAGE:
   qingling policy check [FILE]         validate a policy file (default: QINGLING_POLICY or built-in)
   qingling checklists check [PATH]     validate checklist templates, a file or a directory
                                        (default: checklists/templates)
-  qingling audit verify                check every matter's event hash chain
+  qingling audit verify                check every matter's keyed event chain against the anchored heads
+  qingling audit anchor                append the chain heads to the anchor file now; prints its MAC to publish
   qingling bench engine [--matters N] [--concurrency C]
                                        drive N matters to closure and a minimal baseline workflow
   qingling bench checklist [--items N] [--runs R] [--pdf-runs P]
@@ -170,15 +171,42 @@ async fn run(args: &[String]) -> Result<()> {
         "checklists" if args.get(1).map(String::as_str) == Some("check") => checklists_check(args.get(2).map(String::as_str).unwrap_or("checklists/templates")),
         "audit" if args.get(1).map(String::as_str) == Some("verify") => {
             let settings = Settings::from_env()?;
+            let key = app::audit_key_for_reading(&settings)?;
             let store = app::open_store(&settings).await?;
-            let report = qingling_activities::audit::verify(&store.db).await?;
-            match report.first_broken {
-                None => {
-                    println!("ok: {} matters, {} events, every hash chain intact", report.matters, report.events);
-                    Ok(())
-                }
-                Some(b) => bail!("broken chain: matter {} event {}: {}", b.matter_id, b.seq, b.why),
+            let report = qingling_activities::audit::verify(&store.db, &key, Some(&settings.audit_anchors)).await?;
+            let anchors = match report.latest_anchor_ms {
+                Some(ms) => format!("{} anchors, the latest at {}", report.anchors, beijing_time(ms)),
+                None => format!("no anchors yet in {}", settings.audit_anchors.display()),
+            };
+            if report.broken.is_empty() {
+                println!("ok: {} matters, {} events, every hash chain intact; {anchors}", report.matters, report.events);
+                return Ok(());
             }
+            for b in &report.broken {
+                eprintln!("broken chain: {b}");
+            }
+            if report.broken_count > report.broken.len() {
+                eprintln!("… and {} more", report.broken_count - report.broken.len());
+            }
+            bail!("{} of {} matters fail the chain check ({} events; {anchors})", report.broken_count, report.matters, report.events)
+        }
+        "audit" if args.get(1).map(String::as_str) == Some("anchor") => {
+            let settings = Settings::from_env()?;
+            let key = app::audit_key_for_reading(&settings)?;
+            let store = app::open_store(&settings).await?;
+            let now = chrono::Utc::now().timestamp_millis();
+            match qingling_activities::audit::anchor(&store.db, &key, &settings.audit_anchors, now).await? {
+                Some(a) => println!(
+                    "anchor {} of {} matter heads (events up to id {}) in {}\nmac {}",
+                    a.n,
+                    a.heads.len(),
+                    a.upto_event_id,
+                    settings.audit_anchors.display(),
+                    a.mac
+                ),
+                None => println!("nothing changed since the last anchor in {}", settings.audit_anchors.display()),
+            }
+            Ok(())
         }
         "bench" if args.get(1).map(String::as_str) == Some("engine") => {
             let mut opts = qingling_app::bench::Options { matters: 200, concurrency: 20 };
@@ -220,4 +248,11 @@ async fn run(args: &[String]) -> Result<()> {
         }
         other => bail!("unknown command {other:?}\n\n{USAGE}"),
     }
+}
+
+/// A moment as Beijing wall-clock time, for messages.
+fn beijing_time(ms: i64) -> String {
+    use chrono::TimeZone;
+    let tz = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    tz.timestamp_millis_opt(ms).single().map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d %H:%M:%S (UTC+8)").to_string())
 }

@@ -10,6 +10,9 @@
 //! | `QINGLING_WEB_ADDR` | `127.0.0.1:8080` | where the console listens |
 //! | `QINGLING_PUBLIC_URL` | `http://<web addr>` | links in mails; `https://` turns on Secure cookies |
 //! | `QINGLING_SMTP_URL` | unset: mail goes to `<data>/outbox/*.eml` | e.g. `smtp://127.0.0.1:2525` |
+//! | `QINGLING_AUDIT_KEY_FILE` | `<data>/audit.key` (made on first start) | the key of the event hash chain; keep it outside the database and back it up |
+//! | `QINGLING_AUDIT_ANCHORS` | `<data>/audit-anchors.jsonl` | the append-only file of chain heads; keep it (or copies) outside the database |
+//! | `QINGLING_AUDIT_ANCHOR_SECS` | `600` | how often a worker anchors the chain heads; `0` turns it off (e.g. on all workers but one) |
 //! | `QINGLING_MAIL_FROM` | `清零 Qingling <noreply@qingling.invalid>` | sender |
 
 use anyhow::{Context, Result, bail};
@@ -36,6 +39,10 @@ pub struct Settings {
     /// The checklist templates: the built-in ones, or the directory `QINGLING_CHECKLISTS`.
     pub checklists: qingling_checklists::Catalog,
     pub checklists_source: String,
+    pub audit_key_file: PathBuf,
+    pub audit_anchors: PathBuf,
+    /// `None`: this process does not anchor.
+    pub audit_anchor_every: Option<std::time::Duration>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -79,7 +86,6 @@ impl Settings {
             }
         };
         Ok(Settings {
-            data_dir,
             database_url,
             policy,
             policy_source,
@@ -93,6 +99,17 @@ impl Settings {
             chromium: PathBuf::from(var("QINGLING_CHROMIUM").unwrap_or_else(|| "/usr/bin/chromium".into())),
             checklists,
             checklists_source,
+            audit_key_file: var("QINGLING_AUDIT_KEY_FILE").map_or_else(|| data_dir.join("audit.key"), PathBuf::from),
+            audit_anchors: var("QINGLING_AUDIT_ANCHORS").map_or_else(|| data_dir.join("audit-anchors.jsonl"), PathBuf::from),
+            audit_anchor_every: match var("QINGLING_AUDIT_ANCHOR_SECS") {
+                None => Some(std::time::Duration::from_secs(600)),
+                Some(v) => match v.parse::<u64>() {
+                    Ok(0) => None,
+                    Ok(n) => Some(std::time::Duration::from_secs(n)),
+                    Err(_) => bail!("QINGLING_AUDIT_ANCHOR_SECS={v:?} is not a number of seconds"),
+                },
+            },
+            data_dir,
         })
     }
 

@@ -49,6 +49,11 @@ pub async fn database_url(dir: &tempfile::TempDir) -> String {
     format!("{base}/{name}")
 }
 
+/// The chain key every fixture signs with.
+pub fn test_key() -> qingling_activities::audit::AuditKey {
+    qingling_activities::audit::AuditKey::from_hex(&"5a".repeat(32)).unwrap()
+}
+
 /// 2026-11-23 10:00 China time.
 pub fn monday_10am() -> i64 {
     chrono::FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap().timestamp_millis()
@@ -124,6 +129,7 @@ impl Fixture {
             calendar: policy.calendar.clone(),
             policy,
             public_url: "http://127.0.0.1:8080/".into(),
+            audit_key: test_key(),
         }
     }
 

@@ -61,8 +61,8 @@ async fn persisting_the_same_batch_twice_writes_events_and_mails_once() {
     assert_eq!(replay.last_seq, 2);
     assert_eq!(fx.store.matter("m-idem").await.unwrap().unwrap().status, "acknowledged");
     assert_eq!(fx.store.events("m-idem").await.unwrap().len(), 2);
-    let report = qingling_activities::audit::verify(&fx.store.db).await.unwrap();
-    assert_eq!((report.matters, report.events, report.first_broken), (1, 2, None));
+    let report = qingling_activities::audit::verify(&fx.store.db, &crate::test_key(), None).await.unwrap();
+    assert_eq!((report.matters, report.events, report.broken), (1, 2, vec![]));
 }
 
 #[tokio::test]
