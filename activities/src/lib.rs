@@ -12,6 +12,7 @@ pub mod evidence;
 pub mod inspection;
 pub mod mail;
 pub mod notice_doc;
+pub mod ops;
 pub mod password;
 pub mod persist;
 pub mod seed;
@@ -50,7 +51,37 @@ impl Error {
     /// Whether trying again later may succeed: infrastructure failures yes, business and
     /// programming errors no. Activities use this to pick retryable or non-retryable failures.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Db(_) | Error::Io(_) | Error::Mail(_) | Error::Pdf(_) | Error::Inconsistent(_))
+        match self {
+            Error::Db(e) => !db_error_is_permanent(e),
+            Error::Io(_) | Error::Mail(_) | Error::Pdf(_) | Error::Inconsistent(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Whether the database refused the data itself, so the same statement fails every time: a
+/// data exception (PostgreSQL class 22: an invalid byte sequence such as NUL, a value too long)
+/// or an integrity violation other than a duplicate key (class 23: a missing reference, a null,
+/// a check); in SQLite a constraint other than uniqueness, a value too big or a type mismatch.
+/// A duplicate key stays retryable: the writes are idempotent, and a retry that finds the row
+/// skips it (two attempts of one activity can race).
+pub fn db_error_is_permanent(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+    let (DbErr::Exec(RuntimeErr::SqlxError(sqlx::Error::Database(db))) | DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::Database(db)))) = e else {
+        return false;
+    };
+    let Some(code) = db.code() else { return false };
+    if code.len() == 5 {
+        // A PostgreSQL SQLSTATE (SQLite's extended result codes have at most four digits).
+        return code.starts_with("22") || (code.starts_with("23") && code != "23505");
+    }
+    // A SQLite extended result code: the primary code is the low byte.
+    match code.parse::<i32>() {
+        Ok(n) => {
+            let unique = n == 2067 || n == 1555;
+            matches!(n & 0xff, 18 | 20) || (n & 0xff == 19 && !unique)
+        }
+        Err(_) => false,
     }
 }
 

@@ -18,7 +18,7 @@ use qingling_rules::matter::Matter;
 use qingling_rules::messages::{Locale, t};
 use qingling_rules::policy::Audience;
 use qingling_rules::{Calendar, Policy};
-use qingling_workflows::contract::{MatterActivities, PendingMail, PersistBatch, Persisted};
+use qingling_workflows::contract::{MatterActivities, PendingMail, PersistBatch, Persisted, StuckReport};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -50,6 +50,8 @@ pub struct MatterActivitiesImpl {
 const _: fn() = || {
     fn same_contract<D: ActivityDefinition<Input = PersistBatch, Output = Persisted>>(_: &D) {}
     same_contract(&MatterActivities::persist);
+    fn same_report<D: ActivityDefinition<Input = StuckReport, Output = ()>>(_: &D) {}
+    same_report(&MatterActivities::report_stuck);
 };
 
 #[activities]
@@ -57,10 +59,21 @@ impl MatterActivitiesImpl {
     #[activity(name = ActivityDefinition::name(&MatterActivities::persist))]
     pub async fn persist(self: Arc<Self>, _ctx: ActivityContext, batch: PersistBatch) -> Result<Persisted, ActivityError> {
         self.persist_batch(&batch).await.map_err(|e| {
-            tracing::warn!(matter_id = %batch.matter.id, error = %e, retryable = e.is_retryable(), "matter.persist failed");
-            let failure = if e.is_retryable() { ApplicationFailure::new(e) } else { ApplicationFailure::non_retryable(e) };
+            let failure = if e.is_retryable() {
+                tracing::warn!(matter_id = %batch.matter.id, error = %e, "matter.persist failed; it will be retried");
+                ApplicationFailure::new(e)
+            } else {
+                tracing::error!(matter_id = %batch.matter.id, error = %e, "matter.persist failed, and retrying cannot help: the matter is held");
+                ApplicationFailure::non_retryable(e)
+            };
             ActivityError::application(failure)
         })
+    }
+
+    #[activity(name = ActivityDefinition::name(&MatterActivities::report_stuck))]
+    pub async fn report_stuck(self: Arc<Self>, _ctx: ActivityContext, report: StuckReport) -> Result<(), ActivityError> {
+        tracing::error!(workflow_id = %report.workflow_id, kind = %report.kind, subject_id = %report.subject_id, error = %report.error, "workflow held: a step could not be stored");
+        self.store.record_stuck(&report).await.map_err(|e| ActivityError::application(ApplicationFailure::new(e)))
     }
 }
 

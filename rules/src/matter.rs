@@ -263,6 +263,12 @@ pub struct Rejection {
 }
 
 impl Rejection {
+    /// The matter's workflow is held after a step it could not store (see the `Rectification`
+    /// workflow); `error` is the storage failure, shortened.
+    pub fn stuck(error: &str) -> Self {
+        Rejection::new("stuck").arg("error", error.chars().take(200).collect::<String>())
+    }
+
     fn new(code: &str) -> Self {
         Self { code: format!("reject.{code}"), args: vec![] }
     }

@@ -47,6 +47,25 @@ pub struct Policy {
     /// Absent from policies serialised before input limits existed (old workflow inputs).
     #[serde(default)]
     pub input: crate::input::InputLimits,
+    /// Absent from policies serialised before it existed (old workflow inputs).
+    #[serde(default)]
+    pub engine: EngineRules,
+}
+
+/// How a long-lived case keeps its workflow history bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineRules {
+    /// A case's workflow continues as new (same id, state carried over) once its history holds
+    /// this many events, or earlier when the server suggests it (history size).
+    pub continue_as_new_after: u32,
+}
+
+impl Default for EngineRules {
+    /// Only for a policy serialised before the table existed; the number lives in the file.
+    fn default() -> Self {
+        Policy::builtin().engine
+    }
 }
 
 /// Rules of an on-site inspection (RULES.md §2, §5).
@@ -151,6 +170,7 @@ struct File {
     statutory: StatutoryFile,
     inspection: InspectionRules,
     input: crate::input::InputLimits,
+    engine: EngineRules,
 }
 
 #[derive(Deserialize)]
@@ -465,6 +485,9 @@ impl File {
         if i.min_extension.is_zero() {
             return Err(key_err("input.min_extension", "must be longer than zero"));
         }
+        if !(100..=50_000).contains(&self.engine.continue_as_new_after) {
+            return Err(key_err("engine.continue_as_new_after", format!("{} is outside 100 to 50000 history events", self.engine.continue_as_new_after)));
+        }
         let statutory = self.statutory.validate()?;
         let mut calendar = Calendar::new(BTreeMap::new(), utc_offset_secs, Some(statutory));
         for (year_key, data) in &self.calendar {
@@ -490,6 +513,7 @@ impl File {
             calendar,
             inspection: self.inspection,
             input: self.input,
+            engine: self.engine,
         })
     }
 }

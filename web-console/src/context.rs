@@ -48,6 +48,8 @@ pub struct Ctx {
     pub path: String,
     /// For administrators: next year, when its holiday schedule is due and not loaded.
     pub calendar_missing: Option<i32>,
+    /// For administrators' pages: how many workflows are held on a step they could not store.
+    pub stuck_count: Option<u64>,
 }
 
 impl Ctx {
@@ -180,7 +182,7 @@ async fn resolve(shared: Arc<Shared>, mut req: Request, next: Next) -> Response 
             Ok(None) => None,
             Err(e) => {
                 let locale = negotiate(lang_cookie.as_deref(), None, accept.as_deref());
-                let ctx = Ctx { locale, session: None, path: path_and_query, calendar_missing: None };
+                let ctx = Ctx { locale, session: None, path: path_and_query, calendar_missing: None, stuck_count: None };
                 return render_error(&shared, &ctx, is_api(&path), Error::from(e));
             }
         },
@@ -198,7 +200,17 @@ async fn resolve(shared: Arc<Shared>, mut req: Request, next: Next) -> Response 
         },
         None => None,
     };
-    let ctx = Ctx { locale, session, path: path_and_query, calendar_missing };
+    let stuck_count = match session.as_ref().filter(|s| s.role == Role::Admin && !is_api(&path)) {
+        Some(_) => match shared.app.store.stuck_count().await {
+            Ok(n) => Some(n).filter(|n| *n > 0),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot count the held workflows");
+                None
+            }
+        },
+        None => None,
+    };
+    let ctx = Ctx { locale, session, path: path_and_query, calendar_missing, stuck_count };
 
     if is_api(&path) && api_needs_csrf(req.method(), &path) {
         let verdict = match &ctx.session {

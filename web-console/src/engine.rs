@@ -23,9 +23,15 @@ pub enum EngineError {
     /// The workflow refused the action (its update validator or the update itself).
     #[error("{0}")]
     Rejected(Rejection),
-    /// Temporal is unreachable, the workflow is gone, or no worker answered in time.
+    /// Temporal is unreachable, or no worker answered in time.
     #[error("workflow engine unavailable: {0}")]
     Unavailable(String),
+    /// An update was sent and no answer came in time: it may still take effect.
+    #[error("the workflow did not answer in time; is a worker running?")]
+    NoAnswer,
+    /// Temporal answered that the workflow does not run (finished, terminated or unknown).
+    #[error("the workflow does not run")]
+    Gone,
 }
 
 /// Starts the workflow of a new matter; returns its workflow id, and `false` when a workflow of
@@ -34,7 +40,7 @@ pub enum EngineError {
 #[tracing::instrument(skip_all, fields(matter_id = %new.id, facility_id = new.facility_id))]
 pub async fn issue(client: &Client, new: NewMatter, policy: &Policy) -> Result<(String, bool), EngineError> {
     let workflow_id = ids::matter_workflow_id(&new.id);
-    let input = RectificationInput { new, policy: policy.clone() };
+    let input = RectificationInput { new, policy: policy.clone(), resume: None };
     let options =
         WorkflowStartOptions::new(ids::TASK_QUEUE, workflow_id.clone()).id_reuse_policy(temporalio_client::WorkflowIdReusePolicy::RejectDuplicate).build();
     match tokio::time::timeout(UPDATE_TIMEOUT, client.start_workflow(Rectification::run, input, options)).await {
@@ -90,6 +96,20 @@ pub async fn teach_calendar(client: &Client, workflow_id: &str, workflow_type: &
     }
 }
 
+/// Tells a held workflow to try its step again (`kind` as in the held list: `matter`).
+pub async fn repair(client: &Client, workflow_id: &str, kind: &str, by: &str) -> Result<(), EngineError> {
+    let opts = WorkflowSignalOptions::default();
+    let sent = match kind {
+        "matter" => client.get_workflow_handle::<Rectification>(workflow_id).signal(Rectification::repair, by.to_string(), opts).await,
+        _ => return Err(EngineError::Unavailable(format!("no repair for workflows of kind {kind:?}"))),
+    };
+    match sent {
+        Ok(()) => Ok(()),
+        Err(WorkflowInteractionError::NotFound(_)) => Err(EngineError::Gone),
+        Err(e) => Err(EngineError::Unavailable(e.to_string())),
+    }
+}
+
 /// Sends one action to a matter's workflow; returns the matter as the workflow now sees it.
 #[tracing::instrument(skip_all, fields(matter_id = %matter_id, action = req.action.name()))]
 pub async fn act(client: &Client, matter_id: &str, req: ActionRequest) -> Result<MatterView, EngineError> {
@@ -98,7 +118,7 @@ pub async fn act(client: &Client, matter_id: &str, req: ActionRequest) -> Result
     match tokio::time::timeout(UPDATE_TIMEOUT, update).await {
         Ok(Ok(view)) => Ok(view),
         Ok(Err(e)) => Err(update_error(e)),
-        Err(_) => Err(EngineError::Unavailable("the workflow did not answer in time; is a worker running?".into())),
+        Err(_) => Err(EngineError::NoAnswer),
     }
 }
 
@@ -119,7 +139,10 @@ fn start_error(e: WorkflowStartError) -> EngineError {
 }
 
 fn query_error(e: WorkflowQueryError) -> EngineError {
-    EngineError::Unavailable(e.to_string())
+    match e {
+        WorkflowQueryError::NotFound(_) => EngineError::Gone,
+        other => EngineError::Unavailable(other.to_string()),
+    }
 }
 
 fn update_error(e: WorkflowUpdateError) -> EngineError {
@@ -128,6 +151,7 @@ fn update_error(e: WorkflowUpdateError) -> EngineError {
             Some(r) => EngineError::Rejected(r),
             None => EngineError::Unavailable(format!("the update failed: {}", failure.message)),
         },
+        WorkflowUpdateError::NotFound(_) => EngineError::Gone,
         other => EngineError::Unavailable(other.to_string()),
     }
 }

@@ -48,7 +48,18 @@ pub enum Error {
     /// A working-day schedule that does not fit the rules; the detail names the date.
     #[error("schedule refused: {0}")]
     Schedule(String),
-    /// Temporal could not be reached or did not answer in time.
+    /// The matter's workflow is held on a step it could not store (the storage error, for the
+    /// message); operators see it on the health page.
+    #[error("matter held: {0}")]
+    Held(String),
+    /// The matter's workflow no longer runs although the database says it is open (terminated,
+    /// or lost with its Temporal history): an operator must restart it (`qingling doctor`).
+    #[error("the matter's workflow is gone")]
+    Gone,
+    /// An action was sent and no answer came in time; it may still take effect.
+    #[error("the workflow did not answer in time")]
+    NoAnswer,
+    /// Temporal could not be reached.
     #[error("workflow engine unavailable: {0}")]
     Unavailable(String),
     /// A bug or an infrastructure failure; the detail is logged, not shown.
@@ -66,7 +77,9 @@ impl Error {
             Error::Field { .. } | Error::Rejected(_) | Error::Schedule(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Evidence { status, .. } | Error::Inspection { status, .. } => *status,
             Error::KeyReused => StatusCode::CONFLICT,
-            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unavailable(_) | Error::Held(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::NoAnswer => StatusCode::GATEWAY_TIMEOUT,
+            Error::Gone => StatusCode::CONFLICT,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -87,6 +100,9 @@ impl Error {
             Error::Schedule(_) => "calendar.invalid_schedule".into(),
             Error::KeyReused => "request.key_reused".into(),
             Error::Unavailable(_) => "engine.unavailable".into(),
+            Error::Held(_) => "reject.stuck".into(),
+            Error::Gone => "engine.gone".into(),
+            Error::NoAnswer => "engine.no_answer".into(),
             Error::Internal(_) => "http.internal".into(),
         }
     }
@@ -95,6 +111,7 @@ impl Error {
     pub fn message(&self, locale: Locale) -> String {
         match self {
             Error::Rejected(r) => r.message(locale),
+            Error::Held(error) => Rejection::stuck(error).message(locale),
             Error::BadRequest(detail) => t(locale, "request.invalid", &[("detail", detail)]),
             Error::Schedule(detail) => t(locale, "calendar.invalid_schedule", &[("detail", detail)]),
             Error::Field { field, .. } => {
@@ -193,6 +210,8 @@ impl From<crate::engine::EngineError> for Error {
         match e {
             crate::engine::EngineError::Rejected(r) => Error::Rejected(r),
             crate::engine::EngineError::Unavailable(why) => Error::Unavailable(why),
+            crate::engine::EngineError::Gone => Error::Gone,
+            crate::engine::EngineError::NoAnswer => Error::NoAnswer,
         }
     }
 }

@@ -14,6 +14,7 @@ mod context;
 pub mod engine;
 mod error;
 mod forms;
+mod health;
 mod i18n;
 mod inspection_pages;
 mod inspections;
@@ -74,6 +75,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/matters/{id}/evidence/{sha256}", get(api::evidence_file))
         .route("/api/board", get(api::board))
         .route("/api/calendar", get(calendar::api_show).post(calendar::api_load))
+        .route("/api/health", get(health::api_show))
+        .route("/api/health/repair", post(health::api_repair))
         .route("/api/inspections", get(inspections::list).post(inspections::assign))
         .route("/api/inspections/{id}", get(inspections::show))
         .route("/api/inspections/{id}/start", post(inspections::start))
@@ -91,6 +94,8 @@ pub fn router(state: AppState) -> Router {
         .route("/notices", get(pages::notices))
         .route("/rechecks", get(pages::rechecks))
         .route("/admin/calendar", get(calendar::show).post(calendar::submit))
+        .route("/admin/health", get(health::show))
+        .route("/admin/health/repair", post(health::repair_form))
         .route("/matters/new", get(pages::new_matter).post(pages::issue))
         .route("/matters/{id}", get(pages::matter))
         .route("/matters/{id}/act", post(pages::act))

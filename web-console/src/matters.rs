@@ -139,20 +139,30 @@ pub async fn act(shared: &Shared, who: &Signed, row: &matter::Model, action: Act
         other => other,
     };
     let req = ActionRequest { actor: who.actor(), action };
-    Ok(engine::act(&shared.app.temporal, &row.id, req).await?)
+    let view = engine::act(&shared.app.temporal, &row.id, req).await?;
+    // The workflow has taken the action; it is done when it is stored. A matter held on a step
+    // it could not store says so, rather than the console calling the action accepted.
+    if !wait_persisted(shared, &row.id, view.last_seq).await
+        && let Ok(live) = engine::view(&shared.app.temporal, &row.id).await
+        && let Some(error) = live.stuck
+    {
+        return Err(Error::Held(error));
+    }
+    Ok(view)
 }
 
 /// Waits (briefly) until the database has caught up with a view, so a page shown right after
-/// an action already lists it.
-pub async fn wait_persisted(shared: &Shared, matter_id: &str, seq: u64) {
+/// an action already lists it; `false` when it has not.
+async fn wait_persisted(shared: &Shared, matter_id: &str, seq: u64) -> bool {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
     while tokio::time::Instant::now() < deadline {
         match shared.app.store.matter(matter_id).await {
-            Ok(Some(m)) if m.last_seq >= seq as i64 => return,
-            Err(_) => return,
+            Ok(Some(m)) if m.last_seq >= seq as i64 => return true,
+            Err(_) => return false,
             _ => tokio::time::sleep(POLL).await,
         }
     }
+    false
 }
 
 /// Who may upload evidence for a matter: the facility it concerns (the only role that can

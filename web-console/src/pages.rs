@@ -316,7 +316,17 @@ pub async fn matter(State(shared): S, ctx: Ctx, Path(id): Path<String>, Query(q)
 
 /// Errors a person can fix by changing the form: shown on the page rather than as an error page.
 fn shown_on_page(e: &Error) -> bool {
-    matches!(e, Error::Rejected(_) | Error::Field { .. } | Error::BadRequest(_) | Error::Evidence { .. } | Error::Unavailable(_))
+    matches!(
+        e,
+        Error::Rejected(_)
+            | Error::Field { .. }
+            | Error::BadRequest(_)
+            | Error::Evidence { .. }
+            | Error::Unavailable(_)
+            | Error::Held(_)
+            | Error::Gone
+            | Error::NoAnswer
+    )
 }
 
 async fn finish(
@@ -328,10 +338,7 @@ async fn finish(
     result: Result<qingling_workflows::MatterView, Error>,
 ) -> Result<Response, Error> {
     match result {
-        Ok(view) => {
-            matters::wait_persisted(shared, &row.id, view.last_seq).await;
-            Ok(Redirect::to(&format!("/matters/{}?done={action}", row.id)).into_response())
-        }
+        Ok(_) => Ok(Redirect::to(&format!("/matters/{}?done={action}", row.id)).into_response()),
         Err(e) if shown_on_page(&e) => matter_page(shared, ctx, who, row, None, Some(&e)).await,
         Err(e) => Err(e),
     }

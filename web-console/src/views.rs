@@ -28,6 +28,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("inspection_fill.html", include_str!("../templates/inspection_fill.html")),
     ("inspection_new.html", include_str!("../templates/inspection_new.html")),
     ("calendar.html", include_str!("../templates/calendar.html")),
+    ("health.html", include_str!("../templates/health.html")),
 ];
 
 /// The template environment, built once at start.
@@ -82,6 +83,7 @@ fn nav(ctx: &Ctx) -> Vec<NavItem> {
             ("/inspections", "web.checklist.nav"),
             ("/notices", "web.nav.matters"),
             ("/admin/calendar", "web.nav.calendar"),
+            ("/admin/health", "web.nav.health"),
         ],
         Role::Supervisor => {
             &[("/board", "web.nav.board"), ("/matters/new", "web.nav.issue"), ("/inspections", "web.checklist.nav"), ("/notices", "web.nav.matters")]
@@ -115,6 +117,7 @@ pub fn render_with(env: &Environment<'static>, ctx: &Ctx, name: &str, page: Valu
         csrf => ctx.session.as_ref().map(|s| s.csrf.clone()),
         nav => nav(ctx),
         calendar_missing => ctx.calendar_missing,
+        stuck_count => ctx.stuck_count,
         ..page
     };
     let template = env.get_template(name)?;

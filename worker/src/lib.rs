@@ -6,4 +6,5 @@ pub mod app;
 pub mod bench;
 pub mod calendar_rollout;
 pub mod devserver;
+pub mod doctor;
 pub mod settings;

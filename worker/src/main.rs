@@ -19,6 +19,7 @@ USAGE:
   qingling policy check [FILE]         validate a policy file (default: QINGLING_POLICY or built-in)
   qingling checklists check [PATH]     validate checklist templates, a file or a directory
                                        (default: checklists/templates)
+  qingling doctor [--repair]           open matters whose workflow no longer runs; --repair restarts them from the stored state
   qingling audit verify                check every matter's keyed event chain against the anchored heads
   qingling audit anchor                append the chain heads to the anchor file now; prints its MAC to publish
   qingling bench engine [--matters N] [--concurrency C]
@@ -156,6 +157,11 @@ async fn run(args: &[String]) -> Result<()> {
         "worker" => app::worker(Settings::from_env()?).await,
         "web" => app::web(Settings::from_env()?).await,
         "migrate" => app::migrate(Settings::from_env()?).await,
+        "doctor" => match args.get(1).map(String::as_str) {
+            None => qingling_app::doctor::run(Settings::from_env()?, false).await,
+            Some("--repair") => qingling_app::doctor::run(Settings::from_env()?, true).await,
+            Some(other) => bail!("unknown option {other:?} (use qingling doctor [--repair])"),
+        },
         "calendar" => calendar(&args[1..]).await,
         "policy" if args.get(1).map(String::as_str) == Some("check") => {
             let policy = match args.get(2) {

@@ -47,6 +47,17 @@ pub struct Persisted {
     pub last_seq: u64,
 }
 
+/// A workflow that stopped on a failure retrying cannot fix, for the operators' list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StuckReport {
+    pub workflow_id: String,
+    /// `matter` or `inspection`.
+    pub kind: String,
+    pub subject_id: String,
+    pub error: String,
+    pub at_ms: i64,
+}
+
 pub struct MatterActivities;
 
 #[activity_definitions]
@@ -54,6 +65,13 @@ impl MatterActivities {
     /// Writes a batch idempotently: events already stored (same matter and seq) are skipped.
     #[activity(name = "matter.persist")]
     pub fn persist(batch: PersistBatch) -> Result<Persisted, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Records (and logs at error) that a workflow is held on a permanent failure; the
+    /// operator's repair clears it. Idempotent: the same workflow again counts one more failure.
+    #[activity(name = "workflow.report_stuck")]
+    pub fn report_stuck(report: StuckReport) -> Result<(), ActivityError> {
         unimplemented!()
     }
 }

@@ -341,7 +341,7 @@ impl Inspection {
             ctx.state_mut(|s| s.notices = issued);
             // The matters go live before the mail, so a mail outage never delays them.
             for (_, new) in plans {
-                let child = RectificationInput { new: new.clone(), policy: input.policy.clone() };
+                let child = RectificationInput { new: new.clone(), policy: input.policy.clone(), resume: None };
                 let opts = ChildWorkflowOptions::builder().workflow_id(matter_workflow_id(&new.id)).parent_close_policy(ParentClosePolicy::Abandon).build();
                 ctx.start_child_workflow(Rectification::run, child, opts).await?;
             }

@@ -6,19 +6,33 @@
 //! the next deadline or the next action, whichever comes first. An approved extension changes
 //! the next deadline, which wakes the loop and re-times the timer.
 
-use crate::contract::{CalendarYearUpdate, MatterActivities, PendingEvent, PendingMail, PersistBatch};
+use crate::contract::{CalendarYearUpdate, MatterActivities, PendingEvent, PendingMail, PersistBatch, StuckReport};
 use qingling_rules::matter::{Action, Actor, Effect, Matter, NewMatter, Rejection};
 use qingling_rules::policy::Policy;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, UNIX_EPOCH};
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::{CancellableFuture, LocalActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
+use temporalio_sdk::{
+    ActivityOptions, CancellableFuture, ContinueAsNewOptions, LocalActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
+};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RectificationInput {
     pub new: NewMatter,
     /// The policy the matter is governed by, fixed at issue.
     pub policy: Policy,
+    /// Set when the workflow continues as new, or is restarted from the stored state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<Resume>,
+}
+
+/// A matter carried into a new run: its state, and the events already decided and stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resume {
+    pub matter: Matter,
+    /// The last event number stored; the new run numbers from the next one.
+    pub last_seq: u64,
+    pub notice_number: Option<String>,
 }
 
 /// An action as the console sends it.
@@ -38,6 +52,9 @@ pub struct MatterView {
     pub persisted_seq: u64,
     pub next_wake_ms: Option<i64>,
     pub policy_name: String,
+    /// Why the matter is held (a step that could not be stored), until an operator repairs it.
+    #[serde(default)]
+    pub stuck: Option<String>,
 }
 
 #[workflow]
@@ -54,6 +71,10 @@ pub struct Rectification {
     notice_number: Option<String>,
     /// Bumped by every accepted action, so the run loop wakes and re-times its timer.
     version: u64,
+    /// Set while the matter is held on a persist failure retrying cannot fix.
+    stuck: Option<String>,
+    /// Bumped by the `repair` signal.
+    repairs: u64,
 }
 
 /// A workflow-context instant as Unix milliseconds (0 when the context has none).
@@ -84,6 +105,7 @@ impl Rectification {
             persisted_seq: self.persisted_seq,
             next_wake_ms: self.matter.next_wake_ms(),
             policy_name: self.policy.name.clone(),
+            stuck: self.stuck.clone(),
         }
     }
 
@@ -104,18 +126,26 @@ impl Rectification {
     #[init]
     pub fn new(ctx: &WorkflowContextView, input: RectificationInput) -> Self {
         let now_ms = ms(ctx.start_time());
-        let (matter, effects) = Matter::open(&input.new, now_ms, &input.policy);
+        let (matter, effects, last_seq, notice_number) = match input.resume {
+            Some(r) => (r.matter, vec![], r.last_seq, r.notice_number),
+            None => {
+                let (matter, effects) = Matter::open(&input.new, now_ms, &input.policy);
+                (matter, effects, 0, None)
+            }
+        };
         let mut wf = Self {
             policy: input.policy,
             new: input.new,
             matter,
             now_ms,
-            next_seq: 0,
-            persisted_seq: 0,
+            next_seq: last_seq,
+            persisted_seq: last_seq,
             outbox: vec![],
             mails: vec![],
-            notice_number: None,
+            notice_number,
             version: 0,
+            stuck: None,
+            repairs: 0,
         };
         wf.enqueue(now_ms, effects);
         wf
@@ -133,13 +163,33 @@ impl Rectification {
                 let upto = batch.events.last().map(|e| e.seq).unwrap_or(0);
                 let mails = batch.mails.len();
                 let opts = LocalActivityOptions::builder().start_to_close_timeout(Duration::from_secs(30)).build();
-                let done = ctx.execute_local_activity(MatterActivities::persist, batch, opts).await?;
-                ctx.state_mut(|s| {
-                    s.outbox.retain(|e| e.seq > upto);
-                    s.mails.drain(..mails);
-                    s.persisted_seq = upto;
-                    s.notice_number = Some(done.notice_number);
-                });
+                match ctx.execute_local_activity(MatterActivities::persist, batch, opts).await {
+                    Ok(done) => ctx.state_mut(|s| {
+                        s.outbox.retain(|e| e.seq > upto);
+                        s.mails.drain(..mails);
+                        s.persisted_seq = upto;
+                        s.notice_number = Some(done.notice_number);
+                    }),
+                    // Retryable failures are retried inside the activity call; what comes back
+                    // is a failure retrying cannot fix.
+                    Err(e) => {
+                        let error = e.to_string();
+                        let repairs = ctx.state_mut(|s| {
+                            s.stuck = Some(error.clone());
+                            s.repairs
+                        });
+                        let report = StuckReport {
+                            workflow_id: workflow_id.clone(),
+                            kind: "matter".into(),
+                            subject_id: ctx.state(|s| s.new.id.clone()),
+                            error,
+                            at_ms: now,
+                        };
+                        let opts = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(30)).build();
+                        ctx.execute_activity(MatterActivities::report_stuck, report, opts).await?;
+                        ctx.wait_condition(|s: &Self| s.repairs != repairs).await?;
+                    }
+                }
                 continue;
             }
             if ctx.state(|s| s.matter.status.is_ended()) {
@@ -157,7 +207,18 @@ impl Rectification {
                 continue;
             }
 
-            // 3. Sleep until the next deadline step or the next accepted action.
+            // 3. Keep the history short: carry the matter into a new run of the same id.
+            let limit = ctx.state(|s| s.policy.engine.continue_as_new_after);
+            if (ctx.history_length() >= limit || ctx.continue_as_new_suggested()) && ctx.all_handlers_finished() {
+                let input = ctx.state(|s| RectificationInput {
+                    new: s.new.clone(),
+                    policy: s.policy.clone(),
+                    resume: Some(Resume { matter: s.matter.clone(), last_seq: s.next_seq, notice_number: s.notice_number.clone() }),
+                });
+                ctx.continue_as_new(input, ContinueAsNewOptions::default())?;
+            }
+
+            // 4. Sleep until the next deadline step or the next accepted action.
             let version = ctx.state(|s| s.version);
             match ctx.state(|s| s.matter.next_wake_ms()) {
                 Some(at) => {
@@ -205,8 +266,18 @@ impl Rectification {
         self.version += 1;
     }
 
+    /// An operator's "try again" for a held matter: the loop retries the batch it could not store.
+    #[signal]
+    pub fn repair(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _by: String) {
+        self.stuck = None;
+        self.repairs += 1;
+    }
+
     #[update_validator(act)]
     fn validate_act(&self, _ctx: &WorkflowContextView, req: &ActionRequest) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        if let Some(error) = &self.stuck {
+            return Err(Rejection::stuck(error).to_wire().into());
+        }
         self.matter.check(&req.actor, &req.action, self.now_ms, &self.policy).map_err(|r| r.to_wire().into())
     }
 
