@@ -503,7 +503,25 @@ fn must_accept(m: &Matter, actor: &Actor, action: &Action, p: &Policy) -> bool {
                     e.sha256.len() == 64 && e.sha256.bytes().all(|b| b.is_ascii_hexdigit()) && clean(&e.name, 200, true) && clean(&e.content_type, 100, true)
                 })
         }
-        _ => false,
+        // An extension within the policy's shortest and longest: the request's own length was
+        // checked when it was asked for, so a decision that keeps it is checked against the
+        // longest only (the policy may have been amended in between; here it is not).
+        Action::RequestExtension { deadline, extend_by, .. } => {
+            let fits = |due: i64, by: PolicyDuration| {
+                extended(p, due, by) >= extended(p, due, p.input.min_extension) && extended(p, due, by) <= extended(p, due, p.extension.max_each)
+            };
+            m.open_deadline(*deadline).is_some_and(|d| PolicyDuration::parse(extend_by).is_ok_and(|by| fits(d.due_ms, by)))
+        }
+        Action::DecideExtension { approve: true, extend_by, .. } => {
+            let Some(req) = &m.pending_extension else { return false };
+            let Some(d) = m.open_deadline(req.deadline) else { return false };
+            let max = extended(p, d.due_ms, p.extension.max_each);
+            match extend_by.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                Some(text) => PolicyDuration::parse(text)
+                    .is_ok_and(|by| extended(p, d.due_ms, by) >= extended(p, d.due_ms, p.input.min_extension) && extended(p, d.due_ms, by) <= max),
+                None => extended(p, d.due_ms, req.extend_by) <= max,
+            }
+        }
     }
 }
 
