@@ -10,7 +10,7 @@
 //! next working day.
 
 use crate::duration::PolicyDuration;
-use chrono::{Datelike, Days, FixedOffset, Months, NaiveDate, TimeZone, Weekday};
+use chrono::{Datelike, Days, FixedOffset, Months, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -46,6 +46,11 @@ const SOLAR_TERMS: [&str; 24] = [
     "冬至", "小寒", "大寒", "立春", "雨水", "惊蛰", "春分", "清明", "谷雨", "立夏", "小满", "芒种", "夏至", "小暑", "大暑", "立秋", "处暑", "白露", "秋分",
     "寒露", "霜降", "立冬", "小雪", "大雪",
 ];
+
+/// The Gregorian years the lunisolar library computes without panicking (it covers 1 to 9999, and
+/// a lunar year reaches into the next Gregorian one). Outside them a lunar or solar-term anchor
+/// falls on no day: such a year keeps its Gregorian statutory days and its weekends.
+const LUNISOLAR_YEARS: std::ops::RangeInclusive<i32> = 2..=9998;
 
 impl Anchor {
     /// Reads the policy's notation: `01-01`, `lunar:05-05`, `lunar:eve`, `term:清明`.
@@ -84,6 +89,9 @@ impl Anchor {
         use tyme4rs::tyme::lunar::LunarDay;
         use tyme4rs::tyme::solar::{SolarDay, SolarTerm};
         let solar = |d: SolarDay| NaiveDate::from_ymd_opt(d.get_year() as i32, d.get_month() as u32, d.get_day() as u32);
+        if !matches!(self, Self::Gregorian { .. }) && !LUNISOLAR_YEARS.contains(&year) {
+            return None;
+        }
         match self {
             Self::Gregorian { month, day } => NaiveDate::from_ymd_opt(year, *month, *day),
             Self::Lunar { month, day } => {
@@ -221,7 +229,7 @@ impl Calendar {
     /// The provisional years a period from one instant to another was counted over. `due_ms` is
     /// an end instant: a day-scale period ends at midnight after its last day.
     pub fn provisional_years_ms(&self, from_ms: i64, due_ms: i64) -> Vec<i32> {
-        self.provisional_years(self.local_date(from_ms), self.local_date(due_ms - 1))
+        self.provisional_years(self.local_date(from_ms), self.local_date(due_ms.saturating_sub(1)))
     }
 
     /// The next year, when its schedule should be published by `today` and is not here.
@@ -283,26 +291,31 @@ impl Calendar {
         !is_weekend(date)
     }
 
-    /// The first working day on or after `date`.
+    /// The first working day on or after `date` (or the last day there is).
     pub fn on_or_next_workday(&self, mut date: NaiveDate) -> NaiveDate {
-        while !self.is_workday(date) {
-            date = date + Days::new(1);
+        while !self.is_workday(date)
+            && let Some(next) = date.succ_opt()
+        {
+            date = next;
         }
         date
     }
 
     /// The last day of a period of `period` starting on `start`, counted by the rules: the start
     /// day is not counted, and a last day that is not a working day moves to the next working day.
-    /// Clock durations (`2s`) are not dates; they count as zero days here.
+    /// Clock durations (`2s`) are not dates; they count as zero days here. A period that would
+    /// end after the last date chrono represents ends on that date.
     pub fn add(&self, start: NaiveDate, period: PolicyDuration) -> NaiveDate {
         let last = match period {
-            PolicyDuration::Days(n) => start + Days::new(n.into()),
-            PolicyDuration::Months(n) => start.checked_add_months(Months::new(n)).unwrap_or(start),
+            PolicyDuration::Days(n) => start.checked_add_days(Days::new(n.into())).unwrap_or(NaiveDate::MAX),
+            PolicyDuration::Months(n) => start.checked_add_months(Months::new(n)).unwrap_or(NaiveDate::MAX),
             PolicyDuration::WorkingDays(n) => {
                 let mut d = start;
                 let mut left = n;
-                while left > 0 {
-                    d = d + Days::new(1);
+                while left > 0
+                    && let Some(next) = d.succ_opt()
+                {
+                    d = next;
                     if self.is_workday(d) {
                         left -= 1;
                     }
@@ -318,23 +331,29 @@ impl Calendar {
         FixedOffset::east_opt(self.utc_offset_secs).unwrap_or(FixedOffset::east_opt(0).expect("zero offset"))
     }
 
-    /// The local calendar date of an instant (Unix milliseconds).
+    /// The local calendar date of an instant (Unix milliseconds); the first or the last date chrono
+    /// represents for an instant before or after them.
     pub fn local_date(&self, at_ms: i64) -> NaiveDate {
-        self.offset().timestamp_millis_opt(at_ms).single().map(|t| t.date_naive()).unwrap_or_default()
+        let offset = chrono::TimeDelta::seconds(self.offset().local_minus_utc().into());
+        chrono::DateTime::from_timestamp_millis(at_ms)
+            .and_then(|utc| utc.naive_utc().checked_add_signed(offset))
+            .map(|local| local.date())
+            .unwrap_or(if at_ms < 0 { NaiveDate::MIN } else { NaiveDate::MAX })
     }
 
     /// The instant (Unix milliseconds) a local date ends: midnight at the start of the next day.
     pub fn end_of_day_ms(&self, date: NaiveDate) -> i64 {
-        let next = date + Days::new(1);
-        let midnight = next.and_hms_opt(0, 0, 0).expect("midnight exists");
-        self.offset().from_local_datetime(&midnight).single().map(|t| t.timestamp_millis()).unwrap_or(0)
+        // A fixed offset has no daylight saving: a local day is 24 hours. Counted in milliseconds,
+        // not dates, so the last date chrono represents has an end as well.
+        let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc().timestamp_millis();
+        midnight + 86_400_000 - i64::from(self.offset().local_minus_utc()) * 1000
     }
 
     /// When a period of `period` that starts at `from_ms` runs out. Clock durations add exact
     /// time; day, working-day and month periods end at the end of their last day, local time.
     pub fn due_ms(&self, from_ms: i64, period: PolicyDuration) -> i64 {
         match period.clock_millis() {
-            Some(ms) => from_ms + ms,
+            Some(ms) => from_ms.saturating_add(ms),
             None => self.end_of_day_ms(self.add(self.local_date(from_ms), period)),
         }
     }
@@ -348,6 +367,7 @@ fn is_weekend(d: NaiveDate) -> bool {
 mod tests {
     use super::*;
     use crate::policy::Policy;
+    use chrono::TimeZone;
 
     fn cal() -> Calendar {
         Policy::builtin().calendar.clone()
@@ -706,6 +726,48 @@ mod tests {
         for year in 2025..=2100 {
             let q = term.date_in(year).unwrap();
             assert!(q.month() == 4 && (4..=5).contains(&q.day()), "清明 {year} on {q}");
+        }
+    }
+
+    /// Found by the property tests: an instant in year 262140 (chrono's range goes that far, the
+    /// lunisolar library's does not) panicked inside the library.
+    #[test]
+    fn anchors_in_years_beyond_the_lunisolar_library_fall_on_no_day() {
+        let c = cal();
+        let anchors = [Anchor::LunarNewYearsEve, Anchor::Lunar { month: 5, day: 5 }, Anchor::SolarTerm { name: "清明".into() }];
+        for year in (-3..=3).chain(9990..=10_005).chain([262_142, 262_143, -262_143, i32::MAX, i32::MIN]) {
+            for a in &anchors {
+                let _ = a.date_in(year);
+            }
+            let _ = c.statutory_days(year);
+        }
+        assert!(Anchor::LunarNewYearsEve.date_in(9998).is_some());
+        assert_eq!(Anchor::LunarNewYearsEve.date_in(262_140), None);
+        assert_eq!(Anchor::Gregorian { month: 1, day: 1 }.date_in(262_140), NaiveDate::from_ymd_opt(262_140, 1, 1));
+    }
+
+    /// Found by the property tests: a period counted near the last day chrono represents ran
+    /// out of dates (`NaiveDate + Days` panicked). Periods stop at that day instead.
+    #[test]
+    fn periods_at_the_end_of_the_representable_dates_stop_there() {
+        let c = cal();
+        use PolicyDuration::*;
+        for period in [Days(0), Days(7), WorkingDays(3), Months(1), Seconds(2)] {
+            for start in [NaiveDate::MAX, NaiveDate::MAX.pred_opt().unwrap(), NaiveDate::MAX - chrono::Days::new(10)] {
+                let last = c.add(start, period);
+                assert!(last >= start, "{start} + {period} = {last}");
+            }
+        }
+        let last_day = c.end_of_day_ms(NaiveDate::MAX);
+        assert_eq!(last_day - c.end_of_day_ms(NaiveDate::MAX.pred_opt().unwrap()), 86_400_000);
+        assert_eq!(c.local_date(last_day - 1), NaiveDate::MAX);
+        // The last hours of chrono's range in UTC are past it in local time (+08:00).
+        let utc_last = NaiveDate::MAX.and_hms_opt(20, 0, 0).unwrap().and_utc().timestamp_millis();
+        assert_eq!(c.local_date(utc_last), NaiveDate::MAX);
+        assert_eq!((c.local_date(i64::MAX), c.local_date(i64::MIN)), (NaiveDate::MAX, NaiveDate::MIN), "instants beyond the dates");
+        let from = last_day - 3_600_000;
+        for period in [Days(0), Days(7), WorkingDays(3), Months(1)] {
+            assert!(c.due_ms(from, period) >= from, "{period}");
         }
     }
 

@@ -15,6 +15,9 @@ pub enum PolicyDuration {
     Months(u32),
 }
 
+/// The longest period a policy or a person may write, in days ("ten years").
+const TEN_YEARS_DAYS: u32 = 3660;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid duration {input:?}: {why} (write a number and a unit: 2s, 5m, 4h, 7d, 3wd, 1mo)")]
 pub struct ParseError {
@@ -32,11 +35,14 @@ impl PolicyDuration {
             return Err(err("no number before the unit"));
         }
         let n: u64 = num.parse().map_err(|_| err("number too large"))?;
-        let days = |n: u64| u32::try_from(n).ok().filter(|d| *d <= 3660).ok_or_else(|| err("more than ten years"));
+        let days = |n: u64| u32::try_from(n).ok().filter(|d| *d <= TEN_YEARS_DAYS).ok_or_else(|| err("more than ten years"));
+        // Clock periods have the same bound, which also keeps their milliseconds within i64.
+        let clock =
+            |n: u64, secs: u64| n.checked_mul(secs).filter(|s| *s <= u64::from(TEN_YEARS_DAYS) * 86_400).map(|_| n).ok_or_else(|| err("more than ten years"));
         Ok(match unit {
-            "s" => Self::Seconds(n),
-            "m" => Self::Minutes(n),
-            "h" => Self::Hours(n),
+            "s" => Self::Seconds(clock(n, 1)?),
+            "m" => Self::Minutes(clock(n, 60)?),
+            "h" => Self::Hours(clock(n, 3600)?),
             "d" => Self::Days(days(n)?),
             "wd" => Self::WorkingDays(days(n)?),
             "mo" => Self::Months(u32::try_from(n).ok().filter(|m| *m <= 120).ok_or_else(|| err("more than ten years"))?),
@@ -45,11 +51,13 @@ impl PolicyDuration {
     }
 
     /// Clock durations (s, m, h) count exact time; the others count dates on the calendar.
+    /// A parsed duration always fits; one built by hand too long for i64 saturates.
     pub fn clock_millis(self) -> Option<i64> {
+        let ms = |n: u64, unit: i64| i64::try_from(n).unwrap_or(i64::MAX).saturating_mul(unit);
         match self {
-            Self::Seconds(n) => Some(n as i64 * 1000),
-            Self::Minutes(n) => Some(n as i64 * 60_000),
-            Self::Hours(n) => Some(n as i64 * 3_600_000),
+            Self::Seconds(n) => Some(ms(n, 1000)),
+            Self::Minutes(n) => Some(ms(n, 60_000)),
+            Self::Hours(n) => Some(ms(n, 3_600_000)),
             _ => None,
         }
     }
@@ -117,6 +125,10 @@ mod tests {
             ("3w", "unknown unit"),
             ("99999999999999999999s", "number too large"),
             ("5000d", "more than ten years"),
+            // Clock periods too: 10⁶ hours do not fit a deadline (and 10¹⁵ minutes not even i64 milliseconds).
+            ("1000000h", "more than ten years"),
+            ("999999999999999m", "more than ten years"),
+            ("315360000001s", "more than ten years"),
         ] {
             let err = PolicyDuration::parse(text).unwrap_err();
             assert_eq!(err.why, why, "{text}");

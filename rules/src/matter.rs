@@ -88,7 +88,8 @@ pub struct Deadline {
     pub from_ms: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<PolicyDuration>,
-    /// When the last escalation step taken was due: the next one counts from there.
+    /// When the last escalation step taken was due: the next one counts from there. `None` until
+    /// a step is taken, and again once an extension restarts the ladder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_step_ms: Option<i64>,
 }
@@ -383,9 +384,9 @@ fn step_time(policy: &Policy, prev_ms: i64, after: PolicyDuration) -> i64 {
 /// A later due instant: `by` more after the current one.
 fn extend_due(policy: &Policy, due_ms: i64, by: PolicyDuration) -> i64 {
     match by.clock_millis() {
-        Some(ms) => due_ms + ms,
+        Some(ms) => due_ms.saturating_add(ms),
         // Day periods count from the due day itself (the instant just before its midnight).
-        None => policy.calendar.due_ms(due_ms - 1, by),
+        None => policy.calendar.due_ms(due_ms.saturating_sub(1), by),
     }
 }
 
@@ -476,7 +477,10 @@ impl Matter {
                 }
             }
             if let (Some(old), Some(step)) = (d.next_step_ms, ladder.get(d.steps_taken as usize)) {
-                let next = step_time(policy, d.last_step_ms.unwrap_or(d.due_ms), step.after);
+                // The first step counts from the due date (a matter extended before this fix
+                // still carries the last step of its old ladder), later ones from the step before.
+                let from = if d.steps_taken == 0 { d.due_ms } else { d.last_step_ms.unwrap_or(d.due_ms) };
+                let next = step_time(policy, from, step.after);
                 if next != old {
                     // A first step due with the deadline itself moved with it: one event says it.
                     if d.steps_taken > 0 || !step.after.is_zero() {
@@ -705,6 +709,7 @@ impl Matter {
                 d.period = None;
                 // The deadline is no longer missed: its ladder starts again from the new due date.
                 d.steps_taken = 0;
+                d.last_step_ms = None;
                 d.next_step_ms = ladder_first.map(|after| step_time(policy, d.due_ms, after));
                 let new_due = d.due_ms;
                 self.pending_extension = None;

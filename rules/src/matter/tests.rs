@@ -328,6 +328,20 @@ fn a_matter_from_an_inspection_notice_keeps_the_notice_dates() {
     assert_eq!(due(&m, DeadlineKind::Acknowledge), at(2026, 11, 24, 0), "same day as the notice");
 }
 
+/// Found by the property tests: a due instant of `i64::MIN` (a corrupt notice date) overflowed
+/// where a due instant is read as the end of its last day (`due_ms - 1`).
+#[test]
+fn a_due_instant_at_the_edge_of_i64_does_not_overflow() {
+    let p = Policy::builtin();
+    let t0 = at(2026, 11, 23, 9);
+    let new = NewMatter { issued_ms: Some(t0), rectify_due_ms: Some(i64::MIN), ..new_matter() };
+    let (mut m, _) = Matter::open(&new, t0, &p);
+    assert!(!m.tick(t0, &p).is_empty(), "the rectify deadline is long missed");
+    m.apply(&facility(), &Action::Acknowledge { handler: "王主任".into() }, t0, &p).unwrap();
+    let ask = Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "3d".into(), reason: "r".into() };
+    let _ = m.apply(&facility(), &ask, t0, &p);
+}
+
 /// The published 2027 schedule as a test imagines it: the statutory days, and 01-04..05 as
 /// bridging days off after 元旦 with two make-up Saturdays.
 fn published_2027() -> crate::calendar::Year {
@@ -396,6 +410,45 @@ fn a_served_deadline_stands_even_when_the_schedule_makes_its_day_a_holiday() {
     let effects = m.retime(2027, &learn_2027(&p));
     assert!(updates(&effects).is_empty(), "{effects:?}");
     assert_eq!(m, before, "the rectify deadline printed on the notice (2027-01-04) stands");
+}
+
+/// Found by the property tests: an approval restarts the deadline's ladder, so re-timing must
+/// count its first step from the new due date, not from the last step of the old ladder.
+#[test]
+fn an_extended_deadline_escalates_from_its_new_due_date_after_the_calendar_changes() {
+    let p = Policy::builtin();
+    let t0 = at(2026, 12, 28, 9);
+    let mut m = open(Severity::Ordinary, t0, &p);
+    m.apply(&facility(), &Action::Acknowledge { handler: "王主任".into() }, t0, &p).unwrap();
+    m.tick(at(2027, 1, 1, 0), &p);
+    assert_eq!(m.open_deadline(DeadlineKind::Feedback).unwrap().steps_taken, 1, "the feedback reminder fired");
+    let ask = Action::RequestExtension { deadline: DeadlineKind::Feedback, extend_by: "3d".into(), reason: "负责人出差".into() };
+    m.apply(&facility(), &ask, at(2027, 1, 1, 9), &p).unwrap();
+    m.apply(&supervisor(), &Action::DecideExtension { approve: true, extend_by: None, reason: "同意".into() }, at(2027, 1, 1, 10), &p).unwrap();
+    let new_due = due(&m, DeadlineKind::Feedback);
+    assert_eq!(new_due, at(2027, 1, 5, 0), "12-31 + 3 days ends on Sunday 01-03, so on Monday 01-04 (provisional)");
+    let amended = learn_2027(&p);
+    m.retime(2027, &amended);
+    let d = m.open_deadline(DeadlineKind::Feedback).unwrap();
+    assert_eq!(d.due_ms, new_due, "a served date stands");
+    assert_eq!(d.next_step_ms, Some(new_due), "the restarted ladder's first step is the new due date");
+    assert!(m.tick(at(2027, 1, 2, 12), &amended).is_empty(), "an extended deadline is not missed before its new date");
+}
+
+/// Found by the property tests: a clock period too large for milliseconds was an arithmetic
+/// overflow (a panic in debug builds, a wrapped date in release ones).
+#[test]
+fn an_extension_of_an_absurd_clock_length_is_refused() {
+    let p = Policy::builtin();
+    let t0 = at(2026, 11, 23, 9);
+    let mut m = open(Severity::Ordinary, t0, &p);
+    let before = m.clone();
+    for by in ["999999999999999m", "99999999999999h", "999999999999999s"] {
+        let ask = Action::RequestExtension { deadline: DeadlineKind::Feedback, extend_by: by.into(), reason: "r".into() };
+        let err = m.apply(&facility(), &ask, t0, &p).unwrap_err();
+        assert_eq!(err.code, "reject.bad_duration", "{by}");
+    }
+    assert_eq!(m, before);
 }
 
 #[test]
