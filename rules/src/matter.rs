@@ -619,13 +619,13 @@ impl Matter {
                 let mut effects = vec![];
                 if self.severity == Severity::Major {
                     if plan.is_empty() && self.plan.is_empty() {
-                        return Err(Rejection::new("plan_required"));
+                        return Err(Rejection::new("plan_required").arg("field", "field.plan"));
                     }
                     if !plan.is_empty() {
                         let today = policy.calendar.local_date(now_ms);
                         let ordered = plan.windows(2).all(|w| w[0].date <= w[1].date);
                         if !ordered || plan[0].date < today || plan.iter().any(|m| m.what.trim().is_empty()) {
-                            return Err(Rejection::new("plan_dates"));
+                            return Err(Rejection::new("plan_dates").arg("field", "field.plan"));
                         }
                         self.plan = plan.clone();
                     }
@@ -646,7 +646,7 @@ impl Matter {
                     return Err(Rejection::new("evidence_required"));
                 }
                 if self.severity == Severity::Major && self.plan.is_empty() {
-                    return Err(Rejection::new("plan_required"));
+                    return Err(Rejection::new("plan_required").arg("field", "field.plan"));
                 }
                 for kind in [DeadlineKind::Feedback, DeadlineKind::Rectify, DeadlineKind::Report] {
                     self.meet(kind, now_ms);

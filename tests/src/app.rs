@@ -196,6 +196,21 @@ impl Session {
         Ok((status, res.json().await.unwrap_or(Value::Null)))
     }
 
+    /// Any request with a raw body; returns the status, the content type and the body text.
+    pub async fn raw(&self, method: reqwest::Method, path: &str, content_type: &str, body: Vec<u8>) -> Result<(u16, String, String)> {
+        let res = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("X-CSRF-Token", &self.csrf)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await?;
+        let status = res.status().as_u16();
+        let ctype = res.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        Ok((status, ctype, res.text().await?))
+    }
+
     /// The raw bytes of a GET.
     pub async fn get_bytes(&self, path: &str) -> Result<(u16, Vec<u8>)> {
         let res = self.http.get(format!("{}{path}", self.base)).send().await?;

@@ -148,3 +148,49 @@ async fn issuing_with_an_idempotency_key_issues_once() -> anyhow::Result<()> {
     assert_ne!(r["matter_id"], first["matter_id"], "keys are per person");
     Ok(())
 }
+
+/// axum's own refusals (before a handler runs) used to come back as plain English text; they are
+/// the API's JSON error under `/api/` and the readable page elsewhere, in the reader's language.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_frameworks_own_refusals_speak_the_consoles_format() -> anyhow::Result<()> {
+    use reqwest::Method;
+    let app = TestApp::start("framework-refusals").await?;
+    let supervisor = app.login("supervisor").await?;
+    let facility = app.login("facility1").await?;
+    let id = supervisor.issue("第一社会福利院", "ordinary", "灭火器过期").await?["matter_id"].as_str().unwrap().to_string();
+    let json_error = |status: u16, ctype: &str, body: &str, want_status: u16, want_code: &str| {
+        assert_eq!(status, want_status, "{body}");
+        assert!(ctype.starts_with("application/json"), "{ctype}: {body}");
+        let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"));
+        assert_eq!(v["error"]["code"], want_code, "{v}");
+        assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    };
+    // A method the route lacks.
+    let (s, t, b) = supervisor.raw(Method::PUT, "/api/matters", "application/json", b"{}".to_vec()).await?;
+    json_error(s, &t, &b, 405, "request.method");
+    // An upload over the limit (the policy's 10 MB, plus headroom): 413 as JSON…
+    let big = vec![0u8; 12 * 1024 * 1024];
+    let boundary = "qinglingboundary";
+    let mut body =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").into_bytes();
+    body.extend_from_slice(&big);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let ctype = format!("multipart/form-data; boundary={boundary}");
+    let (s, t, b) = facility.raw(Method::POST, &format!("/api/matters/{id}/evidence"), &ctype, body.clone()).await?;
+    json_error(s, &t, &b, 413, "evidence.too_large");
+    assert!(b.contains("10 MB"), "names the limit: {b}");
+    // … and the readable page on the form's route.
+    let (s, t, b) = facility.raw(Method::POST, &format!("/matters/{id}/evidence"), &ctype, body).await?;
+    assert_eq!(s, 413);
+    assert!(t.starts_with("text/html") && (b.contains("请求内容过大") || b.contains("文件过大")) && b.contains("10 MB"), "{t}: {}", &b[..b.len().min(300)]);
+    // A form post with the wrong content type: the page, not "Expected request with `Content-Type: …`".
+    let (s, t, b) = facility.raw(Method::POST, &format!("/matters/{id}/act"), "application/json", b"{}".to_vec()).await?;
+    assert_eq!(s, 415);
+    assert!(t.starts_with("text/html") && b.contains("不支持该请求的内容类型"), "{t}: {}", &b[..b.len().min(300)]);
+    // A query that does not parse.
+    let admin = app.login("admin").await?;
+    let (s, t, b) = admin.raw(Method::GET, "/admin/calendar?year=abc", "text/plain", vec![]).await?;
+    assert_eq!(s, 400);
+    assert!(t.starts_with("text/html") && b.contains("请求格式不正确"), "{t}: {}", &b[..b.len().min(300)]);
+    Ok(())
+}

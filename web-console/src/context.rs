@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use futures::FutureExt;
 use qingling_activities::db::entities::user;
 use qingling_rules::matter::{Actor, Role};
 use qingling_rules::messages::Locale;
@@ -226,15 +227,53 @@ async fn resolve(shared: Arc<Shared>, mut req: Request, next: Next) -> Response 
     }
 
     req.extensions_mut().insert(ctx.clone());
-    let mut response = next.run(req).await;
-    let mut response = match response.extensions_mut().remove::<Carried>() {
-        Some(Carried(error)) => render_error(&shared, &ctx, is_api(&path), (*error).clone()),
-        None => response,
+    // A panicking handler answers like any other failure, instead of dropping the connection.
+    let mut response = match std::panic::AssertUnwindSafe(next.run(req)).catch_unwind().await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::error!(path = %path, "a request handler panicked");
+            return render_error(&shared, &ctx, is_api(&path), Error::Internal("a request handler panicked".into()));
+        }
     };
+    let response = match response.extensions_mut().remove::<Carried>() {
+        Some(Carried(error)) => render_error(&shared, &ctx, is_api(&path), (*error).clone()),
+        None => match foreign_error(&shared, &path, response).await {
+            Ok(response) => response,
+            Err(error) => render_error(&shared, &ctx, is_api(&path), error),
+        },
+    };
+    let mut response = response;
     if ctx.session.is_some() {
         response.extensions_mut().insert(SignedIn);
     }
     response
+}
+
+/// A refusal made by axum itself (a body over the limit, a form with the wrong content type, a
+/// method the route lacks, an unparsable path or query) comes as plain English text; it becomes
+/// the console's own error, so clients get the API's JSON and people the readable page.
+async fn foreign_error(shared: &Shared, path: &str, response: Response) -> Result<Response, Error> {
+    let status = response.status();
+    let plain = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_none_or(|t| t.starts_with("text/plain"));
+    if status.as_u16() < 400 || !plain {
+        return Ok(response);
+    }
+    let text = match axum::body::to_bytes(response.into_body(), 4096).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).chars().filter(|c| !c.is_control()).take(300).collect::<String>(),
+        Err(_) => String::new(),
+    };
+    let policy = &shared.app.policy;
+    Err(match status {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            let max_bytes = if path.contains("/photos") { policy.inspection.photo_max_bytes } else { policy.evidence.max_bytes };
+            Error::TooLarge { max_bytes }
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedType,
+        StatusCode::METHOD_NOT_ALLOWED => Error::MethodNotAllowed,
+        StatusCode::NOT_FOUND => Error::NotFound,
+        s if s.is_server_error() => Error::Internal(format!("{s}: {text}")),
+        _ => Error::BadRequest(text),
+    })
 }
 
 /// The error as the client should see it.

@@ -28,6 +28,14 @@ pub enum Error {
     /// A body that does not parse; the detail is the parser's message.
     #[error("invalid request: {0}")]
     BadRequest(String),
+    /// A body over the route's limit (`max_bytes` is the largest file it takes).
+    #[error("request too large")]
+    TooLarge { max_bytes: u64 },
+    /// A body of a content type the route does not read.
+    #[error("unsupported content type")]
+    UnsupportedType,
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// A field that parses but makes no sense. `code` is a catalogue key under `validation.`,
     /// `field` names the field (and `web.field.<field>` labels it).
     #[error("invalid field {field}: {code}")]
@@ -74,6 +82,9 @@ impl Error {
             Error::Csrf | Error::Forbidden => StatusCode::FORBIDDEN,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::Field { .. } | Error::Rejected(_) | Error::Schedule(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Evidence { status, .. } | Error::Inspection { status, .. } => *status,
             Error::KeyReused => StatusCode::CONFLICT,
@@ -93,6 +104,9 @@ impl Error {
             Error::Forbidden => "auth.forbidden".into(),
             Error::NotFound => "http.not_found".into(),
             Error::BadRequest(_) => "request.invalid".into(),
+            Error::TooLarge { .. } => "request.too_large".into(),
+            Error::UnsupportedType => "request.unsupported_type".into(),
+            Error::MethodNotAllowed => "request.method".into(),
             Error::Field { code, .. } => format!("validation.{code}"),
             Error::Rejected(r) => r.code.clone(),
             Error::Evidence { code, .. } => format!("evidence.{code}"),
@@ -118,6 +132,7 @@ impl Error {
                 let label = t(locale, &format!("web.field.{field}"), &[]);
                 t(locale, &self.code(), &[("field", &label)])
             }
+            Error::TooLarge { max_bytes } => t(locale, "request.too_large", &[("max", &human_bytes(*max_bytes))]),
             Error::Evidence { max_bytes, .. } => {
                 let max = human_bytes(*max_bytes);
                 t(locale, &self.code(), &[("max", &max)])

@@ -143,7 +143,12 @@ fn a_major_matter_needs_a_dated_plan_and_then_reports_monthly() {
         Milestone { date: "2026-11-20".parse().unwrap(), what: "改造完成".into() },
         Milestone { date: "2026-11-10".parse().unwrap(), what: "采购".into() },
     ];
-    assert_eq!(m.apply(&facility(), &Action::Feedback { text: "x".into(), plan: backwards }, t0, &p).unwrap_err().code, "reject.plan_dates");
+    let refused = m.apply(&facility(), &Action::Feedback { text: "x".into(), plan: backwards }, t0, &p).unwrap_err();
+    assert_eq!(refused.code, "reject.plan_dates");
+    // Both refusals name the field, so the API's error carries `field` and the form marks it.
+    for r in [&no_plan, &refused] {
+        assert!(r.args.contains(&("field".into(), "field.plan".into())), "{r:?}");
+    }
     let plan = vec![
         Milestone { date: "2026-11-10".parse().unwrap(), what: "采购".into() },
         Milestone { date: "2026-11-30".parse().unwrap(), what: "改造完成".into() },
