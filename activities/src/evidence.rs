@@ -106,17 +106,9 @@ fn base_name(original: &str) -> String {
     if name.is_empty() { "evidence".to_string() } else { name.chars().take(qingling_rules::input::FILE_NAME_CHARS).collect() }
 }
 
-/// Checks and stores an uploaded file for a matter; returns the reference the matter's
-/// `submit_evidence` action carries. Storing the same file for the same matter again is a no-op.
-pub async fn store(
-    store: &Store,
-    rules: &EvidenceRules,
-    bytes: &[u8],
-    original_name: &str,
-    matter_id: &str,
-    uploaded_by: i64,
-    now_ms: i64,
-) -> Result<EvidenceRef, Error> {
+/// Checks an uploaded file and describes it as the store will keep it (hash, type from its first
+/// bytes, size, cleaned name), without storing anything.
+pub fn describe(rules: &EvidenceRules, bytes: &[u8], original_name: &str) -> Result<EvidenceRef, Error> {
     if bytes.is_empty() {
         return Err(Error::Empty);
     }
@@ -128,15 +120,29 @@ pub async fn store(
     if !rules.types.iter().any(|t| t == content_type) {
         return Err(Error::TypeNotAllowed(content_type.to_string()));
     }
+    Ok(EvidenceRef { sha256: crate::sha256_hex(bytes), name: base_name(original_name), content_type: content_type.to_string(), bytes: size })
+}
 
+/// Checks and stores an uploaded file for a matter; returns the reference the matter's
+/// `submit_evidence` action carries. Storing the same file for the same matter again is a no-op.
+pub async fn store(
+    store: &Store,
+    rules: &EvidenceRules,
+    bytes: &[u8],
+    original_name: &str,
+    matter_id: &str,
+    uploaded_by: i64,
+    now_ms: i64,
+) -> Result<EvidenceRef, Error> {
+    let described = describe(rules, bytes, original_name)?;
     let sha256 = put_file(store, bytes).await?;
-
-    let name = base_name(original_name);
+    debug_assert_eq!(sha256, described.sha256);
+    let EvidenceRef { name, content_type, bytes: size, .. } = described;
     let row = evidence_file::ActiveModel {
         id: Default::default(),
         sha256: Set(sha256.clone()),
         matter_id: Set(matter_id.to_string()),
-        content_type: Set(content_type.to_string()),
+        content_type: Set(content_type.clone()),
         bytes: Set(size as i64),
         original_name: Set(name.clone()),
         uploaded_by: Set(uploaded_by),
@@ -147,7 +153,7 @@ pub async fn store(
         .do_nothing()
         .exec_without_returning(&store.db)
         .await?;
-    Ok(EvidenceRef { sha256, name, content_type: content_type.to_string(), bytes: size })
+    Ok(EvidenceRef { sha256, name, content_type, bytes: size })
 }
 
 #[cfg(test)]

@@ -588,6 +588,27 @@ impl Matter {
     }
 
     /// Like [`Matter::apply`] but only says whether the action would be accepted.
+    /// Files a facility (or an administrator) uploaded to the matter, for its timeline: every
+    /// upload is an event, whether or not an action cites the files later. Refused like an
+    /// action: on an ended matter, from another facility, or with bad names.
+    pub fn record_upload(&self, actor: &Actor, files: &[EvidenceRef], now_ms: i64, policy: &Policy) -> Result<Vec<Effect>, Rejection> {
+        if self.status.is_ended() {
+            return Err(Rejection::new("ended").arg("status", format!("status.{}", self.status)));
+        }
+        if !matches!(actor.role, Role::Facility | Role::Admin) {
+            return Err(Rejection::new("role_not_allowed").arg("role", format!("role.{}", actor.role)).arg("action", "action.upload"));
+        }
+        if actor.role == Role::Facility && actor.facility_id != Some(self.facility_id) {
+            return Err(Rejection::new("not_your_facility"));
+        }
+        if files.is_empty() {
+            return Err(Rejection::new("evidence_required").arg("field", "field.evidence"));
+        }
+        // The same bounds as evidence an action cites.
+        Action::SubmitEvidence { note: String::new(), evidence: files.to_vec() }.check_input(&policy.input, policy.calendar.local_date(now_ms))?;
+        Ok(vec![Effect::Record { kind: "evidence_uploaded".into(), actor: Some(actor.clone()), payload: json!({ "evidence": files }) }])
+    }
+
     pub fn check(&self, actor: &Actor, action: &Action, now_ms: i64, policy: &Policy) -> Result<(), Rejection> {
         self.clone().decide(actor, action, now_ms, policy).map(|_| ())
     }

@@ -89,6 +89,10 @@ async fn evidence_must_be_a_file_uploaded_to_that_matter() -> anyhow::Result<()>
     }
     app.wait_for_db(&a, "still acknowledged", Duration::from_secs(10), |m, _| m.status == "acknowledged").await?;
 
+    // Every upload is an event on the matter's timeline (and in its hash chain).
+    let uploaded = app.store.events(&b).await?.into_iter().find(|e| e.kind == "evidence_uploaded").expect("the upload is an event");
+    assert!(uploaded.payload.contains("b.png") && uploaded.actor_role.as_deref() == Some("facility"), "{}", uploaded.payload);
+
     // The server's description of the file is what the event records, whatever the client says.
     let mut claimed = of_b.clone();
     claimed["name"] = json!("改过的名字.pdf");
@@ -165,6 +169,13 @@ async fn the_frameworks_own_refusals_speak_the_consoles_format() -> anyhow::Resu
         assert_eq!(v["error"]["code"], want_code, "{v}");
         assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
     };
+    // A NUL in a path id: not found (before, PostgreSQL refused the query and the answer was 500).
+    for path in ["/api/matters/a%00b", "/api/matters/%00/actions", "/api/inspections/%00", "/api/matters/x%0a/evidence/y"] {
+        let (s, t, b) = supervisor.raw(Method::GET, path, "application/json", vec![]).await?;
+        json_error(s, &t, &b, 404, "http.not_found");
+    }
+    let (s, t, _) = supervisor.raw(Method::GET, "/matters/%00", "text/plain", vec![]).await?;
+    assert_eq!((s, t.starts_with("text/html")), (404, true));
     // A method the route lacks.
     let (s, t, b) = supervisor.raw(Method::PUT, "/api/matters", "application/json", b"{}".to_vec()).await?;
     json_error(s, &t, &b, 405, "request.method");

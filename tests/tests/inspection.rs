@@ -278,9 +278,17 @@ async fn notices_issued_concurrently_never_share_a_number() -> anyhow::Result<()
     });
     let results = futures::future::join_all(submits).await;
     let mut numbers = vec![];
-    for r in results {
-        let (s, b) = r?;
-        assert_eq!(s, 200, "{b}");
+    for (r, (id, insp, _)) in results.into_iter().zip(&prepared) {
+        let (s, mut b) = r?;
+        // 202: submitted, the notices still being printed (four at once on a busy machine);
+        // the inspection shows them when they are done.
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while s == 202 && !b["result"]["notices"].as_array().is_some_and(|n| !n.is_empty() && n.iter().all(|n| n["pdf_sha256"].is_string())) {
+            anyhow::ensure!(std::time::Instant::now() < deadline, "the notices of {id} were never issued: {b}");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            b = insp.get(&format!("/api/inspections/{id}")).await?.1;
+        }
+        assert!(s == 200 || s == 202, "{b}");
         numbers.extend(b["result"]["notices"].as_array().unwrap().iter().map(|n| n["number"].as_str().unwrap().to_string()));
     }
     assert_eq!(numbers.len(), 8);

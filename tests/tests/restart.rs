@@ -1,7 +1,10 @@
-//! `qingling up` with its embedded dev server survives its own crash: after `kill -9` the dev
-//! server it started is left running on its port (before: the next `qingling up` exited "already
-//! in use"); the next start finds it through the PID file next to its database, stops it, starts
-//! a fresh one on the same database, and every matter carries on.
+//! `qingling up` and its embedded dev server live and die together:
+//! * after `kill -9` of `up` its dev server dies too (parent-death signal; before, it was left
+//!   running on its port and the next `qingling up` exited "already in use");
+//! * a dev server left running anyway (started by something else on the same database, or on a
+//!   system without `setpriv`) is found through the PID file next to its database and stopped;
+//! * every matter carries on after the restart;
+//! * a dev server that dies under a running `up` is started again without restarting `up`.
 
 use qingling_tests::app::qingling_bin;
 use qingling_tests::harness::{free_port, test_database_url, unique_temp_dir};
@@ -72,17 +75,39 @@ async fn qingling_up_starts_again_after_a_kill_9_and_every_matter_carries_on() -
     let id = issued["matter_id"].as_str().expect("issued").to_string();
 
     let pid_file = data_dir.join("temporal.db.pid");
-    let dev_pid: u32 = std::fs::read_to_string(&pid_file)?.trim().parse()?;
-    assert!(alive(dev_pid));
+    let first_dev: u32 = std::fs::read_to_string(&pid_file)?.trim().parse()?;
+    assert!(alive(first_dev));
     first.kill()?; // SIGKILL: no shutdown of its own
     first.wait()?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(alive(dev_pid), "the dev server outlives a kill -9 of qingling up (the defect this test guards)");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive(first_dev) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!alive(first_dev), "the dev server dies with qingling up, even on kill -9");
+
+    // A server left running on the same database and port anyway, as on a system without
+    // `setpriv`: started here directly, with the PID file an earlier `up` would have written.
+    let temporal = qingling_tests::harness::find_temporal_bin()?;
+    let mut leftover = Command::new(temporal)
+        .args(["server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", &ports.0.to_string(), "--log-level", "error", "--db-filename"])
+        .arg(data_dir.join("temporal.db"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let dev_pid = leftover.id();
+    std::fs::write(&pid_file, format!("{dev_pid}\n"))?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", ports.0)).is_err() {
+        anyhow::ensure!(Instant::now() < deadline, "the stand-in leftover server did not listen");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     let mut second = up(&data_dir, &database_url, ports)?;
     let started = wait_healthy(&mut second, &base, &data_dir).await;
     let log = std::fs::read_to_string(data_dir.join("up.log")).unwrap_or_default();
     started?;
+    let _ = leftover.wait();
     assert!(!alive(dev_pid), "the leftover dev server was stopped");
     assert!(log.contains(&format!("left running by an earlier start (pid {dev_pid})")), "{log}");
     let new_pid: u32 = std::fs::read_to_string(&pid_file)?.trim().parse()?;
@@ -106,5 +131,72 @@ async fn qingling_up_starts_again_after_a_kill_9_and_every_matter_carries_on() -
         anyhow::bail!("qingling up did not stop on SIGINT");
     }
     assert!(!alive(new_pid) && !pid_file.exists());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dev_server_that_dies_under_a_running_up_comes_back() -> anyhow::Result<()> {
+    let data_dir = unique_temp_dir("dev-dies")?;
+    let database_url = test_database_url("dev-dies").await?;
+    let ports = (free_port(), free_port(), free_port());
+    let base = format!("http://127.0.0.1:{}", ports.2);
+    let mut up = up(&data_dir, &database_url, ports)?;
+    wait_healthy(&mut up, &base, &data_dir).await?;
+    let pid_file = data_dir.join("temporal.db.pid");
+    let dev_pid: u32 = std::fs::read_to_string(&pid_file)?.trim().parse()?;
+    Command::new("kill").args(["-KILL", &dev_pid.to_string()]).status()?;
+
+    // Issuing works again once the server is back, without touching `up`.
+    let http = reqwest::Client::builder().cookie_store(true).build()?;
+    let login: Value =
+        http.post(format!("{base}/api/session")).json(&json!({ "username": "supervisor", "password": "qingling-demo" })).send().await?.json().await?;
+    let csrf = login["csrf"].as_str().unwrap().to_string();
+    let facilities: Value = http.get(format!("{base}/api/facilities")).send().await?.json().await?;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let id = loop {
+        anyhow::ensure!(up.try_wait()?.is_none(), "qingling up exited:\n{}", std::fs::read_to_string(data_dir.join("up.log")).unwrap_or_default());
+        let res = http
+            .post(format!("{base}/api/matters"))
+            .header("X-CSRF-Token", &csrf)
+            .header("Idempotency-Key", "after-the-crash")
+            .json(&json!({ "facility_id": facilities[0]["id"], "kind": "complaint", "severity": "ordinary", "title": "服务器重启后下发", "description": "", "basis": "" }))
+            .send()
+            .await?;
+        if res.status().as_u16() == 201 {
+            let v: Value = res.json().await?;
+            break v["matter_id"].as_str().unwrap().to_string();
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "issuing never worked again: {}\n{}",
+            res.status(),
+            std::fs::read_to_string(data_dir.join("up.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let new_pid: u32 = std::fs::read_to_string(&pid_file)?.trim().parse()?;
+    assert_ne!(new_pid, dev_pid, "a new dev server");
+    let log = std::fs::read_to_string(data_dir.join("up.log")).unwrap_or_default();
+    assert!(log.contains("starting it again"), "{log}");
+    // The new matter's workflow runs on the restarted server, and its first step is stored.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let shown: Value = http.get(format!("{base}/api/matters/{id}")).send().await?.json().await?;
+        if shown["live"]["matter"]["status"].is_string() && shown["matter"]["title"] == "服务器重启后下发" {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the matter never came alive: {shown}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    Command::new("kill").args(["-INT", &up.id().to_string()]).status()?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while up.try_wait()?.is_none() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if up.try_wait()?.is_none() {
+        up.kill()?;
+        anyhow::bail!("qingling up did not stop on SIGINT");
+    }
+    assert!(!alive(new_pid), "the restarted server stops with up");
     Ok(())
 }

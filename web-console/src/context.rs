@@ -226,6 +226,11 @@ async fn resolve(shared: Arc<Shared>, mut req: Request, next: Next) -> Response 
         }
     }
 
+    // A control character in the path (`%00`, `%0A` …) names nothing; PostgreSQL would refuse the
+    // NUL in a query (where SQLite just finds no row), so it never reaches one.
+    if path_has_control_chars(req.uri().path()) {
+        return render_error(&shared, &ctx, is_api(&path), Error::NotFound);
+    }
     req.extensions_mut().insert(ctx.clone());
     // A panicking handler answers like any other failure, instead of dropping the connection.
     let mut response = match std::panic::AssertUnwindSafe(next.run(req)).catch_unwind().await {
@@ -247,6 +252,30 @@ async fn resolve(shared: Arc<Shared>, mut req: Request, next: Next) -> Response 
         response.extensions_mut().insert(SignedIn);
     }
     response
+}
+
+/// Whether the percent-decoded path holds a control character.
+fn path_has_control_chars(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    i += 2;
+                    (h * 16 + l) as u8
+                }
+                _ => b'%',
+            },
+            b => b,
+        };
+        if b < 0x20 || b == 0x7f {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 /// A refusal made by axum itself (a body over the limit, a form with the wrong content type, a
@@ -299,6 +328,16 @@ fn render_error(shared: &Shared, ctx: &Ctx, api: bool, error: Error) -> Response
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_control_character_in_the_path_is_seen_through_percent_encoding() {
+        for bad in ["/api/matters/%00", "/api/matters/a%00b/actions", "/matters/%0a", "/x/%7F", "/x/%1b[2J"] {
+            assert!(path_has_control_chars(bad), "{bad}");
+        }
+        for good in ["/api/matters/5f0c-11", "/matters/%E7%8E%8B", "/x/%", "/x/%2", "/x/%zz", "/x/%20"] {
+            assert!(!path_has_control_chars(good), "{good}");
+        }
+    }
 
     #[test]
     fn the_csrf_token_must_match_exactly() {

@@ -5,7 +5,7 @@
 use qingling_rules::Policy;
 use qingling_rules::matter::{NewMatter, Rejection};
 use qingling_workflows::contract::CalendarYearUpdate;
-use qingling_workflows::rectification::ActionRequest;
+use qingling_workflows::rectification::{ActionRequest, UploadRequest};
 use qingling_workflows::{CalendarRollout, MatterView, Rectification, RectificationInput, ids};
 use std::time::Duration;
 use temporalio_client::errors::{WorkflowInteractionError, WorkflowQueryError, WorkflowStartError, WorkflowUpdateError};
@@ -115,6 +115,18 @@ pub async fn repair(client: &Client, workflow_id: &str, kind: &str, by: &str) ->
 pub async fn act(client: &Client, matter_id: &str, req: ActionRequest) -> Result<MatterView, EngineError> {
     let handle = client.get_workflow_handle::<Rectification>(ids::matter_workflow_id(matter_id));
     let update = handle.execute_update(Rectification::act, req, WorkflowExecuteUpdateOptions::default());
+    match tokio::time::timeout(UPDATE_TIMEOUT, update).await {
+        Ok(Ok(view)) => Ok(view),
+        Ok(Err(e)) => Err(update_error(e)),
+        Err(_) => Err(EngineError::NoAnswer),
+    }
+}
+
+/// Records files uploaded to a matter on its timeline (an update, validated like an action).
+#[tracing::instrument(skip_all, fields(matter_id = %matter_id, files = req.files.len()))]
+pub async fn record_upload(client: &Client, matter_id: &str, req: UploadRequest) -> Result<MatterView, EngineError> {
+    let handle = client.get_workflow_handle::<Rectification>(ids::matter_workflow_id(matter_id));
+    let update = handle.execute_update(Rectification::record_upload, req, WorkflowExecuteUpdateOptions::default());
     match tokio::time::timeout(UPDATE_TIMEOUT, update).await {
         Ok(Ok(view)) => Ok(view),
         Ok(Err(e)) => Err(update_error(e)),

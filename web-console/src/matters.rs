@@ -11,7 +11,7 @@ use qingling_activities::db::entities::{evidence_file, facility, matter, matter_
 use qingling_activities::evidence;
 use qingling_rules::matter::{Action, EvidenceRef, NewMatter, Rejection, Role, Status};
 use qingling_workflows::MatterView;
-use qingling_workflows::rectification::ActionRequest;
+use qingling_workflows::rectification::{ActionRequest, UploadRequest};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -140,8 +140,12 @@ pub async fn act(shared: &Shared, who: &Signed, row: &matter::Model, action: Act
     };
     let req = ActionRequest { actor: who.actor(), action };
     let view = engine::act(&shared.app.temporal, &row.id, req).await?;
-    // The workflow has taken the action; it is done when it is stored. A matter held on a step
-    // it could not store says so, rather than the console calling the action accepted.
+    settle(shared, row, view).await
+}
+
+/// The workflow has taken a step; it is done when it is stored. A matter held on a step it
+/// could not store says so, rather than the console calling the step accepted.
+async fn settle(shared: &Shared, row: &matter::Model, view: MatterView) -> Result<MatterView, Error> {
     if !wait_persisted(shared, &row.id, view.last_seq).await
         && let Ok(live) = engine::view(&shared.app.temporal, &row.id).await
         && let Some(error) = live.stuck
@@ -218,31 +222,18 @@ pub async fn store_evidence(shared: &Shared, who: &Signed, row: &matter::Model, 
         let max = rules.max_files_per_matter.to_string();
         return Err(Error::Rejected(Rejection { code: "reject.too_many".into(), args: vec![("field".into(), "field.evidence".into()), ("max".into(), max)] }));
     }
-    for u in &uploads {
-        precheck(rules, &u.bytes)?;
-    }
     let mut refs = vec![];
-    for u in uploads {
-        refs.push(evidence::store(&shared.app.store, rules, &u.bytes, &u.name, &row.id, who.user.id, now_ms()).await?);
+    for u in &uploads {
+        refs.push(evidence::describe(rules, &u.bytes, &u.name)?);
     }
+    // Every upload is an event on the matter's timeline, in its hash chain: recorded first, so
+    // a stored file always has its event (an engine that cannot record it stores nothing).
+    let view = engine::record_upload(&shared.app.temporal, &row.id, UploadRequest { actor: who.actor(), files: refs.clone() }).await?;
+    for u in uploads {
+        evidence::store(&shared.app.store, rules, &u.bytes, &u.name, &row.id, who.user.id, now_ms()).await?;
+    }
+    settle(shared, row, view).await?;
     Ok(refs)
-}
-
-fn precheck(rules: &qingling_rules::policy::EvidenceRules, bytes: &[u8]) -> Result<(), Error> {
-    use qingling_activities::evidence::Error as E;
-    let size = bytes.len() as u64;
-    let refusal = if bytes.is_empty() {
-        Some(E::Empty)
-    } else if size > rules.max_bytes {
-        Some(E::TooLarge { max: rules.max_bytes, got: size })
-    } else {
-        match evidence::sniff(bytes) {
-            None => Some(E::UnknownType),
-            Some(t) if !rules.types.iter().any(|a| a == t) => Some(E::TypeNotAllowed(t.to_string())),
-            Some(_) => None,
-        }
-    };
-    refusal.map_or(Ok(()), |e| Err(e.into()))
 }
 
 /// The evidence row of a visible matter with this hash, and where its bytes are.

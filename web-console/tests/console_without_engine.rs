@@ -229,7 +229,9 @@ async fn the_console_guards_every_door_and_reports_an_unreachable_engine() {
         .await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
 
-    // Evidence: a refused file is not stored; a PNG is, and is served back with its type.
+    // Evidence: a refused file is not stored; a PNG is not stored either while the engine cannot
+    // record the upload on the matter's timeline (every upload is an event); a stored file is
+    // served back with its type.
     let upload = |name: &str, bytes: &[u8]| {
         let (ct, body) = multipart(name, bytes);
         Request::builder()
@@ -245,8 +247,11 @@ async fn the_console_guards_every_door_and_reports_an_unreachable_engine() {
     assert_eq!((r.status, r.json()["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("evidence.unknown_type")));
     assert!(app.store.evidence_for(&id).await.unwrap_or_default().is_empty());
     let r = app.send(upload("现场.png", PNG)).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let sha = r.json()["evidence"][0]["sha256"].as_str().unwrap_or_default().to_string();
+    assert_eq!((r.status, r.json()["error"]["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("engine.unavailable")), "{}", r.text());
+    assert!(app.store.evidence_for(&id).await.unwrap_or_default().is_empty(), "nothing stored without its event");
+    let policy = Policy::builtin();
+    let stored = qingling_activities::evidence::store(&app.store, &policy.evidence, PNG, "现场.png", &id, 1, 0).await.expect("stored directly");
+    let sha = stored.sha256;
     let file = app.send(get(&format!("/api/matters/{id}/evidence/{sha}"), Some(&f1))).await;
     assert_eq!((file.status, file.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())), (StatusCode::OK, Some("image/png")));
     assert_eq!(app.send(get(&format!("/api/matters/{id}/evidence/{sha}"), Some(&f2))).await.status, StatusCode::NOT_FOUND);

@@ -1,7 +1,7 @@
 //! Runners for `up`, `worker`, `web` and `migrate`, and the pieces they share: opening the
 //! store, connecting to Temporal, building the worker.
 
-use crate::devserver::{DevServer, DevServerOptions};
+use crate::devserver::{DevServer, DevServerOptions, Supervised};
 use crate::settings::Settings;
 use anyhow::{Context, Result, anyhow, bail};
 use qingling_activities::audit::{self, AuditKey};
@@ -274,9 +274,9 @@ pub async fn up(settings: Settings) -> Result<()> {
                 log_file: Some(settings.data_dir.join("temporal.log")),
                 search_attributes: vec![],
             };
-            let dev = DevServer::start(opts).await.context("cannot start the Temporal dev server (see data/temporal.log)")?;
+            let dev = DevServer::start(opts.clone()).await.context("cannot start the Temporal dev server (see data/temporal.log)")?;
             println!("Temporal: dev server at {} (persisted in {})", dev.address, settings.data_dir.join("temporal.db").display());
-            Some(dev)
+            Some(dev.supervise(opts))
         }
     };
     let result = up_with(&settings, dev.as_ref()).await;
@@ -286,7 +286,7 @@ pub async fn up(settings: Settings) -> Result<()> {
     result
 }
 
-async fn up_with(settings: &Settings, dev: Option<&DevServer>) -> Result<()> {
+async fn up_with(settings: &Settings, dev: Option<&Supervised>) -> Result<()> {
     let store = open_store(settings).await?;
     println!("Database: {} (migrated)", redact(&settings.database_url));
     warn_about_calendar(&store, settings).await;

@@ -86,6 +86,10 @@ pub fn find_temporal_bin() -> anyhow::Result<PathBuf> {
     )
 }
 
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(name)).find(|p| is_executable(p))
+}
+
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
@@ -236,7 +240,16 @@ impl DevServer {
             None => free_port(),
         };
 
-        let mut cmd = Command::new(&bin);
+        // The server dies with the process that started it (even on kill -9) when util-linux's
+        // `setpriv` can set its parent-death signal; the PID file covers systems without it.
+        let mut cmd = match find_on_path("setpriv") {
+            Some(setpriv) => {
+                let mut c = Command::new(setpriv);
+                c.args(["--pdeathsig", "KILL", "--"]).arg(&bin);
+                c
+            }
+            None => Command::new(&bin),
+        };
         cmd.args(["server", "start-dev", "--ip", "127.0.0.1", "--port"]).arg(port.to_string());
         let ui_url = if opts.headless {
             cmd.arg("--headless");
@@ -378,6 +391,71 @@ impl DevServer {
             return;
         }
         let _ = self.child.kill().await;
+    }
+}
+
+/// A dev server kept running for as long as its owner wants it: when it dies (killed, crashed)
+/// it is started again with the same options (same ports, same database), so clients and the
+/// worker reconnect to the same address.
+pub struct Supervised {
+    pub address: String,
+    pub ui_url: Option<String>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// How long to wait before starting a dead server again, and between failed starts.
+const RESTART_PAUSE: Duration = Duration::from_secs(1);
+
+impl DevServer {
+    /// Watches the server and restarts it when it exits. Meant for fixed ports (`opts.port`):
+    /// on a picked port a restart may come back elsewhere.
+    pub fn supervise(self, opts: DevServerOptions) -> Supervised {
+        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (address, ui_url) = (self.address.clone(), self.ui_url.clone());
+        let task = tokio::spawn(async move {
+            let mut server = self;
+            loop {
+                let stopping = tokio::select! {
+                    _ = &mut stop_rx => true,
+                    status = server.child.wait() => {
+                        let status = status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string());
+                        tracing::error!(%status, "the Temporal dev server exited; starting it again");
+                        eprintln!("Temporal: the dev server exited ({status}); starting it again");
+                        false
+                    }
+                };
+                if stopping {
+                    server.stop().await;
+                    return;
+                }
+                loop {
+                    tokio::time::sleep(RESTART_PAUSE).await;
+                    if !matches!(stop_rx.try_recv(), Err(tokio::sync::oneshot::error::TryRecvError::Empty)) {
+                        return;
+                    }
+                    match DevServer::start(opts.clone()).await {
+                        Ok(next) => {
+                            eprintln!("Temporal: dev server running again at {} (pid {})", next.address, next.pid().unwrap_or_default());
+                            server = next;
+                            break;
+                        }
+                        Err(e) => tracing::error!(error = %e, "the Temporal dev server did not start again; retrying"),
+                    }
+                }
+            }
+        });
+        Supervised { address, ui_url, stop: Some(stop_tx), task }
+    }
+}
+
+impl Supervised {
+    /// Stops the server and the watching.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
     }
 }
 

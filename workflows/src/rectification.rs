@@ -42,6 +42,13 @@ pub struct ActionRequest {
     pub action: Action,
 }
 
+/// Files uploaded to a matter, as the server stored them, for its timeline.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UploadRequest {
+    pub actor: Actor,
+    pub files: Vec<qingling_rules::matter::EvidenceRef>,
+}
+
 /// What the `state` query and every accepted update return.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatterView {
@@ -271,6 +278,25 @@ impl Rectification {
     pub fn repair(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _by: String) {
         self.stuck = None;
         self.repairs += 1;
+    }
+
+    #[update_validator(record_upload)]
+    fn validate_upload(&self, _ctx: &WorkflowContextView, req: &UploadRequest) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        if let Some(error) = &self.stuck {
+            return Err(Rejection::stuck(error).to_wire().into());
+        }
+        self.matter.record_upload(&req.actor, &req.files, self.now_ms, &self.policy).map(|_| ()).map_err(|r| r.to_wire().into())
+    }
+
+    /// Records an upload on the timeline (the files are already stored by content hash).
+    #[update]
+    pub fn record_upload(&mut self, ctx: &mut SyncWorkflowContext<Self>, req: UploadRequest) -> Result<MatterView, Box<dyn std::error::Error + Send + Sync>> {
+        let now = ms(ctx.workflow_time()).max(self.now_ms);
+        self.now_ms = now;
+        let effects = self.matter.record_upload(&req.actor, &req.files, now, &self.policy).map_err(|r: Rejection| r.to_wire())?;
+        self.enqueue(now, effects);
+        self.version += 1;
+        Ok(self.view())
     }
 
     #[update_validator(act)]

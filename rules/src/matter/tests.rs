@@ -584,3 +584,24 @@ fn every_text_a_person_sends_is_bounded_and_free_of_control_characters() {
     assert_eq!(NewMatter { title: " ".into(), ..new_matter() }.check_input(&p.input).unwrap_err().code, "reject.empty_field");
     new_matter().check_input(&p.input).unwrap();
 }
+
+#[test]
+fn an_upload_is_recorded_for_the_facility_it_concerns_and_not_after_the_end() {
+    let p = Policy::builtin();
+    let t0 = at(2026, 11, 2, 9);
+    let mut m = open(Severity::Ordinary, t0, &p);
+    let file = EvidenceRef { sha256: "ab".repeat(32), name: "照片.jpg".into(), content_type: "image/jpeg".into(), bytes: 100 };
+    let effects = m.record_upload(&facility(), std::slice::from_ref(&file), t0, &p).unwrap();
+    assert!(matches!(&effects[..], [Effect::Record { kind, payload, .. }] if kind == "evidence_uploaded" && payload["evidence"][0]["name"] == "照片.jpg"));
+    let before = m.clone();
+    let other = Actor { facility_id: Some(999), ..facility() };
+    assert_eq!(m.record_upload(&other, std::slice::from_ref(&file), t0, &p).unwrap_err().code, "reject.not_your_facility");
+    let inspector = Actor { role: Role::Inspector, facility_id: None, ..facility() };
+    assert_eq!(m.record_upload(&inspector, std::slice::from_ref(&file), t0, &p).unwrap_err().code, "reject.role_not_allowed");
+    assert_eq!(m.record_upload(&facility(), &[], t0, &p).unwrap_err().code, "reject.evidence_required");
+    let bad = EvidenceRef { name: "a\u{0}.jpg".into(), ..file.clone() };
+    assert_eq!(m.record_upload(&facility(), &[bad], t0, &p).unwrap_err().code, "reject.control_chars");
+    assert_eq!(m, before, "recording an upload changes no state");
+    m.status = Status::Closed;
+    assert_eq!(m.record_upload(&facility(), &[file], t0, &p).unwrap_err().code, "reject.ended");
+}
