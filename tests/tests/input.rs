@@ -205,3 +205,72 @@ async fn the_frameworks_own_refusals_speak_the_consoles_format() -> anyhow::Resu
     assert!(t.starts_with("text/html") && b.contains("请求格式不正确"), "{t}: {}", &b[..b.len().min(300)]);
     Ok(())
 }
+
+/// Issuing in a loop while `qingling up` is killed (SIGKILL) and restarted under it, the client
+/// retrying each key until it is answered: afterwards there is exactly one matter and one notice
+/// per distinct key, and every answer for a key named the same matter. (Before idempotency
+/// keys, 48 requests answered 201 and 49 notices existed.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issuing_through_crashes_makes_one_notice_per_key() -> anyhow::Result<()> {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::Arc;
+    let mut app = TestApp::start("issue-kill").await?;
+    let supervisor = Arc::new(app.login("supervisor").await?);
+    let (_, facilities) = supervisor.get("/api/facilities").await?;
+    let body =
+        json!({ "facility_id": facilities[0]["id"], "kind": "rectification", "severity": "ordinary", "title": "崩溃中下发", "description": "", "basis": "" });
+    const KEYS: usize = 30;
+    let client = supervisor.clone();
+    let issuing = tokio::spawn(async move {
+        let mut answers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for i in 0..KEYS {
+            let key = format!("crash-loop-{i:02}");
+            let deadline = std::time::Instant::now() + Duration::from_secs(120);
+            loop {
+                // A dropped connection or a 5xx during a crash: the client tries the same key again.
+                if let Ok((s, r)) = client.post_keyed("/api/matters", &key, body.clone()).await
+                    && (s == 201 || s == 202)
+                {
+                    answers.entry(key.clone()).or_default().insert(r["matter_id"].as_str().unwrap_or_default().to_string());
+                    // Ask once more, as a client that lost the first answer would.
+                    if i % 3 == 0
+                        && let Ok((_, again)) = client.post_keyed("/api/matters", &key, body.clone()).await
+                        && let Some(id) = again["matter_id"].as_str()
+                    {
+                        answers.entry(key.clone()).or_default().insert(id.to_string());
+                    }
+                    break;
+                }
+                anyhow::ensure!(std::time::Instant::now() < deadline, "key {key} was never answered");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        Ok(answers)
+    });
+    // Three crashes while the loop runs.
+    for pause_ms in [700, 1300, 900] {
+        tokio::time::sleep(Duration::from_millis(pause_ms)).await;
+        app.kill_app();
+        app.spawn_app().await?;
+    }
+    let answers = issuing.await??;
+    assert_eq!(answers.len(), KEYS);
+    for (key, ids) in &answers {
+        assert_eq!(ids.len(), 1, "key {key} answered with different matters: {ids:?}");
+    }
+    let distinct: BTreeSet<&String> = answers.values().flatten().collect();
+    // Every accepted key's matter is stored with its notice, and nothing else is.
+    for id in &distinct {
+        app.wait_for_db(id, "the keyed matter", Duration::from_secs(60), |_, e| !e.is_empty()).await?;
+    }
+    let admin = app.store.user_by_username("admin").await?.expect("admin");
+    let stored = app.store.matters_for(&admin).await?;
+    assert_eq!(stored.len(), KEYS, "one matter per key");
+    let mut notices = BTreeSet::new();
+    for m in &stored {
+        assert!(distinct.contains(&m.id), "a matter no answer named: {}", m.id);
+        notices.insert(app.store.notice_for(&m.id).await?.expect("its notice").number);
+    }
+    assert_eq!(notices.len(), KEYS, "one notice per key: {notices:?}");
+    Ok(())
+}
