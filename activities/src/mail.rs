@@ -104,6 +104,8 @@ pub fn notice_key(notice: Notice) -> &'static str {
         Notice::Escalated => "escalated",
         Notice::Closed => "closed",
         Notice::Reopened => "reopened",
+        Notice::ExtensionRequested => "extension_requested",
+        Notice::RecheckDue => "recheck_due",
     }
 }
 

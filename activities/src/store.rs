@@ -37,6 +37,18 @@ pub struct Board {
     pub overdue: Vec<matter::Model>,
     /// Matters that were ever escalated, grouped by their highest level, highest first.
     pub by_level: Vec<(i32, Vec<matter::Model>)>,
+    /// A facility's extension request waits for a supervisor's decision.
+    pub awaiting_decision: Vec<matter::Model>,
+}
+
+/// Whether a stored snapshot has an extension request waiting (read without the whole matter).
+fn extension_pending(snapshot: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Pending {
+        #[serde(default)]
+        pending_extension: Option<serde::de::IgnoredAny>,
+    }
+    serde_json::from_str::<Pending>(snapshot).is_ok_and(|p| p.pending_extension.is_some())
 }
 
 /// The file path inside a `sqlite:` URL, if it names a file (not `:memory:`).
@@ -239,6 +251,9 @@ fn board_of(open: Vec<matter::Model>, now_ms: i64, calendar: &Calendar) -> Board
     let mut board = Board::default();
     let mut levels: std::collections::BTreeMap<i32, Vec<matter::Model>> = Default::default();
     for m in open {
+        if extension_pending(&m.snapshot) {
+            board.awaiting_decision.push(m.clone());
+        }
         if m.escalation_level > 0 {
             levels.entry(m.escalation_level).or_default().push(m.clone());
         }
@@ -263,6 +278,14 @@ fn board_of(open: Vec<matter::Model>, now_ms: i64, calendar: &Calendar) -> Board
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_waiting_extension_request_is_read_from_the_snapshot() {
+        assert!(extension_pending(r#"{"id":"m","pending_extension":{"deadline":"rectify"}}"#));
+        assert!(!extension_pending(r#"{"id":"m","pending_extension":null}"#));
+        assert!(!extension_pending(r#"{"id":"m"}"#));
+        assert!(!extension_pending("not json"));
+    }
 
     #[test]
     fn sqlite_urls_name_their_file() {

@@ -243,6 +243,10 @@ pub enum Notice {
     Escalated,
     Closed,
     Reopened,
+    /// To the supervisors: a facility asks for more time and waits for a decision.
+    ExtensionRequested,
+    /// To the inspectors: evidence is in, a re-check is due.
+    RecheckDue,
 }
 
 /// What should happen because of a decision.
@@ -675,7 +679,15 @@ impl Matter {
                 let recheck = policy.deadlines(self.kind, self.severity).recheck;
                 self.start_deadline(policy, DeadlineKind::Recheck, now_ms, recheck);
                 self.status = EvidenceSubmitted;
-                Ok(vec![record("evidence_submitted", json!({ "note": note.trim(), "evidence": evidence }))])
+                let due = self.open_deadline(DeadlineKind::Recheck).map(|d| d.due_ms);
+                Ok(vec![
+                    record("evidence_submitted", json!({ "note": note.trim(), "evidence": evidence })),
+                    Effect::Notify {
+                        notice: Notice::RecheckDue,
+                        audience: vec![Audience::Inspector],
+                        args: json!({ "note": note.trim(), "due_ms": due, "provisional": due.and_then(|due| provisional_arg(policy, now_ms, due)) }),
+                    },
+                ])
             }
             Action::RequestExtension { deadline, extend_by, reason } => {
                 self.require_role(actor, action, &facility)?;
@@ -701,7 +713,16 @@ impl Matter {
                     requested_by: actor.clone(),
                     requested_ms: now_ms,
                 });
-                Ok(vec![record("extension_requested", json!({ "deadline": deadline, "extend_by": by, "reason": reason.trim() }))])
+                let due = self.open_deadline(*deadline).map(|d| d.due_ms);
+                Ok(vec![
+                    record("extension_requested", json!({ "deadline": deadline, "extend_by": by, "reason": reason.trim() })),
+                    // The request waits for a supervisor: they hear of it, with the date it is about.
+                    Effect::Notify {
+                        notice: Notice::ExtensionRequested,
+                        audience: vec![Audience::Supervisor],
+                        args: json!({ "deadline": deadline, "note": reason.trim(), "due_ms": due, "provisional": due.and_then(|due| provisional_arg(policy, now_ms, due)) }),
+                    },
+                ])
             }
             Action::DecideExtension { approve, extend_by, reason } => {
                 self.require_role(actor, action, &oversight)?;

@@ -694,8 +694,8 @@ fn check_action(
     let (status, log): (Status, &[&str]) = match action {
         Action::Acknowledge { .. } => (Acknowledged, &["acknowledged"]),
         Action::Feedback { .. } => (FeedbackGiven, &["feedback"]),
-        Action::SubmitEvidence { .. } => (EvidenceSubmitted, &["evidence_submitted"]),
-        Action::RequestExtension { .. } => (m0.status, &["extension_requested"]),
+        Action::SubmitEvidence { .. } => (EvidenceSubmitted, &["evidence_submitted", "notify:RecheckDue"]),
+        Action::RequestExtension { .. } => (m0.status, &["extension_requested", "notify:ExtensionRequested"]),
         Action::DecideExtension { approve: true, .. } => (m0.status, &["extension_approved"]),
         Action::DecideExtension { approve: false, .. } => (m0.status, &["extension_refused"]),
         Action::Recheck { passed: true, .. } => (Closed, &["recheck_passed", "closed", "notify:Closed"]),

@@ -33,6 +33,16 @@ async fn a_matter_is_driven_to_closure() -> anyhow::Result<()> {
     assert_eq!(evidence[0]["content_type"], "image/png");
     let (s, b) = facility.act(&id, json!({ "action": "submit_evidence", "note": "已全部更换", "evidence": evidence })).await?;
     assert_eq!(s, 200, "{b}");
+    // The inspectors hear that a re-check is due.
+    app.smtp
+        .wait_for(
+            |m| {
+                let (subject, to) = subject_and_to(m);
+                to.contains("inspector1@example.test") && subject.contains("待复查")
+            },
+            LONG,
+        )
+        .await?;
     let inspector = app.login("inspector1").await?;
     let (s, b) = inspector.act(&id, json!({ "action": "recheck", "passed": true, "note": "复查合格" })).await?;
     assert_eq!(s, 200, "{b}");
@@ -116,10 +126,24 @@ async fn an_approved_extension_moves_the_deadline() -> anyhow::Result<()> {
     let due_before = rectify_due(&before["live"]);
     let (s, b) = facility.act(&id, json!({ "action": "request_extension", "deadline": "rectify", "extend_by": "2m", "reason": "供货延迟" })).await?;
     assert_eq!(s, 200, "{b}");
+    // The waiting request is in the supervisor's queue on the board, and mailed to them.
+    let (_, board) = supervisor.get("/api/board").await?;
+    assert!(board["awaiting_decision"].as_array().is_some_and(|a| a.iter().any(|m| m["id"] == id.as_str())), "{board}");
+    app.smtp
+        .wait_for(
+            |m| {
+                let (subject, to) = subject_and_to(m);
+                to.contains("supervisor@example.test") && subject.contains("延期申请待审批")
+            },
+            LONG,
+        )
+        .await?;
     let (s, b) = supervisor.act(&id, json!({ "action": "decide_extension", "approve": true, "reason": "同意" })).await?;
     assert_eq!(s, 200, "{b}");
     let due_after = rectify_due(&b["view"]);
     assert_eq!(due_after - due_before, 120_000, "moved by exactly two minutes");
+    let (_, board) = supervisor.get("/api/board").await?;
+    assert!(!board["awaiting_decision"].as_array().is_some_and(|a| a.iter().any(|m| m["id"] == id.as_str())), "decided, off the queue: {board}");
     app.wait_for_db(&id, "the approval in the log", LONG, |_, events| {
         events
             .iter()

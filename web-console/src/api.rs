@@ -219,6 +219,7 @@ pub async fn board(State(shared): S, ctx: Ctx) -> Result<Json<Value>, Error> {
         "due_today": rows_json(&shared, &b.due_today).await?,
         "due_within_3_days": rows_json(&shared, &b.due_within_3_days).await?,
         "overdue": rows_json(&shared, &b.overdue).await?,
+        "awaiting_decision": rows_json(&shared, &b.awaiting_decision).await?,
         "by_level": levels,
     })))
 }

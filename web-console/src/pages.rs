@@ -149,6 +149,7 @@ pub async fn board(State(shared): S, ctx: Ctx) -> Result<Response, Error> {
         levels.push(context! { level => level, step => views::step_id(&shared.app.policy, *level), cards => cards(&shared, &who, &policy, rows).await? });
     }
     let sections = vec![
+        context! { id => "decide", key => "web.board.awaiting_decision", cards => cards(&shared, &who, &policy, &b.awaiting_decision).await? },
         context! { id => "overdue", key => "web.board.overdue", cards => cards(&shared, &who, &policy, &b.overdue).await? },
         context! { id => "today", key => "web.board.due_today", cards => cards(&shared, &who, &policy, &b.due_today).await? },
         context! { id => "soon", key => "web.board.due_within_3_days", cards => cards(&shared, &who, &policy, &b.due_within_3_days).await? },
