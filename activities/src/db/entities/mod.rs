@@ -15,4 +15,5 @@ pub mod notice;
 pub mod notice_counter;
 pub mod region;
 pub mod session;
+pub mod signin_throttle;
 pub mod user;

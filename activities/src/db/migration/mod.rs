@@ -7,12 +7,18 @@ use sea_orm_migration::prelude::*;
 mod m20260101_000001_initial;
 mod m20261124_000002_inspections;
 mod m20261201_000003_calendar;
+mod m20261201_000005_signin;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20260101_000001_initial::Migration), Box::new(m20261124_000002_inspections::Migration), Box::new(m20261201_000003_calendar::Migration)]
+        vec![
+            Box::new(m20260101_000001_initial::Migration),
+            Box::new(m20261124_000002_inspections::Migration),
+            Box::new(m20261201_000003_calendar::Migration),
+            Box::new(m20261201_000005_signin::Migration),
+        ]
     }
 }
