@@ -510,7 +510,8 @@ fn validate_signin(s: &crate::signin::SigninRules) -> Result<(), Error> {
     }
     const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
     let mut ms = BTreeMap::new();
-    for (key, d) in [("signin.window", s.window), ("signin.backoff_base", s.backoff_base), ("signin.backoff_max", s.backoff_max), ("signin.lockout", s.lockout)] {
+    for (key, d) in [("signin.window", s.window), ("signin.backoff_base", s.backoff_base), ("signin.backoff_max", s.backoff_max), ("signin.lockout", s.lockout)]
+    {
         match d.clock_millis() {
             Some(m) if m > 0 && m <= WEEK_MS => ms.insert(key, m),
             Some(_) => return Err(key_err(key, format!("{d} must be longer than zero and at most a week"))),
@@ -521,7 +522,10 @@ fn validate_signin(s: &crate::signin::SigninRules) -> Result<(), Error> {
         return Err(key_err("signin.backoff_max", format!("{} is shorter than backoff_base {}", s.backoff_max, s.backoff_base)));
     }
     if s.lockout_after <= s.account_attempts || s.lockout_after > 1000 {
-        return Err(key_err("signin.lockout_after", format!("{} must be more than account_attempts ({}) and at most 1000", s.lockout_after, s.account_attempts)));
+        return Err(key_err(
+            "signin.lockout_after",
+            format!("{} must be more than account_attempts ({}) and at most 1000", s.lockout_after, s.account_attempts),
+        ));
     }
     if ms["signin.lockout"] < ms["signin.backoff_max"] {
         return Err(key_err("signin.lockout", format!("{} is shorter than backoff_max {}: a lockout must outlast the back-off", s.lockout, s.backoff_max)));

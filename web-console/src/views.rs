@@ -28,6 +28,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("inspection_fill.html", include_str!("../templates/inspection_fill.html")),
     ("inspection_new.html", include_str!("../templates/inspection_new.html")),
     ("calendar.html", include_str!("../templates/calendar.html")),
+    ("account.html", include_str!("../templates/account.html")),
+    ("users.html", include_str!("../templates/users.html")),
 ];
 
 /// The template environment, built once at start.
@@ -82,6 +84,7 @@ fn nav(ctx: &Ctx) -> Vec<NavItem> {
             ("/inspections", "web.checklist.nav"),
             ("/notices", "web.nav.matters"),
             ("/admin/calendar", "web.nav.calendar"),
+            ("/admin/users", "web.nav.users"),
         ],
         Role::Supervisor => {
             &[("/board", "web.nav.board"), ("/matters/new", "web.nav.issue"), ("/inspections", "web.checklist.nav"), ("/notices", "web.nav.matters")]
