@@ -5,7 +5,9 @@
 //!
 //! An attempt is counted *before* its password is checked (a reservation), so parallel requests
 //! cannot slip past the limit while the slow hash runs; a right password then clears the
-//! account's counter and gives the address its reservation back.
+//! account's counter and gives the address its reservation back. The price: while more than
+//! `account_attempts` checks of one account are in flight at once, the extra ones wait even if
+//! their passwords are right (people do not sign in that fast; scripts guessing do).
 
 use crate::duration::PolicyDuration;
 use serde::{Deserialize, Serialize};

@@ -4,7 +4,7 @@
 //! unknown username is answered as a wrong password is; the login form needs its CSRF token;
 //! signing in ends the session the browser had; a person can sign out everywhere, and an
 //! administrator can end another person's sessions. The short periods are in
-//! `tests/fast-policy.toml` (`[signin]`: 3 per account, 6 per address, a 10 s first back-off, long enough that a slow password check cannot outlast it).
+//! `tests/fast-policy.toml` (`[signin]`: 5 per account, 8 per address, a 10 s first back-off, long enough that a slow password check cannot outlast it).
 
 use anyhow::Context;
 use qingling_tests::app::TestApp;
@@ -105,7 +105,7 @@ async fn wait(secs: Option<u64>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_right_password_after_wrong_ones_waits_for_the_back_off() -> anyhow::Result<()> {
     let app = TestApp::start("signin-account").await?;
-    for _ in 0..3 {
+    for _ in 0..5 {
         let a = api_login(&app, "facility2", "guess", None).await?;
         assert_eq!((a.status, a.body["error"]["code"].as_str()), (401, Some("auth.bad_credentials")), "{}", a.body);
     }
@@ -138,9 +138,9 @@ async fn the_right_password_after_wrong_ones_waits_for_the_back_off() -> anyhow:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_passwords_for_many_accounts_from_one_address_are_throttled_together() -> anyhow::Result<()> {
     let app = TestApp::start("signin-address").await?;
-    // One wrong password each for six accounts (two of them do not exist): no account reaches
-    // its limit of 3, the address reaches its limit of 6.
-    for username in ["supervisor", "haidian", "inspector1", "inspector2", "nobody", "ghost"] {
+    // One wrong password each for eight accounts (two of them do not exist): no account reaches
+    // its limit of 5, the address reaches its limit of 8.
+    for username in ["supervisor", "haidian", "inspector1", "inspector2", "facility1", "facility3", "nobody", "ghost"] {
         let a = api_login(&app, username, "spray-1", None).await?;
         assert_eq!(a.status, 401, "{username}: {}", a.body);
     }
@@ -170,7 +170,7 @@ async fn co_signer_password_guesses_are_throttled_like_a_sign_in() -> anyhow::Re
     assert_eq!(s, 200, "{b}");
     let url = format!("/api/inspections/{id}/submit");
     let submit = |password: &str| json!({ "idempotency_key": "k1", "answers": {}, "cosigner": { "username": "inspector2", "password": password } });
-    for _ in 0..3 {
+    for _ in 0..5 {
         let (s, b) = insp.post(&url, submit("guess")).await?;
         assert_eq!((s, b["error"]["code"].as_str()), (422, Some("inspection.cosigner_invalid")), "{b}");
     }
@@ -203,10 +203,12 @@ async fn an_unknown_user_is_answered_like_a_wrong_password_and_throttled_alike()
         assert_eq!(known.body["error"]["code"], "auth.bad_credentials");
     }
     // An unknown name is throttled just as a known one is (else the 429 would tell): its
-    // third wrong password starts the back-off of its own count, not the address's.
-    let a = api_login(&app, "no-such-user", "third", None).await?;
-    assert_eq!(a.status, 401, "{}", a.body);
-    let a = api_login(&app, "no-such-user", "fourth", None).await?;
+    // fifth wrong password starts the back-off of its own count, not the address's.
+    for guess in ["third", "fourth", "fifth"] {
+        let a = api_login(&app, "no-such-user", guess, None).await?;
+        assert_eq!(a.status, 401, "{}", a.body);
+    }
+    let a = api_login(&app, "no-such-user", "sixth", None).await?;
     assert_eq!((a.status, a.body["error"]["code"].as_str()), (429, Some("auth.throttled")), "{}", a.body);
     assert!(a.retry_after.is_some());
     assert_eq!(api_login(&app, "supervisor", PASSWORD, None).await?.status, 200, "the address is not what waits");
@@ -215,6 +217,13 @@ async fn an_unknown_user_is_answered_like_a_wrong_password_and_throttled_alike()
     assert_eq!((a.status, a.body["error"]["field"].as_str()), (422, Some("username")), "{}", a.body);
     let a = api_login(&app, &"a".repeat(10_000), PASSWORD, None).await?;
     assert_eq!((a.status, a.body["error"]["code"].as_str()), (422, Some("validation.too_long")), "{}", a.body);
+    // A cross-site form can post text/plain that parses as JSON: not accepted as a sign-in.
+    let forged = raw()
+        .post(format!("{}/api/session", app.base))
+        .header("Content-Type", "text/plain")
+        .body(json!({ "username": "admin", "password": PASSWORD }).to_string());
+    let a = answer(forged.send().await?).await?;
+    assert_eq!((a.status, a.body["error"]["code"].as_str(), a.session), (400, Some("request.invalid"), None), "{}", a.body);
     Ok(())
 }
 

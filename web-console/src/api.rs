@@ -33,7 +33,13 @@ struct Credentials {
 /// `POST /api/session`: throttled like the login form (see [`crate::signin`]). A session the
 /// client already had ends: signing in always starts a new one.
 #[tracing::instrument(skip_all)]
-pub async fn login(State(shared): S, ctx: Ctx, body: Bytes) -> Result<Response, Error> {
+pub async fn login(State(shared): S, ctx: Ctx, headers: axum::http::HeaderMap, body: Bytes) -> Result<Response, Error> {
+    // Only JSON: a cross-site form can post `text/plain` that parses as JSON, and would sign the
+    // browser in to an account of its choosing; `application/json` needs a CORS preflight.
+    let json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).map(str::trim);
+    if !json.is_some_and(|t| t.eq_ignore_ascii_case("application/json")) {
+        return Err(Error::BadRequest("send the credentials as application/json".into()));
+    }
     let creds: Credentials = parse_json(&body)?;
     let user = check_password(&shared, &ctx, &creds.username, &creds.password).await?;
     if let Some(old) = &ctx.session {
