@@ -16,6 +16,7 @@ pub mod ops;
 pub mod password;
 pub mod persist;
 pub mod seed;
+pub mod signin;
 pub mod store;
 
 /// Everything that can go wrong in this crate, except evidence refusals (see [`evidence::Error`]).

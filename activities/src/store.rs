@@ -162,6 +162,26 @@ impl Store {
         Ok(())
     }
 
+    /// Ends every session of a person ("sign out everywhere"); returns how many there were.
+    pub async fn delete_sessions_of(&self, user_id: i64) -> Result<u64> {
+        Ok(session::Entity::delete_many().filter(session::Column::UserId.eq(user_id)).exec(&self.db).await?.rows_affected)
+    }
+
+    /// How many live sessions each person has, for the account and users pages.
+    pub async fn live_sessions(&self, now_ms: i64) -> Result<std::collections::HashMap<i64, u64>> {
+        let rows = session::Entity::find().filter(session::Column::ExpiresAtMs.gt(now_ms)).all(&self.db).await?;
+        let mut counts = std::collections::HashMap::new();
+        for s in rows {
+            *counts.entry(s.user_id).or_insert(0) += 1;
+        }
+        Ok(counts)
+    }
+
+    /// Every account, by username: the administrators' users page.
+    pub async fn users(&self) -> Result<Vec<user::Model>> {
+        Ok(user::Entity::find().order_by_asc(user::Column::Username).all(&self.db).await?)
+    }
+
     pub async fn facility(&self, id: i64) -> Result<Option<facility::Model>> {
         Ok(facility::Entity::find_by_id(id).one(&self.db).await?)
     }

@@ -12,6 +12,7 @@ pub mod input;
 pub mod matter;
 pub mod messages;
 pub mod policy;
+pub mod signin;
 
 pub use calendar::Calendar;
 pub use duration::PolicyDuration;

@@ -47,6 +47,9 @@ pub struct Policy {
     /// Absent from policies serialised before input limits existed (old workflow inputs).
     #[serde(default)]
     pub input: crate::input::InputLimits,
+    /// Absent from policies serialised before sign-in throttling existed (old workflow inputs).
+    #[serde(default)]
+    pub signin: crate::signin::SigninRules,
     /// Absent from policies serialised before it existed (old workflow inputs).
     #[serde(default)]
     pub engine: EngineRules,
@@ -171,6 +174,7 @@ struct File {
     inspection: InspectionRules,
     input: crate::input::InputLimits,
     engine: EngineRules,
+    signin: crate::signin::SigninRules,
 }
 
 #[derive(Deserialize)]
@@ -488,6 +492,7 @@ impl File {
         if !(100..=50_000).contains(&self.engine.continue_as_new_after) {
             return Err(key_err("engine.continue_as_new_after", format!("{} is outside 100 to 50000 history events", self.engine.continue_as_new_after)));
         }
+        validate_signin(&self.signin)?;
         let statutory = self.statutory.validate()?;
         let mut calendar = Calendar::new(BTreeMap::new(), utc_offset_secs, Some(statutory));
         for (year_key, data) in &self.calendar {
@@ -514,8 +519,42 @@ impl File {
             inspection: self.inspection,
             input: self.input,
             engine: self.engine,
+            signin: self.signin,
         })
     }
+}
+
+/// The sign-in throttle: clock durations (it counts real time, not working days), no longer
+/// than a week, a back-off that can grow, a lockout beyond the back-off.
+fn validate_signin(s: &crate::signin::SigninRules) -> Result<(), Error> {
+    for (key, n) in [("signin.account_attempts", s.account_attempts), ("signin.address_attempts", s.address_attempts)] {
+        if !(1..=1000).contains(&n) {
+            return Err(key_err(key, format!("{n} is outside 1 to 1000")));
+        }
+    }
+    const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
+    let mut ms = BTreeMap::new();
+    for (key, d) in [("signin.window", s.window), ("signin.backoff_base", s.backoff_base), ("signin.backoff_max", s.backoff_max), ("signin.lockout", s.lockout)]
+    {
+        match d.clock_millis() {
+            Some(m) if m > 0 && m <= WEEK_MS => ms.insert(key, m),
+            Some(_) => return Err(key_err(key, format!("{d} must be longer than zero and at most a week"))),
+            None => return Err(key_err(key, format!("{d} is not clock time: write seconds, minutes or hours (30s, 15m, 1h)"))),
+        };
+    }
+    if ms["signin.backoff_base"] > ms["signin.backoff_max"] {
+        return Err(key_err("signin.backoff_max", format!("{} is shorter than backoff_base {}", s.backoff_max, s.backoff_base)));
+    }
+    if s.lockout_after <= s.account_attempts || s.lockout_after > 1000 {
+        return Err(key_err(
+            "signin.lockout_after",
+            format!("{} must be more than account_attempts ({}) and at most 1000", s.lockout_after, s.account_attempts),
+        ));
+    }
+    if ms["signin.lockout"] < ms["signin.backoff_max"] {
+        return Err(key_err("signin.lockout", format!("{} is shorter than backoff_max {}: a lockout must outlast the back-off", s.lockout, s.backoff_max)));
+    }
+    Ok(())
 }
 
 impl StatutoryFile {
@@ -660,6 +699,13 @@ mod tests {
             ("[inspection]\nmin_inspectors = 3", "`inspection.min_inspectors`: 3 is not supported yet"),
             ("[inspection]\npublish_within = \"0wd\"", "`inspection.publish_within`: must be longer than zero"),
             ("[inspection]\nsigners = 2", "`inspection.signers`: unknown field"),
+            ("[signin]\naccount_attempts = 0", "`signin.account_attempts`: 0 is outside 1 to 1000"),
+            ("[signin]\nwindow = \"1d\"", "`signin.window`: 1d is not clock time"),
+            ("[signin]\nbackoff_base = \"0s\"", "`signin.backoff_base`: 0s must be longer than zero"),
+            ("[signin]\nbackoff_base = \"1h\"", "`signin.backoff_max`: 15m is shorter than backoff_base 1h"),
+            ("[signin]\nlockout_after = 5", "`signin.lockout_after`: 5 must be more than account_attempts (5)"),
+            ("[signin]\nlockout = \"1m\"", "`signin.lockout`: 1m is shorter than backoff_max 15m"),
+            ("[signin]\ntries = 3", "`signin.tries`: unknown field"),
         ] {
             let got = err_of(over);
             assert!(got.contains(want), "for {over:?}\n got: {got}\nwant: {want}");

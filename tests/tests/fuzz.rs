@@ -190,6 +190,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/inspections/new"),
     ("POST", "/inspections/new"),
     ("GET", "/inspections/{iid}/fill"),
+    ("GET", "/account"),
+    ("GET", "/admin/users"),
     ("GET", "/{n}"),
     ("DELETE", "/api/matters/{id}"),
 ];

@@ -6,12 +6,13 @@ use crate::context::{Ctx, SESSION_TTL_MS, clear_session_cookie, now_ms, session_
 use crate::error::Error;
 use crate::forms::{IssueInput, IssueRequest};
 use crate::matters::{self, Upload, event_json, evidence_json, facility_json, matter_json, notice_json, user_json};
+use crate::signin::check_password;
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use qingling_activities::db::entities::{matter, user};
+use qingling_activities::db::entities::matter;
 use qingling_rules::matter::Action;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -29,24 +30,21 @@ struct Credentials {
     password: String,
 }
 
-/// Checks a username and password; returns the user. Argon2 is slow on purpose, so it runs off
-/// the async threads.
-pub async fn check_password(shared: &Shared, username: &str, password: &str) -> Result<user::Model, Error> {
-    let Some(user) = shared.app.store.user_by_username(username.trim()).await? else {
-        return Err(Error::BadCredentials);
-    };
-    let (hash, pw) = (user.password_hash.clone(), password.to_string());
-    let ok = tokio::task::spawn_blocking(move || qingling_activities::password::verify_password(&hash, &pw))
-        .await
-        .map_err(|e| Error::Internal(format!("password check: {e}")))?;
-    if ok { Ok(user) } else { Err(Error::BadCredentials) }
-}
-
-/// `POST /api/session`
+/// `POST /api/session`: throttled like the login form (see [`crate::signin`]). A session the
+/// client already had ends: signing in always starts a new one.
 #[tracing::instrument(skip_all)]
-pub async fn login(State(shared): S, body: Bytes) -> Result<Response, Error> {
+pub async fn login(State(shared): S, ctx: Ctx, headers: axum::http::HeaderMap, body: Bytes) -> Result<Response, Error> {
+    // Only JSON: a cross-site form can post `text/plain` that parses as JSON, and would sign the
+    // browser in to an account of its choosing; `application/json` needs a CORS preflight.
+    let json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).map(str::trim);
+    if !json.is_some_and(|t| t.eq_ignore_ascii_case("application/json")) {
+        return Err(Error::BadRequest("send the credentials as application/json".into()));
+    }
     let creds: Credentials = parse_json(&body)?;
-    let user = check_password(&shared, &creds.username, &creds.password).await?;
+    let user = check_password(&shared, &ctx, &creds.username, &creds.password).await?;
+    if let Some(old) = &ctx.session {
+        shared.app.store.delete_session(&old.token).await?;
+    }
     let (token, csrf) = shared.app.store.create_session(user.id, SESSION_TTL_MS, now_ms()).await?;
     tracing::info!(user_id = user.id, "signed in");
     let mut r = Json(json!({ "user": user_json(&user), "csrf": csrf })).into_response();

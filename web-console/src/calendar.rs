@@ -348,7 +348,7 @@ mod tests {
             years => years_overview(&p, &loaded, NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()),
             form => context! { year => 2027 }, review => review, error => None::<String>, statutory_source => "law", weekdays => weekdays(Locale::ZhCn),
         };
-        let ctx = Ctx { locale: Locale::ZhCn, session: None, path: "/admin/calendar".into(), calendar_missing: Some(2027), stuck_count: None };
+        let ctx = Ctx { locale: Locale::ZhCn, session: None, path: "/admin/calendar".into(), calendar_missing: Some(2027), stuck_count: None, client: None };
         let html = crate::views::render_with(&crate::views::environment(), &ctx, "calendar.html", page).unwrap().0;
         assert!(html.contains("2027-02"), "month captions");
         assert!(html.contains(r#"<td class="makeup changed">20</td>"#), "the make-up Saturday differs from the provisional calendar");

@@ -51,6 +51,8 @@ pub struct Ctx {
     pub calendar_missing: Option<i32>,
     /// For administrators' pages: how many workflows are held on a step they could not store.
     pub stuck_count: Option<u64>,
+    /// The peer's address, which sign-in throttling counts against (none in a test router).
+    pub client: Option<std::net::IpAddr>,
 }
 
 impl Ctx {
@@ -176,6 +178,7 @@ async fn resolve(shared: Arc<Shared>, mut req: Request, next: Next) -> Response 
     let lang_cookie = cookie(headers, LANG_COOKIE).map(str::to_string);
     let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(str::to_string);
     let token = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty()).map(str::to_string);
+    let client = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
 
     let session = match token {
         Some(token) => match shared.app.store.session(&token, now_ms()).await {
@@ -183,7 +186,7 @@ async fn resolve(shared: Arc<Shared>, mut req: Request, next: Next) -> Response 
             Ok(None) => None,
             Err(e) => {
                 let locale = negotiate(lang_cookie.as_deref(), None, accept.as_deref());
-                let ctx = Ctx { locale, session: None, path: path_and_query, calendar_missing: None, stuck_count: None };
+                let ctx = Ctx { locale, session: None, path: path_and_query, calendar_missing: None, stuck_count: None, client };
                 return render_error(&shared, &ctx, is_api(&path), Error::from(e));
             }
         },
@@ -211,7 +214,7 @@ async fn resolve(shared: Arc<Shared>, mut req: Request, next: Next) -> Response 
         },
         None => None,
     };
-    let ctx = Ctx { locale, session, path: path_and_query, calendar_missing, stuck_count };
+    let ctx = Ctx { locale, session, path: path_and_query, calendar_missing, stuck_count, client };
 
     if is_api(&path) && api_needs_csrf(req.method(), &path) {
         let verdict = match &ctx.session {
@@ -311,17 +314,29 @@ fn render_error(shared: &Shared, ctx: &Ctx, api: bool, error: Error) -> Response
     if api {
         let mut r = (status, axum::Json(error.to_json(ctx.locale))).into_response();
         r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        retry_after(&mut r, &error);
         return r;
     }
     if matches!(error, Error::Unauthenticated) {
         return Redirect::to(&format!("/login?next={}", crate::pages::url_encode(&ctx.path))).into_response();
     }
     match crate::views::error_page(shared, ctx, &error) {
-        Ok(html) => (status, html).into_response(),
+        Ok(html) => {
+            let mut r = (status, html).into_response();
+            retry_after(&mut r, &error);
+            r
+        }
         Err(e) => {
             tracing::error!(error = %e, "the error page itself failed to render");
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }
+    }
+}
+
+/// A throttled request says when to come back.
+pub fn retry_after(response: &mut Response, error: &Error) {
+    if let Error::Throttled { retry_after_secs } = error {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
     }
 }
 

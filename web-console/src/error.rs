@@ -16,6 +16,9 @@ pub enum Error {
     Unauthenticated,
     #[error("wrong username or password")]
     BadCredentials,
+    /// Too many wrong passwords for the account or from the address: refused without checking.
+    #[error("sign-in throttled for {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
     /// A write without the session's CSRF token.
     #[error("CSRF token missing or wrong")]
     Csrf,
@@ -81,6 +84,7 @@ impl Error {
             Error::Unauthenticated | Error::BadCredentials => StatusCode::UNAUTHORIZED,
             Error::Csrf | Error::Forbidden => StatusCode::FORBIDDEN,
             Error::NotFound => StatusCode::NOT_FOUND,
+            Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -100,6 +104,7 @@ impl Error {
         match self {
             Error::Unauthenticated => "auth.required".into(),
             Error::BadCredentials => "auth.bad_credentials".into(),
+            Error::Throttled { .. } => "auth.throttled".into(),
             Error::Csrf => "auth.csrf".into(),
             Error::Forbidden => "auth.forbidden".into(),
             Error::NotFound => "http.not_found".into(),
@@ -128,6 +133,7 @@ impl Error {
             Error::Held(error) => Rejection::stuck(error).message(locale),
             Error::BadRequest(detail) => t(locale, "request.invalid", &[("detail", detail)]),
             Error::Schedule(detail) => t(locale, "calendar.invalid_schedule", &[("detail", detail)]),
+            Error::Throttled { retry_after_secs } => t(locale, "auth.throttled", &[("seconds", &retry_after_secs.to_string())]),
             Error::Field { field, .. } => {
                 let label = t(locale, &format!("web.field.{field}"), &[]);
                 t(locale, &self.code(), &[("field", &label)])
@@ -269,6 +275,9 @@ mod tests {
         let errors = [
             Error::Unauthenticated,
             Error::BadCredentials,
+            Error::Throttled { retry_after_secs: 3 },
+            Error::Field { field: "username", code: "too_long" },
+            Error::Field { field: "password", code: "control_chars" },
             Error::Csrf,
             Error::Forbidden,
             Error::NotFound,

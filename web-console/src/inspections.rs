@@ -5,10 +5,11 @@
 //! checks who is asking, verifies the co-signer's password, and reads the database's copy.
 
 use crate::Shared;
-use crate::api::{check_password, parse_json, read_uploads};
+use crate::api::{parse_json, read_uploads};
 use crate::context::{Ctx, Signed, now_ms};
 use crate::error::Error;
 use crate::matters::facility_json;
+use crate::signin::check_password;
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, Path, State};
@@ -423,9 +424,11 @@ pub async fn submit(State(shared): S, ctx: Ctx, Path(id): Path<String>, body: By
         if c.username.trim() == who.user.username {
             return Err(refused(StatusCode::UNPROCESSABLE_ENTITY, "inspection.cosigner_same", &[]));
         }
-        let user = check_password(&shared, &c.username, &c.password)
-            .await
-            .map_err(|_| refused(StatusCode::UNPROCESSABLE_ENTITY, "inspection.cosigner_invalid", &[]))?;
+        // Throttled like a sign-in of that inspector: a wait is a 429, not a wrong password.
+        let user = check_password(&shared, &ctx, &c.username, &c.password).await.map_err(|e| match e {
+            Error::BadCredentials | Error::Field { .. } => refused(StatusCode::UNPROCESSABLE_ENTITY, "inspection.cosigner_invalid", &[]),
+            other => other,
+        })?;
         signers.push(actor_of(&user));
     }
     let req = SubmitRequest { key: key.clone(), filled, submitted_by: who.actor(), signers };

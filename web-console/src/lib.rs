@@ -8,6 +8,7 @@
 //!
 //! The route table is [`router`], in this file.
 
+mod accounts;
 mod api;
 mod calendar;
 mod context;
@@ -20,6 +21,7 @@ mod inspection_pages;
 mod inspections;
 mod matters;
 mod pages;
+mod signin;
 mod views;
 
 pub use error::Error;
@@ -67,6 +69,8 @@ pub fn router(state: AppState) -> Router {
         // JSON API
         .route("/api/session", post(api::login).delete(api::logout))
         .route("/api/me", get(api::me))
+        .route("/api/me/sessions/end", post(accounts::api_end_mine))
+        .route("/api/users/{id}/sessions/end", post(accounts::api_end_theirs))
         .route("/api/facilities", get(api::facilities))
         .route("/api/matters", get(api::list).post(api::issue))
         .route("/api/matters/{id}", get(api::show))
@@ -96,6 +100,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/calendar", get(calendar::show).post(calendar::submit))
         .route("/admin/health", get(health::show))
         .route("/admin/health/repair", post(health::repair_form))
+        .route("/account", get(accounts::account_page))
+        .route("/account/sessions/end", post(accounts::end_mine))
+        .route("/admin/users", get(accounts::users_page))
+        .route("/admin/users/{id}/sessions/end", post(accounts::end_theirs))
         .route("/matters/new", get(pages::new_matter).post(pages::issue))
         .route("/matters/{id}", get(pages::matter))
         .route("/matters/{id}/act", post(pages::act))

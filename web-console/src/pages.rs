@@ -3,15 +3,16 @@
 //! short confirmation (`?done=<action>`).
 
 use crate::Shared;
-use crate::api::{check_password, read_uploads};
-use crate::context::{Ctx, SESSION_TTL_MS, Signed, clear_session_cookie, lang_cookie, now_ms, session_cookie};
+use crate::api::read_uploads;
+use crate::context::{Ctx, SESSION_TTL_MS, Signed, clear_session_cookie, csrf_matches, lang_cookie, now_ms, session_cookie};
 use crate::error::Error;
 use crate::forms::{FormFields, IssueFormFields, IssueRequest, action_from_form, field};
 use crate::matters;
+use crate::signin;
 use crate::views::{self, CardData, card, render};
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
 use qingling_activities::db::entities::matter;
@@ -45,7 +46,7 @@ pub fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-fn with_cookie(mut r: Response, cookie: String) -> Response {
+pub(crate) fn with_cookie(mut r: Response, cookie: String) -> Response {
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -73,18 +74,30 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-fn login_page(shared: &Shared, ctx: &Ctx, next: &str, username: &str, error: Option<String>) -> Result<Response, Error> {
-    let status = if error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
-    let page = context! { next => next, username => username, error => error };
-    Ok((status, render(shared, ctx, "login.html", page)?).into_response())
+/// The login form, with the reason of a refusal. It carries the pre-session CSRF token: the
+/// browser's, or a new one set as a cookie.
+fn login_page(shared: &Shared, ctx: &Ctx, headers: &HeaderMap, next: &str, username: &str, error: Option<&Error>) -> Result<Response, Error> {
+    let (token, fresh) = match signin::login_token(headers) {
+        Some(t) => (t, false),
+        None => (signin::new_login_token(), true),
+    };
+    // What was typed is shown again only as far as it could be a username.
+    let username: String = username.chars().filter(|c| !c.is_control()).take(signin::USERNAME_CHARS).collect();
+    let page = context! { next => next, username => username, error => error.map(|e| e.message(ctx.locale)), login_csrf => token };
+    let status = error.map(Error::status).unwrap_or(StatusCode::OK);
+    let mut r = (status, render(shared, ctx, "login.html", page)?).into_response();
+    if let Some(e) = error {
+        crate::context::retry_after(&mut r, e);
+    }
+    Ok(if fresh { with_cookie(r, signin::login_cookie(&token, shared.app.secure_cookies)) } else { r })
 }
 
 /// `GET /login`
-pub async fn login_form(State(shared): S, ctx: Ctx, Query(q): Query<NextQuery>) -> Result<Response, Error> {
+pub async fn login_form(State(shared): S, ctx: Ctx, headers: HeaderMap, Query(q): Query<NextQuery>) -> Result<Response, Error> {
     if ctx.session.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
-    login_page(&shared, &ctx, safe_next(q.next.as_deref()), "", None)
+    login_page(&shared, &ctx, &headers, safe_next(q.next.as_deref()), "", None)
 }
 
 #[derive(Deserialize)]
@@ -95,20 +108,36 @@ pub struct LoginForm {
     password: String,
     #[serde(default)]
     next: String,
+    /// The pre-session CSRF token (the `qingling_login` cookie's value).
+    #[serde(default)]
+    csrf: String,
 }
 
-/// `POST /login`
+/// `POST /login`: the form's token must match its cookie (else another site could sign the
+/// browser in to an account of its choosing); then the password is checked, throttled (see
+/// [`crate::signin`]). The session the browser already had ends; a new one begins.
 #[tracing::instrument(skip_all)]
-pub async fn login(State(shared): S, ctx: Ctx, Form(f): Form<LoginForm>) -> Result<Response, Error> {
+pub async fn login(State(shared): S, ctx: Ctx, headers: HeaderMap, Form(f): Form<LoginForm>) -> Result<Response, Error> {
     let next = safe_next(Some(&f.next)).to_string();
-    let user = match check_password(&shared, &f.username, &f.password).await {
+    let expected = signin::login_token(&headers).unwrap_or_default();
+    if !csrf_matches(&expected, Some(&f.csrf)) {
+        return login_page(&shared, &ctx, &headers, &next, &f.username, Some(&Error::Csrf));
+    }
+    let user = match signin::check_password(&shared, &ctx, &f.username, &f.password).await {
         Ok(u) => u,
-        Err(e @ Error::BadCredentials) => return login_page(&shared, &ctx, &next, &f.username, Some(e.message(ctx.locale))),
+        Err(e @ (Error::BadCredentials | Error::Throttled { .. } | Error::Field { .. })) => {
+            return login_page(&shared, &ctx, &headers, &next, &f.username, Some(&e));
+        }
         Err(e) => return Err(e),
     };
+    if let Some(old) = &ctx.session {
+        shared.app.store.delete_session(&old.token).await?;
+    }
     let (token, _csrf) = shared.app.store.create_session(user.id, SESSION_TTL_MS, now_ms()).await?;
+    tracing::info!(user_id = user.id, "signed in");
     let target = if next == "/" { Role::parse(&user.role).map(home_of).unwrap_or("/") } else { next.as_str() };
-    Ok(with_cookie(Redirect::to(target).into_response(), session_cookie(&token, shared.app.secure_cookies)))
+    let r = with_cookie(Redirect::to(target).into_response(), session_cookie(&token, shared.app.secure_cookies));
+    Ok(with_cookie(r, signin::clear_login_cookie(shared.app.secure_cookies)))
 }
 
 #[derive(Deserialize)]

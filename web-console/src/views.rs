@@ -29,6 +29,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("inspection_new.html", include_str!("../templates/inspection_new.html")),
     ("calendar.html", include_str!("../templates/calendar.html")),
     ("health.html", include_str!("../templates/health.html")),
+    ("account.html", include_str!("../templates/account.html")),
+    ("users.html", include_str!("../templates/users.html")),
 ];
 
 /// The template environment, built once at start.
@@ -84,6 +86,7 @@ fn nav(ctx: &Ctx) -> Vec<NavItem> {
             ("/notices", "web.nav.matters"),
             ("/admin/calendar", "web.nav.calendar"),
             ("/admin/health", "web.nav.health"),
+            ("/admin/users", "web.nav.users"),
         ],
         Role::Supervisor => {
             &[("/board", "web.nav.board"), ("/matters/new", "web.nav.issue"), ("/inspections", "web.checklist.nav"), ("/notices", "web.nav.matters")]

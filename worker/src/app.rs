@@ -239,7 +239,9 @@ async fn serve_web(
     let listener =
         tokio::net::TcpListener::bind(settings.web_addr).await.with_context(|| format!("cannot listen on {} (set QINGLING_WEB_ADDR)", settings.web_addr))?;
     let router = qingling_web::router(state);
-    Ok(tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(stop).await.map_err(|e| anyhow!("web server: {e}")) }))
+    // The peer's address reaches the handlers: sign-in attempts are throttled per address.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    Ok(tokio::spawn(async move { axum::serve(listener, service).with_graceful_shutdown(stop).await.map_err(|e| anyhow!("web server: {e}")) }))
 }
 
 /// Runs the worker until a shutdown signal, then lets it finish what it holds.

@@ -15,5 +15,6 @@ pub mod notice;
 pub mod notice_counter;
 pub mod region;
 pub mod session;
+pub mod signin_throttle;
 pub mod stuck_workflow;
 pub mod user;

@@ -8,6 +8,7 @@ mod m20260101_000001_initial;
 mod m20261124_000002_inspections;
 mod m20261201_000003_calendar;
 mod m20261201_000004_stuck;
+mod m20261201_000005_signin;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_inspections::Migration),
             Box::new(m20261201_000003_calendar::Migration),
             Box::new(m20261201_000004_stuck::Migration),
+            Box::new(m20261201_000005_signin::Migration),
         ]
     }
 }
