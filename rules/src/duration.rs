@@ -80,6 +80,22 @@ impl fmt::Display for PolicyDuration {
     }
 }
 
+impl PolicyDuration {
+    /// The period as people read it: "7 天", "3 个工作日", "1 month". Codes stay in the policy file.
+    pub fn words(self, locale: crate::messages::Locale) -> String {
+        let (n, unit) = match self {
+            Self::Seconds(n) => (n, "s"),
+            Self::Minutes(n) => (n, "m"),
+            Self::Hours(n) => (n, "h"),
+            Self::Days(n) => (u64::from(n), "d"),
+            Self::WorkingDays(n) => (u64::from(n), "wd"),
+            Self::Months(n) => (u64::from(n), "mo"),
+        };
+        let key = if n == 1 { format!("duration.{unit}_one") } else { format!("duration.{unit}") };
+        crate::messages::t(locale, &key, &[("n", &n.to_string())])
+    }
+}
+
 impl std::str::FromStr for PolicyDuration {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -103,6 +119,19 @@ impl<'de> Deserialize<'de> for PolicyDuration {
 #[cfg(test)]
 mod tests {
     use super::PolicyDuration::{self, *};
+
+    #[test]
+    fn a_period_reads_in_words_in_either_language() {
+        use crate::messages::Locale::{En, ZhCn};
+        assert_eq!(WorkingDays(10).words(ZhCn), "10 个工作日");
+        assert_eq!(Days(7).words(ZhCn), "7 天");
+        assert_eq!(Months(1).words(ZhCn), "1 个月");
+        assert_eq!(Days(1).words(En), "1 day");
+        assert_eq!(Days(7).words(En), "7 days");
+        assert_eq!(WorkingDays(3).words(En), "3 working days");
+        assert_eq!(Months(2).words(En), "2 months");
+        assert_eq!(Minutes(2).words(En), "2 minutes");
+    }
 
     #[test]
     fn parses_every_unit_and_prints_it_back() {

@@ -283,8 +283,17 @@ impl Rejection {
     }
     /// The refusal in words, in the reader's language.
     pub fn message(&self, locale: Locale) -> String {
-        let args: Vec<(String, String)> =
-            self.args.iter().map(|(k, v)| (k.clone(), if v.contains('.') && !v.contains(' ') { t(locale, v, &[]) } else { v.clone() })).collect();
+        let shown = |k: &str, v: &str| {
+            if v.contains('.') && !v.contains(' ') {
+                return t(locale, v, &[]);
+            }
+            // A period (the longest or shortest extension) reads in words, not as a policy code.
+            match (matches!(k, "max" | "min" | "by"), PolicyDuration::parse(v)) {
+                (true, Ok(d)) => d.words(locale),
+                _ => v.to_string(),
+            }
+        };
+        let args: Vec<(String, String)> = self.args.iter().map(|(k, v)| (k.clone(), shown(k, v))).collect();
         let refs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         t(locale, &self.code, &refs)
     }

@@ -152,6 +152,21 @@ fn lf(text: &str) -> String {
     text.replace("\r\n", "\n")
 }
 
+/// The period a form names: a whole number (`extend_n`) and a unit from the list (`extend_unit`),
+/// as people pick them; the policy code (`7d`) is built here. A client that sends the code itself
+/// (`extend_by`) still may. `None` when no number is given.
+fn period(fields: &FormFields) -> Result<Option<String>, Error> {
+    let n = field(fields, "extend_n").trim();
+    if n.is_empty() {
+        return Ok(Some(field(fields, "extend_by").trim().to_string()).filter(|c| !c.is_empty()));
+    }
+    let n: u32 = n.parse().ok().filter(|n| (1..=999).contains(n)).ok_or(Error::Field { field: "extend_by", code: "period" })?;
+    match field(fields, "extend_unit") {
+        unit @ ("d" | "wd" | "mo") => Ok(Some(format!("{n}{unit}"))),
+        _ => Err(Error::Field { field: "extend_by", code: "unknown_choice" }),
+    }
+}
+
 /// Builds the rules action a console form describes. The state machine checks the content
 /// (empty texts, dates in order); this only shapes it.
 pub fn action_from_form(fields: &FormFields) -> Result<Action, Error> {
@@ -161,11 +176,10 @@ pub fn action_from_form(fields: &FormFields) -> Result<Action, Error> {
         "feedback" => Ok(Action::Feedback { text: text("text"), plan: plan(fields)? }),
         "request_extension" => {
             let deadline = DeadlineKind::parse(field(fields, "deadline")).ok_or(Error::Field { field: "deadline", code: "unknown_choice" })?;
-            Ok(Action::RequestExtension { deadline, extend_by: text("extend_by").trim().to_string(), reason: text("reason") })
+            let extend_by = period(fields)?.ok_or(Error::Field { field: "extend_by", code: "period" })?;
+            Ok(Action::RequestExtension { deadline, extend_by, reason: text("reason") })
         }
-        "decide_extension" => {
-            let extend_by = Some(text("extend_by").trim().to_string()).filter(|s| !s.is_empty());
-            Ok(Action::DecideExtension { approve: flag(fields, "approve")?, extend_by, reason: text("reason") })
+        "decide_extension" => Ok(Action::DecideExtension { approve: flag(fields, "approve")?, extend_by: period(fields)?, reason: text("reason") }),
         }
         "recheck" => Ok(Action::Recheck { passed: flag(fields, "passed")?, note: text("note") }),
         "withdraw" => Ok(Action::Withdraw { reason: text("reason") }),
@@ -252,6 +266,15 @@ mod tests {
     fn decisions_and_rechecks_read_their_buttons() {
         let a = action_from_form(&form(&[("action", "recheck"), ("passed", "false"), ("note", "未整改")])).unwrap();
         assert_eq!(a, Action::Recheck { passed: false, note: "未整改".into() });
+        let a = action_from_form(&form(&[("action", "request_extension"), ("deadline", "rectify"), ("extend_n", "10"), ("extend_unit", "wd"), ("reason", "r")])).unwrap();
+        assert!(matches!(a, Action::RequestExtension { ref extend_by, .. } if extend_by == "10wd"), "{a:?}");
+        for (n, unit, code) in [("0", "d", "period"), ("1000", "d", "period"), ("2.5", "d", "period"), ("-1", "d", "period"), ("3", "s", "unknown_choice"), ("3", "", "unknown_choice")] {
+            let e = action_from_form(&form(&[("action", "request_extension"), ("deadline", "rectify"), ("extend_n", n), ("extend_unit", unit)])).unwrap_err();
+            assert!(matches!(e, Error::Field { field: "extend_by", code: c } if c == code), "{n} {unit}: {e:?}");
+        }
+        assert!(matches!(action_from_form(&form(&[("action", "request_extension"), ("deadline", "rectify")])), Err(Error::Field { field: "extend_by", code: "period" })));
+        let a = action_from_form(&form(&[("action", "decide_extension"), ("approve", "true"), ("extend_n", "2"), ("extend_unit", "mo")])).unwrap();
+        assert!(matches!(a, Action::DecideExtension { extend_by: Some(ref b), .. } if b == "2mo"), "{a:?}");
         let a = action_from_form(&form(&[("action", "decide_extension"), ("approve", "true"), ("extend_by", ""), ("reason", "")])).unwrap();
         assert_eq!(a, Action::DecideExtension { approve: true, extend_by: None, reason: String::new() });
         assert!(matches!(action_from_form(&form(&[("action", "fly")])), Err(Error::BadRequest(_))));

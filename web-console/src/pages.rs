@@ -294,7 +294,7 @@ async fn matter_page(shared: &Shared, ctx: &Ctx, who: &Signed, row: &matter::Mod
     let forms = state.as_ref().map(|m| views::forms_for(who.role, m)).unwrap_or_default();
     let pending = state.as_ref().and_then(|m| m.pending_extension.as_ref()).map(|p| {
         context! {
-            deadline => p.deadline.as_str(), extend_by => p.extend_by.to_string(), reason => p.reason,
+            deadline => p.deadline.as_str(), extend_by => p.extend_by.words(ctx.locale), reason => p.reason,
             requested_by => p.requested_by.name, requested_at => views::local_time(p.requested_ms, offset),
         }
     });

@@ -309,7 +309,8 @@ pub fn event_details(e: &matter_event::Model, locale: Locale, offset: i32) -> Ve
         out.push((label("level"), t(locale, &format!("escalation.{step}"), &[])));
     }
     if let Some(by) = payload.get("extend_by").filter(|v| !v.is_null()) {
-        out.push((label("extend_by"), text(by)));
+        let shown = by.as_str().and_then(|c| qingling_rules::duration::PolicyDuration::parse(c).ok()).map_or_else(|| text(by), |d| d.words(locale));
+        out.push((label("extend_by"), shown));
     }
     if e.kind == "calendar_updated" {
         if let (Some(old), Some(new)) = (payload.get("old_ms").and_then(|v| v.as_i64()), payload.get("new_ms").and_then(|v| v.as_i64())) {
