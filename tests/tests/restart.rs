@@ -44,6 +44,20 @@ async fn wait_healthy(child: &mut Child, base: &str, data_dir: &Path) -> anyhow:
     }
 }
 
+/// Stops `qingling up` as Ctrl-C would, and waits for it.
+async fn stop(up: &mut Child) -> anyhow::Result<()> {
+    Command::new("kill").args(["-INT", &up.id().to_string()]).status()?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while up.try_wait()?.is_none() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if up.try_wait()?.is_none() {
+        up.kill()?;
+        anyhow::bail!("qingling up did not stop on SIGINT");
+    }
+    Ok(())
+}
+
 fn alive(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists() && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ")
 }
@@ -121,15 +135,7 @@ async fn qingling_up_starts_again_after_a_kill_9_and_every_matter_carries_on() -
     assert!(shown["live"]["matter"]["status"].is_string(), "the workflow carries on: {shown}");
 
     // A graceful stop takes the dev server with it and removes the PID file.
-    Command::new("kill").args(["-INT", &second.id().to_string()]).status()?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while second.try_wait()?.is_none() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    if second.try_wait()?.is_none() {
-        second.kill()?;
-        anyhow::bail!("qingling up did not stop on SIGINT");
-    }
+    stop(&mut second).await?;
     assert!(!alive(new_pid) && !pid_file.exists());
     Ok(())
 }
@@ -188,15 +194,7 @@ async fn a_dev_server_that_dies_under_a_running_up_comes_back() -> anyhow::Resul
         anyhow::ensure!(Instant::now() < deadline, "the matter never came alive: {shown}");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    Command::new("kill").args(["-INT", &up.id().to_string()]).status()?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while up.try_wait()?.is_none() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    if up.try_wait()?.is_none() {
-        up.kill()?;
-        anyhow::bail!("qingling up did not stop on SIGINT");
-    }
+    stop(&mut up).await?;
     assert!(!alive(new_pid), "the restarted server stops with up");
     Ok(())
 }

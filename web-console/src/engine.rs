@@ -11,6 +11,7 @@ use std::time::Duration;
 use temporalio_client::errors::{WorkflowInteractionError, WorkflowQueryError, WorkflowStartError, WorkflowUpdateError};
 use temporalio_client::{Client, RpcOptions, WorkflowExecuteUpdateOptions, WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions};
 use temporalio_common::protos::temporal::api::failure::v1::Failure;
+use temporalio_common::{HasWorkflowDefinition, UpdateDefinition};
 
 /// How long an action may take end to end. Updates are applied at once by a running worker; a
 /// longer wait means no worker is polling, and the person should hear so rather than wait.
@@ -113,21 +114,23 @@ pub async fn repair(client: &Client, workflow_id: &str, kind: &str, by: &str) ->
 /// Sends one action to a matter's workflow; returns the matter as the workflow now sees it.
 #[tracing::instrument(skip_all, fields(matter_id = %matter_id, action = req.action.name()))]
 pub async fn act(client: &Client, matter_id: &str, req: ActionRequest) -> Result<MatterView, EngineError> {
-    let handle = client.get_workflow_handle::<Rectification>(ids::matter_workflow_id(matter_id));
-    let update = handle.execute_update(Rectification::act, req, WorkflowExecuteUpdateOptions::default());
-    match tokio::time::timeout(UPDATE_TIMEOUT, update).await {
-        Ok(Ok(view)) => Ok(view),
-        Ok(Err(e)) => Err(update_error(e)),
-        Err(_) => Err(EngineError::NoAnswer),
-    }
+    update_matter(client, matter_id, Rectification::act, req).await
 }
 
 /// Records files uploaded to a matter on its timeline (an update, validated like an action).
 #[tracing::instrument(skip_all, fields(matter_id = %matter_id, files = req.files.len()))]
 pub async fn record_upload(client: &Client, matter_id: &str, req: UploadRequest) -> Result<MatterView, EngineError> {
+    update_matter(client, matter_id, Rectification::record_upload, req).await
+}
+
+/// Sends one update to a matter's workflow; the matter as the workflow then sees it.
+async fn update_matter<U>(client: &Client, matter_id: &str, update: U, req: U::Input) -> Result<MatterView, EngineError>
+where
+    U: UpdateDefinition<Workflow = <Rectification as HasWorkflowDefinition>::Run, Output = MatterView>,
+    U::Input: Send,
+{
     let handle = client.get_workflow_handle::<Rectification>(ids::matter_workflow_id(matter_id));
-    let update = handle.execute_update(Rectification::record_upload, req, WorkflowExecuteUpdateOptions::default());
-    match tokio::time::timeout(UPDATE_TIMEOUT, update).await {
+    match tokio::time::timeout(UPDATE_TIMEOUT, handle.execute_update(update, req, WorkflowExecuteUpdateOptions::default())).await {
         Ok(Ok(view)) => Ok(view),
         Ok(Err(e)) => Err(update_error(e)),
         Err(_) => Err(EngineError::NoAnswer),
