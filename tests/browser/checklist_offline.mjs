@@ -239,6 +239,10 @@ try {
   await page.selectOption('[data-testid=cosigner]', cosigner);
   await page.fill('[data-testid=cosigner-password]', password);
   await snap(page, 'sign');
+  // The first press asks for confirmation (official notices are issued), the second submits.
+  await page.click('[data-testid=submit]');
+  await page.locator('#ck-sign-error', { hasText: '确认' }).waitFor();
+  check((await page.locator('[data-testid=submit]').innerText()).includes('确认提交'), 'the button asks to confirm');
   await page.click('[data-testid=submit]');
   await page.locator('[data-testid=result]').waitFor({ timeout: 60000 });
   // The workflow writes the notices (HTML and PDF) after it accepts the submission; the page

@@ -803,6 +803,15 @@
         h('span', { class: 'ck-missing-why', text: ev.get(e.item.id).problems[0] })))));
     }
     const failed = S.order.filter((e) => ev.get(e.item.id).shown && ev.get(e.item.id).fails);
+    // The message under the button follows the answers: an "N items need attention" goes once
+    // they are done, and a pending confirmation names the findings as they now stand.
+    if (S.incompleteShown) {
+      signError(open.length ? msg('err_incomplete', { n: open.length }) : '');
+      if (!open.length) S.incompleteShown = false;
+    } else if (S.confirming) {
+      if (open.length) S.confirming = false;
+      signError(open.length ? '' : msg('confirm_submit', { n: failed.length }));
+    }
     const fp = main.querySelector('.ck-findings-preview');
     fp.textContent = '';
     fp.append(h('h3', { text: failed.length ? msg('findings_preview', { n: failed.length }) : msg('no_findings_preview') }));
@@ -819,7 +828,7 @@
     }
     const btn = main.querySelector('.ck-submit');
     if (btn) {
-      btn.textContent = S.submitting ? msg('submitting') : msg('submit');
+      btn.textContent = S.submitting ? msg('submitting') : S.confirming ? msg('confirm_submit_button') : msg('submit');
       btn.setAttribute('aria-busy', S.submitting ? 'true' : 'false');
     }
   }
@@ -943,6 +952,8 @@
     refresh();
     const open = S.order.filter((e) => ev.get(e.item.id).shown && ev.get(e.item.id).problems.length);
     if (open.length) {
+      S.incompleteShown = true;
+      S.confirming = false;
       signError(msg('err_incomplete', { n: open.length }));
       goToItem(open[0].item.id);
       return;
@@ -954,6 +965,14 @@
       (cos && !cos.value ? cos : pw)?.focus();
       return;
     }
+    // Submitting signs the record and issues official notices: the first press asks, the
+    // second one submits.
+    if (!S.confirming && !S.draft.submit) {
+      S.confirming = true;
+      refresh();
+      return;
+    }
+    S.confirming = false;
     // One key per attempt, kept with the draft: a retry after a lost answer sends the same key
     // and gets the same result instead of a second submission.
     if (!S.draft.submit) S.draft.submit = { key: uuid() };
