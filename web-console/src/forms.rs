@@ -180,7 +180,6 @@ pub fn action_from_form(fields: &FormFields) -> Result<Action, Error> {
             Ok(Action::RequestExtension { deadline, extend_by, reason: text("reason") })
         }
         "decide_extension" => Ok(Action::DecideExtension { approve: flag(fields, "approve")?, extend_by: period(fields)?, reason: text("reason") }),
-        }
         "recheck" => Ok(Action::Recheck { passed: flag(fields, "passed")?, note: text("note") }),
         "withdraw" => Ok(Action::Withdraw { reason: text("reason") }),
         other => Err(Error::BadRequest(format!("unknown action {other:?}"))),

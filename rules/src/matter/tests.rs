@@ -114,7 +114,7 @@ fn invalid_actions_are_refused_with_a_reason_and_change_nothing() {
             facility(),
             Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "2mo".into(), reason: "缺货".into() },
             "reject.extension_too_long",
-            "One extension may not exceed 1mo.",
+            "One extension may not exceed 1 month.",
         ),
         (facility(), Action::RequestExtension { deadline: DeadlineKind::Recheck, extend_by: "3d".into(), reason: "x".into() }, "reject.extension_not_open", ""),
     ];
