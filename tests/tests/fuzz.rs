@@ -194,7 +194,6 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/inspections/{iid}/fill"),
     ("GET", "/account"),
     ("GET", "/admin/users"),
-    ("POST", "/api/session"),
     ("GET", "/{n}"),
     ("DELETE", "/api/matters/{id}"),
 ];

@@ -265,13 +265,25 @@ mod tests {
     fn decisions_and_rechecks_read_their_buttons() {
         let a = action_from_form(&form(&[("action", "recheck"), ("passed", "false"), ("note", "未整改")])).unwrap();
         assert_eq!(a, Action::Recheck { passed: false, note: "未整改".into() });
-        let a = action_from_form(&form(&[("action", "request_extension"), ("deadline", "rectify"), ("extend_n", "10"), ("extend_unit", "wd"), ("reason", "r")])).unwrap();
+        let a =
+            action_from_form(&form(&[("action", "request_extension"), ("deadline", "rectify"), ("extend_n", "10"), ("extend_unit", "wd"), ("reason", "r")]))
+                .unwrap();
         assert!(matches!(a, Action::RequestExtension { ref extend_by, .. } if extend_by == "10wd"), "{a:?}");
-        for (n, unit, code) in [("0", "d", "period"), ("1000", "d", "period"), ("2.5", "d", "period"), ("-1", "d", "period"), ("3", "s", "unknown_choice"), ("3", "", "unknown_choice")] {
+        for (n, unit, code) in [
+            ("0", "d", "period"),
+            ("1000", "d", "period"),
+            ("2.5", "d", "period"),
+            ("-1", "d", "period"),
+            ("3", "s", "unknown_choice"),
+            ("3", "", "unknown_choice"),
+        ] {
             let e = action_from_form(&form(&[("action", "request_extension"), ("deadline", "rectify"), ("extend_n", n), ("extend_unit", unit)])).unwrap_err();
             assert!(matches!(e, Error::Field { field: "extend_by", code: c } if c == code), "{n} {unit}: {e:?}");
         }
-        assert!(matches!(action_from_form(&form(&[("action", "request_extension"), ("deadline", "rectify")])), Err(Error::Field { field: "extend_by", code: "period" })));
+        assert!(matches!(
+            action_from_form(&form(&[("action", "request_extension"), ("deadline", "rectify")])),
+            Err(Error::Field { field: "extend_by", code: "period" })
+        ));
         let a = action_from_form(&form(&[("action", "decide_extension"), ("approve", "true"), ("extend_n", "2"), ("extend_unit", "mo")])).unwrap();
         assert!(matches!(a, Action::DecideExtension { extend_by: Some(ref b), .. } if b == "2mo"), "{a:?}");
         let a = action_from_form(&form(&[("action", "decide_extension"), ("approve", "true"), ("extend_by", ""), ("reason", "")])).unwrap();
