@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Json, http::StatusCode};
 use minijinja::context;
 use qingling_activities::db::entities::user;
-use qingling_rules::matter::Role;
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -29,10 +28,6 @@ pub struct CsrfForm {
 #[derive(Deserialize, Default)]
 pub struct DoneQuery {
     done: Option<String>,
-}
-
-fn admin(who: &Signed) -> Result<(), Error> {
-    if who.role == Role::Admin { Ok(()) } else { Err(Error::Forbidden) }
 }
 
 /// The account an administrator names; an id that is not a number names nobody.
@@ -66,7 +61,7 @@ pub async fn end_mine(State(shared): S, ctx: Ctx, Form(f): Form<CsrfForm>) -> Re
 /// `GET /admin/users`
 pub async fn users_page(State(shared): S, ctx: Ctx, Query(q): Query<DoneQuery>) -> Result<Response, Error> {
     let who = ctx.signed()?;
-    admin(&who)?;
+    who.require_admin()?;
     let counts = shared.app.store.live_sessions(now_ms()).await?;
     let users: Vec<_> = shared
         .app
@@ -83,7 +78,7 @@ pub async fn users_page(State(shared): S, ctx: Ctx, Query(q): Query<DoneQuery>) 
 /// `POST /admin/users/{id}/sessions/end`
 pub async fn end_theirs(State(shared): S, ctx: Ctx, Path(id): Path<String>, Form(f): Form<CsrfForm>) -> Result<Response, Error> {
     let who = ctx.check_csrf(&f.csrf)?;
-    admin(&who)?;
+    who.require_admin()?;
     let target = account(&shared, &id).await?;
     end_sessions(&shared, &who, &target).await?;
     if target.id == who.user.id {
@@ -102,7 +97,7 @@ pub async fn api_end_mine(State(shared): S, ctx: Ctx) -> Result<Response, Error>
 /// `POST /api/users/{id}/sessions/end`: administrators only; `{"ended": n}`.
 pub async fn api_end_theirs(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<Json<serde_json::Value>, Error> {
     let who = ctx.signed()?;
-    admin(&who)?;
+    who.require_admin()?;
     let target = account(&shared, &id).await?;
     let ended = end_sessions(&shared, &who, &target).await?;
     Ok(Json(json!({ "ended": ended })))

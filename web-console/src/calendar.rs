@@ -19,7 +19,6 @@ use minijinja::{Value, context};
 use qingling_activities::calendar::schedule_digest;
 use qingling_rules::Policy;
 use qingling_rules::calendar::Year;
-use qingling_rules::matter::Role;
 use qingling_rules::policy::CalendarYear;
 use qingling_workflows::contract::CalendarYearUpdate;
 use serde::Deserialize;
@@ -39,9 +38,7 @@ pub async fn policy_in_force(shared: &Shared) -> Result<Policy, Error> {
 
 fn admin(ctx: &Ctx) -> Result<Arc<Signed>, Error> {
     let who = ctx.signed()?;
-    if who.role != Role::Admin {
-        return Err(Error::Forbidden);
-    }
+    who.require_admin()?;
     Ok(who)
 }
 
@@ -251,9 +248,7 @@ pub async fn show(State(shared): S, ctx: Ctx, Query(q): Query<PageQuery>) -> Res
 pub async fn submit(State(shared): S, ctx: Ctx, multipart: Multipart) -> Result<Response, Error> {
     let (files, fields) = read_uploads(multipart, MAX_INPUT_BYTES as u64).await?;
     let who = ctx.check_csrf(field(&fields, "csrf"))?;
-    if who.role != Role::Admin {
-        return Err(Error::Forbidden);
-    }
+    who.require_admin()?;
     let (policy, loaded) = shared.app.store.calendar_in_force(&shared.app.policy).await?;
     let (holidays_text, workdays_text) = (field(&fields, "holidays"), field(&fields, "workdays"));
     let form = context! { year => field(&fields, "year"), source => field(&fields, "source"), holidays => holidays_text, workdays => workdays_text };

@@ -31,6 +31,11 @@ pub struct Signed {
 }
 
 impl Signed {
+    /// Administrators only: anyone else is forbidden.
+    pub fn require_admin(&self) -> Result<(), Error> {
+        if self.role == Role::Admin { Ok(()) } else { Err(Error::Forbidden) }
+    }
+
     /// The actor the workflow sees: filled from the session, never from the request body.
     pub fn actor(&self) -> Actor {
         Actor { user_id: self.user.id, name: self.user.display_name.clone(), role: self.role, facility_id: self.user.facility_id }

@@ -14,7 +14,6 @@ use axum::extract::{Form, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use qingling_activities::db::entities::stuck_workflow;
-use qingling_rules::matter::Role;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -26,9 +25,7 @@ const LISTED: u64 = 200;
 
 fn admin(ctx: &Ctx) -> Result<Arc<Signed>, Error> {
     let who = ctx.signed()?;
-    if who.role != Role::Admin {
-        return Err(Error::Forbidden);
-    }
+    who.require_admin()?;
     Ok(who)
 }
 
@@ -84,9 +81,7 @@ async fn repair(shared: &Shared, who: &Signed, workflow_id: &str) -> Result<(), 
 /// `POST /admin/health/repair` (form: `workflow_id`).
 pub async fn repair_form(State(shared): S, ctx: Ctx, Form(fields): Form<FormFields>) -> Result<Response, Error> {
     let who = ctx.check_csrf(field(&fields, "csrf"))?;
-    if who.role != Role::Admin {
-        return Err(Error::Forbidden);
-    }
+    who.require_admin()?;
     repair(&shared, &who, field(&fields, "workflow_id")).await?;
     Ok(Redirect::to("/admin/health?done=repair").into_response())
 }

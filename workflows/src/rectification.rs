@@ -116,6 +116,11 @@ impl Rectification {
         }
     }
 
+    /// A held matter takes nothing until it is repaired.
+    fn not_held(&self) -> Result<(), Rejection> {
+        self.stuck.as_deref().map_or(Ok(()), |error| Err(Rejection::stuck(error)))
+    }
+
     fn batch(&self, workflow_id: &str) -> Option<PersistBatch> {
         (!self.outbox.is_empty()).then(|| PersistBatch {
             workflow_id: workflow_id.to_string(),
@@ -282,9 +287,7 @@ impl Rectification {
 
     #[update_validator(record_upload)]
     fn validate_upload(&self, _ctx: &WorkflowContextView, req: &UploadRequest) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        if let Some(error) = &self.stuck {
-            return Err(Rejection::stuck(error).to_wire().into());
-        }
+        self.not_held().map_err(|r| r.to_wire())?;
         self.matter.record_upload(&req.actor, &req.files, self.now_ms, &self.policy).map(|_| ()).map_err(|r| r.to_wire().into())
     }
 
@@ -301,9 +304,7 @@ impl Rectification {
 
     #[update_validator(act)]
     fn validate_act(&self, _ctx: &WorkflowContextView, req: &ActionRequest) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        if let Some(error) = &self.stuck {
-            return Err(Rejection::stuck(error).to_wire().into());
-        }
+        self.not_held().map_err(|r| r.to_wire())?;
         self.matter.check(&req.actor, &req.action, self.now_ms, &self.policy).map_err(|r| r.to_wire().into())
     }
 
