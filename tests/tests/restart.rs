@@ -198,3 +198,148 @@ async fn a_dev_server_that_dies_under_a_running_up_comes_back() -> anyhow::Resul
     assert!(!alive(new_pid), "the restarted server stops with up");
     Ok(())
 }
+
+/// Signs in through the API; the client keeps the session cookie, the token goes on every POST.
+async fn sign_in(base: &str, username: &str) -> anyhow::Result<(reqwest::Client, String)> {
+    let http = reqwest::Client::builder().cookie_store(true).build()?;
+    let login: Value =
+        http.post(format!("{base}/api/session")).json(&json!({ "username": username, "password": "qingling-demo" })).send().await?.json().await?;
+    let csrf = login["csrf"].as_str().ok_or_else(|| anyhow::anyhow!("sign-in as {username}: {login}"))?.to_string();
+    Ok((http, csrf))
+}
+
+fn spawn(args: &[&str], data_dir: &Path, database_url: &str, temporal: &str, web_port: u16, log: &str) -> anyhow::Result<Child> {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join(log))?;
+    Ok(Command::new(qingling_bin()?)
+        .args(args)
+        .env("TEMPORAL_ADDRESS", temporal)
+        .env("QINGLING_DATA_DIR", data_dir)
+        .env("DATABASE_URL", database_url)
+        .env("QINGLING_WEB_ADDR", format!("127.0.0.1:{web_port}"))
+        .env("QINGLING_POLICY", qingling_tests::app::fast_policy())
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log.try_clone()?))
+        .stderr(Stdio::from(log))
+        .spawn()?)
+}
+
+/// `qingling web` starts while Temporal is down (before, it retried 30 s and exited), serves what
+/// is stored with a banner, refuses actions with `engine.unavailable` at once, and takes actions
+/// again by itself once Temporal is back, without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qingling_web_serves_from_the_database_while_temporal_is_down_and_reconnects() -> anyhow::Result<()> {
+    let data_dir = unique_temp_dir("web-offline")?;
+    let database_url = test_database_url("web-offline").await?;
+    let ports = (free_port(), free_port(), free_port());
+    let base = format!("http://127.0.0.1:{}", ports.2);
+    let mut first = up(&data_dir, &database_url, ports)?;
+    wait_healthy(&mut first, &base, &data_dir).await?;
+    let (supervisor, csrf) = sign_in(&base, "supervisor").await?;
+    let facilities: Value = supervisor.get(format!("{base}/api/facilities")).send().await?.json().await?;
+    let facility = facilities.as_array().and_then(|a| a.iter().find(|f| f["name"] == "朝阳区第一社会福利院")).cloned().expect("the demo facility");
+    let issued: Value = supervisor
+        .post(format!("{base}/api/matters"))
+        .header("X-CSRF-Token", &csrf)
+        .json(&json!({ "facility_id": facility["id"], "kind": "complaint", "severity": "ordinary", "title": "引擎停机前下发", "description": "", "basis": "" }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let id = issued["matter_id"].as_str().expect("issued").to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let shown: Value = supervisor.get(format!("{base}/api/matters/{id}")).send().await?.json().await?;
+        if shown["matter"]["last_seq"].as_i64().unwrap_or(0) >= 1 || shown["events"].as_array().is_some_and(|e| !e.is_empty()) {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the matter was never stored: {shown}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Temporal goes away with `up`; only the console comes back.
+    stop(&mut first).await?;
+    let temporal = format!("127.0.0.1:{}", ports.0);
+    let mut web = spawn(&["web"], &data_dir, &database_url, &temporal, ports.2, "web.log")?;
+    let web_log = || std::fs::read_to_string(data_dir.join("web.log")).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = web.try_wait()? {
+            anyhow::bail!("qingling web exited without Temporal ({status}):\n{}", web_log());
+        }
+        if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "qingling web did not serve within 20 s without Temporal:\n{}", web_log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // What is stored is served, with the banner.
+    let (supervisor, _) = sign_in(&base, "supervisor").await?;
+    let board = supervisor.get(format!("{base}/board")).header("Accept-Language", "zh-CN").send().await?;
+    assert_eq!(board.status(), 200);
+    let board = board.text().await?;
+    assert!(board.contains("流程引擎暂时无法连接") && board.contains("引擎停机前下发"), "{board}");
+    let page = supervisor.get(format!("{base}/matters/{id}")).send().await?;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await?.contains("引擎停机前下发"));
+    let shown: Value = supervisor.get(format!("{base}/api/matters/{id}")).send().await?.json().await?;
+    assert_eq!(shown["matter"]["title"], "引擎停机前下发", "{shown}");
+    assert!(shown["live"].is_null(), "{shown}");
+
+    // An action is refused, in the API's format, and nothing is stored.
+    let (facility_user, facility_csrf) = sign_in(&base, "facility1").await?;
+    let acknowledge = json!({ "action": "acknowledge", "handler": "值班主任" });
+    let res = facility_user.post(format!("{base}/api/matters/{id}/actions")).header("X-CSRF-Token", &facility_csrf).json(&acknowledge).send().await?;
+    assert_eq!(res.status(), 503);
+    let refused: Value = res.json().await?;
+    assert_eq!(refused["error"]["code"], "engine.unavailable", "{refused}");
+    let events_before = shown["events"].as_array().map(Vec::len).unwrap_or(0);
+
+    // Temporal comes back (same database), with a worker; the console needs no restart.
+    let dev = qingling_tests::harness::DevServer::start(qingling_tests::harness::DevServerOptions {
+        db_file: Some(data_dir.join("temporal.db")),
+        headless: true,
+        port: Some(ports.0),
+        ..Default::default()
+    })
+    .await?;
+    let mut worker = spawn(&["worker"], &data_dir, &database_url, &temporal, free_port(), "worker.log")?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        // An attempt answered late (504) may still have taken effect: then it is stored already.
+        let shown: Value = supervisor.get(format!("{base}/api/matters/{id}")).send().await?.json().await?;
+        if shown["events"].as_array().map(Vec::len).unwrap_or(0) > events_before {
+            break;
+        }
+        let res = facility_user.post(format!("{base}/api/matters/{id}/actions")).header("X-CSRF-Token", &facility_csrf).json(&acknowledge).send().await?;
+        if res.status().is_success() {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "actions never worked again: {} {}\n--- web ---\n{}\n--- worker ---\n{}",
+            res.status(),
+            res.text().await?,
+            web_log(),
+            std::fs::read_to_string(data_dir.join("worker.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let shown: Value = supervisor.get(format!("{base}/api/matters/{id}")).send().await?.json().await?;
+        if shown["events"].as_array().map(Vec::len).unwrap_or(0) == events_before + 1 {
+            assert!(shown["live"]["matter"]["status"].is_string(), "{shown}");
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the acknowledgement was not stored once: {shown}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let board = supervisor.get(format!("{base}/board")).header("Accept-Language", "zh-CN").send().await?.text().await?;
+    assert!(!board.contains("流程引擎暂时无法连接"), "the banner goes once Temporal answers");
+
+    for child in [&mut web, &mut worker] {
+        stop(child).await?;
+    }
+    dev.stop().await;
+    Ok(())
+}

@@ -114,7 +114,7 @@ pub async fn show(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<
     let row = matters::visible_matter(&shared, &who, &id).await?;
     let store = &shared.app.store;
     let (events, evidence, notice) = (store.events(&id).await?, store.evidence_for(&id).await?, store.notice_for(&id).await?);
-    let live = match crate::engine::view(&shared.app.temporal, &id).await {
+    let live = match crate::engine::live_view(&shared.app.temporal, &id).await {
         Ok(view) => serde_json::to_value(view).unwrap_or(Value::Null),
         Err(e) => {
             tracing::debug!(error = %e, "no live view");

@@ -112,7 +112,7 @@ async fn save(shared: &Shared, who: &Signed, year: i32, schedule: Year) -> Resul
     let (_, new) = shared.app.store.save_schedule(year, &schedule, who.user.id, now_ms()).await?;
     let digest = schedule_digest(year, &schedule);
     tracing::info!(year, new, user_id = who.user.id, "working-day schedule loaded");
-    let id = crate::engine::start_calendar_rollout(&shared.app.temporal, CalendarYearUpdate { year, schedule }, &digest).await?;
+    let id = crate::engine::start_calendar_rollout(&shared.app.temporal.client()?, CalendarYearUpdate { year, schedule }, &digest).await?;
     Ok((id, new))
 }
 
@@ -343,7 +343,15 @@ mod tests {
             years => years_overview(&p, &loaded, NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()),
             form => context! { year => 2027 }, review => review, error => None::<String>, statutory_source => "law", weekdays => weekdays(Locale::ZhCn),
         };
-        let ctx = Ctx { locale: Locale::ZhCn, session: None, path: "/admin/calendar".into(), calendar_missing: Some(2027), stuck_count: None, client: None };
+        let ctx = Ctx {
+            locale: Locale::ZhCn,
+            session: None,
+            path: "/admin/calendar".into(),
+            calendar_missing: Some(2027),
+            stuck_count: None,
+            engine_down: false,
+            client: None,
+        };
         let html = crate::views::render_with(&crate::views::environment(), &ctx, "calendar.html", page).unwrap().0;
         assert!(html.contains("2027-02"), "month captions");
         assert!(html.contains(r#"<td class="makeup changed">20</td>"#), "the make-up Saturday differs from the provisional calendar");

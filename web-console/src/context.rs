@@ -56,6 +56,8 @@ pub struct Ctx {
     pub calendar_missing: Option<i32>,
     /// For administrators' pages: how many workflows are held on a step they could not store.
     pub stuck_count: Option<u64>,
+    /// For signed-in pages: Temporal does not answer, so actions are refused until it is back.
+    pub engine_down: bool,
     /// The peer's address, which sign-in throttling counts against (none in a test router).
     pub client: Option<std::net::IpAddr>,
 }
@@ -191,7 +193,7 @@ async fn resolve(shared: Arc<Shared>, mut req: Request, next: Next) -> Response 
             Ok(None) => None,
             Err(e) => {
                 let locale = negotiate(lang_cookie.as_deref(), None, accept.as_deref());
-                let ctx = Ctx { locale, session: None, path: path_and_query, calendar_missing: None, stuck_count: None, client };
+                let ctx = Ctx { locale, session: None, path: path_and_query, calendar_missing: None, stuck_count: None, engine_down: false, client };
                 return render_error(&shared, &ctx, is_api(&path), Error::from(e));
             }
         },
@@ -219,7 +221,8 @@ async fn resolve(shared: Arc<Shared>, mut req: Request, next: Next) -> Response 
         },
         None => None,
     };
-    let ctx = Ctx { locale, session, path: path_and_query, calendar_missing, stuck_count, client };
+    let engine_down = session.is_some() && !is_api(&path) && !shared.app.temporal.reachable();
+    let ctx = Ctx { locale, session, path: path_and_query, calendar_missing, stuck_count, engine_down, client };
 
     if is_api(&path) && api_needs_csrf(req.method(), &path) {
         let verdict = match &ctx.session {

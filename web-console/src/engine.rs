@@ -7,6 +7,8 @@ use qingling_rules::matter::{NewMatter, Rejection};
 use qingling_workflows::contract::CalendarYearUpdate;
 use qingling_workflows::rectification::{ActionRequest, UploadRequest};
 use qingling_workflows::{CalendarRollout, MatterView, Rectification, RectificationInput, ids};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use temporalio_client::errors::{WorkflowInteractionError, WorkflowQueryError, WorkflowStartError, WorkflowUpdateError};
 use temporalio_client::{Client, RpcOptions, WorkflowExecuteUpdateOptions, WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions};
@@ -33,6 +35,72 @@ pub enum EngineError {
     /// Temporal answered that the workflow does not run (finished, terminated or unknown).
     #[error("the workflow does not run")]
     Gone,
+}
+
+/// The console's line to Temporal. The console starts and serves from the database without it:
+/// until a client is connected, or while the last probe failed, every call that needs the engine
+/// fails at once with [`EngineError::Unavailable`] (no page waits on a dead connection), pages
+/// show a banner, and a background task (see `qingling_app::app::keep_temporal_linked`)
+/// connects and probes until it answers again.
+#[derive(Clone, Default)]
+pub struct Temporal {
+    inner: Arc<Link>,
+}
+
+#[derive(Default)]
+struct Link {
+    client: RwLock<Option<Client>>,
+    /// The last probe (or the connection) succeeded.
+    reachable: AtomicBool,
+}
+
+impl Temporal {
+    /// A line already connected.
+    pub fn connected(client: Client) -> Temporal {
+        let t = Temporal::default();
+        t.connect(client);
+        t
+    }
+
+    /// Not connected yet: every engine call is refused until [`Temporal::connect`].
+    pub fn pending() -> Temporal {
+        Temporal::default()
+    }
+
+    pub fn connect(&self, client: Client) {
+        *self.inner.client.write().unwrap_or_else(|e| e.into_inner()) = Some(client);
+        self.inner.reachable.store(true, Ordering::SeqCst);
+    }
+
+    /// The client, when connected and last seen answering.
+    pub fn client(&self) -> Result<Client, EngineError> {
+        if !self.reachable() {
+            return Err(EngineError::Unavailable("Temporal is not reachable; reconnecting".into()));
+        }
+        self.inner.client.read().unwrap_or_else(|e| e.into_inner()).clone().ok_or_else(|| EngineError::Unavailable("not connected to Temporal yet".into()))
+    }
+
+    /// The connected client, whether or not it answered lately (for the probe).
+    pub fn any_client(&self) -> Option<Client> {
+        self.inner.client.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn reachable(&self) -> bool {
+        self.inner.reachable.load(Ordering::SeqCst)
+    }
+
+    /// Records what the last probe found; `true` when that changed.
+    pub fn set_reachable(&self, up: bool) -> bool {
+        self.inner.reachable.swap(up, Ordering::SeqCst) != up
+    }
+}
+
+/// Whether Temporal answers a health check within `within`.
+pub async fn probe(client: &Client, within: Duration) -> bool {
+    use temporalio_client::tonic::IntoRequest;
+    use temporalio_common::protos::grpc::health::v1::HealthCheckRequest;
+    let mut health = client.connection().health_service();
+    matches!(tokio::time::timeout(within, health.check(HealthCheckRequest::default().into_request())).await, Ok(Ok(_)))
 }
 
 /// Starts the workflow of a new matter; returns its workflow id, and `false` when a workflow of
@@ -147,6 +215,11 @@ pub async fn view(client: &Client, matter_id: &str) -> Result<MatterView, Engine
         Ok(Err(e)) => Err(query_error(e)),
         Err(_) => Err(EngineError::Unavailable("the query timed out".into())),
     }
+}
+
+/// [`view`] through the console's line: refused at once while Temporal is away.
+pub async fn live_view(temporal: &Temporal, matter_id: &str) -> Result<MatterView, EngineError> {
+    view(&temporal.client()?, matter_id).await
 }
 
 fn start_error(e: WorkflowStartError) -> EngineError {

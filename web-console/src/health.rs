@@ -72,7 +72,7 @@ async fn repair(shared: &Shared, who: &Signed, workflow_id: &str) -> Result<(), 
     let Some(held) = shared.app.store.stuck_workflow(workflow_id).await? else {
         return Err(Error::NotFound);
     };
-    crate::engine::repair(&shared.app.temporal, &held.workflow_id, &held.kind, &who.user.username).await?;
+    crate::engine::repair(&shared.app.temporal.client()?, &held.workflow_id, &held.kind, &who.user.username).await?;
     shared.app.store.resolve_stuck(&held.workflow_id, now_ms()).await?;
     tracing::warn!(workflow_id = %held.workflow_id, by = %who.user.username, "held workflow given another attempt");
     Ok(())

@@ -247,7 +247,15 @@ mod tests {
             certificate: None,
         };
         let signed = Signed { user, role: Role::Inspector, csrf: "csrf-<token>".into(), token: "t".into() };
-        Ctx { locale, session: Some(Arc::new(signed)), path: "/inspections/i-1/fill".into(), calendar_missing: None, stuck_count: None, client: None }
+        Ctx {
+            locale,
+            session: Some(Arc::new(signed)),
+            path: "/inspections/i-1/fill".into(),
+            calendar_missing: None,
+            stuck_count: None,
+            engine_down: false,
+            client: None,
+        }
     }
 
     /// Attribute values as the browser reads them.

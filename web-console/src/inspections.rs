@@ -163,7 +163,7 @@ pub async fn assign_inspection(shared: &Shared, who: &Signed, input: AssignInput
         assigned_by: who.actor(),
         policy: policy.clone(),
     };
-    crate::engine::start_inspection(&shared.app.temporal, input).await.map_err(|e| Error::Unavailable(e.to_string()))?;
+    crate::engine::start_inspection(&shared.app.temporal.client()?, input).await.map_err(|e| Error::Unavailable(e.to_string()))?;
     // The worker writes the row; wait briefly so the caller can open it at once.
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     while std::time::Instant::now() < deadline {
@@ -270,7 +270,8 @@ pub async fn start(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result
     let row = visible(&shared, &who, &id).await?;
     assigned_inspector(&who, &row)?;
     if row.inspection.status == "assigned" {
-        let handle = shared.app.temporal.get_workflow_handle::<Inspection>(row.inspection.workflow_id.clone());
+        let client = shared.app.temporal.client()?;
+        let handle = client.get_workflow_handle::<Inspection>(row.inspection.workflow_id.clone());
         update(|| handle.execute_update(Inspection::start, who.actor(), WorkflowExecuteUpdateOptions::default())).await?;
     }
     Ok(Json(json!({ "ok": true })))
@@ -432,7 +433,8 @@ pub async fn submit(State(shared): S, ctx: Ctx, Path(id): Path<String>, body: By
         signers.push(actor_of(&user));
     }
     let req = SubmitRequest { key: key.clone(), filled, submitted_by: who.actor(), signers };
-    let handle = shared.app.temporal.get_workflow_handle::<Inspection>(row.inspection.workflow_id.clone());
+    let client = shared.app.temporal.client()?;
+    let handle = client.get_workflow_handle::<Inspection>(row.inspection.workflow_id.clone());
     // The key is also the update id, so Temporal itself deduplicates a retried request.
     let options = WorkflowExecuteUpdateOptions::builder().update_id(format!("submit-{key}")).build();
     update(|| handle.execute_update(Inspection::submit, req, options)).await.map_err(|e| localize(e, ctx.locale))?;

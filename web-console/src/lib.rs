@@ -37,7 +37,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub store: qingling_activities::store::Store,
-    pub temporal: temporalio_client::Client,
+    /// Temporal, connected or not: the console serves from the database while it is away.
+    pub temporal: engine::Temporal,
     pub policy: Arc<qingling_rules::Policy>,
     /// Mark cookies `Secure` (behind HTTPS).
     pub secure_cookies: bool,

@@ -95,7 +95,7 @@ pub async fn issue(shared: &Shared, who: &Signed, req: IssueRequest, key: Option
     let matter_id = new.id.clone();
     tracing::Span::current().record("matter_id", matter_id.as_str());
     let policy = crate::calendar::policy_in_force(shared).await?;
-    let (workflow_id, started) = engine::issue(&shared.app.temporal, new, &policy).await?;
+    let (workflow_id, started) = engine::issue(&shared.app.temporal.client()?, new, &policy).await?;
     let deadline = tokio::time::Instant::now() + ISSUE_WAIT;
     let mut stored = false;
     while tokio::time::Instant::now() < deadline {
@@ -139,7 +139,7 @@ pub async fn act(shared: &Shared, who: &Signed, row: &matter::Model, action: Act
         other => other,
     };
     let req = ActionRequest { actor: who.actor(), action };
-    let view = engine::act(&shared.app.temporal, &row.id, req).await?;
+    let view = engine::act(&shared.app.temporal.client()?, &row.id, req).await?;
     settle(shared, row, view).await
 }
 
@@ -147,7 +147,8 @@ pub async fn act(shared: &Shared, who: &Signed, row: &matter::Model, action: Act
 /// could not store says so, rather than the console calling the step accepted.
 async fn settle(shared: &Shared, row: &matter::Model, view: MatterView) -> Result<MatterView, Error> {
     if !wait_persisted(shared, &row.id, view.last_seq).await
-        && let Ok(live) = engine::view(&shared.app.temporal, &row.id).await
+        && let Ok(client) = shared.app.temporal.client()
+        && let Ok(live) = engine::view(&client, &row.id).await
         && let Some(error) = live.stuck
     {
         return Err(Error::Held(error));
@@ -228,7 +229,7 @@ pub async fn store_evidence(shared: &Shared, who: &Signed, row: &matter::Model, 
     }
     // Every upload is an event on the matter's timeline, in its hash chain: recorded first, so
     // a stored file always has its event (an engine that cannot record it stores nothing).
-    let view = engine::record_upload(&shared.app.temporal, &row.id, UploadRequest { actor: who.actor(), files: refs.clone() }).await?;
+    let view = engine::record_upload(&shared.app.temporal.client()?, &row.id, UploadRequest { actor: who.actor(), files: refs.clone() }).await?;
     for u in uploads {
         evidence::store(&shared.app.store, rules, &u.bytes, &u.name, &row.id, who.user.id, now_ms()).await?;
     }

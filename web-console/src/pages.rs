@@ -277,7 +277,7 @@ async fn matter_page(shared: &Shared, ctx: &Ctx, who: &Signed, row: &matter::Mod
     let store = &shared.app.store;
     let offset = shared.app.policy.calendar.utc_offset_secs;
     let now = now_ms();
-    let live = crate::engine::view(&shared.app.temporal, &row.id).await.ok();
+    let live = crate::engine::live_view(&shared.app.temporal, &row.id).await.ok();
     // The live state is the freshest; the stored snapshot serves while Temporal is away.
     let state: Option<Matter> = live.as_ref().map(|v| v.matter.clone()).or_else(|| serde_json::from_str(&row.snapshot).ok());
     let numbers = matters::notice_numbers(shared, std::slice::from_ref(&row.id)).await?;

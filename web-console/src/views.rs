@@ -121,6 +121,7 @@ pub fn render_with(env: &Environment<'static>, ctx: &Ctx, name: &str, page: Valu
         nav => nav(ctx),
         calendar_missing => ctx.calendar_missing,
         stuck_count => ctx.stuck_count,
+        engine_down => ctx.engine_down,
         ..page
     };
     let template = env.get_template(name)?;

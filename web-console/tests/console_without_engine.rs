@@ -42,7 +42,7 @@ async fn app(name: &str) -> App {
     qingling_activities::seed::seed_demo(&store, 0).await.expect("seed");
     let state = qingling_web::AppState {
         store: store.clone(),
-        temporal: unreachable_temporal().await,
+        temporal: qingling_web::engine::Temporal::connected(unreachable_temporal().await),
         policy: Arc::new(Policy::builtin()),
         secure_cookies: false,
         temporal_ui_url: Some("http://localhost:8233".into()),

@@ -140,27 +140,84 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Connects to Temporal through the SDK's standard configuration (`TEMPORAL_ADDRESS`, profiles,
-/// TLS, API keys), or to `address` when given. Retries for a while: a dev server that has just
-/// opened its port may not answer gRPC yet.
+/// Why a connection attempt failed: the configuration (fatal) or the server (try again).
+enum ConnectError {
+    Config(anyhow::Error),
+    Unreachable(anyhow::Error),
+}
+
+/// One attempt to connect through the SDK's standard configuration (`TEMPORAL_ADDRESS`,
+/// profiles, TLS, API keys), or to `address` when given.
+async fn connect_once(address: Option<&str>) -> std::result::Result<Client, ConnectError> {
+    let (mut conn_opts, client_opts) = ClientOptions::load_from_config(LoadClientConfigProfileOptions::default())
+        .map_err(|e| ConnectError::Config(anyhow!("Temporal client configuration: {e}")))?;
+    if let Some(addr) = address {
+        conn_opts.target = Url::parse(&format!("http://{addr}")).with_context(|| format!("bad Temporal address {addr}")).map_err(ConnectError::Config)?;
+    }
+    let target = conn_opts.target.to_string();
+    match tokio::time::timeout(Duration::from_secs(10), Connection::connect(conn_opts)).await {
+        Ok(Ok(connection)) => Client::new(connection, client_opts).map_err(|e| ConnectError::Config(anyhow!("Temporal client: {e}"))),
+        Ok(Err(e)) => Err(ConnectError::Unreachable(anyhow!("cannot reach Temporal at {target}: {e}"))),
+        Err(_) => Err(ConnectError::Unreachable(anyhow!("cannot reach Temporal at {target}: no answer in 10 s"))),
+    }
+}
+
+/// Connects to Temporal, retrying for a while: a dev server that has just opened its port may
+/// not answer gRPC yet. The worker needs it; the console alone does not (see [`web`]).
 pub async fn connect_temporal(address: Option<&str>) -> Result<Client> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let (mut conn_opts, client_opts) =
-            ClientOptions::load_from_config(LoadClientConfigProfileOptions::default()).map_err(|e| anyhow!("Temporal client configuration: {e}"))?;
-        if let Some(addr) = address {
-            conn_opts.target = Url::parse(&format!("http://{addr}")).with_context(|| format!("bad Temporal address {addr}"))?;
-        }
-        let target = conn_opts.target.to_string();
-        match Connection::connect(conn_opts).await {
-            Ok(connection) => return Client::new(connection, client_opts).map_err(|e| anyhow!("Temporal client: {e}")),
-            Err(e) if tokio::time::Instant::now() < deadline => {
-                tracing::debug!(%target, error = %e, "Temporal not reachable yet");
+        match connect_once(address).await {
+            Ok(client) => return Ok(client),
+            Err(ConnectError::Config(e)) => return Err(e),
+            Err(ConnectError::Unreachable(e)) if tokio::time::Instant::now() < deadline => {
+                tracing::debug!(error = %e, "Temporal not reachable yet");
                 tokio::time::sleep(Duration::from_millis(300)).await;
             }
-            Err(e) => return Err(anyhow!("cannot reach Temporal at {target}: {e}")),
+            Err(ConnectError::Unreachable(e)) => return Err(e),
         }
     }
+}
+
+/// How often the console checks that Temporal still answers (and tries to connect while it has
+/// no connection). Pages refuse actions at once while it does not, rather than each waiting out
+/// a timeout, so this is also how soon actions work again after Temporal comes back.
+const PROBE_EVERY: Duration = Duration::from_secs(2);
+
+/// Keeps the console's line to Temporal up: connects when it is not connected, probes when it
+/// is, and logs each change (the pages' banner follows the same flag).
+pub fn keep_temporal_linked(link: qingling_web::engine::Temporal, address: Option<String>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut told = false;
+        loop {
+            tokio::time::sleep(PROBE_EVERY).await;
+            match link.any_client() {
+                None => match connect_once(address.as_deref()).await {
+                    Ok(client) => {
+                        link.connect(client);
+                        tracing::info!("connected to Temporal: actions are accepted again");
+                        println!("Temporal: connected");
+                    }
+                    Err(ConnectError::Config(e) | ConnectError::Unreachable(e)) => {
+                        if !told {
+                            tracing::warn!(error = %e, "still no Temporal; trying again every {} s", PROBE_EVERY.as_secs());
+                            told = true;
+                        }
+                    }
+                },
+                Some(client) => {
+                    let up = qingling_web::engine::probe(&client, PROBE_EVERY).await;
+                    if link.set_reachable(up) {
+                        if up {
+                            tracing::info!("Temporal answers again: actions are accepted again");
+                        } else {
+                            tracing::error!("Temporal does not answer: the console serves from the database and refuses actions until it is back");
+                        }
+                    }
+                }
+            }
+        }
+    })
 }
 
 pub fn mailer(settings: &Settings) -> Mailer {
@@ -205,10 +262,10 @@ pub fn build_worker(runtime: &Runtime, client: Client, store: Store, settings: &
     Worker::new(runtime, client, options).map_err(|e| anyhow!("cannot create the Temporal worker: {e}"))
 }
 
-pub fn web_state(settings: &Settings, store: Store, client: Client, temporal_ui_url: Option<String>) -> qingling_web::AppState {
+pub fn web_state(settings: &Settings, store: Store, temporal: qingling_web::engine::Temporal, temporal_ui_url: Option<String>) -> qingling_web::AppState {
     qingling_web::AppState {
         store,
-        temporal: client,
+        temporal,
         policy: Arc::new(settings.policy.clone()),
         secure_cookies: settings.secure_cookies(),
         temporal_ui_url,
@@ -311,7 +368,9 @@ async fn up_with(settings: &Settings, dev: Option<&Supervised>) -> Result<()> {
     let runtime = Runtime::from_current_tokio(Default::default()).map_err(|e| anyhow!("Temporal runtime: {e}"))?;
     let worker = build_worker(&runtime, client.clone(), store.clone(), settings, audit_key)?;
     let ui = dev.and_then(|d| d.ui_url.clone());
-    let web = serve_web(settings, web_state(settings, store, client, ui.clone()), shutdown_signal()).await?;
+    let link = qingling_web::engine::Temporal::connected(client);
+    let prober = keep_temporal_linked(link.clone(), dev.map(|d| d.address.clone()).or(settings.temporal_address.clone()));
+    let web = serve_web(settings, web_state(settings, store, link, ui.clone()), shutdown_signal()).await?;
     println!("Console: {}", settings.public_url);
     if let Some(ui) = &ui {
         println!("Temporal UI: {ui}");
@@ -319,6 +378,7 @@ async fn up_with(settings: &Settings, dev: Option<&Supervised>) -> Result<()> {
     println!("Ready. Press Ctrl-C to stop.");
     let worker_result = run_worker_until_signal(worker).await;
     web.await.map_err(|e| anyhow!("web task: {e}"))??;
+    prober.abort();
     println!("Stopped.");
     worker_result
 }
@@ -370,14 +430,27 @@ pub async fn worker(settings: Settings) -> Result<()> {
     run_worker_until_signal(worker).await
 }
 
-/// `qingling web`: only the console.
+/// `qingling web`: only the console. It starts without Temporal: what is stored is served from
+/// the database, actions are refused with `engine.unavailable`, pages show a banner, and the
+/// line reconnects by itself.
 pub async fn web(settings: Settings) -> Result<()> {
     let store = open_store(&settings).await?;
     warn_about_calendar(&store, &settings).await;
-    let client = connect_temporal(settings.temporal_address.as_deref()).await?;
-    let web = serve_web(&settings, web_state(&settings, store, client, None), shutdown_signal()).await?;
+    let link = match connect_once(settings.temporal_address.as_deref()).await {
+        Ok(client) => qingling_web::engine::Temporal::connected(client),
+        Err(ConnectError::Config(e)) => return Err(e),
+        Err(ConnectError::Unreachable(e)) => {
+            tracing::warn!(error = %e, "starting without Temporal");
+            println!("Temporal: not reachable ({e}); serving from the database and reconnecting in the background");
+            qingling_web::engine::Temporal::pending()
+        }
+    };
+    let prober = keep_temporal_linked(link.clone(), settings.temporal_address.clone());
+    let web = serve_web(&settings, web_state(&settings, store, link, None), shutdown_signal()).await?;
     println!("Console: {}", settings.public_url);
-    web.await.map_err(|e| anyhow!("web task: {e}"))?
+    let served = web.await.map_err(|e| anyhow!("web task: {e}"))?;
+    prober.abort();
+    served
 }
 
 /// `qingling migrate`.

@@ -27,7 +27,7 @@ fn person(role: Role) -> Arc<Signed> {
 }
 
 fn ctx(locale: Locale, role: Role, path: &str) -> Ctx {
-    Ctx { locale, session: Some(person(role)), path: path.into(), calendar_missing: None, stuck_count: None, client: None }
+    Ctx { locale, session: Some(person(role)), path: path.into(), calendar_missing: None, stuck_count: None, engine_down: false, client: None }
 }
 
 fn sample_matter(severity: Severity) -> (matter::Model, Matter) {
@@ -212,7 +212,7 @@ fn the_board_lists_cards_by_section_in_both_languages() {
 fn the_other_pages_render_in_both_languages() {
     let env = environment();
     for locale in Locale::ALL {
-        let anonymous = Ctx { locale, session: None, path: "/login".into(), calendar_missing: None, stuck_count: None, client: None };
+        let anonymous = Ctx { locale, session: None, path: "/login".into(), calendar_missing: None, stuck_count: None, engine_down: false, client: None };
         let login = render_with(&env, &anonymous, "login.html", context! { next => "/", username => "", error => "x" });
         assert!(login.is_ok_and(|h| h.0.contains("name=\"password\"")), "login in {locale:?}");
         let new = render_with(
