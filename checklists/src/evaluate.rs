@@ -74,8 +74,77 @@ pub mod codes {
     pub const UNKNOWN_ITEM: &str = "answer.unknown_item";
     /// A failed item without the photo or note its failure spec asks for.
     pub const EVIDENCE_REQUIRED: &str = "answer.evidence_required";
-    /// More photos than a photo item's `max_photos`.
+    /// More photos than a photo item's `max_photos`, or than any answer may carry.
     pub const TOO_MANY_PHOTOS: &str = "answer.too_many_photos";
+    /// A text (a text answer or a note) longer than the limit.
+    pub const TOO_LONG: &str = "answer.too_long";
+    /// A control character (other than newline and tab) in a text.
+    pub const CONTROL_CHAR: &str = "answer.control_char";
+    /// A photo reference that is not a content hash (64 lowercase hex digits).
+    pub const BAD_PHOTO: &str = "answer.bad_photo";
+}
+
+/// Bounds on what any answer may carry, whatever its item (the policy's `[input]` numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnswerLimits {
+    /// A text answer, and a note.
+    pub text_chars: usize,
+    /// Photos attached to one answer.
+    pub photos: usize,
+}
+
+/// At most this many problems are reported from [`check_bounds`]; the rest are counted away.
+pub const MAX_REPORTED: usize = 100;
+
+/// What every answer must satisfy before it is stored (a draft) or evaluated (a submission):
+/// only items of the template; a value that is a string, a number or a boolean; texts within
+/// `text_chars` characters and free of control characters other than newline and tab
+/// (PostgreSQL refuses a NUL that SQLite stores); at most `photos` photos, each a content hash.
+/// The item's own rules (types, choices, bounds) are [`evaluate`]'s. At most [`MAX_REPORTED`]
+/// problems, in the order of the answers.
+pub fn check_bounds(template: &Template, answers: &BTreeMap<String, Answer>, limits: AnswerLimits) -> Vec<AnswerProblem> {
+    let mut problems = Vec::new();
+    let text_problem = |id: &str, what: &str, text: &str| -> Option<AnswerProblem> {
+        let n = text.chars().count();
+        if n > limits.text_chars {
+            return Some(problem(id, codes::TOO_LONG, format!("The {what} of item \"{id}\" has {n} characters; at most {} are allowed.", limits.text_chars)));
+        }
+        text.chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+            .then(|| problem(id, codes::CONTROL_CHAR, format!("The {what} of item \"{id}\" contains a control character.")))
+    };
+    for (id, answer) in answers {
+        if problems.len() >= MAX_REPORTED {
+            break;
+        }
+        if template.item(id).is_none() {
+            let shown: String = id.chars().take(80).filter(|c| !c.is_control()).collect();
+            problems.push(problem(&shown, codes::UNKNOWN_ITEM, format!("Item \"{shown}\" is not in template {}@{}.", template.id, template.version)));
+            continue;
+        }
+        match &answer.value {
+            None | Some(Value::Bool(_) | Value::Number(_)) => {}
+            Some(Value::String(s)) => problems.extend(text_problem(id, "answer", s)),
+            Some(other) => {
+                problems.push(problem(id, codes::WRONG_TYPE, format!("Item \"{id}\" takes a text, a number or a word, but the answer is {}.", describe(other))))
+            }
+        }
+        if let Some(note) = &answer.note {
+            problems.extend(text_problem(id, "note", note));
+        }
+        if answer.photos.len() > limits.photos {
+            problems.push(problem(
+                id,
+                codes::TOO_MANY_PHOTOS,
+                format!("Item \"{id}\" has {} photos attached; at most {} are allowed.", answer.photos.len(), limits.photos),
+            ));
+        } else if let Some(bad) = answer.photos.iter().find(|p| p.len() != 64 || !p.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))) {
+            let shown: String = bad.chars().take(80).filter(|c| !c.is_control()).collect();
+            problems.push(problem(id, codes::BAD_PHOTO, format!("Item \"{id}\" cites photo \"{shown}\", which is not a content hash.")));
+        }
+    }
+    problems.truncate(MAX_REPORTED);
+    problems
 }
 
 /// The outcome of a valid filled checklist.

@@ -14,7 +14,7 @@ pub mod model;
 pub mod notice;
 
 pub use catalog::Catalog;
-pub use evaluate::{Answer, AnswerProblem, Evaluation, Evidence, Filled, Finding, SectionScore, Total, evaluate};
+pub use evaluate::{Answer, AnswerLimits, AnswerProblem, Evaluation, Evidence, Filled, Finding, SectionScore, Total, check_bounds, evaluate};
 pub use load::{Problem, load_dir, load_file, load_path, load_str};
 pub use model::{AnswerSpec, Basis, Choice, DeadlineClass, EvidenceKind, Failure, Hazard, Item, Kind, Section, Severity, ShowIf, Template, Text, YesNo};
 pub use notice::{NoticeGroup, group_notices};

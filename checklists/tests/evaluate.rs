@@ -601,3 +601,37 @@ answer = "photo"
     let e = ok(&t, json!({ "s.photo": { "photos": ["a", "b", "c"] } }));
     assert_eq!((e.total.answered, e.total.total_items), (1, 1));
 }
+
+#[test]
+fn answers_are_bounded_before_they_are_stored_or_evaluated() {
+    use qingling_checklists::{Answer, AnswerLimits, check_bounds};
+    use std::collections::BTreeMap;
+    let t = safety();
+    let limits = AnswerLimits { text_chars: 10, photos: 2 };
+    let answer = |value: Option<Value>, note: Option<&str>, photos: &[&str]| Answer {
+        value,
+        note: note.map(str::to_string),
+        photos: photos.iter().map(|p| p.to_string()).collect(),
+    };
+    let hash = "a".repeat(64);
+    let fine: BTreeMap<String, Answer> = [
+        ("fire.cert".to_string(), answer(Some(json!("no")), Some("第一行\n第二行\t"), &[&hash])),
+        ("fire.extinguishers".to_string(), answer(Some(json!(3)), None, &[])),
+    ]
+    .into();
+    assert_eq!(check_bounds(&t, &fine, limits), vec![]);
+
+    let codes = |answers: BTreeMap<String, Answer>| check_bounds(&t, &answers, limits).into_iter().map(|p| (p.item, p.code)).collect::<Vec<_>>();
+    let one = |id: &str, a: Answer| codes([(id.to_string(), a)].into());
+    assert_eq!(one("fire.cert", answer(None, Some("十一个字十一个字十一个"), &[])), vec![("fire.cert".into(), "answer.too_long")], "characters, not bytes");
+    assert_eq!(one("fire.cert", answer(None, Some("a\0b"), &[])), vec![("fire.cert".into(), "answer.control_char")]);
+    assert_eq!(one("fire.cert", answer(Some(json!("a\u{1b}[31m")), None, &[])), vec![("fire.cert".into(), "answer.control_char")]);
+    assert_eq!(one("fire.cert", answer(Some(json!({ "deep": [1, 2] })), None, &[])), vec![("fire.cert".into(), "answer.wrong_type")]);
+    assert_eq!(one("fire.cert", answer(None, None, &[&hash, &hash, &hash])), vec![("fire.cert".into(), "answer.too_many_photos")]);
+    assert_eq!(one("fire.cert", answer(None, None, &["../../etc/passwd"])), vec![("fire.cert".into(), "answer.bad_photo")]);
+    assert_eq!(one("no.such.item", answer(None, None, &[])), vec![("no.such.item".into(), "answer.unknown_item")]);
+
+    // A flood of unknown items is reported, not echoed back whole.
+    let flood: BTreeMap<String, Answer> = (0..5000).map(|i| (format!("x{i}"), Answer::default())).collect();
+    assert_eq!(check_bounds(&t, &flood, limits).len(), qingling_checklists::evaluate::MAX_REPORTED);
+}

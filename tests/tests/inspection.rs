@@ -239,6 +239,60 @@ async fn bad_input_is_refused_with_a_clear_message_and_nothing_is_half_stored() 
     assert_eq!(b["error"]["problems"][0]["code"], "answer.unknown_photo", "{b}");
     assert_eq!(insp.get_bytes(&format!("/api/inspections/{id}/photos/{foreign}")).await?.0, 404);
 
+    // Answers are bounded like every text: a NUL (which PostgreSQL refuses), an escape sequence,
+    // a note past the policy's text limit, an unknown item or a photo reference that is not a
+    // hash are refused in a draft and in a submission, naming the item; the stored draft stays.
+    let draft_url = format!("/api/inspections/{id}/draft");
+    let (s, b) = insp.put(&draft_url, json!({ "answers": good, "client_rev": 1 })).await?;
+    assert_eq!(s, 200, "{b}");
+    let stored_draft = app.store.inspection(&id).await?.unwrap().inspection.draft;
+    let long = "长".repeat(5001);
+    let cases = [
+        (ORDINARY_ITEM, json!({ "value": "no", "note": "灭火器\u{0}过期" }), "answer.control_char"),
+        (ORDINARY_ITEM, json!({ "value": "no", "note": "\u{1b}[31m红字" }), "answer.control_char"),
+        (ORDINARY_ITEM, json!({ "value": "no", "note": long }), "answer.too_long"),
+        (ORDINARY_ITEM, json!({ "value": "no", "photos": ["../../audit.key"] }), "answer.bad_photo"),
+        ("no.such-item", json!({ "value": "yes" }), "answer.unknown_item"),
+    ];
+    for (item, answer, code) in cases {
+        let mut bad = good.clone();
+        bad[item] = answer;
+        let (s, b) = insp.put(&draft_url, json!({ "answers": bad, "client_rev": 2 })).await?;
+        assert_eq!((s, b["error"]["code"].as_str(), b["error"]["problems"][0]["code"].as_str()), (422, Some("inspection.invalid_answers"), Some(code)), "{b}");
+        assert_eq!(b["error"]["problems"][0]["item"], item, "{b}");
+        assert!(b["error"]["problems"][0]["message"].as_str().is_some_and(|m| !m.is_empty() && !m.starts_with("answer_problem.")), "{b}");
+        let (s, b) = insp.post(&url, json!({ "idempotency_key": "k-bounds", "answers": bad, "cosigner": cosigner() })).await?;
+        assert_eq!((s, b["error"]["problems"][0]["code"].as_str()), (422, Some(code)), "{b}");
+    }
+    assert_eq!(app.store.inspection(&id).await?.unwrap().inspection.draft, stored_draft, "a refused draft changes nothing");
+    // A client that talks to Temporal directly meets the same bounds in the workflow's validator.
+    let client = qingling_app::app::connect_temporal(Some(&app.dev.address)).await?;
+    let row = app.store.inspection(&id).await?.unwrap();
+    let mut bad = good.clone();
+    bad[ORDINARY_ITEM]["note"] = json!("灭火器\u{0}过期");
+    let inspector = |name: &str| -> anyhow::Result<qingling_rules::matter::Actor> {
+        Ok(qingling_rules::matter::Actor { user_id: 0, name: name.into(), role: qingling_rules::matter::Role::Inspector, facility_id: None })
+    };
+    let (mut by, mut co) = (inspector("赵检查")?, inspector("钱检查")?);
+    by.user_id = user_id(&app, "inspector1").await?;
+    co.user_id = user_id(&app, "inspector2").await?;
+    let forged = qingling_workflows::inspection::SubmitRequest {
+        key: "forged".into(),
+        filled: qingling_checklists::Filled {
+            template: row.inspection.template_id.clone(),
+            version: row.inspection.template_version as u32,
+            answers: serde_json::from_value(bad)?,
+        },
+        submitted_by: by.clone(),
+        signers: vec![by, co],
+    };
+    let handle = client.get_workflow_handle::<qingling_workflows::Inspection>(row.inspection.workflow_id.clone());
+    let refused = handle
+        .execute_update(qingling_workflows::Inspection::submit, forged, temporalio_client::WorkflowExecuteUpdateOptions::default())
+        .await
+        .expect_err("the validator refuses it");
+    assert!(format!("{refused:?}").contains("answer.control_char"), "{refused:?}");
+
     // A wrong co-signer password is refused before anything reaches the workflow.
     let (s, b) = insp.post(&url, json!({ "idempotency_key": "k2", "answers": good, "cosigner": { "username": "inspector2", "password": "wrong" } })).await?;
     assert_eq!((s, b["error"]["code"].as_str()), (422, Some("inspection.cosigner_invalid")), "{b}");

@@ -17,13 +17,14 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use qingling_activities::db::entities::{inspection, inspection_notice, user};
 use qingling_activities::store::{InspectionRow, user_can_see_inspection};
-use qingling_checklists::Filled;
+use qingling_checklists::{Answer, Filled};
 use qingling_rules::matter::{Actor, Role};
 use qingling_rules::messages::{Locale, t};
 use qingling_workflows::inspection::{InspectionRefusal, SubmitRequest};
 use qingling_workflows::{Inspection, InspectionInput, InspectionView};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use temporalio_client::WorkflowExecuteUpdateOptions;
@@ -279,7 +280,7 @@ pub async fn start(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result
 
 #[derive(Deserialize)]
 struct DraftInput {
-    answers: Value,
+    answers: BTreeMap<String, Answer>,
     #[serde(default)]
     client_rev: Option<i64>,
 }
@@ -291,13 +292,23 @@ pub async fn save_draft(State(shared): S, ctx: Ctx, Path(id): Path<String>, body
     let row = visible(&shared, &who, &id).await?;
     assigned_inspector(&who, &row)?;
     let input: DraftInput = parse_json(&body)?;
-    if !input.answers.is_object() {
-        return Err(Error::BadRequest("answers must be an object keyed by item id".into()));
-    }
-    match shared.app.store.save_draft(&id, &input.answers).await? {
+    check_bounds(&shared, &row, &input.answers).map_err(|e| localize(e, ctx.locale))?;
+    let answers = serde_json::to_value(&input.answers).map_err(|e| Error::Internal(e.to_string()))?;
+    match shared.app.store.save_draft(&id, &answers).await? {
         Some(rev) => Ok(Json(json!({ "rev": rev, "client_rev": input.client_rev }))),
         None => Err(refused(StatusCode::CONFLICT, "inspection.already_submitted", &[])),
     }
+}
+
+/// Refuses answers out of bounds (too long, control characters, unknown items, malformed photo
+/// references) before they are stored or sent: the same check as the workflow's validator.
+fn check_bounds(shared: &Shared, row: &InspectionRow, answers: &BTreeMap<String, Answer>) -> Result<(), Error> {
+    let pinned = u32::try_from(row.inspection.template_version).ok().and_then(|v| shared.app.checklists.get(&row.inspection.template_id, v));
+    let Some(template) = pinned else {
+        return Err(Error::Internal(format!("checklist {}@{} is not in the catalogue", row.inspection.template_id, row.inspection.template_version)));
+    };
+    let problems = qingling_checklists::check_bounds(template, answers, qingling_workflows::inspection::answer_limits(&shared.app.policy));
+    if problems.is_empty() { Ok(()) } else { Err(refusal_error(qingling_workflows::inspection::invalid_answers(problems))) }
 }
 
 /// `POST /api/inspections/{id}/photos`: one photo for an answer, stored by content hash.
@@ -386,6 +397,7 @@ pub async fn submit(State(shared): S, ctx: Ctx, Path(id): Path<String>, body: By
         version: row.inspection.template_version as u32,
         answers: serde_json::from_value(input.answers).map_err(|e| Error::BadRequest(format!("answers: {e}")))?,
     };
+    check_bounds(&shared, &row, &filled.answers).map_err(|e| localize(e, ctx.locale))?;
     // Already submitted with this key (the workflow may even have finished): the same outcome
     // for the same answers; different answers under a used key are refused, never dropped.
     if row.inspection.submission_key.as_deref() == Some(key.as_str()) {

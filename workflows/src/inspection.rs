@@ -14,7 +14,7 @@
 use crate::contract::{CalendarYearUpdate, DraftFinding, InspectionActivities, InspectionRecord, IssueNotices, IssuedNotice, NoticeDraft, SubmissionRecord};
 use crate::ids::matter_workflow_id;
 use crate::rectification::{Rectification, RectificationInput, ms};
-use qingling_checklists::{DeadlineClass, Evaluation, Filled, Finding, Template, evaluate, group_notices};
+use qingling_checklists::{AnswerLimits, AnswerProblem, DeadlineClass, Evaluation, Filled, Finding, Template, check_bounds, evaluate, group_notices};
 use qingling_rules::matter::{Actor, MatterKind, NewMatter, Role, Severity};
 use qingling_rules::policy::Policy;
 use serde::{Deserialize, Serialize};
@@ -187,11 +187,11 @@ impl Inspection {
         if !signed.contains(&req.submitted_by.user_id) || signed.len() < need {
             return Err(InspectionRefusal::new("inspection.signatures_required", serde_json::json!({ "need": need, "have": signed.len() })));
         }
-        evaluate(t, &req.filled).map_err(|problems| InspectionRefusal {
-            code: "inspection.invalid_answers".into(),
-            args: serde_json::json!({ "count": problems.len() }),
-            problems: problems.into_iter().map(|p| ItemProblem { item: p.item, code: p.code.to_string(), message: p.message }).collect(),
-        })?;
+        let bounded = check_bounds(t, &req.filled.answers, answer_limits(&self.input.policy));
+        if !bounded.is_empty() {
+            return Err(invalid_answers(bounded));
+        }
+        evaluate(t, &req.filled).map_err(invalid_answers)?;
         Ok(false)
     }
 
@@ -227,6 +227,21 @@ impl Inspection {
 }
 
 /// The matter kind a notice becomes: fire-safety sheets and fire hazards are fire-safety matters.
+/// The bounds every answer meets, from the policy's `[input]` limits: the console checks a draft
+/// and a submission against them, and [`Inspection`]'s validator checks a submission again.
+pub fn answer_limits(policy: &Policy) -> AnswerLimits {
+    AnswerLimits { text_chars: policy.input.text_chars, photos: policy.input.evidence_files }
+}
+
+/// The refusal of answers with problems.
+pub fn invalid_answers(problems: Vec<AnswerProblem>) -> InspectionRefusal {
+    InspectionRefusal {
+        code: "inspection.invalid_answers".into(),
+        args: serde_json::json!({ "count": problems.len() }),
+        problems: problems.into_iter().map(|p| ItemProblem { item: p.item, code: p.code.to_string(), message: p.message }).collect(),
+    }
+}
+
 fn matter_kind(template: &Template, findings: &[Finding]) -> MatterKind {
     let fire = template.kind == qingling_checklists::Kind::FireSafety || findings.iter().all(|f| f.hazard == qingling_checklists::Hazard::Fire);
     if fire { MatterKind::FireSafety } else { MatterKind::Rectification }
