@@ -14,7 +14,7 @@ use crate::db::entities::{facility, inspection_notice, mail, matter, matter_even
 use crate::mail::{Mailer, compose, format_instant, notice_key};
 use crate::store::Store;
 use chrono::Datelike;
-use qingling_rules::matter::Matter;
+use qingling_rules::matter::{DeadlineKind, Matter};
 use qingling_rules::messages::{Locale, t};
 use qingling_rules::policy::Audience;
 use qingling_rules::{Calendar, Policy};
@@ -96,8 +96,9 @@ impl Projection {
             status: m.status.as_str().to_string(),
             escalation_level: m.escalation_level as i32,
             handler: m.handler.clone(),
-            next_due_ms: m.deadlines.iter().filter(|d| d.is_open()).map(|d| d.due_ms).min(),
-            overdue: m.deadlines.iter().any(|d| d.is_overdue()),
+            // The facility's and the inspector's next date; a supervisor's decision date is in their queue.
+            next_due_ms: m.deadlines.iter().filter(|d| d.is_open() && d.kind != DeadlineKind::Decide).map(|d| d.due_ms).min(),
+            overdue: m.deadlines.iter().any(|d| d.is_overdue() && d.kind.counts_against_facility()),
             snapshot: serde_json::to_string(m)?,
             // The time of the step itself (not the wall clock), so a retry writes the same row.
             updated_at_ms: batch.events.iter().map(|e| e.at_ms).max().unwrap_or(m.issued_ms),
@@ -351,6 +352,8 @@ impl MatterActivitiesImpl {
         if !years.is_empty() && !due.is_empty() {
             due.push_str(&t(locale, "mail.provisional_tag", &[]));
         }
+        // A request decided by a date of its own; one under a policy without it, by the deadline.
+        let decide_by = arg("decide_by_ms").and_then(|v| v.as_i64()).map(|ms| format_instant(&self.calendar, ms)).unwrap_or_else(|| due.clone());
         let step = arg("step").and_then(|v| v.as_str()).map(|s| t(locale, &format!("escalation.{s}"), &[])).unwrap_or_default();
         let deadline = arg("deadline").and_then(|v| v.as_str()).map(|d| t(locale, &format!("deadline.{d}"), &[])).unwrap_or_default();
         vec![
@@ -359,6 +362,7 @@ impl MatterActivitiesImpl {
             ("facility", facility.name.clone()),
             ("severity", t(locale, &format!("severity.{}", m.severity), &[])),
             ("due", due),
+            ("decide_by", decide_by),
             ("step", step),
             ("deadline", deadline),
             ("note", text("note")),

@@ -44,14 +44,29 @@ str_enum!(Status {
     Closed = "closed",
     Withdrawn = "withdrawn",
 });
-str_enum!(DeadlineKind { Acknowledge = "acknowledge", Feedback = "feedback", Rectify = "rectify", Recheck = "recheck", Report = "report" });
+str_enum!(DeadlineKind {
+    Acknowledge = "acknowledge",
+    Feedback = "feedback",
+    Rectify = "rectify",
+    Recheck = "recheck",
+    Report = "report",
+    Decide = "decide",
+});
 
 impl DeadlineKind {
     /// Whether the date is served on the facility: its own obligations, printed on the notice,
     /// mailed and shown on its page. A served date stands once given; the others (the
-    /// inspector's re-check window, escalation steps) are internal and follow the calendar.
+    /// inspector's re-check window, a supervisor's decision on an extension request, escalation
+    /// steps) are internal and follow the calendar.
     pub fn is_served(self) -> bool {
-        !matches!(self, DeadlineKind::Recheck)
+        !matches!(self, DeadlineKind::Recheck | DeadlineKind::Decide)
+    }
+
+    /// Whether a miss is the facility's: only those raise the matter's escalation level (the
+    /// board's and, later, the credit lists' measure of the facility). A supervisor's late
+    /// decision escalates to the supervisors and administrators, not against the facility.
+    pub fn counts_against_facility(self) -> bool {
+        !matches!(self, DeadlineKind::Decide)
     }
 }
 
@@ -516,7 +531,17 @@ impl Matter {
             d.next_step_ms = None;
         }
         if self.pending_extension.as_ref().is_some_and(|p| p.deadline == kind) {
-            self.pending_extension = None;
+            self.end_request(now_ms);
+        }
+    }
+
+    /// The pending extension request is decided or moot: it leaves the supervisor's queue, and
+    /// its decision deadline is met.
+    fn end_request(&mut self, now_ms: i64) {
+        self.pending_extension = None;
+        for d in self.deadlines.iter_mut().filter(|d| d.kind == DeadlineKind::Decide && d.is_open()) {
+            d.met_ms = Some(now_ms);
+            d.next_step_ms = None;
         }
     }
 
@@ -545,11 +570,18 @@ impl Matter {
                 d.next_step_ms = ladder.get(d.steps_taken as usize).map(|next| step_time(policy, at, next.after));
                 let level = d.steps_taken;
                 let (kind, due_ms) = (d.kind, d.due_ms);
-                self.escalation_level = self.escalation_level.max(level);
+                let audience = if kind.counts_against_facility() {
+                    self.escalation_level = self.escalation_level.max(level);
+                    step.notify.clone()
+                } else {
+                    // A late decision is the supervisors' to hear of, and their superiors' where
+                    // the step reaches administrators; never the facility's.
+                    std::iter::once(Audience::Supervisor).chain(step.notify.iter().copied().filter(|a| *a == Audience::Admin)).collect()
+                };
                 let provisional = provisional_arg(policy, self.deadlines[i].from_ms, due_ms);
                 let args = json!({ "deadline": kind, "step": step.id, "level": level, "due_ms": due_ms, "step_at_ms": at, "provisional": provisional });
                 effects.push(Effect::Record { kind: "escalated".into(), actor: None, payload: args.clone() });
-                effects.push(Effect::Notify { notice: Notice::Escalated, audience: step.notify.clone(), args });
+                effects.push(Effect::Notify { notice: Notice::Escalated, audience, args });
             }
         }
         effects
@@ -722,14 +754,23 @@ impl Matter {
                     requested_by: actor.clone(),
                     requested_ms: now_ms,
                 });
+                // The decision has its own date on the ladder (a policy without one: none).
+                if let Some(within) = policy.extension.decide_within {
+                    self.start_deadline(policy, DeadlineKind::Decide, now_ms, within);
+                }
                 let due = self.open_deadline(*deadline).map(|d| d.due_ms);
+                let decide_by = self.open_deadline(DeadlineKind::Decide).map(|d| d.due_ms);
                 Ok(vec![
-                    record("extension_requested", json!({ "deadline": deadline, "extend_by": by, "reason": reason.trim() })),
-                    // The request waits for a supervisor: they hear of it, with the date it is about.
+                    record("extension_requested", json!({ "deadline": deadline, "extend_by": by, "reason": reason.trim(), "decide_by_ms": decide_by })),
+                    // The request waits for a supervisor: they hear of it, with the date it is
+                    // about and the date they are to decide by.
                     Effect::Notify {
                         notice: Notice::ExtensionRequested,
                         audience: vec![Audience::Supervisor],
-                        args: json!({ "deadline": deadline, "note": reason.trim(), "due_ms": due, "provisional": due.and_then(|due| provisional_arg(policy, now_ms, due)) }),
+                        args: json!({
+                            "deadline": deadline, "note": reason.trim(), "due_ms": due, "decide_by_ms": decide_by,
+                            "provisional": due.and_then(|due| provisional_arg(policy, now_ms, due)),
+                        }),
                     },
                 ])
             }
@@ -742,7 +783,7 @@ impl Matter {
                     if reason.trim().is_empty() {
                         return Err(Rejection::new("reason_required"));
                     }
-                    self.pending_extension = None;
+                    self.end_request(now_ms);
                     return Ok(vec![record("extension_refused", json!({ "deadline": req.deadline, "reason": reason.trim() }))]);
                 }
                 let ladder_first = policy.escalation.first().map(|s| s.after);
@@ -763,7 +804,7 @@ impl Matter {
                 d.last_step_ms = None;
                 d.next_step_ms = ladder_first.map(|after| step_time(policy, d.due_ms, after));
                 let new_due = d.due_ms;
-                self.pending_extension = None;
+                self.end_request(now_ms);
                 self.extensions_granted += 1;
                 Ok(vec![record(
                     "extension_approved",
@@ -814,7 +855,7 @@ impl Matter {
                 for kind in open {
                     self.meet(kind, now_ms);
                 }
-                self.pending_extension = None;
+                self.end_request(now_ms);
                 self.status = Withdrawn;
                 Ok(vec![record("withdrawn", json!({ "reason": reason.trim() }))])
             }

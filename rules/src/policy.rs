@@ -109,6 +109,11 @@ pub struct Deadlines {
 pub struct ExtensionRules {
     pub max_per_matter: u32,
     pub max_each: PolicyDuration,
+    /// How long a supervisor has to decide a request; a miss climbs the escalation ladder to
+    /// supervisors and administrators. `None` in a policy stored before it existed (a running
+    /// matter keeps its policy, so its history replays unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decide_within: Option<PolicyDuration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

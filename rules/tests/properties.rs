@@ -553,7 +553,7 @@ fn deadline_changes(m0: &Matter, action: &Action, p: &Policy) -> (Vec<DeadlineKi
     use DeadlineKind::*;
     let d = p.deadlines(m0.kind, m0.severity);
     let all: Vec<DeadlineKind> = DeadlineKind::ALL.to_vec();
-    match action {
+    let (mut met, started) = match action {
         Action::Acknowledge { .. } => (vec![Acknowledge], vec![]),
         Action::Feedback { .. } => match d.report_every {
             Some(every) => (vec![Feedback, Report], vec![(Report, every)]),
@@ -566,8 +566,15 @@ fn deadline_changes(m0: &Matter, action: &Action, p: &Policy) -> (Vec<DeadlineKi
             (vec![Recheck], vec![(Rectify, period)])
         }
         Action::Withdraw { .. } => (all, vec![]),
-        Action::RequestExtension { .. } | Action::DecideExtension { .. } => (vec![], vec![]),
+        // A request has its own date to be decided by (when the policy sets one) …
+        Action::RequestExtension { .. } => (vec![], p.extension.decide_within.map(|within| (Decide, within)).into_iter().collect()),
+        Action::DecideExtension { .. } => (vec![Decide], vec![]),
+    };
+    // … met also when the deadline it asks about is met (the request is moot then).
+    if m0.pending_extension.as_ref().is_some_and(|r| met.contains(&r.deadline)) && !met.contains(&Decide) {
+        met.push(Decide);
     }
+    (met, started)
 }
 
 macro_rules! check {
@@ -601,7 +608,8 @@ fn ladder_consistent(m: &Matter, p: &Policy) -> Result<(), TestCaseError> {
             check!(d.next_step_ms.is_none_or(|n| n >= d.due_ms), "deadline {i} escalates before it is due: {d:?}");
         }
     }
-    check!(m.escalation_level >= m.deadlines.iter().map(|d| d.steps_taken).max().unwrap_or(0), "escalation level below a deadline's steps");
+    let facility_steps = m.deadlines.iter().filter(|d| d.kind.counts_against_facility()).map(|d| d.steps_taken).max().unwrap_or(0);
+    check!(m.escalation_level >= facility_steps, "escalation level below a deadline's steps");
     check!(m.escalation_level as usize <= ladder.len(), "escalation level above the ladder");
     if m.status.is_ended() {
         check!(m.deadlines.iter().all(|d| !d.is_open()), "an ended matter has an open deadline");
@@ -808,7 +816,8 @@ fn check_tick(m0: &Matter, m: &Matter, now: i64, effects: &[Effect]) -> Result<(
         steps += d.steps_taken - d0.steps_taken;
     }
     check!(m.deadlines.len() == m0.deadlines.len(), "a tick added a deadline");
-    let level = m.deadlines.iter().map(|d| d.steps_taken).max().unwrap_or(0).max(m0.escalation_level);
+    // A late decision on an extension escalates to the supervisors, not against the facility.
+    let level = m.deadlines.iter().filter(|d| d.kind.counts_against_facility()).map(|d| d.steps_taken).max().unwrap_or(0).max(m0.escalation_level);
     check!(m.escalation_level == level, "escalation level {} , the steps say {level}", m.escalation_level);
     let want: Vec<String> = (0..steps).flat_map(|_| ["escalated".to_string(), "notify:Escalated".to_string()]).collect();
     check!(records(effects) == want, "a tick logged {:?}, the steps say {want:?}", records(effects));

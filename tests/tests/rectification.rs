@@ -138,9 +138,32 @@ async fn an_approved_extension_moves_the_deadline() -> anyhow::Result<()> {
             LONG,
         )
         .await?;
+    // Left undecided past its own date (3 s in the test policy), the request escalates to the
+    // supervisors, not against the facility: no mail to it, no escalation level on the matter.
+    app.wait_for_db(&id, "the late decision escalated", LONG, |_, events| {
+        events.iter().any(|e| e.kind == "escalated" && serde_json::from_str::<Value>(&e.payload).is_ok_and(|p| p["deadline"] == "decide"))
+    })
+    .await?;
+    app.smtp
+        .wait_for(
+            |m| {
+                let (subject, to) = subject_and_to(m);
+                to.contains("supervisor@example.test") && subject.contains("审批延期申请已逾期")
+            },
+            LONG,
+        )
+        .await?;
+    assert!(
+        !app.smtp.messages().iter().any(|m| {
+            let (subject, to) = subject_and_to(m);
+            !to.contains("supervisor@") && subject.contains("审批延期申请")
+        }),
+        "only supervisors hear of their late decision"
+    );
     let (s, b) = supervisor.act(&id, json!({ "action": "decide_extension", "approve": true, "reason": "同意" })).await?;
     assert_eq!(s, 200, "{b}");
     let due_after = rectify_due(&b["view"]);
+    assert_eq!(b["view"]["matter"]["escalation_level"], 0, "{b}");
     assert_eq!(due_after - due_before, 120_000, "moved by exactly two minutes");
     let (_, board) = supervisor.get("/api/board").await?;
     assert!(!board["awaiting_decision"].as_array().is_some_and(|a| a.iter().any(|m| m["id"] == id.as_str())), "decided, off the queue: {board}");

@@ -605,3 +605,42 @@ fn an_upload_is_recorded_for_the_facility_it_concerns_and_not_after_the_end() {
     m.status = Status::Closed;
     assert_eq!(m.record_upload(&facility(), &[file], t0, &p).unwrap_err().code, "reject.ended");
 }
+
+#[test]
+fn an_extension_request_has_its_own_date_to_be_decided_by_and_a_late_decision_escalates_to_supervisors() {
+    let p = Policy::builtin();
+    let t0 = at(2026, 9, 21, 9); // Monday
+    let mut m = open(Severity::Ordinary, t0, &p);
+    m.apply(&facility(), &Action::Acknowledge { handler: "h".into() }, t0, &p).unwrap();
+    m.apply(&facility(), &Action::Feedback { text: "t".into(), plan: vec![] }, t0, &p).unwrap();
+    let effects =
+        m.apply(&facility(), &Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "3d".into(), reason: "等配件".into() }, t0, &p).unwrap();
+    // 3 working days from Monday 09-21: Tue, Wed, Thu → decided by the end of Thursday 09-24.
+    assert_eq!(due(&m, DeadlineKind::Decide), at(2026, 9, 25, 0));
+    let mailed = effects.iter().find_map(|e| match e {
+        Effect::Notify { notice: Notice::ExtensionRequested, args, .. } => Some(args["decide_by_ms"].as_i64()),
+        _ => None,
+    });
+    assert_eq!(mailed, Some(Some(at(2026, 9, 25, 0))), "the supervisor's mail names the date");
+    // Undecided past it: the ladder climbs for the supervisors, never against the facility.
+    let effects = m.tick(at(2026, 9, 25, 1), &p);
+    let audiences: Vec<(String, Vec<Audience>)> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Notify { notice: Notice::Escalated, audience, args } => Some((args["deadline"].as_str().unwrap_or_default().to_string(), audience.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(audiences, [("decide".to_string(), vec![Audience::Supervisor])]);
+    assert_eq!(m.escalation_level, 0, "the facility's record is not the supervisor's delay");
+    // Deciding meets it; nothing more escalates for it.
+    m.apply(&supervisor(), &Action::DecideExtension { approve: true, extend_by: None, reason: String::new() }, at(2026, 9, 25, 2), &p).unwrap();
+    assert!(m.open_deadline(DeadlineKind::Decide).is_none());
+    assert!(m.pending_extension.is_none());
+    // A request made moot (its deadline met by evidence) leaves no decision date open either.
+    m.apply(&facility(), &Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "1d".into(), reason: "r".into() }, at(2026, 9, 25, 3), &p)
+        .unwrap();
+    assert!(m.open_deadline(DeadlineKind::Decide).is_some());
+    m.apply(&facility(), &Action::SubmitEvidence { note: "n".into(), evidence: evidence() }, at(2026, 9, 25, 4), &p).unwrap();
+    assert!(m.open_deadline(DeadlineKind::Decide).is_none() && m.pending_extension.is_none());
+}
