@@ -98,7 +98,7 @@ impl Projection {
             handler: m.handler.clone(),
             // The facility's and the inspector's next date; a supervisor's decision date is in their queue.
             next_due_ms: m.deadlines.iter().filter(|d| d.is_open() && d.kind != DeadlineKind::Decide).map(|d| d.due_ms).min(),
-            overdue: m.deadlines.iter().any(|d| d.is_overdue() && d.kind.counts_against_facility()),
+            overdue: m.deadlines.iter().any(|d| d.is_overdue() && d.kind != DeadlineKind::Decide),
             snapshot: serde_json::to_string(m)?,
             // The time of the step itself (not the wall clock), so a retry writes the same row.
             updated_at_ms: batch.events.iter().map(|e| e.at_ms).max().unwrap_or(m.issued_ms),

@@ -62,11 +62,21 @@ impl DeadlineKind {
         !matches!(self, DeadlineKind::Recheck | DeadlineKind::Decide)
     }
 
+    /// Who owes the date: the facility, except the inspector's re-check and a supervisor's
+    /// decision on an extension request.
+    pub fn owner(self) -> Audience {
+        match self {
+            DeadlineKind::Recheck => Audience::Inspector,
+            DeadlineKind::Decide => Audience::Supervisor,
+            _ => Audience::Facility,
+        }
+    }
+
     /// Whether a miss is the facility's: only those raise the matter's escalation level (the
-    /// board's and, later, the credit lists' measure of the facility). A supervisor's late
-    /// decision escalates to the supervisors and administrators, not against the facility.
+    /// board's and, later, the credit lists' measure of the facility). A
+    /// late re-check or decision escalates to its owner and their superiors instead.
     pub fn counts_against_facility(self) -> bool {
-        !matches!(self, DeadlineKind::Decide)
+        self.owner() == Audience::Facility
     }
 }
 
@@ -574,9 +584,11 @@ impl Matter {
                     self.escalation_level = self.escalation_level.max(level);
                     step.notify.clone()
                 } else {
-                    // A late decision is the supervisors' to hear of, and their superiors' where
-                    // the step reaches administrators; never the facility's.
-                    std::iter::once(Audience::Supervisor).chain(step.notify.iter().copied().filter(|a| *a == Audience::Admin)).collect()
+                    // A late re-check or decision is its owner's to hear of, and their superiors'
+                    // (supervisors, administrators) where the step reaches them; never the facility's.
+                    let mut to = vec![kind.owner()];
+                    to.extend(step.notify.iter().copied().filter(|a| matches!(a, Audience::Supervisor | Audience::Admin) && *a != kind.owner()));
+                    to
                 };
                 let provisional = provisional_arg(policy, self.deadlines[i].from_ms, due_ms);
                 let args = json!({ "deadline": kind, "step": step.id, "level": level, "due_ms": due_ms, "step_at_ms": at, "provisional": provisional });

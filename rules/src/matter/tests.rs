@@ -644,3 +644,35 @@ fn an_extension_request_has_its_own_date_to_be_decided_by_and_a_late_decision_es
     m.apply(&facility(), &Action::SubmitEvidence { note: "n".into(), evidence: evidence() }, at(2026, 9, 25, 4), &p).unwrap();
     assert!(m.open_deadline(DeadlineKind::Decide).is_none() && m.pending_extension.is_none());
 }
+
+#[test]
+fn a_late_recheck_is_the_inspectors_and_never_counts_against_the_facility() {
+    let p = Policy::builtin();
+    let t0 = at(2026, 9, 21, 9);
+    let mut m = open(Severity::Ordinary, t0, &p);
+    m.apply(&facility(), &Action::Acknowledge { handler: "h".into() }, t0, &p).unwrap();
+    m.apply(&facility(), &Action::SubmitEvidence { note: "n".into(), evidence: evidence() }, t0, &p).unwrap();
+    let recheck_due = due(&m, DeadlineKind::Recheck);
+    let notified: Vec<Vec<Audience>> = m
+        .tick(recheck_due + 1, &p)
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Notify { notice: Notice::Escalated, audience, .. } => Some(audience),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(notified, [vec![Audience::Inspector]], "the reminder goes to the inspector, not the facility");
+    assert_eq!(m.escalation_level, 0);
+    // Higher steps reach the supervisors and administrators too.
+    let later: Vec<Vec<Audience>> = m
+        .tick(recheck_due + 60 * 86_400_000, &p)
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Notify { notice: Notice::Escalated, audience, .. } => Some(audience),
+            _ => None,
+        })
+        .collect();
+    assert!(later.iter().all(|a| a[0] == Audience::Inspector && !a.contains(&Audience::Facility)), "{later:?}");
+    assert!(later.iter().any(|a| a.contains(&Audience::Admin)), "{later:?}");
+    assert_eq!(m.escalation_level, 0);
+}
