@@ -73,8 +73,8 @@ impl DeadlineKind {
     }
 
     /// Whether a miss is the facility's: only those raise the matter's escalation level (the
-    /// board's and, later, the credit lists' measure of the facility). A
-    /// late re-check or decision escalates to its owner and their superiors instead.
+    /// board's and, later, the credit lists' measure of the facility). A late re-check or
+    /// decision escalates to its owner and their superiors instead.
     pub fn counts_against_facility(self) -> bool {
         self.owner() == Audience::Facility
     }
