@@ -9,6 +9,7 @@
 pub mod calendar;
 pub mod duration;
 pub mod input;
+pub mod inspection;
 pub mod matter;
 pub mod messages;
 pub mod policy;

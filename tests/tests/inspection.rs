@@ -435,3 +435,83 @@ async fn killing_the_worker_while_notices_are_issued_loses_and_duplicates_nothin
     assert_eq!(shown, numbers);
     Ok(())
 }
+
+/// Two ways a submission used to reach `issue_notices` and fail there on every retry (the notice
+/// refused to render): an inspector without a certificate number, and an inspection dated in the
+/// future submitted early. Both are refused where the person can act on it, and by the workflow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uncertified_signer_or_an_early_submission_is_refused_before_any_notice() -> anyhow::Result<()> {
+    use qingling_activities::db::entities::user;
+    use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+    let app = TestApp::start("inspection-rules").await?;
+    let sup = app.login("supervisor").await?;
+    let facility = facility_id(&sup, "第一社会福利院").await?;
+    let (i1, i2) = (user_id(&app, "inspector1").await?, user_id(&app, "inspector2").await?);
+    let set_certificate = |id: i64, value: Option<String>| {
+        let db = app.store.db.clone();
+        async move {
+            let mut u = user::Entity::find_by_id(id).one(&db).await?.context("user")?.into_active_model();
+            u.certificate = Set(value);
+            u.update(&db).await?;
+            anyhow::Ok(())
+        }
+    };
+    let stored_certificate = app.store.user_by_username("inspector2").await?.context("inspector2")?.certificate;
+
+    // Assigned with an inspector who has no certificate number: refused, naming them.
+    set_certificate(i2, None).await?;
+    let (s, b) = sup.post("/api/inspections", json!({ "facility_id": facility, "template": FIRE, "inspectors": [i1, i2] })).await?;
+    assert_eq!((s, b["error"]["code"].as_str()), (422, Some("inspection.inspector_uncertified")), "{b}");
+    assert!(b["error"]["message"].as_str().is_some_and(|m| m.contains("钱检查")), "{b}");
+
+    // Certified when assigned, not any more when signing: refused at submission.
+    set_certificate(i2, Some("京民执 9999".into())).await?;
+    let id = assign(&app, &sup, FIRE).await?;
+    let (insp, good) = fill(&app, &id, &[ORDINARY_ITEM]).await?;
+    set_certificate(i2, None).await?;
+    let (s, b) = insp.post(&format!("/api/inspections/{id}/submit"), json!({ "idempotency_key": "k1", "answers": good, "cosigner": cosigner() })).await?;
+    assert_eq!((s, b["error"]["code"].as_str()), (422, Some("inspection.inspector_uncertified")), "{b}");
+    set_certificate(i2, stored_certificate).await?;
+
+    // Dated tomorrow, submitted today: refused, by the console and by the workflow.
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::hours(8) + chrono::Duration::days(1)).date_naive().to_string();
+    let (s, b) = sup.post("/api/inspections", json!({ "facility_id": facility, "template": FIRE, "inspectors": [i1, i2], "date": tomorrow })).await?;
+    anyhow::ensure!(s == 201, "assign for tomorrow: {s} {b}");
+    let early = b["inspection_id"].as_str().context("id")?.to_string();
+    let (insp, answers) = fill(&app, &early, &[ORDINARY_ITEM]).await?;
+    let (s, b) = insp.post(&format!("/api/inspections/{early}/submit"), json!({ "idempotency_key": "k2", "answers": answers, "cosigner": cosigner() })).await?;
+    assert_eq!((s, b["error"]["code"].as_str()), (422, Some("inspection.too_early")), "{b}");
+    assert!(b["error"]["message"].as_str().is_some_and(|m| m.contains(&tomorrow)), "{b}");
+    let client = qingling_app::app::connect_temporal(Some(&app.dev.address)).await?;
+    let row = app.store.inspection(&early).await?.context("row")?;
+    let signer = |user_id: i64, name: &str| qingling_rules::matter::Actor {
+        user_id,
+        name: name.into(),
+        role: qingling_rules::matter::Role::Inspector,
+        facility_id: None,
+    };
+    let forged = qingling_workflows::inspection::SubmitRequest {
+        key: "direct".into(),
+        filled: qingling_checklists::Filled {
+            template: row.inspection.template_id.clone(),
+            version: row.inspection.template_version as u32,
+            answers: serde_json::from_value(answers)?,
+        },
+        submitted_by: signer(i1, "赵检查"),
+        signers: vec![signer(i1, "赵检查"), signer(i2, "钱检查")],
+    };
+    let handle = client.get_workflow_handle::<qingling_workflows::Inspection>(row.inspection.workflow_id.clone());
+    let refused = handle
+        .execute_update(qingling_workflows::Inspection::submit, forged, temporalio_client::WorkflowExecuteUpdateOptions::default())
+        .await
+        .expect_err("the workflow refuses an early submission");
+    assert!(format!("{refused:?}").contains("inspection.too_early"), "{refused:?}");
+
+    // Nothing was submitted or issued.
+    for id in [&id, &early] {
+        let row = app.store.inspection(id).await?.context("row")?;
+        assert_eq!(row.inspection.status, "in_progress", "{id}");
+        assert!(app.store.inspection_notices(id).await?.is_empty());
+    }
+    Ok(())
+}

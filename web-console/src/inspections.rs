@@ -36,6 +36,16 @@ fn refused(status: StatusCode, code: &str, args: &[(&str, String)]) -> Error {
     Error::Inspection { status, code: code.to_string(), args: args.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(), problems: vec![] }
 }
 
+/// A decision of `rules::inspection` that went against the request.
+fn ruled(r: qingling_rules::inspection::Refused) -> Error {
+    refused(StatusCode::UNPROCESSABLE_ENTITY, r.code, &r.args)
+}
+
+/// The signers' certificate numbers, as stored now.
+fn certified(users: &[&user::Model]) -> Result<(), Error> {
+    qingling_rules::inspection::check_certified(users.iter().map(|u| (u.display_name.as_str(), u.certificate.as_deref()))).map_err(ruled)
+}
+
 /// The inspection if the caller may see it; otherwise not found (never "forbidden").
 async fn visible(shared: &Shared, who: &Signed, id: &str) -> Result<InspectionRow, Error> {
     match shared.app.store.inspection(id).await? {
@@ -143,6 +153,7 @@ pub async fn assign_inspection(shared: &Shared, who: &Signed, input: AssignInput
     if chosen.len() < need {
         return Err(refused(unprocessable, "inspection.inspectors_invalid", &[("need", need.to_string())]));
     }
+    certified(&chosen)?;
     let today = policy.calendar.local_date(now_ms());
     let date = match input.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         None => today,
@@ -432,7 +443,12 @@ pub async fn submit(State(shared): S, ctx: Ctx, Path(id): Path<String>, body: By
         };
         return Err(localize(e, ctx.locale));
     }
+    let today = crate::calendar::policy_in_force(&shared).await?.calendar.local_date(now_ms());
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(&row.inspection.date, "%Y-%m-%d") {
+        qingling_rules::inspection::check_submission_day(date, today).map_err(ruled)?;
+    }
     let mut signers = vec![who.actor()];
+    let mut signing = vec![who.user.clone()];
     if let Some(c) = &input.cosigner {
         if c.username.trim() == who.user.username {
             return Err(refused(StatusCode::UNPROCESSABLE_ENTITY, "inspection.cosigner_same", &[]));
@@ -443,7 +459,9 @@ pub async fn submit(State(shared): S, ctx: Ctx, Path(id): Path<String>, body: By
             other => other,
         })?;
         signers.push(actor_of(&user));
+        signing.push(user);
     }
+    certified(&signing.iter().collect::<Vec<_>>())?;
     let req = SubmitRequest { key: key.clone(), filled, submitted_by: who.actor(), signers };
     let client = shared.app.temporal.client()?;
     let handle = client.get_workflow_handle::<Inspection>(row.inspection.workflow_id.clone());

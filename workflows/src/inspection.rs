@@ -419,6 +419,14 @@ impl Inspection {
         let evaluation =
             evaluate(&self.input.template, &req.filled).map_err(|_| InspectionRefusal::new("inspection.invalid_answers", serde_json::json!({})).to_wire())?;
         let now = ms(ctx.workflow_time());
+        // Not before the inspection's day (the validator has no clock; the console checks first).
+        let today = self.input.policy.calendar.local_date(now);
+        if let Ok(date) = chrono::NaiveDate::parse_from_str(&self.input.date, "%Y-%m-%d") {
+            qingling_rules::inspection::check_submission_day(date, today).map_err(|r| {
+                let args: serde_json::Map<String, serde_json::Value> = r.args.into_iter().map(|(k, v)| (k.to_string(), v.into())).collect();
+                InspectionRefusal::new(r.code, serde_json::Value::Object(args)).to_wire()
+            })?;
+        }
         if self.started_by.is_none() {
             self.started_by = Some(req.submitted_by.clone());
         }
