@@ -284,6 +284,7 @@ impl InspectionActivitiesImpl {
                     basis: f.basis.clone(),
                     deadline: date(&f.deadline)?,
                     measures: f.measures.clone(),
+                    measures_by: f.measures_by.as_deref().map(date).transpose()?,
                     evidence_note: f.evidence_note.clone().or_else(|| (!f.photos.is_empty()).then(|| format!("现场照片{}张", f.photos.len()))),
                     provisional: f.provisional.clone(),
                 })

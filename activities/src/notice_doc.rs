@@ -51,6 +51,10 @@ pub struct NoticeFinding {
     pub deadline: NaiveDate,
     /// Measures to take at once (printed in the boxed block of a major-hazard notice).
     pub measures: Option<String>,
+    /// The last day to have taken them and reported so (a finding of deadline class
+    /// "immediate"); the correction itself is due by `deadline`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measures_by: Option<NaiveDate>,
     /// How the finding was documented (photos, records), printed under the wording.
     pub evidence_note: Option<String>,
     /// The years without a published holiday schedule the deadline was counted over: the date
@@ -182,6 +186,7 @@ struct MeasureView<'a> {
     seq: u32,
     item: &'a str,
     text: &'a str,
+    by: Option<String>,
 }
 
 impl<'a> View<'a> {
@@ -217,7 +222,13 @@ impl<'a> View<'a> {
                 .iter()
                 .filter_map(|f| Some((f, present(&f.measures)?)))
                 .enumerate()
-                .map(|(i, (f, text))| MeasureView { label: format!("（{}）", chinese_number(i + 1)), seq: f.seq, item: &f.item, text })
+                .map(|(i, (f, text))| MeasureView {
+                    label: format!("（{}）", chinese_number(i + 1)),
+                    seq: f.seq,
+                    item: &f.item,
+                    text,
+                    by: f.measures_by.map(chinese_date),
+                })
                 .collect(),
             inspectors: &doc.inspectors,
             contact: present(&doc.contact),

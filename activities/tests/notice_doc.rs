@@ -35,6 +35,7 @@ fn sample() -> NoticeDoc {
                 basis: "GB 38600-2019 第6.6条".into(),
                 deadline: day("2026-12-02"),
                 measures: None,
+                measures_by: None,
                 evidence_note: Some("现场照片2张（P-01、P-02）".into()),
                 provisional: vec![],
             },
@@ -46,6 +47,7 @@ fn sample() -> NoticeDoc {
                 basis: "《养老机构重大事故隐患判定标准》；GB 38600-2019 第7.4条".into(),
                 deadline: day("2026-12-24"),
                 measures: Some("立即清除疏散通道内的杂物并开启安全出口；清除完毕前安排专人在二楼东侧值守，禁止老年人在该区域停留。".into()),
+                measures_by: Some(day("2026-11-24")),
                 evidence_note: Some("现场照片4张、视频1段；现场检查笔录".into()),
                 provisional: vec![],
             },
@@ -57,6 +59,7 @@ fn sample() -> NoticeDoc {
                 basis: "GB 38600-2019 第6.3条".into(),
                 deadline: day("2026-12-04"),
                 measures: None,
+                measures_by: None,
                 evidence_note: None,
                 provisional: vec![],
             },
@@ -99,6 +102,7 @@ fn a_major_hazard_notice_says_so_and_orders_immediate_measures() {
     assert!(html.contains("<h1>重大事故隐患整改通知书</h1>"), "{html}");
     assert!(html.contains("应当立即采取以下措施"), "{html}");
     assert!(html.contains("（一）针对第2项"), "{html}");
+    assert!(html.contains("（于2026年11月24日前落实并报告我局）"), "{html}");
     assert!(html.contains("我局于2026年11月24日对你单位进行了监督检查，发现存在以下问题："), "{html}");
     assert!(html.contains(r#"限于<br><span class="date">2026年12月24日</span><br>前整改完毕"#), "{html}");
 }

@@ -29,9 +29,39 @@ pub fn check_submission_day(inspection_date: NaiveDate, today: NaiveDate) -> Res
     Ok(())
 }
 
+/// The problem a notice's wording states, short enough for a title: the wording up to its first
+/// clause break, without the address ("你单位") or a lead-in ("经抽查，"). A checklist item's
+/// text is the requirement ("疏散通道……未被占用、堵塞"), the opposite of the finding, so a title
+/// is made from the wording, never from the item.
+pub fn problem_of(wording: &str) -> String {
+    let mut s = wording.trim();
+    // "经现场抽问，你单位员工……": the lead-in says how it was found, not what.
+    if s.starts_with('经')
+        && let Some((_, rest)) = s.split_once('，')
+    {
+        s = rest;
+    }
+    let s = s.strip_prefix("你单位").unwrap_or(s);
+    let cut = s.find(['，', '。', '；', ',', ';']).map_or(s, |i| &s[..i]);
+    let problem = cut.trim();
+    if problem.is_empty() { wording.trim().chars().take(60).collect() } else { problem.chars().take(60).collect() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_title_states_the_problem_not_the_requirement() {
+        assert_eq!(
+            problem_of("你单位疏散通道、安全出口被占用、堵塞或锁闭，违反《中华人民共和国消防法》第二十八条的规定，属于……重大事故隐患，请立即清理。"),
+            "疏散通道、安全出口被占用、堵塞或锁闭"
+        );
+        assert_eq!(problem_of("经现场抽问，你单位员工不能正确报警、使用灭火器，不符合……"), "员工不能正确报警、使用灭火器");
+        assert_eq!(problem_of("消防设施停用或损坏。"), "消防设施停用或损坏");
+        assert_eq!(problem_of("  "), "");
+        assert_eq!(problem_of(&"长".repeat(100)).chars().count(), 60, "bounded");
+    }
 
     #[test]
     fn every_signer_has_a_certificate_number() {

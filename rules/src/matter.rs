@@ -44,6 +44,8 @@ str_enum!(Status {
     Closed = "closed",
     Withdrawn = "withdrawn",
 });
+// `measures`: a major hazard's immediate measures, confirmed by the facility (the notice's
+// same-day order); `decide`: a supervisor's decision on an extension request.
 str_enum!(DeadlineKind {
     Acknowledge = "acknowledge",
     Feedback = "feedback",
@@ -51,6 +53,7 @@ str_enum!(DeadlineKind {
     Recheck = "recheck",
     Report = "report",
     Decide = "decide",
+    Measures = "measures",
 });
 
 impl DeadlineKind {
@@ -186,6 +189,10 @@ pub struct NewMatter {
     /// … and the correction deadline the notice prints, which the matter keeps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rectify_due_ms: Option<i64>,
+    /// A major-hazard notice that orders immediate measures: when the facility is to have taken
+    /// (and confirmed) them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measures_due_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -244,6 +251,10 @@ pub enum Action {
     Withdraw {
         reason: String,
     },
+    /// The facility confirms the immediate measures a major-hazard notice ordered.
+    ConfirmMeasures {
+        note: String,
+    },
 }
 
 impl Action {
@@ -256,6 +267,7 @@ impl Action {
             Action::DecideExtension { .. } => "decide_extension",
             Action::Recheck { .. } => "recheck",
             Action::Withdraw { .. } => "withdraw",
+            Action::ConfirmMeasures { .. } => "confirm_measures",
         }
     }
 }
@@ -397,6 +409,7 @@ impl Action {
             }
             Action::Recheck { note, .. } => bounded(note, "field.recheck_note", l.text_chars, false),
             Action::Withdraw { reason } => bounded(reason, "field.reason", l.text_chars, false),
+            Action::ConfirmMeasures { note } => bounded(note, "field.note", l.text_chars, false),
         }
     }
 }
@@ -451,9 +464,16 @@ impl Matter {
         };
         for (kind, period) in [(DeadlineKind::Acknowledge, d.acknowledge), (DeadlineKind::Feedback, d.feedback), (DeadlineKind::Rectify, d.rectify)] {
             match (kind, new.rectify_due_ms) {
-                (DeadlineKind::Rectify, Some(due_ms)) => m.start_deadline_at(policy, kind, now_ms, due_ms, None),
+                // A given correction date never falls before the feedback it must follow.
+                (DeadlineKind::Rectify, Some(due_ms)) => {
+                    let floor = m.open_deadline(DeadlineKind::Feedback).map_or(due_ms, |f| f.due_ms);
+                    m.start_deadline_at(policy, kind, now_ms, due_ms.max(floor), None)
+                }
                 _ => m.start_deadline(policy, kind, now_ms, period),
             }
+        }
+        if let Some(due_ms) = new.measures_due_ms {
+            m.start_deadline_at(policy, DeadlineKind::Measures, now_ms, due_ms.max(now_ms), None);
         }
         let ack_due = m.open_deadline(DeadlineKind::Acknowledge).map(|d| d.due_ms).unwrap_or(now_ms);
         let effects = vec![
@@ -857,6 +877,16 @@ impl Matter {
                         },
                     ])
                 }
+            }
+            Action::ConfirmMeasures { note } => {
+                self.require_role(actor, action, &facility)?;
+                self.require_status(action, &[Issued, Acknowledged, FeedbackGiven, Reopened])?;
+                required(note, "field.note")?;
+                if self.open_deadline(DeadlineKind::Measures).is_none() {
+                    return Err(Rejection::new("measures_not_open"));
+                }
+                self.meet(DeadlineKind::Measures, now_ms);
+                Ok(vec![record("measures_confirmed", json!({ "note": note.trim() }))])
             }
             Action::Withdraw { reason } => {
                 self.require_role(actor, action, &oversight)?;

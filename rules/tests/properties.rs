@@ -162,6 +162,7 @@ enum ActionSpec {
     DecideExtension(bool, Option<String>, String),
     Recheck(bool, String),
     Withdraw(String),
+    ConfirmMeasures(String),
     /// A clean action the matter's status calls for (the next step of the procedure, or an
     /// extension asked for or decided), so that random runs reach the later statuses.
     Progress(u32),
@@ -188,6 +189,7 @@ fn action_spec() -> impl Strategy<Value = ActionSpec> {
         3 => (any::<bool>(), prop::option::of(duration_text()), text()).prop_map(|(a, d, r)| ActionSpec::DecideExtension(a, d, r)),
         3 => (any::<bool>(), text()).prop_map(|(p, n)| ActionSpec::Recheck(p, n)),
         1 => text().prop_map(ActionSpec::Withdraw),
+        1 => text().prop_map(ActionSpec::ConfirmMeasures),
         12 => any::<u32>().prop_map(ActionSpec::Progress),
     ]
 }
@@ -217,6 +219,7 @@ impl ActionSpec {
             ActionSpec::DecideExtension(approve, extend_by, reason) => Action::DecideExtension { approve, extend_by, reason },
             ActionSpec::Recheck(passed, note) => Action::Recheck { passed, note },
             ActionSpec::Withdraw(reason) => Action::Withdraw { reason },
+            ActionSpec::ConfirmMeasures(note) => Action::ConfirmMeasures { note },
         }
     }
 }
@@ -224,7 +227,11 @@ impl ActionSpec {
 /// The role the rules expect to take an action.
 fn usual_role(action: &Action) -> Role {
     match action {
-        Action::Acknowledge { .. } | Action::Feedback { .. } | Action::SubmitEvidence { .. } | Action::RequestExtension { .. } => Role::Facility,
+        Action::Acknowledge { .. }
+        | Action::Feedback { .. }
+        | Action::SubmitEvidence { .. }
+        | Action::RequestExtension { .. }
+        | Action::ConfirmMeasures { .. } => Role::Facility,
         Action::DecideExtension { .. } | Action::Withdraw { .. } => Role::Supervisor,
         Action::Recheck { .. } => Role::Inspector,
     }
@@ -375,7 +382,7 @@ struct Case {
     start_ms: i64,
     /// A notice's issue instant and its printed correction deadline (after the issue instant,
     /// except among the extreme inputs).
-    notice: Option<(i64, i64)>,
+    notice: Option<(i64, i64, Option<i64>)>,
     steps: Vec<Step>,
 }
 
@@ -388,13 +395,13 @@ fn case(extreme: bool) -> impl Strategy<Value = Case> {
         prop::sample::select(MatterKind::ALL.to_vec()),
         prop::sample::select(Severity::ALL.to_vec()),
         start,
-        prop::option::weighted(0.25, (issued, printed)),
+        prop::option::weighted(0.25, (issued, printed, prop::option::of(0i64..(2 * 86_400_000)))),
         prop::collection::vec(step(extreme), 0..40),
     )
         .prop_map(move |(fast, kind, severity, start_ms, notice, steps)| {
             // In the sane domain the printed date lies after the issue; in the extreme one it is
             // any instant at all.
-            let notice = notice.map(|(i, p)| if extreme { (i, p) } else { (i, i + p) });
+            let notice = notice.map(|(i, p, m)| if extreme { (i, p, m) } else { (i, i + p, m.map(|m| i + m)) });
             Case { fast, kind, severity, start_ms, notice, steps }
         })
 }
@@ -419,7 +426,7 @@ fn allowed(action: &Action) -> (&'static [Role], &'static [Status]) {
     match action {
         Action::Acknowledge { .. } => (&[Role::Facility], &[Issued]),
         Action::Feedback { .. } | Action::SubmitEvidence { .. } => (&[Role::Facility], WORKING),
-        Action::RequestExtension { .. } => (&[Role::Facility], &[Issued, Acknowledged, FeedbackGiven, Reopened]),
+        Action::RequestExtension { .. } | Action::ConfirmMeasures { .. } => (&[Role::Facility], &[Issued, Acknowledged, FeedbackGiven, Reopened]),
         Action::DecideExtension { .. } | Action::Withdraw { .. } => (&[Role::Supervisor, Role::Admin], LIVE),
         Action::Recheck { .. } => (&[Role::Inspector, Role::Supervisor, Role::Admin], &[EvidenceSubmitted]),
     }
@@ -449,6 +456,7 @@ fn must_refuse(m: &Matter, actor: &Actor, action: &Action, p: &Policy) -> Option
         Action::DecideExtension { extend_by, reason, .. } => clean(extend_by.as_deref().unwrap_or(""), 16, true) && clean(reason, l.text_chars, false),
         Action::Recheck { note, .. } => clean(note, l.text_chars, false),
         Action::Withdraw { reason } => clean(reason, l.text_chars, false),
+        Action::ConfirmMeasures { note } => clean(note, l.text_chars, false),
     };
     if !texts_ok {
         return Some("input");
@@ -464,6 +472,7 @@ fn must_refuse(m: &Matter, actor: &Actor, action: &Action, p: &Policy) -> Option
         Action::DecideExtension { approve: false, reason, .. } => blank(reason),
         Action::Recheck { passed: false, note } => blank(note),
         Action::Withdraw { reason } => blank(reason),
+        Action::ConfirmMeasures { note } => blank(note),
         _ => false,
     };
     if missing {
@@ -482,6 +491,7 @@ fn must_refuse(m: &Matter, actor: &Actor, action: &Action, p: &Policy) -> Option
             }
         }
         Action::DecideExtension { .. } if m.pending_extension.is_none() => return Some("nothing to decide"),
+        Action::ConfirmMeasures { .. } if m.open_deadline(DeadlineKind::Measures).is_none() => return Some("no measures ordered"),
         _ => {}
     }
     None
@@ -494,7 +504,7 @@ fn must_accept(m: &Matter, actor: &Actor, action: &Action, p: &Policy) -> bool {
         return false;
     }
     match action {
-        Action::Acknowledge { .. } | Action::Withdraw { .. } | Action::Recheck { .. } => true,
+        Action::Acknowledge { .. } | Action::Withdraw { .. } | Action::Recheck { .. } | Action::ConfirmMeasures { .. } => true,
         Action::DecideExtension { approve: false, .. } => true,
         Action::Feedback { plan, .. } => m.severity == Severity::Ordinary && plan.is_empty(),
         Action::SubmitEvidence { evidence, .. } => {
@@ -569,6 +579,7 @@ fn deadline_changes(m0: &Matter, action: &Action, p: &Policy) -> (Vec<DeadlineKi
         // A request has its own date to be decided by (when the policy sets one) …
         Action::RequestExtension { .. } => (vec![], p.extension.decide_within.map(|within| (Decide, within)).into_iter().collect()),
         Action::DecideExtension { .. } => (vec![Decide], vec![]),
+        Action::ConfirmMeasures { .. } => (vec![Measures], vec![]),
     };
     // … met also when the deadline it asks about is met (the request is moot then).
     if m0.pending_extension.as_ref().is_some_and(|r| met.contains(&r.deadline)) && !met.contains(&Decide) {
@@ -709,6 +720,7 @@ fn check_action(
         Action::Recheck { passed: true, .. } => (Closed, &["recheck_passed", "closed", "notify:Closed"]),
         Action::Recheck { passed: false, .. } => (Reopened, &["recheck_failed", "notify:Reopened"]),
         Action::Withdraw { .. } => (Withdrawn, &["withdrawn"]),
+        Action::ConfirmMeasures { .. } => (m0.status, &["measures_confirmed"]),
     };
     check!(m.status == status, "{} in {} led to {}, the rules say {}", action.name(), m0.status, m.status, status);
     check!(records(effects) == log, "{} logged {:?}, the rules say {:?}", action.name(), records(effects), log);
@@ -898,6 +910,7 @@ fn run(case: &Case, oracle: bool) -> Result<(), TestCaseError> {
         issued_by: Actor { user_id: 1, name: "督导".into(), role: Role::Supervisor, facility_id: None },
         issued_ms: case.notice.map(|n| n.0),
         rectify_due_ms: case.notice.map(|n| n.1),
+        measures_due_ms: case.notice.and_then(|n| n.2),
     };
     let (mut m, effects) = Matter::open(&new, case.start_ms, &p);
     let mut log = Log::default();
@@ -905,10 +918,19 @@ fn run(case: &Case, oracle: bool) -> Result<(), TestCaseError> {
     if oracle {
         check!(m.status == Status::Issued && records(&effects) == ["issued", "notify:Issued"], "a new matter reads {:?}", records(&effects));
         let kinds: Vec<DeadlineKind> = m.deadlines.iter().map(|d| d.kind).collect();
-        check!(kinds == [DeadlineKind::Acknowledge, DeadlineKind::Feedback, DeadlineKind::Rectify], "a new matter's deadlines: {kinds:?}");
-        if let Some((_, printed)) = case.notice {
-            check!(m.deadlines[2].due_ms == printed, "the notice's printed date is not kept");
+        let mut want = vec![DeadlineKind::Acknowledge, DeadlineKind::Feedback, DeadlineKind::Rectify];
+        if case.notice.is_some_and(|n| n.2.is_some()) {
+            want.push(DeadlineKind::Measures);
         }
+        check!(kinds == want, "a new matter's deadlines: {kinds:?}");
+        // The printed date is kept, unless it would fall before the feedback that precedes it.
+        if let Some((_, printed, measures)) = case.notice {
+            check!(m.deadlines[2].due_ms == printed.max(m.deadlines[1].due_ms), "the notice's printed date is not kept");
+            if let Some(measures) = measures {
+                check!(m.deadlines[3].due_ms == measures.max(m.issued_ms) && m.deadlines[3].period.is_none(), "the measures' date is not kept");
+            }
+        }
+        check!(m.deadlines[2].due_ms >= m.deadlines[1].due_ms, "rectification due before the feedback that precedes it");
         ladder_consistent(&m, &p)?;
         dues_sane(&m, &p)?;
         log.enqueue(&effects)?;

@@ -152,6 +152,24 @@ async fn a_signed_inspection_with_failed_items_issues_notices_and_starts_their_m
         // The matter counts from the notice's issue, not from when its workflow started.
         let stored = app.store.inspection_notice_for_matter(matter_id).await?.unwrap();
         assert_eq!(m.issued_at_ms, stored.created_at_ms);
+        if n["major_hazard"] == true {
+            // Titled by the problem found, not by the requirement the checklist asks about.
+            assert_eq!(m.title, "重大事故隐患：疏散通道、安全出口被占用、堵塞或锁闭");
+            // "Immediate": measures the same day, confirmed by the facility, and the
+            // rectification in a major hazard's period, never before the feedback due first.
+            let snapshot: Value = serde_json::from_str(&m.snapshot)?;
+            let due = |kind: &str| snapshot["deadlines"].as_array().and_then(|ds| ds.iter().find(|d| d["kind"] == kind)).and_then(|d| d["due_ms"].as_i64());
+            let (feedback, rectify, measures) =
+                (due("feedback").context("feedback")?, due("rectify").context("rectify")?, due("measures").context("measures")?);
+            assert!(rectify > feedback && measures <= rectify, "feedback {feedback}, rectify {rectify}, measures {measures}");
+            let fac = app.login("facility1").await?;
+            let (s, b) = fac.act(matter_id, json!({ "action": "confirm_measures", "note": "已清除堵塞物并开启安全出口" })).await?;
+            assert_eq!(s, 200, "{b}");
+            app.wait_for_db(matter_id, "the measures confirmed", Duration::from_secs(30), |_, events| events.iter().any(|e| e.kind == "measures_confirmed"))
+                .await?;
+            let (s, b) = fac.act(matter_id, json!({ "action": "confirm_measures", "note": "再次确认" })).await?;
+            assert_eq!((s, b["error"]["code"].as_str()), (422, Some("reject.measures_not_open")), "{b}");
+        }
     }
     let numbers: Vec<&str> = notices.iter().map(|n| n["number"].as_str().unwrap()).collect();
     assert!(numbers[0].ends_with("0001号") && numbers[1].ends_with("0002号"), "{numbers:?}");

@@ -182,6 +182,7 @@ pub fn action_from_form(fields: &FormFields) -> Result<Action, Error> {
         "decide_extension" => Ok(Action::DecideExtension { approve: flag(fields, "approve")?, extend_by: period(fields)?, reason: text("reason") }),
         "recheck" => Ok(Action::Recheck { passed: flag(fields, "passed")?, note: text("note") }),
         "withdraw" => Ok(Action::Withdraw { reason: text("reason") }),
+        "confirm_measures" => Ok(Action::ConfirmMeasures { note: text("note") }),
         other => Err(Error::BadRequest(format!("unknown action {other:?}"))),
     }
 }

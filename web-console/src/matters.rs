@@ -91,6 +91,7 @@ pub async fn issue(shared: &Shared, who: &Signed, req: IssueRequest, key: Option
         issued_by: who.actor(),
         issued_ms: None,
         rectify_due_ms: None,
+        measures_due_ms: None,
     };
     let matter_id = new.id.clone();
     tracing::Span::current().record("matter_id", matter_id.as_str());

@@ -233,11 +233,20 @@ pub struct Forms {
     pub decide_extension: bool,
     pub withdraw: bool,
     pub recheck: bool,
+    /// A major hazard's immediate measures wait for the facility's confirmation.
+    pub confirm_measures: bool,
 }
 
 impl Forms {
     pub fn any(&self) -> bool {
-        self.acknowledge || self.feedback || self.evidence || !self.request_extension.is_empty() || self.decide_extension || self.withdraw || self.recheck
+        self.acknowledge
+            || self.feedback
+            || self.evidence
+            || !self.request_extension.is_empty()
+            || self.decide_extension
+            || self.withdraw
+            || self.recheck
+            || self.confirm_measures
     }
 }
 
@@ -254,6 +263,7 @@ pub fn forms_for(role: Role, m: &Matter) -> Forms {
             f.feedback = working;
             f.plan_rows = if m.severity == Severity::Major { 3 } else { 0 };
             f.evidence = working;
+            f.confirm_measures = matches!(m.status, Issued | Acknowledged | FeedbackGiven | Reopened) && m.open_deadline(DeadlineKind::Measures).is_some();
             if m.pending_extension.is_none() && matches!(m.status, Issued | Acknowledged | FeedbackGiven | Reopened) {
                 f.request_extension = [DeadlineKind::Feedback, DeadlineKind::Rectify, DeadlineKind::Report]
                     .into_iter()

@@ -120,6 +120,7 @@ async fn stored_matter(store: &Store) -> String {
         issued_by: Actor { user_id: 2, name: "王督办".into(), role: Role::Supervisor, facility_id: None },
         issued_ms: None,
         rectify_due_ms: None,
+        measures_due_ms: None,
     };
     let now = chrono::Utc::now().timestamp_millis();
     let (m, _) = Matter::open(&new, now, &policy);

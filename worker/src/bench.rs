@@ -82,6 +82,7 @@ async fn one_matter(client: Client, store: Store, policy: Arc<qingling_rules::Po
         issued_by: supervisor,
         issued_ms: None,
         rectify_due_ms: None,
+        measures_due_ms: None,
     };
     let mut lat = vec![];
     let t0 = Instant::now();
@@ -385,6 +386,7 @@ pub async fn checklist(opts: ChecklistOptions) -> Result<()> {
                 basis: format!("{} {}", f.basis.standard, f.basis.clause),
                 deadline: today + chrono::Days::new(7),
                 measures: None,
+                measures_by: None,
                 evidence_note: f.evidence.note.clone(),
                 provisional: vec![],
             })

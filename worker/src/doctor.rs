@@ -59,6 +59,7 @@ pub async fn resume_input(store: &Store, row: &matter::Model, policy: &Policy) -
         issued_by: Actor { user_id: user.id, name: user.display_name, role, facility_id: user.facility_id },
         issued_ms: Some(row.issued_at_ms),
         rectify_due_ms: None,
+        measures_due_ms: None,
     };
     Ok(RectificationInput { new, policy: policy.clone(), resume: Some(Resume { matter: snapshot, last_seq: row.last_seq.max(0) as u64, notice_number }) })
 }

@@ -125,6 +125,12 @@ pub struct DraftFinding {
     pub deadline: String,
     pub deadline_ms: i64,
     pub measures: Option<String>,
+    /// A finding of deadline class "immediate": the last day to have taken the measures (the
+    /// rectification itself is due by `deadline`, a major hazard's period).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measures_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measures_by_ms: Option<i64>,
     pub evidence_note: Option<String>,
     pub photos: Vec<String>,
     /// The years without a published schedule the deadline was counted over (the notice

@@ -261,11 +261,14 @@ fn drafts(input: &InspectionInput, evaluation: &Evaluation, issued_ms: i64) -> V
         let lines: Vec<DraftFinding> = findings
             .iter()
             .map(|f| {
+                // "Immediate" orders measures at once *and* a rectification in a major hazard's
+                // period: the measures never stand in for the rectification's date, which may
+                // not fall before the feedback due in between.
                 let period = match f.deadline {
-                    DeadlineClass::Immediate => policy.inspection.immediate,
                     DeadlineClass::Ordinary => policy.deadlines(kind, Severity::Ordinary).rectify,
-                    DeadlineClass::Major => policy.deadlines(kind, Severity::Major).rectify,
+                    DeadlineClass::Major | DeadlineClass::Immediate => policy.deadlines(kind, Severity::Major).rectify,
                 };
+                let measures_by_ms = (f.deadline == DeadlineClass::Immediate).then(|| cal.due_ms(issued_ms, policy.inspection.immediate));
                 // The last instant of the period, as a local date (a day period ends at 24:00).
                 let due = cal.due_ms(issued_ms, period);
                 DraftFinding {
@@ -277,14 +280,19 @@ fn drafts(input: &InspectionInput, evaluation: &Evaluation, issued_ms: i64) -> V
                     deadline: cal.local_date(due - 1).to_string(),
                     deadline_ms: due,
                     measures: f.measures.as_ref().map(|m| m.zh.clone()),
+                    measures_by: measures_by_ms.map(|ms| cal.local_date(ms - 1).to_string()),
+                    measures_by_ms,
                     evidence_note: f.evidence.note.clone(),
                     photos: f.evidence.photos.clone(),
                     provisional: cal.provisional_years_ms(issued_ms, due),
                 }
             })
             .collect();
-        let title =
-            if major { format!("重大事故隐患：{}", findings[0].text.zh) } else { format!("{}：{}项问题", input.template.title.zh, findings.len()) };
+        let title = if major {
+            format!("重大事故隐患：{}", qingling_rules::inspection::problem_of(&findings[0].notice.zh))
+        } else {
+            format!("{}：{}项问题", input.template.title.zh, findings.len())
+        };
         let description = lines.iter().enumerate().map(|(i, l)| format!("{}. {}", i + 1, l.wording)).collect::<Vec<_>>().join("\n");
         let mut bases: Vec<String> = lines.iter().map(|l| l.basis.clone()).filter(|b| !b.is_empty()).collect();
         bases.dedup();
@@ -300,6 +308,7 @@ fn drafts(input: &InspectionInput, evaluation: &Evaluation, issued_ms: i64) -> V
             // The matter keeps the notice's dates, however late its workflow starts.
             issued_ms: Some(issued_ms),
             rectify_due_ms: lines.iter().map(|l| l.deadline_ms).max(),
+            measures_due_ms: lines.iter().filter_map(|l| l.measures_by_ms).min(),
         };
         out.push((NoticeDraft { idx: idx as u32 + 1, matter_id, major_hazard: major, findings: lines }, new));
     }

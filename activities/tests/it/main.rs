@@ -174,6 +174,7 @@ impl Driver {
             issued_by,
             issued_ms: None,
             rectify_due_ms: None,
+            measures_due_ms: None,
         };
         let (matter, effects) = Matter::open(&new, now_ms, &policy);
         let mut d = Driver { new, matter, policy, next_seq: 0, events: vec![], mails: vec![] };

@@ -33,6 +33,7 @@ fn open(severity: Severity, now: i64, policy: &Policy) -> Matter {
         issued_by: supervisor(),
         issued_ms: None,
         rectify_due_ms: None,
+        measures_due_ms: None,
     };
     Matter::open(&new, now, policy).0
 }
@@ -313,7 +314,7 @@ fn actions_read_from_json_as_the_api_sends_them() {
 fn a_matter_from_an_inspection_notice_keeps_the_notice_dates() {
     let p = Policy::builtin();
     let issued = at(2026, 11, 23, 23);
-    let notice_due = at(2026, 11, 24, 0); // an "immediate" finding: today
+    let notice_due = at(2026, 12, 24, 0); // a major hazard's month
     let new = NewMatter {
         id: "i-1-n1".into(),
         facility_id: 7,
@@ -325,12 +326,46 @@ fn a_matter_from_an_inspection_notice_keeps_the_notice_dates() {
         issued_by: supervisor(),
         issued_ms: Some(issued),
         rectify_due_ms: Some(notice_due),
+        measures_due_ms: None,
     };
     // The workflow started after midnight (a slow print); the deadlines still count from the notice.
     let (m, _) = Matter::open(&new, at(2026, 11, 24, 1), &p);
     assert_eq!(m.issued_ms, issued);
     assert_eq!(due(&m, DeadlineKind::Rectify), notice_due, "the printed deadline, not 7 days");
     assert_eq!(due(&m, DeadlineKind::Acknowledge), at(2026, 11, 24, 0), "same day as the notice");
+    // A printed date before the feedback it must follow (the old reading of "immediate": due
+    // the day of issue, feedback three days later) moves to the feedback's date.
+    let (m, _) = Matter::open(&NewMatter { rectify_due_ms: Some(at(2026, 11, 24, 0)), ..new }, at(2026, 11, 24, 1), &p);
+    assert_eq!(due(&m, DeadlineKind::Rectify), due(&m, DeadlineKind::Feedback));
+}
+
+#[test]
+fn a_major_hazard_orders_measures_at_once_and_a_rectification_by_its_date() {
+    let p = Policy::builtin();
+    let issued = at(2026, 11, 23, 10);
+    let new = NewMatter {
+        severity: Severity::Major,
+        issued_ms: Some(issued),
+        rectify_due_ms: Some(at(2026, 12, 24, 0)),
+        measures_due_ms: Some(at(2026, 11, 24, 0)),
+        ..new_matter()
+    };
+    let (mut m, _) = Matter::open(&new, issued, &p);
+    assert_eq!(due(&m, DeadlineKind::Measures), at(2026, 11, 24, 0), "the same day");
+    assert_eq!(due(&m, DeadlineKind::Rectify), at(2026, 12, 24, 0), "and the rectification in its month");
+    assert!(DeadlineKind::Measures.is_served() && DeadlineKind::Measures.counts_against_facility());
+    let err = m.apply(&inspector(), &Action::ConfirmMeasures { note: "已清理".into() }, issued, &p).unwrap_err();
+    assert_eq!(err.code, "reject.role_not_allowed");
+    let err = m.apply(&facility(), &Action::ConfirmMeasures { note: " ".into() }, issued, &p).unwrap_err();
+    assert_eq!(err.code, "reject.empty_field");
+    // Not confirmed by the end of the day: it escalates like any of the facility's dates.
+    assert!(escalations(&m.tick(at(2026, 11, 24, 1), &p)).contains(&("measures".into(), "reminder".into())));
+    let effects = m.apply(&facility(), &Action::ConfirmMeasures { note: "已清除堵塞物并开启安全出口".into() }, at(2026, 11, 24, 2), &p).unwrap();
+    assert!(matches!(&effects[..], [Effect::Record { kind, .. }] if kind == "measures_confirmed"));
+    assert!(m.open_deadline(DeadlineKind::Measures).is_none());
+    assert_eq!(m.status, Status::Issued, "confirming measures is not the acknowledgement");
+    let err = m.apply(&facility(), &Action::ConfirmMeasures { note: "再次确认".into() }, at(2026, 11, 24, 3), &p).unwrap_err();
+    assert_eq!(err.code, "reject.measures_not_open");
 }
 
 /// Found by the property tests: a due instant of `i64::MIN` (a corrupt notice date) overflowed
@@ -341,7 +376,8 @@ fn a_due_instant_at_the_edge_of_i64_does_not_overflow() {
     let t0 = at(2026, 11, 23, 9);
     let new = NewMatter { issued_ms: Some(t0), rectify_due_ms: Some(i64::MIN), ..new_matter() };
     let (mut m, _) = Matter::open(&new, t0, &p);
-    assert!(!m.tick(t0, &p).is_empty(), "the rectify deadline is long missed");
+    let _ = m.tick(t0, &p);
+    assert_eq!(due(&m, DeadlineKind::Rectify), due(&m, DeadlineKind::Feedback), "no earlier than the feedback");
     m.apply(&facility(), &Action::Acknowledge { handler: "王主任".into() }, t0, &p).unwrap();
     let ask = Action::RequestExtension { deadline: DeadlineKind::Rectify, extend_by: "3d".into(), reason: "r".into() };
     let _ = m.apply(&facility(), &ask, t0, &p);
@@ -527,6 +563,7 @@ fn new_matter() -> NewMatter {
         issued_by: supervisor(),
         issued_ms: None,
         rectify_due_ms: None,
+        measures_due_ms: None,
     }
 }
 

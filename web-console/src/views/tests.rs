@@ -47,6 +47,7 @@ fn sample_matter_at(severity: Severity, now: i64) -> (matter::Model, Matter) {
         issued_by: Actor { user_id: 2, name: "王督办".into(), role: Role::Supervisor, facility_id: None },
         issued_ms: None,
         rectify_due_ms: None,
+        measures_due_ms: None,
     };
     let (m, _) = Matter::open(&new, now, &policy);
     let row = matter::Model {
