@@ -164,7 +164,11 @@ fn show(ctx: &mut WorkflowContext<Rectification>) {
     if let Some(n) = notice.filter(|_| !memo.contains_key(visibility::MEMO_NOTICE)) {
         missing.push((visibility::MEMO_NOTICE, n));
     }
-    if !(status_changed || !missing.is_empty()) || !ctx.patched(visibility::PATCH) {
+    if !status_changed && missing.is_empty() {
+        return;
+    }
+    // Asked only when there is something to show, so the marker sits right before the commands.
+    if !ctx.patched(visibility::PATCH) {
         return;
     }
     if status_changed {
