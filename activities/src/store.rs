@@ -199,6 +199,14 @@ impl Store {
         Ok(region::Entity::find_by_id(id).one(&self.db).await?)
     }
 
+    /// A facility's name and its region's division code, which its workflows carry for
+    /// Temporal's visibility (`QinglingRegion`, the memo).
+    pub async fn facility_facts(&self, id: i64) -> Result<qingling_workflows::visibility::FacilityFacts> {
+        let facility = self.facility(id).await?.ok_or_else(|| Error::NotFound(format!("facility {id}")))?;
+        let region = self.region(facility.region_id).await?.ok_or_else(|| Error::NotFound(format!("region {}", facility.region_id)))?;
+        Ok(qingling_workflows::visibility::FacilityFacts { name: facility.name, region: region.code })
+    }
+
     /// The matters a person may see, newest first.
     pub async fn matters_for(&self, user: &user::Model) -> Result<Vec<matter::Model>> {
         Ok(matter::Entity::find()

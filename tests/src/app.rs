@@ -46,7 +46,9 @@ impl TestApp {
 
     /// Like [`TestApp::start`], with another policy file.
     pub async fn start_with_policy(name: &str, policy: PathBuf) -> Result<TestApp> {
-        let dev = DevServer::start(DevServerOptions { headless: true, ..Default::default() }).await?;
+        let dev =
+            DevServer::start(DevServerOptions { headless: true, search_attributes: qingling_app::search_attributes::for_dev_server(), ..Default::default() })
+                .await?;
         let smtp = SmtpSink::start()?;
         let database_url = test_database_url(name).await?;
         let data_dir = unique_temp_dir(name)?;
@@ -319,4 +321,35 @@ pub fn subject_and_to(raw: &str) -> (String, String) {
     }
     let [subject, to] = fields;
     (decode_header(&subject), to)
+}
+
+/// Waits until Temporal's visibility answers `query` with exactly the workflow ids `expected`
+/// (visibility is eventually consistent), and returns the listed workflows; fails with what was
+/// last listed.
+pub async fn wait_for_listed(
+    client: &temporalio_client::Client,
+    query: &str,
+    expected: &[&str],
+    timeout: Duration,
+) -> Result<Vec<temporalio_client::WorkflowExecution>> {
+    use futures::StreamExt;
+    let deadline = Instant::now() + timeout;
+    let mut want: Vec<&str> = expected.to_vec();
+    want.sort_unstable();
+    loop {
+        let mut listed = vec![];
+        let mut stream = client.list_workflows(query, temporalio_client::WorkflowListOptions::default());
+        while let Some(item) = stream.next().await {
+            listed.push(item.with_context(|| format!("listing {query}"))?);
+        }
+        let mut ids: Vec<&str> = listed.iter().map(|w| w.id()).collect();
+        ids.sort_unstable();
+        if ids == want {
+            return Ok(listed);
+        }
+        if Instant::now() > deadline {
+            bail!("visibility query {query:?} listed {ids:?}, expected {want:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

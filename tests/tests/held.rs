@@ -7,7 +7,7 @@
 //! * a long-lived matter continues as new and keeps its history short through hundreds of
 //!   actions with large texts, its event numbering unbroken.
 
-use qingling_tests::app::TestApp;
+use qingling_tests::app::{TestApp, wait_for_listed};
 use sea_orm::{ConnectionTrait, DatabaseBackend};
 use serde_json::json;
 use std::time::Duration;
@@ -131,6 +131,11 @@ async fn a_terminated_workflow_is_named_and_restarted_from_the_stored_state() ->
     app.wait_for_db(&id, "the feedback after the restart", LONG, |m, e| m.status == "feedback_given" && e.iter().any(|e| e.kind == "feedback")).await?;
     let events = app.store.events(&id).await?;
     assert!(events.iter().enumerate().all(|(i, e)| e.seq == i as i64 + 1), "numbering unbroken: {:?}", events.iter().map(|e| e.seq).collect::<Vec<_>>());
+    // The restarted run is searchable as the matter stands, and its memo names the notice.
+    let running = "QinglingKind = 'matter' AND QinglingStatus = 'feedback_given' AND ExecutionStatus = 'Running'";
+    let listed = wait_for_listed(&client, running, &[&workflow_id], LONG).await?;
+    let notice = app.store.notice_for(&id).await?.map(|n| n.number);
+    assert_eq!(listed[0].memo().get::<String>(qingling_workflows::visibility::MEMO_NOTICE)?, notice);
     assert!(app.command(&["doctor"])?.output()?.status.success());
     assert!(app.command(&["audit", "verify"])?.output()?.status.success());
     Ok(())
@@ -160,6 +165,12 @@ async fn hundreds_of_large_actions_keep_the_history_bounded() -> anyhow::Result<
     assert_eq!(d.status(), temporalio_client::WorkflowExecutionStatus::Running);
     // 300 updates alone make over 900 history events; the test policy continues as new at 200.
     assert!(d.history_length() < 400, "the current run's history: {} events", d.history_length());
+    // The run it continued into is still found by its status, with its memo.
+    let workflow_id = qingling_workflows::ids::matter_workflow_id(&id);
+    let running = "QinglingKind = 'matter' AND QinglingStatus = 'feedback_given' AND ExecutionStatus = 'Running'";
+    let listed = wait_for_listed(&client, running, &[&workflow_id], LONG).await?;
+    assert_eq!(listed[0].memo().get::<String>(qingling_workflows::visibility::MEMO_TITLE)?.as_deref(), Some("长期整改"));
+    assert!(listed[0].memo().contains_key(qingling_workflows::visibility::MEMO_NOTICE));
     let (s, b) = facility.get(&format!("/api/matters/{id}")).await?;
     assert_eq!(s, 200, "{b}");
     assert!(app.command(&["audit", "verify"])?.output()?.status.success());

@@ -174,6 +174,34 @@ async fn a_signed_inspection_with_failed_items_issues_notices_and_starts_their_m
     let numbers: Vec<&str> = notices.iter().map(|n| n["number"].as_str().unwrap()).collect();
     assert!(numbers[0].ends_with("0001号") && numbers[1].ends_with("0002号"), "{numbers:?}");
 
+    // The matters are found in Temporal by the inspection's facility, each with its notice number
+    // in the memo (filled in by the matter's own workflow), and the inspection as completed.
+    let client = qingling_app::app::connect_temporal(Some(&app.dev.address)).await?;
+    let facility = app.store.matter(notices[0]["matter_id"].as_str().unwrap()).await?.unwrap().facility_id;
+    let wf_ids: Vec<String> = notices.iter().map(|n| qingling_workflows::ids::matter_workflow_id(n["matter_id"].as_str().unwrap())).collect();
+    let wf_ids: Vec<&str> = wf_ids.iter().map(String::as_str).collect();
+    let query = format!("QinglingKind = 'matter' AND QinglingFacility = {facility} AND QinglingStatus = 'issued'");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let found = qingling_tests::app::wait_for_listed(&client, &query, &wf_ids, Duration::from_secs(30)).await?;
+        let mut memo_numbers: Vec<String> =
+            found.iter().filter_map(|w| w.memo().get::<String>(qingling_workflows::visibility::MEMO_NOTICE).ok().flatten()).collect();
+        memo_numbers.sort();
+        if memo_numbers == numbers {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "notice numbers in the matters' memos: {memo_numbers:?}, want {numbers:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let inspection_wf = qingling_workflows::ids::inspection_workflow_id(&id);
+    qingling_tests::app::wait_for_listed(
+        &client,
+        &format!("WorkflowId = '{inspection_wf}' AND QinglingStatus = 'completed'"),
+        &[&inspection_wf],
+        Duration::from_secs(30),
+    )
+    .await?;
+
     // The PDF opens and carries the Chinese text; the HTML is stored under its hash.
     let (s, pdf) = insp.get_bytes(notices[1]["pdf_url"].as_str().unwrap()).await?;
     assert_eq!(s, 200);

@@ -5,7 +5,10 @@
 use qingling_rules::Policy;
 use qingling_rules::matter::{NewMatter, Rejection};
 use qingling_workflows::contract::CalendarYearUpdate;
+use qingling_workflows::inspection::inspection_visibility;
+use qingling_workflows::rectification::matter_attributes;
 use qingling_workflows::rectification::{ActionRequest, UploadRequest};
+use qingling_workflows::visibility::{self, FacilityFacts};
 use qingling_workflows::{CalendarRollout, MatterView, Rectification, RectificationInput, ids};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -35,6 +38,11 @@ pub enum EngineError {
     /// Temporal answered that the workflow does not run (finished, terminated or unknown).
     #[error("the workflow does not run")]
     Gone,
+    /// The cluster lacks one of Qingling's custom search attributes, so nothing can start.
+    #[error(
+        "Temporal has no search attribute {name}: register Qingling's attributes on the cluster (temporal operator search-attribute create --name {name} --type {ty}; see README, Scaling)"
+    )]
+    Unregistered { name: &'static str, ty: &'static str },
 }
 
 /// The console's line to Temporal. The console starts and serves from the database without it:
@@ -105,13 +113,18 @@ pub async fn probe(client: &Client, within: Duration) -> bool {
 
 /// Starts the workflow of a new matter; returns its workflow id, and `false` when a workflow of
 /// that id already exists (running or finished: a matter's id is never reused), so a retried
-/// issue with the same id starts nothing.
+/// issue with the same id starts nothing. The workflow starts searchable by kind, facility,
+/// region and status, with the facility's name and the title in its memo.
 #[tracing::instrument(skip_all, fields(matter_id = %new.id, facility_id = new.facility_id))]
-pub async fn issue(client: &Client, new: NewMatter, policy: &Policy) -> Result<(String, bool), EngineError> {
+pub async fn issue(client: &Client, new: NewMatter, policy: &Policy, facility: FacilityFacts) -> Result<(String, bool), EngineError> {
     let workflow_id = ids::matter_workflow_id(&new.id);
-    let input = RectificationInput { new, policy: policy.clone(), resume: None };
-    let options =
-        WorkflowStartOptions::new(ids::TASK_QUEUE, workflow_id.clone()).id_reuse_policy(temporalio_client::WorkflowIdReusePolicy::RejectDuplicate).build();
+    let input = RectificationInput { new, policy: policy.clone(), resume: None, facility };
+    let options = WorkflowStartOptions::new(ids::TASK_QUEUE, workflow_id.clone())
+        .id_reuse_policy(temporalio_client::WorkflowIdReusePolicy::RejectDuplicate)
+        .search_attributes(matter_attributes(&input))
+        .memo(visibility::matter_memo(&input.new, &input.facility, None))
+        .static_summary(summary(&input.facility, &input.new.title))
+        .build();
     match tokio::time::timeout(UPDATE_TIMEOUT, client.start_workflow(Rectification::run, input, options)).await {
         Ok(Ok(_handle)) => Ok((workflow_id, true)),
         Ok(Err(WorkflowStartError::AlreadyStarted { .. })) => Ok((workflow_id, false)),
@@ -124,7 +137,12 @@ pub async fn issue(client: &Client, new: NewMatter, policy: &Policy) -> Result<(
 #[tracing::instrument(skip_all, fields(inspection_id = %input.id))]
 pub async fn start_inspection(client: &Client, input: qingling_workflows::InspectionInput) -> Result<String, EngineError> {
     let workflow_id = ids::inspection_workflow_id(&input.id);
-    let options = WorkflowStartOptions::new(ids::TASK_QUEUE, workflow_id.clone()).build();
+    let (attributes, memo) = inspection_visibility(&input);
+    let options = WorkflowStartOptions::new(ids::TASK_QUEUE, workflow_id.clone())
+        .search_attributes(attributes)
+        .memo(memo)
+        .static_summary(summary(&input.facility, &format!("{} {}", input.template.title.zh, input.date)))
+        .build();
     match tokio::time::timeout(UPDATE_TIMEOUT, client.start_workflow(qingling_workflows::Inspection::run, input, options)).await {
         Ok(Ok(_handle)) => Ok(workflow_id),
         Ok(Err(e)) => Err(start_error(e)),
@@ -222,8 +240,26 @@ pub async fn live_view(temporal: &Temporal, matter_id: &str) -> Result<MatterVie
     view(&temporal.client()?, matter_id).await
 }
 
-fn start_error(e: WorkflowStartError) -> EngineError {
-    EngineError::Unavailable(e.to_string())
+/// The one-line summary the Temporal UI shows for a workflow: the facility, then what it is.
+pub fn summary(facility: &FacilityFacts, what: &str) -> String {
+    if facility.name.is_empty() { what.to_string() } else { format!("{}：{what}", facility.name) }
+}
+
+pub fn start_error(e: WorkflowStartError) -> EngineError {
+    let text = e.to_string();
+    match unregistered_attribute(&text) {
+        Some((name, ty)) => EngineError::Unregistered { name, ty },
+        None => EngineError::Unavailable(text),
+    }
+}
+
+/// The custom search attribute a start was refused for, if the server's answer names one of ours
+/// as unknown (`INVALID_ARGUMENT` with "… search attribute QinglingKind …").
+pub fn unregistered_attribute(server_answer: &str) -> Option<(&'static str, &'static str)> {
+    if !server_answer.to_lowercase().contains("search attribute") {
+        return None;
+    }
+    visibility::declared().into_iter().find(|(name, _)| server_answer.contains(name))
 }
 
 fn query_error(e: WorkflowQueryError) -> EngineError {
@@ -278,5 +314,12 @@ mod tests {
         };
         assert_eq!(rejection_in(&wrapped).map(|r| r.code), Some("reject.wrong_state".to_string()));
         assert!(rejection_in(&Failure { message: "panic".into(), ..Default::default() }).is_none());
+    }
+
+    #[test]
+    fn an_unregistered_search_attribute_is_named() {
+        let answer = "status: InvalidArgument, message: \"Namespace default has no mapping defined for search attribute QinglingRegion\"";
+        assert_eq!(unregistered_attribute(answer), Some(("QinglingRegion", "Keyword")));
+        assert_eq!(unregistered_attribute("connection refused"), None);
     }
 }

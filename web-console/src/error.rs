@@ -233,6 +233,7 @@ impl From<crate::engine::EngineError> for Error {
             crate::engine::EngineError::Unavailable(why) => Error::Unavailable(why),
             crate::engine::EngineError::Gone => Error::Gone,
             crate::engine::EngineError::NoAnswer => Error::NoAnswer,
+            e @ crate::engine::EngineError::Unregistered { .. } => Error::Unavailable(e.to_string()),
         }
     }
 }

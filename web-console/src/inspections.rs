@@ -174,6 +174,7 @@ pub async fn assign_inspection(shared: &Shared, who: &Signed, input: AssignInput
         inspectors: chosen.iter().map(|u| actor_of(u)).collect(),
         assigned_by: who.actor(),
         policy: policy.clone(),
+        facility: store.facility_facts(facility.id).await?,
     };
     crate::engine::start_inspection(&shared.app.temporal.client()?, input).await.map_err(|e| Error::Unavailable(e.to_string()))?;
     // The worker writes the row; wait briefly so the caller can open it at once.

@@ -96,7 +96,8 @@ pub async fn issue(shared: &Shared, who: &Signed, req: IssueRequest, key: Option
     let matter_id = new.id.clone();
     tracing::Span::current().record("matter_id", matter_id.as_str());
     let policy = crate::calendar::policy_in_force(shared).await?;
-    let (workflow_id, started) = engine::issue(&shared.app.temporal.client()?, new, &policy).await?;
+    let facts = shared.app.store.facility_facts(new.facility_id).await?;
+    let (workflow_id, started) = engine::issue(&shared.app.temporal.client()?, new, &policy, facts).await?;
     let deadline = tokio::time::Instant::now() + ISSUE_WAIT;
     let mut stored = false;
     while tokio::time::Instant::now() < deadline {

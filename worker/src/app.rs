@@ -331,7 +331,7 @@ pub async fn up(settings: Settings) -> Result<()> {
                 port: Some(settings.temporal_port),
                 ui_port: Some(settings.temporal_ui_port),
                 log_file: Some(settings.data_dir.join("temporal.log")),
-                search_attributes: vec![],
+                search_attributes: crate::search_attributes::for_dev_server(),
             };
             let dev = DevServer::start(opts.clone()).await.context("cannot start the Temporal dev server (see data/temporal.log)")?;
             println!("Temporal: dev server at {} (persisted in {})", dev.address, settings.data_dir.join("temporal.db").display());
@@ -358,6 +358,7 @@ async fn up_with(settings: &Settings, dev: Option<&Supervised>) -> Result<()> {
         }
     }
     let client = connect_temporal(dev.map(|d| d.address.as_str()).or(settings.temporal_address.as_deref())).await?;
+    crate::search_attributes::check(&client).await?;
     roll_out_policy_years(&store, &client, settings).await?;
     if seeded.is_some() {
         let n = demo_inspections(&client, &store, settings).await.context("assigning the demo inspections")?;
@@ -409,6 +410,7 @@ async fn demo_inspections(client: &Client, store: &Store, settings: &Settings) -
             inspectors: inspectors.clone(),
             assigned_by: actor(&supervisor, Role::Supervisor),
             policy: policy.clone(),
+            facility: store.facility_facts(facility.id).await?,
         };
         qingling_web::engine::start_inspection(client, input).await.map_err(|e| anyhow!("starting a demo inspection: {e}"))?;
         n += 1;
@@ -421,6 +423,7 @@ pub async fn worker(settings: Settings) -> Result<()> {
     let store = open_store(&settings).await?;
     warn_about_calendar(&store, &settings).await;
     let client = connect_temporal(settings.temporal_address.as_deref()).await?;
+    crate::search_attributes::check(&client).await?;
     roll_out_policy_years(&store, &client, &settings).await?;
     let audit_key = audit_key_for_writing(&store, &settings).await?;
     spawn_anchoring(&store, &audit_key, &settings);

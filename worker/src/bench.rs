@@ -86,7 +86,8 @@ async fn one_matter(client: Client, store: Store, policy: Arc<qingling_rules::Po
     };
     let mut lat = vec![];
     let t0 = Instant::now();
-    qingling_web::engine::issue(&client, new, &policy).await.map_err(|e| anyhow!("issue: {e:?}"))?;
+    let facts = store.facility_facts(facility_id).await?;
+    qingling_web::engine::issue(&client, new, &policy, facts).await.map_err(|e| anyhow!("issue: {e:?}"))?;
     wait_seq(&store, &id, 1).await?;
     lat.push(t0.elapsed().as_secs_f64() * 1000.0);
     let evidence = vec![EvidenceRef { sha256: "0".repeat(64), name: "bench.png".into(), content_type: "image/png".into(), bytes: 1 }];
@@ -224,7 +225,8 @@ where
 pub async fn engine(opts: Options) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("qingling-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let dev = DevServer::start(DevServerOptions { headless: true, ..Default::default() }).await?;
+    let dev =
+        DevServer::start(DevServerOptions { headless: true, search_attributes: crate::search_attributes::for_dev_server(), ..Default::default() }).await?;
     let mut settings = Settings::from_env()?;
     settings.data_dir = dir.clone();
     settings.database_url = format!("sqlite://{}/bench.db?mode=rwc", dir.display());

@@ -11,7 +11,8 @@ use qingling_activities::db::entities::matter;
 use qingling_activities::store::Store;
 use qingling_rules::Policy;
 use qingling_rules::matter::{Actor, Matter, NewMatter, Role};
-use qingling_workflows::rectification::Resume;
+use qingling_workflows::rectification::{Resume, matter_attributes};
+use qingling_workflows::visibility;
 use qingling_workflows::{Rectification, RectificationInput, ids};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use temporalio_client::errors::WorkflowInteractionError;
@@ -61,7 +62,13 @@ pub async fn resume_input(store: &Store, row: &matter::Model, policy: &Policy) -
         rectify_due_ms: None,
         measures_due_ms: None,
     };
-    Ok(RectificationInput { new, policy: policy.clone(), resume: Some(Resume { matter: snapshot, last_seq: row.last_seq.max(0) as u64, notice_number }) })
+    let facility = store.facility_facts(row.facility_id).await?;
+    Ok(RectificationInput {
+        new,
+        policy: policy.clone(),
+        resume: Some(Resume { matter: snapshot, last_seq: row.last_seq.max(0) as u64, notice_number }),
+        facility,
+    })
 }
 
 /// `qingling doctor [--repair]`.
@@ -86,8 +93,18 @@ pub async fn run(settings: Settings, repair: bool) -> Result<()> {
         println!("matter {}: {what}", row.id);
         if repair && finding != Finding::CompletedUnstored {
             let input = resume_input(&store, row, &policy).await?;
-            let options = WorkflowStartOptions::new(ids::TASK_QUEUE, row.workflow_id.clone()).id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate).build();
-            client.start_workflow(Rectification::run, input, options).await.map_err(|e| anyhow!("restarting {}: {e}", row.workflow_id))?;
+            // The new run is searchable as the stored matter stands (status, notice number).
+            let notice_number = input.resume.as_ref().and_then(|r| r.notice_number.clone());
+            let options = WorkflowStartOptions::new(ids::TASK_QUEUE, row.workflow_id.clone())
+                .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
+                .search_attributes(matter_attributes(&input))
+                .memo(visibility::matter_memo(&input.new, &input.facility, notice_number.as_deref()))
+                .static_summary(qingling_web::engine::summary(&input.facility, &input.new.title))
+                .build();
+            client
+                .start_workflow(Rectification::run, input, options)
+                .await
+                .map_err(|e| anyhow!("restarting {}: {}", row.workflow_id, qingling_web::engine::start_error(e)))?;
             repaired += 1;
             println!("  restarted from the stored state (event {}, policy {} in force now)", row.last_seq, policy.name);
         }

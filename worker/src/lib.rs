@@ -7,4 +7,5 @@ pub mod bench;
 pub mod calendar_rollout;
 pub mod devserver;
 pub mod doctor;
+pub mod search_attributes;
 pub mod settings;

@@ -13,7 +13,8 @@
 
 use crate::contract::{CalendarYearUpdate, DraftFinding, InspectionActivities, InspectionRecord, IssueNotices, IssuedNotice, NoticeDraft, SubmissionRecord};
 use crate::ids::matter_workflow_id;
-use crate::rectification::{Rectification, RectificationInput, ms};
+use crate::rectification::{Rectification, RectificationInput, matter_attributes, ms};
+use crate::visibility::{self, FacilityFacts};
 use qingling_checklists::{AnswerLimits, AnswerProblem, DeadlineClass, Evaluation, Filled, Finding, Template, check_bounds, evaluate, group_notices};
 use qingling_rules::matter::{Actor, MatterKind, NewMatter, Role, Severity};
 use qingling_rules::policy::Policy;
@@ -34,6 +35,9 @@ pub struct InspectionInput {
     pub inspectors: Vec<Actor>,
     pub assigned_by: Actor,
     pub policy: Policy,
+    /// The facility's name and region, for Temporal's visibility (empty in older inputs).
+    #[serde(default)]
+    pub facility: FacilityFacts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -315,6 +319,22 @@ fn drafts(input: &InspectionInput, evaluation: &Evaluation, issued_ms: i64) -> V
     out
 }
 
+/// The search attributes and memo an inspection starts with.
+pub fn inspection_visibility(input: &InspectionInput) -> (temporalio_common::search_attributes::SearchAttributes, temporalio_common::MemoValues) {
+    (
+        visibility::attributes(visibility::INSPECTION, input.facility_id, &input.facility, InspectionStatus::Assigned.as_str()),
+        visibility::inspection_memo(&input.facility, &input.template.title.zh, &input.date),
+    )
+}
+
+/// Upserts the status attribute once the status is stored, behind the patch marker (a history
+/// recorded without it replays as it ran).
+fn show_status(ctx: &mut WorkflowContext<Inspection>, status: InspectionStatus) {
+    if ctx.search_attributes().get(&visibility::STATUS).as_deref() != Some(status.as_str()) && ctx.patched(visibility::PATCH) {
+        ctx.upsert_search_attributes([visibility::STATUS.value_set(status.as_str().to_string())]);
+    }
+}
+
 #[workflow_methods]
 impl Inspection {
     #[init]
@@ -333,6 +353,7 @@ impl Inspection {
                 let (rec, status) = ctx.state(|s| (s.record(&workflow_id, now), s.status));
                 ctx.execute_local_activity(InspectionActivities::record, rec, record_opts()).await?;
                 ctx.state_mut(|s| s.recorded = Some(status));
+                show_status(ctx, status);
                 continue;
             }
             if ctx.state(|s| s.status == InspectionStatus::Submitted) {
@@ -364,9 +385,15 @@ impl Inspection {
             let issued = ctx.execute_activity(InspectionActivities::issue_notices, request, opts).await?;
             ctx.state_mut(|s| s.notices = issued);
             // The matters go live before the mail, so a mail outage never delays them.
+            // Each matter is searchable from its start (its memo follows from its own workflow).
+            let labelled = ctx.patched(visibility::PATCH);
             for (_, new) in plans {
-                let child = RectificationInput { new: new.clone(), policy: input.policy.clone(), resume: None };
-                let opts = ChildWorkflowOptions::builder().workflow_id(matter_workflow_id(&new.id)).parent_close_policy(ParentClosePolicy::Abandon).build();
+                let child = RectificationInput { new: new.clone(), policy: input.policy.clone(), resume: None, facility: input.facility.clone() };
+                let opts = ChildWorkflowOptions::builder()
+                    .workflow_id(matter_workflow_id(&new.id))
+                    .parent_close_policy(ParentClosePolicy::Abandon)
+                    .maybe_search_attributes(labelled.then(|| matter_attributes(&child)))
+                    .build();
                 ctx.start_child_workflow(Rectification::run, child, opts).await?;
             }
             let opts = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(120)).build();
@@ -382,6 +409,7 @@ impl Inspection {
             s.record(&workflow_id, now)
         });
         ctx.execute_local_activity(InspectionActivities::record, rec, record_opts()).await?;
+        show_status(ctx, InspectionStatus::Completed);
         Ok(ctx.state(|s| s.view()))
     }
 

@@ -10,6 +10,7 @@ pub mod contract;
 pub mod ids;
 pub mod inspection;
 pub mod rectification;
+pub mod visibility;
 
 pub use calendar::CalendarRollout;
 pub use inspection::{Inspection, InspectionInput, InspectionView};

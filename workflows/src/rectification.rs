@@ -7,6 +7,7 @@
 //! the next deadline, which wakes the loop and re-times the timer.
 
 use crate::contract::{CalendarYearUpdate, MatterActivities, PendingEvent, PendingMail, PersistBatch, StuckReport};
+use crate::visibility::{self, FacilityFacts};
 use qingling_rules::matter::{Action, Actor, Effect, Matter, NewMatter, Rejection};
 use qingling_rules::policy::Policy;
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,9 @@ pub struct RectificationInput {
     /// Set when the workflow continues as new, or is restarted from the stored state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume: Option<Resume>,
+    /// The facility's name and region, for Temporal's visibility (empty in older inputs).
+    #[serde(default)]
+    pub facility: FacilityFacts,
 }
 
 /// A matter carried into a new run: its state, and the events already decided and stored.
@@ -82,6 +86,7 @@ pub struct Rectification {
     stuck: Option<String>,
     /// Bumped by the `repair` signal.
     repairs: u64,
+    facility: FacilityFacts,
 }
 
 /// A workflow-context instant as Unix milliseconds (0 when the context has none).
@@ -133,6 +138,48 @@ impl Rectification {
     }
 }
 
+/// The search attributes a run of this input starts with: its status is the resumed matter's, or
+/// `issued` for a new one.
+pub fn matter_attributes(input: &RectificationInput) -> temporalio_common::search_attributes::SearchAttributes {
+    let status = input.resume.as_ref().map_or(qingling_rules::matter::Status::Issued, |r| r.matter.status);
+    visibility::attributes(visibility::MATTER, input.new.facility_id, &input.facility, status.as_str())
+}
+
+/// Brings Temporal's view of the matter up to what was just stored: the status attribute, and
+/// the memo's facility, title and notice number where they are missing (a matter started by an
+/// inspection has no memo at start; the number is known after the first persist). These are
+/// commands, so they sit behind the patch marker: a history recorded without it replays as it
+/// ran. What the workflow believes it shows comes from its own context, so replay decides alike.
+fn show(ctx: &mut WorkflowContext<Rectification>) {
+    let (status, notice, title, facility) = ctx.state(|s| (s.matter.status.as_str(), s.notice_number.clone(), s.new.title.clone(), s.facility.name.clone()));
+    let status_changed = ctx.search_attributes().get(&visibility::STATUS).as_deref() != Some(status);
+    let memo = ctx.memo();
+    let mut missing: Vec<(&str, String)> = vec![];
+    if !memo.contains_key(visibility::MEMO_TITLE) {
+        missing.push((visibility::MEMO_TITLE, title));
+    }
+    if !facility.is_empty() && !memo.contains_key(visibility::MEMO_FACILITY) {
+        missing.push((visibility::MEMO_FACILITY, facility));
+    }
+    if let Some(n) = notice.filter(|_| !memo.contains_key(visibility::MEMO_NOTICE)) {
+        missing.push((visibility::MEMO_NOTICE, n));
+    }
+    if !status_changed && missing.is_empty() {
+        return;
+    }
+    // Asked only when there is something to show, so the marker sits right before the commands.
+    if !ctx.patched(visibility::PATCH) {
+        return;
+    }
+    if status_changed {
+        ctx.upsert_search_attributes([visibility::STATUS.value_set(status.to_string())]);
+    }
+    if !missing.is_empty() {
+        // Strings always convert; a failure would only leave the memo short.
+        let _ = ctx.upsert_memo(missing.into_iter().map(|(k, v)| (k, Some(temporalio_common::MemoValue::new(v)))));
+    }
+}
+
 #[workflow_methods]
 impl Rectification {
     #[init]
@@ -158,6 +205,7 @@ impl Rectification {
             version: 0,
             stuck: None,
             repairs: 0,
+            facility: input.facility,
         };
         wf.enqueue(now_ms, effects);
         wf
@@ -176,12 +224,15 @@ impl Rectification {
                 let mails = batch.mails.len();
                 let opts = LocalActivityOptions::builder().start_to_close_timeout(Duration::from_secs(30)).build();
                 match ctx.execute_local_activity(MatterActivities::persist, batch, opts).await {
-                    Ok(done) => ctx.state_mut(|s| {
-                        s.outbox.retain(|e| e.seq > upto);
-                        s.mails.drain(..mails);
-                        s.persisted_seq = upto;
-                        s.notice_number = Some(done.notice_number);
-                    }),
+                    Ok(done) => {
+                        ctx.state_mut(|s| {
+                            s.outbox.retain(|e| e.seq > upto);
+                            s.mails.drain(..mails);
+                            s.persisted_seq = upto;
+                            s.notice_number = Some(done.notice_number);
+                        });
+                        show(ctx);
+                    }
                     // Retryable failures are retried inside the activity call; what comes back
                     // is a failure retrying cannot fix.
                     Err(e) => {
@@ -226,8 +277,15 @@ impl Rectification {
                     new: s.new.clone(),
                     policy: s.policy.clone(),
                     resume: Some(Resume { matter: s.matter.clone(), last_seq: s.next_seq, notice_number: s.notice_number.clone() }),
+                    facility: s.facility.clone(),
                 });
-                ctx.continue_as_new(input, ContinueAsNewOptions::default())?;
+                // The new run starts with the attributes and memo of the matter as it stands
+                // (also for a run started before they existed, whose are empty).
+                let opts = ContinueAsNewOptions::builder()
+                    .search_attributes(matter_attributes(&input))
+                    .memo(visibility::matter_memo(&input.new, &input.facility, input.resume.as_ref().and_then(|r| r.notice_number.as_deref())))
+                    .build();
+                ctx.continue_as_new(input, opts)?;
             }
 
             // 4. Sleep until the next deadline step or the next accepted action.
