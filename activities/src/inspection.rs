@@ -7,15 +7,15 @@
 //! unique and gap-free even when several inspections issue at once); a retry finds them and
 //! only does what is still missing (render, store). Mails are at-least-once.
 
+use crate::Error;
 use crate::db::entities::{facility, inspection, inspection_inspector, inspection_notice, region, user};
 use crate::mail::Mailer;
-use crate::notice_doc::{NoticeDoc, NoticeFinding, NoticeInspector, render_html, render_pdf};
-use crate::persist::{next_notice_seq, recipients};
+use crate::notice_doc::{NoticeDoc, NoticeFinding, NoticeInspector, NoticeSource};
+use crate::notices;
+use crate::persist::next_notice_seq;
 use crate::store::Store;
-use crate::{Error, evidence};
 use chrono::{Datelike, NaiveDate};
 use qingling_rules::messages::{Locale, t};
-use qingling_rules::policy::Audience;
 use qingling_rules::{Calendar, Policy};
 use qingling_workflows::contract::{InspectionActivities, InspectionRecord, IssueNotices, IssuedNotice, NoticeDraft};
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -226,20 +226,27 @@ impl InspectionActivitiesImpl {
         let mut out = vec![];
         for row in rows {
             let doc: NoticeDoc = serde_json::from_str(&row.doc)?;
-            let (html_sha, pdf_sha) = match (&row.html_sha256, &row.pdf_sha256) {
-                (Some(h), Some(p)) => (h.clone(), p.clone()),
-                _ => {
-                    let html = render_html(&doc)?;
-                    let pdf = render_pdf(&html, &self.chromium).await?;
-                    let h = evidence::put_file(&self.store, html.as_bytes()).await?;
-                    let p = evidence::put_file(&self.store, &pdf).await?;
-                    inspection_notice::Entity::update_many()
-                        .col_expr(inspection_notice::Column::HtmlSha256, Expr::value(h.clone()))
-                        .col_expr(inspection_notice::Column::PdfSha256, Expr::value(p.clone()))
-                        .filter(inspection_notice::Column::Id.eq(row.id))
-                        .exec(&self.store.db)
-                        .await?;
-                    (h, p)
+            // The HTML first, so a failing Chromium leaves a printable page; the PDF on retry.
+            let set = |column: inspection_notice::Column, value: String| {
+                inspection_notice::Entity::update_many()
+                    .col_expr(column, Expr::value(value))
+                    .filter(inspection_notice::Column::Id.eq(row.id))
+                    .exec(&self.store.db)
+            };
+            let html_sha = match &row.html_sha256 {
+                Some(h) => h.clone(),
+                None => {
+                    let h = notices::store_html(&self.store, &doc).await?;
+                    set(inspection_notice::Column::HtmlSha256, h.clone()).await?;
+                    h
+                }
+            };
+            let pdf_sha = match &row.pdf_sha256 {
+                Some(p) => p.clone(),
+                None => {
+                    let p = notices::store_pdf(&self.store, &self.chromium, &html_sha).await?;
+                    set(inspection_notice::Column::PdfSha256, p.clone()).await?;
+                    p
                 }
             };
             out.push(IssuedNotice {
@@ -295,13 +302,11 @@ impl InspectionActivitiesImpl {
             bureau: region.bureau_name.clone(),
             facility: facility.name.clone(),
             facility_address: Some(facility.address.clone()).filter(|a| !a.trim().is_empty()),
-            inspection_date: date(&req.inspection_date)?,
             issued_date: date(&req.issued_date)?,
-            template_title: req.template_title.clone(),
             major_hazard: draft.major_hazard,
             findings,
-            inspectors,
             contact: None,
+            source: NoticeSource::Inspection { inspection_date: date(&req.inspection_date)?, template_title: req.template_title.clone(), inspectors },
         })
     }
 
@@ -328,40 +333,12 @@ impl InspectionActivitiesImpl {
                 return Err(Error::Inconsistent(format!("notice {} is not rendered yet", row.number)));
             };
             let doc: NoticeDoc = serde_json::from_str(&row.doc)?;
-            let pdf = tokio::fs::read(evidence::path_of(&self.store, pdf_sha)).await?;
-            self.mail(&facility, &doc, &row.matter_id, pdf).await?;
+            notices::mail_to_facility(&self.store, &self.mailer, &self.public_url, &facility, &doc, &row.matter_id, pdf_sha).await?;
             inspection_notice::Entity::update_many()
                 .col_expr(inspection_notice::Column::MailedAtMs, Expr::value(chrono::Utc::now().timestamp_millis()))
                 .filter(inspection_notice::Column::Id.eq(row.id))
                 .exec(&self.store.db)
                 .await?;
-        }
-        Ok(())
-    }
-
-    /// Mails the notice, PDF attached, to the facility's address and its accounts (the same
-    /// recipients as every facility mail; unusable addresses are left out with a warning).
-    async fn mail(&self, facility: &facility::Model, doc: &NoticeDoc, matter_id: &str, pdf: Vec<u8>) -> crate::Result<()> {
-        let to = recipients(&self.store.db, &[Audience::Facility], facility, facility.region_id).await?;
-        let link = format!("{}/matters/{matter_id}", self.public_url.trim_end_matches('/'));
-        let title = t(Locale::ZhCn, if doc.major_hazard { "notice_doc.title_major" } else { "notice_doc.title" }, &[]);
-        let subject = t(Locale::ZhCn, "notice_doc.mail_subject", &[("title", &title), ("notice", &doc.number)]);
-        let deadlines = doc.findings.iter().map(|f| f.deadline).min().map(crate::notice_doc::chinese_date).unwrap_or_default();
-        for crate::persist::Recipient { email, name, .. } in to {
-            let body = t(
-                Locale::ZhCn,
-                "notice_doc.mail_body",
-                &[
-                    ("name", &name),
-                    ("bureau", &doc.bureau),
-                    ("title", &title),
-                    ("notice", &doc.number),
-                    ("count", &doc.findings.len().to_string()),
-                    ("first_deadline", &deadlines),
-                    ("link", &link),
-                ],
-            );
-            self.mailer.send_with_attachment(&email, &name, &subject, &body, (&format!("{}.pdf", doc.number), "application/pdf", pdf.clone())).await?;
         }
         Ok(())
     }

@@ -12,6 +12,7 @@ pub mod evidence;
 pub mod inspection;
 pub mod mail;
 pub mod notice_doc;
+pub mod notices;
 pub mod ops;
 pub mod password;
 pub mod persist;

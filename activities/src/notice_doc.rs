@@ -22,17 +22,41 @@ pub struct NoticeDoc {
     /// The inspected facility, the addressee of the notice.
     pub facility: String,
     pub facility_address: Option<String>,
-    pub inspection_date: NaiveDate,
     pub issued_date: NaiveDate,
-    /// The checklist the inspection followed, e.g. `养老机构服务安全检查表（GB 38600-2019）`.
-    pub template_title: String,
     /// A major-hazard notice is titled differently and also orders immediate measures.
     pub major_hazard: bool,
     pub findings: Vec<NoticeFinding>,
-    /// The inspectors who sign; the law asks for at least two.
-    pub inspectors: Vec<NoticeInspector>,
     /// The bureau's contact line, e.g. `王科长 010-6509 0000`.
     pub contact: Option<String>,
+    /// What the notice follows from. Flattened, so the stored JSON of an inspection's notice
+    /// keeps the shape it had before notices were issued any other way.
+    #[serde(flatten)]
+    pub source: NoticeSource,
+}
+
+/// Where a notice comes from: an inspection (dated, following a checklist, signed by the
+/// inspectors) or a supervisor issuing it from the console (a complaint, a report, a problem
+/// seen outside a checklist), signed by that supervisor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum NoticeSource {
+    Inspection {
+        inspection_date: NaiveDate,
+        /// The checklist the inspection followed, e.g. `养老机构服务安全检查表（GB 38600-2019）`.
+        template_title: String,
+        /// The inspectors who sign; the law asks for at least two.
+        inspectors: Vec<NoticeInspector>,
+    },
+    Direct {
+        /// The person who issued the notice (经办人), as the console names them.
+        issuer: String,
+        /// The last day to acknowledge the notice (签收) and to report progress (反馈), which a
+        /// matter issued from the console counts as well as the correction deadline.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        acknowledge_by: Option<NaiveDate>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        feedback_by: Option<NaiveDate>,
+    },
 }
 
 /// One problem found, with what the facility must do about it and by when.
@@ -101,8 +125,8 @@ pub fn content_hash(bytes: &[u8]) -> String {
 
 /// Renders the notice as a standalone A4 HTML page (styles inline, no external resources).
 /// Every string from the notice is HTML-escaped. Refuses a notice that could not be served as
-/// it stands: no finding, fewer than two inspectors, a deadline before the inspection, or a
-/// major-hazard notice without any immediate measure.
+/// it stands: no finding, fewer than two inspectors (or no issuer), a deadline before the
+/// inspection (or the issue), or a major-hazard notice without any immediate measure.
 pub fn render_html(doc: &NoticeDoc) -> Result<String> {
     validate(doc)?;
     let view = View::of(doc);
@@ -114,17 +138,29 @@ fn validate(doc: &NoticeDoc) -> Result<()> {
     if doc.findings.is_empty() {
         return invalid("it lists no finding".into());
     }
-    if doc.inspectors.len() < 2 {
-        return invalid(format!("it needs at least two inspectors, it has {}", doc.inspectors.len()));
-    }
-    if let Some(i) = doc.inspectors.iter().find(|i| i.name.trim().is_empty() || i.certificate.trim().is_empty()) {
-        return invalid(format!("inspector {:?} lacks a name or a certificate number", i.name));
-    }
-    if doc.issued_date < doc.inspection_date {
-        return invalid(format!("issued {} before the inspection on {}", doc.issued_date, doc.inspection_date));
-    }
-    if let Some(f) = doc.findings.iter().find(|f| f.deadline < doc.inspection_date) {
-        return invalid(format!("finding {} is due {}, before the inspection on {}", f.seq, f.deadline, doc.inspection_date));
+    match &doc.source {
+        NoticeSource::Inspection { inspection_date, inspectors, .. } => {
+            if inspectors.len() < 2 {
+                return invalid(format!("it needs at least two inspectors, it has {}", inspectors.len()));
+            }
+            if let Some(i) = inspectors.iter().find(|i| i.name.trim().is_empty() || i.certificate.trim().is_empty()) {
+                return invalid(format!("inspector {:?} lacks a name or a certificate number", i.name));
+            }
+            if doc.issued_date < *inspection_date {
+                return invalid(format!("issued {} before the inspection on {inspection_date}", doc.issued_date));
+            }
+            if let Some(f) = doc.findings.iter().find(|f| f.deadline < *inspection_date) {
+                return invalid(format!("finding {} is due {}, before the inspection on {inspection_date}", f.seq, f.deadline));
+            }
+        }
+        NoticeSource::Direct { issuer, .. } => {
+            if issuer.trim().is_empty() {
+                return invalid("it names no issuer".into());
+            }
+            if let Some(f) = doc.findings.iter().find(|f| f.deadline < doc.issued_date) {
+                return invalid(format!("finding {} is due {}, before the issue on {}", f.seq, f.deadline, doc.issued_date));
+            }
+        }
     }
     if doc.major_hazard && !doc.findings.iter().any(|f| f.measures.as_deref().is_some_and(|m| !m.trim().is_empty())) {
         return invalid("a major-hazard notice must order at least one immediate measure".into());
@@ -153,18 +189,30 @@ struct View<'a> {
     bureau: &'a str,
     facility: &'a str,
     facility_address: Option<&'a str>,
-    /// The checklist title without book-title marks, which the template adds.
-    checklist: &'a str,
-    inspection_date: String,
+    /// The inspection the notice follows, if any.
+    inspection: Option<InspectionView<'a>>,
+    /// Who issued a notice no inspection produced (signs instead of the inspectors).
+    issuer: Option<&'a str>,
+    /// The earlier deadlines a notice issued from the console prints in its closing order.
+    acknowledge_by: Option<String>,
+    feedback_by: Option<String>,
     issued_date: String,
     major_hazard: bool,
     findings: Vec<FindingView<'a>>,
     /// The immediate measures of a major-hazard notice, labelled （一）, （二）, ...
     measures: Vec<MeasureView<'a>>,
+    /// Empty for a notice issued from the console.
     inspectors: &'a [NoticeInspector],
     contact: Option<&'a str>,
     /// The footnote on provisional deadlines, when any deadline is one.
     provisional_note: Option<String>,
+}
+
+#[derive(Serialize)]
+struct InspectionView<'a> {
+    /// The checklist title without book-title marks, which the template adds.
+    checklist: &'a str,
+    date: String,
 }
 
 #[derive(Serialize)]
@@ -192,14 +240,30 @@ struct MeasureView<'a> {
 impl<'a> View<'a> {
     fn of(doc: &'a NoticeDoc) -> Self {
         let present = |s: &'a Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let (inspection, inspectors, issuer, acknowledge_by, feedback_by) = match &doc.source {
+            NoticeSource::Inspection { inspection_date, template_title, inspectors } => (
+                Some(InspectionView {
+                    checklist: template_title.trim().trim_start_matches('《').trim_end_matches('》'), date: chinese_date(*inspection_date)
+                }),
+                inspectors.as_slice(),
+                None,
+                None,
+                None,
+            ),
+            NoticeSource::Direct { issuer, acknowledge_by, feedback_by } => {
+                (None, &[][..], Some(issuer.trim()), acknowledge_by.map(chinese_date), feedback_by.map(chinese_date))
+            }
+        };
         View {
             title: if doc.major_hazard { "重大事故隐患整改通知书" } else { "整改通知书" },
             number: &doc.number,
             bureau: &doc.bureau,
             facility: &doc.facility,
             facility_address: present(&doc.facility_address),
-            checklist: doc.template_title.trim().trim_start_matches('《').trim_end_matches('》'),
-            inspection_date: chinese_date(doc.inspection_date),
+            inspection,
+            issuer,
+            acknowledge_by,
+            feedback_by,
             issued_date: chinese_date(doc.issued_date),
             major_hazard: doc.major_hazard,
             findings: doc
@@ -230,7 +294,7 @@ impl<'a> View<'a> {
                     by: f.measures_by.map(chinese_date),
                 })
                 .collect(),
-            inspectors: &doc.inspectors,
+            inspectors,
             contact: present(&doc.contact),
             provisional_note: provisional_note(doc),
         }

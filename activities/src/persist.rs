@@ -152,14 +152,14 @@ impl MatterActivitiesImpl {
             .await?
             .ok_or_else(|| Error::NotFound(format!("facility {} of matter {}", m.facility_id, m.id)))?;
         let existing = if updated == 0 { matter::Entity::find_by_id(&m.id).one(&txn).await? } else { None };
-        let notice_number = if updated == 0 && existing.is_none() {
+        let (notice_number, document) = if updated == 0 && existing.is_none() {
             self.create(&txn, batch, &facility, &p).await?
         } else {
             notice::Entity::find()
                 .filter(notice::Column::MatterId.eq(&m.id))
                 .one(&txn)
                 .await?
-                .map(|n| n.number)
+                .map(|n| (n.number, n.doc.is_some()))
                 .ok_or_else(|| Error::Inconsistent(format!("matter {} has no notice", m.id)))?
         };
         let region_id = existing.as_ref().map_or(facility.region_id, |r| r.region_id);
@@ -170,12 +170,15 @@ impl MatterActivitiesImpl {
         }
         let last_seq = existing.map_or(p.last_seq, |r| r.last_seq.max(p.last_seq));
         txn.commit().await?;
-        Ok(Persisted { notice_number, last_seq: last_seq as u64 })
+        Ok(Persisted { notice_number, last_seq: last_seq as u64, document })
     }
 
     /// Inserts the matter row and its notice, numbered in the issuing bureau's sequence for the
-    /// year of issue. Returns the notice number.
-    async fn create(&self, txn: &DatabaseTransaction, batch: &PersistBatch, facility: &facility::Model, p: &Projection) -> crate::Result<String> {
+    /// year of issue. A notice issued from the console gets its document here, with its number
+    /// and in the same transaction, so a retry or a crash never makes two of either: its
+    /// content, and its HTML stored by hash (the PDF is printed by `notice.deliver`). Returns
+    /// the notice number and whether the notice has its own document.
+    async fn create(&self, txn: &DatabaseTransaction, batch: &PersistBatch, facility: &facility::Model, p: &Projection) -> crate::Result<(String, bool)> {
         let m = &batch.matter;
         let region = region::Entity::find_by_id(facility.region_id)
             .one(txn)
@@ -184,14 +187,24 @@ impl MatterActivitiesImpl {
         // A notice an inspection issued was numbered then; its matter keeps that number.
         let prenumbered = inspection_notice::Entity::find().filter(inspection_notice::Column::MatterId.eq(&m.id)).one(txn).await?;
         // Its register (bureau) is the one that numbered it.
-        let (notice_region, year, seq, number) = match prenumbered {
-            Some(n) => (n.region_id, n.year, n.seq, n.number),
+        let (notice_region, year, seq, number, doc) = match prenumbered {
+            // Its document is the inspection's.
+            Some(n) => (n.region_id, n.year, n.seq, n.number, None),
             None => {
                 let year = self.calendar.local_date(m.issued_ms).year();
                 let seq = next_notice_seq(txn, region.id, year).await?;
-                (region.id, year, seq, self.policy.notice_number(&region.notice_prefix, year, seq as u64))
+                let number = self.policy.notice_number(&region.notice_prefix, year, seq as u64);
+                let doc = crate::notices::direct_doc(&number, &region.bureau_name, facility, &batch.new, m, &self.calendar);
+                (region.id, year, seq, number, Some(doc))
             }
         };
+        // Rendering is pure and the file is named by its hash: a rolled-back attempt leaves at
+        // most a file the retry writes again under the same name.
+        let html_sha256 = match &doc {
+            Some(doc) => Some(crate::notices::store_html(&self.store, doc).await?),
+            None => None,
+        };
+        let document = doc.is_some();
         let row = matter::ActiveModel {
             id: Set(m.id.clone()),
             workflow_id: Set(batch.workflow_id.clone()),
@@ -223,10 +236,14 @@ impl MatterActivitiesImpl {
             matter_id: Set(m.id.clone()),
             title: Set(m.title.clone()),
             issued_at_ms: Set(m.issued_ms),
+            doc: Set(doc.as_ref().map(serde_json::to_string).transpose()?),
+            html_sha256: Set(html_sha256),
+            pdf_sha256: Set(None),
+            mailed_at_ms: Set(None),
         };
         notice::Entity::insert(row).exec_without_returning(txn).await?;
         tracing::info!(matter_id = %m.id, notice = %number, "matter created");
-        Ok(number)
+        Ok((number, document))
     }
 
     /// Appends the batch's events to the chain, skipping any already stored.

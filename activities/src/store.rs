@@ -517,6 +517,11 @@ impl Store {
     }
 
     /// The inspection notice a matter was issued under, if it came from an inspection.
+    /// The document of a matter's notice (its own or its inspection's), if it has one.
+    pub async fn notice_document(&self, matter_id: &str) -> Result<Option<crate::notices::StoredDocument>> {
+        crate::notices::document_of(&self.db, matter_id).await
+    }
+
     pub async fn inspection_notice_for_matter(&self, matter_id: &str) -> Result<Option<inspection_notice::Model>> {
         Ok(inspection_notice::Entity::find().filter(inspection_notice::Column::MatterId.eq(matter_id)).one(&self.db).await?)
     }

@@ -7,7 +7,7 @@
 
 use chrono::NaiveDate;
 use qingling_activities::Error;
-use qingling_activities::notice_doc::{NoticeDoc, NoticeFinding, NoticeInspector, chinese_date, content_hash, render_html, render_pdf};
+use qingling_activities::notice_doc::{NoticeDoc, NoticeFinding, NoticeInspector, NoticeSource, chinese_date, content_hash, render_html, render_pdf};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -22,9 +22,7 @@ fn sample() -> NoticeDoc {
         bureau: "北京市朝阳区民政局".into(),
         facility: "望京颐养中心".into(),
         facility_address: Some("北京市朝阳区望京街道花家地南街8号".into()),
-        inspection_date: day("2026-11-24"),
         issued_date: day("2026-11-25"),
-        template_title: "养老机构服务安全检查表（GB 38600-2019）".into(),
         major_hazard: true,
         findings: vec![
             NoticeFinding {
@@ -64,17 +62,59 @@ fn sample() -> NoticeDoc {
                 provisional: vec![],
             },
         ],
-        inspectors: vec![
-            NoticeInspector { name: "张伟".into(), certificate: "11010520230017".into() },
-            NoticeInspector { name: "李娜".into(), certificate: "11010520210042".into() },
-        ],
         contact: Some("养老服务科　王科长　010-6509 0000".into()),
+        source: NoticeSource::Inspection {
+            inspection_date: day("2026-11-24"),
+            template_title: "养老机构服务安全检查表（GB 38600-2019）".into(),
+            inspectors: vec![
+                NoticeInspector { name: "张伟".into(), certificate: "11010520230017".into() },
+                NoticeInspector { name: "李娜".into(), certificate: "11010520210042".into() },
+            ],
+        },
+    }
+}
+
+fn inspectors(doc: &mut NoticeDoc) -> &mut Vec<NoticeInspector> {
+    match &mut doc.source {
+        NoticeSource::Inspection { inspectors, .. } => inspectors,
+        NoticeSource::Direct { .. } => panic!("the sample is an inspection's notice"),
+    }
+}
+
+/// A notice a supervisor issued from the console: one problem, no inspection, signed by them.
+fn direct() -> NoticeDoc {
+    NoticeDoc {
+        number: "朝民养整改〔2026〕0004号".into(),
+        bureau: "北京市朝阳区民政局".into(),
+        facility: "朝阳区第一社会福利院".into(),
+        facility_address: None,
+        issued_date: day("2026-11-25"),
+        major_hazard: false,
+        findings: vec![NoticeFinding {
+            seq: 1,
+            item: "灭火器过期未更换".into(),
+            wording: "三楼走廊灭火器已过有效期，应全部更换并建立检查台账。".into(),
+            severity: "一般问题".into(),
+            basis: "GB 38600-2019 5.1".into(),
+            deadline: day("2026-12-04"),
+            measures: None,
+            measures_by: None,
+            evidence_note: None,
+            provisional: vec![],
+        }],
+        contact: None,
+        source: NoticeSource::Direct { issuer: "李监管".into(), acknowledge_by: Some(day("2026-11-25")), feedback_by: Some(day("2026-11-30")) },
     }
 }
 
 /// The notice number and every date of `doc` replaced by `[NUMBER]` and `[DATE]`.
 fn redacted(doc: &NoticeDoc, html: &str) -> String {
-    let mut dates: Vec<String> = [doc.inspection_date, doc.issued_date].into_iter().chain(doc.findings.iter().map(|f| f.deadline)).map(chinese_date).collect();
+    let inspection_date = match &doc.source {
+        NoticeSource::Inspection { inspection_date, .. } => Some(*inspection_date),
+        NoticeSource::Direct { .. } => None,
+    };
+    let mut dates: Vec<String> =
+        inspection_date.into_iter().chain([doc.issued_date]).chain(doc.findings.iter().map(|f| f.deadline)).map(chinese_date).collect();
     // Longest first, so no date is replaced inside a longer one.
     dates.sort_by_key(|d| std::cmp::Reverse(d.len()));
     let mut out = html.replace(&doc.number, "[NUMBER]");
@@ -135,7 +175,7 @@ fn strings_from_the_notice_are_escaped() {
     let mut doc = sample();
     doc.facility = "<script>alert(1)</script>康乐&养老院".into();
     doc.findings[0].wording = "扶手<b>松动</b>".into();
-    doc.inspectors[0].name = "\"张伟\" onload='x'".into();
+    inspectors(&mut doc)[0].name = "\"张伟\" onload='x'".into();
     let html = render_html(&doc).unwrap();
     assert!(!html.contains("<script>"), "{html}");
     assert!(!html.contains("<b>"), "{html}");
@@ -154,8 +194,8 @@ fn a_notice_that_cannot_be_served_is_refused() {
             other => panic!("expected a refusal, got {other:?}"),
         }
     };
-    assert!(refused(|d| d.inspectors.truncate(1)).contains("at least two inspectors"));
-    assert!(refused(|d| d.inspectors[1].certificate = " ".into()).contains("certificate"));
+    assert!(refused(|d| inspectors(d).truncate(1)).contains("at least two inspectors"));
+    assert!(refused(|d| inspectors(d)[1].certificate = " ".into()).contains("certificate"));
     assert!(refused(|d| d.findings.clear()).contains("no finding"));
     assert!(refused(|d| d.findings[2].deadline = day("2026-11-01")).contains("finding 3"));
     assert!(refused(|d| d.issued_date = day("2026-11-20")).contains("before the inspection"));
@@ -164,9 +204,49 @@ fn a_notice_that_cannot_be_served_is_refused() {
 
 #[test]
 fn the_notice_survives_a_json_round_trip() {
-    let doc = sample();
-    let back: NoticeDoc = serde_json::from_str(&serde_json::to_string(&doc).unwrap()).unwrap();
-    assert_eq!(back, doc);
+    for doc in [sample(), direct()] {
+        let back: NoticeDoc = serde_json::from_str(&serde_json::to_string(&doc).unwrap()).unwrap();
+        assert_eq!(back, doc);
+    }
+}
+
+#[test]
+fn an_inspection_notice_keeps_the_json_shape_stored_before_notices_had_other_sources() {
+    let json = serde_json::to_value(sample()).unwrap();
+    assert_eq!(json["inspection_date"], "2026-11-24");
+    assert_eq!(json["inspectors"][1]["name"], "李娜");
+    assert!(json.get("source").is_none() && json.get("issuer").is_none(), "{json}");
+    let direct = serde_json::to_value(direct()).unwrap();
+    assert_eq!(direct["issuer"], "李监管");
+    assert!(direct.get("inspection_date").is_none(), "{direct}");
+}
+
+#[test]
+fn a_notice_issued_from_the_console_names_its_issuer_and_every_deadline() {
+    let doc = direct();
+    let html = render_html(&doc).unwrap();
+    assert!(html.contains("<h1>整改通知书</h1>"), "{html}");
+    assert!(html.contains(r#"<p class="number">朝民养整改〔2026〕0004号</p>"#), "{html}");
+    assert!(html.contains(r#"<p class="addressee">朝阳区第一社会福利院：</p>"#), "{html}");
+    assert!(html.contains("根据《养老机构管理办法》等有关规定，经查，你单位存在以下问题："), "{html}");
+    assert!(!html.contains("监督检查") && !html.contains("检查人员") && !html.contains("被检查单位"), "no inspection in it: {html}");
+    assert!(html.contains("三楼走廊灭火器已过有效期，应全部更换并建立检查台账。"), "{html}");
+    assert!(html.contains(r#"限于<br><span class="date">2026年12月4日</span><br>前整改完毕"#), "{html}");
+    assert!(html.contains("请你单位接到本通知书后，于2026年11月25日前签收并指定整改责任人，于2026年11月30日前书面反馈整改进展，认真组织整改"), "{html}");
+    assert!(html.contains(r#"经办人（签名）：<span class="line"></span><div class="who">李监管</div>"#), "{html}");
+    assert!(html.contains("受送达单位：朝阳区第一社会福利院"), "{html}");
+    assert!(html.contains(r#"<div class="name">北京市朝阳区民政局</div>"#), "{html}");
+    assert_eq!(render_html(&doc).unwrap(), html, "pure: the same notice, the same bytes");
+}
+
+#[test]
+fn a_notice_issued_from_the_console_without_an_issuer_or_due_before_its_issue_is_refused() {
+    let mut doc = direct();
+    doc.source = NoticeSource::Direct { issuer: " ".into(), acknowledge_by: None, feedback_by: None };
+    assert!(matches!(render_html(&doc), Err(Error::Invalid(why)) if why.contains("no issuer")));
+    let mut doc = direct();
+    doc.findings[0].deadline = day("2026-11-20");
+    assert!(matches!(render_html(&doc), Err(Error::Invalid(why)) if why.contains("before the issue")));
 }
 
 fn chromium() -> PathBuf {

@@ -371,3 +371,104 @@ async fn a_tampered_event_is_detected_by_the_chain_check() -> anyhow::Result<()>
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no audit key"));
     Ok(())
 }
+
+/// Polls the matter's JSON until its notice has a printed PDF.
+async fn notice_document_with_pdf(session: &qingling_tests::app::Session, id: &str) -> anyhow::Result<Value> {
+    let deadline = tokio::time::Instant::now() + LONG;
+    loop {
+        let (s, b) = session.get(&format!("/api/matters/{id}")).await?;
+        anyhow::ensure!(s == 200, "{s} {b}");
+        if b["notice_document"]["pdf_url"].is_string() {
+            return Ok(b);
+        }
+        anyhow::ensure!(tokio::time::Instant::now() < deadline, "no PDF of the notice within {LONG:?}: {b}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_issued_by_hand_has_its_numbered_document_and_its_pdf_is_mailed() -> anyhow::Result<()> {
+    use qingling_activities::db::entities::notice;
+    use qingling_activities::notice_doc::{chinese_date, content_hash};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+
+    let app = TestApp::start("notice-doc").await?;
+    let supervisor = app.login("supervisor").await?;
+    let issued = supervisor.issue("第一社会福利院", "ordinary", "灭火器过期未更换").await?;
+    let id = issued["matter_id"].as_str().unwrap().to_string();
+    let number = issued["notice_number"].as_str().unwrap().to_string();
+
+    // The facility reads its notice: the HTML right away, the PDF once Chromium printed it.
+    let facility = app.login("facility1").await?;
+    let b = notice_document_with_pdf(&facility, &id).await?;
+    let doc = &b["notice_document"];
+    assert_eq!(doc["number"], number.as_str());
+    let (s, html) = facility.get_bytes(doc["html_url"].as_str().unwrap()).await?;
+    assert_eq!(s, 200);
+    let html = String::from_utf8(html)?;
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let due = chrono::DateTime::from_timestamp_millis(rectify_due(&b["live"]) - 1).unwrap().with_timezone(&offset).date_naive();
+    for want in ["<h1>整改通知书</h1>", number.as_str(), "朝阳区第一社会福利院", "灭火器过期未更换", "检查发现", "GB 38600-2019 5.1", &chinese_date(due)]
+    {
+        assert!(html.contains(want), "the notice lacks {want}:\n{html}");
+    }
+    let stored = app.store.notice_for(&id).await?.expect("the notice row");
+    assert_eq!(stored.html_sha256.as_deref(), Some(content_hash(html.as_bytes()).as_str()), "served as stored");
+    assert!(stored.doc.is_some_and(|d| d.contains(&number)));
+    let (s, pdf) = facility.get_bytes(doc["pdf_url"].as_str().unwrap()).await?;
+    assert_eq!(s, 200);
+    assert!(pdf.starts_with(b"%PDF"));
+    assert_eq!(stored.pdf_sha256.as_deref(), Some(content_hash(&pdf).as_str()));
+    // One number, one document: the counter moved once.
+    assert!(number.ends_with("0001号"), "{number}");
+
+    // Mailed to the facility with the PDF attached.
+    let mail = app
+        .smtp
+        .wait_for(
+            |m| {
+                let (subject, to) = subject_and_to(m);
+                to.contains("facility1@example.test") && subject.contains(&number) && m.contains("application/pdf")
+            },
+            LONG,
+        )
+        .await?;
+    assert!(mail.contains("Content-Disposition: attachment"), "{mail}");
+    // … and recorded as mailed, so a retry does not mail it again.
+    let until = tokio::time::Instant::now() + LONG;
+    while app.store.notice_for(&id).await?.and_then(|n| n.mailed_at_ms).is_none() {
+        anyhow::ensure!(tokio::time::Instant::now() < until, "the notice was never recorded as mailed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The matter's page links both.
+    let (s, page) = facility.get_bytes(&format!("/matters/{id}")).await?;
+    assert_eq!(s, 200);
+    let page = String::from_utf8(page)?.replace("&#x2f;", "/");
+    assert!(
+        page.contains("打印通知书") && page.contains(&format!("/matters/{id}/notice/html")) && page.contains(&format!("/matters/{id}/notice/pdf")),
+        "{page}"
+    );
+
+    // Another facility gets neither.
+    let other = app.login("facility2").await?;
+    for format in ["html", "pdf"] {
+        assert_eq!(other.get_bytes(&format!("/matters/{id}/notice/{format}")).await?.0, 404, "{format}");
+    }
+
+    // A matter stored before notices had documents: its page still shows, without the links.
+    notice::Entity::update_many()
+        .col_expr(notice::Column::Doc, Expr::value(Option::<String>::None))
+        .col_expr(notice::Column::HtmlSha256, Expr::value(Option::<String>::None))
+        .col_expr(notice::Column::PdfSha256, Expr::value(Option::<String>::None))
+        .filter(notice::Column::MatterId.eq(&id))
+        .exec(&app.store.db)
+        .await?;
+    let (s, page) = facility.get_bytes(&format!("/matters/{id}")).await?;
+    assert_eq!(s, 200);
+    assert!(!String::from_utf8(page)?.contains("打印通知书"));
+    assert_eq!(facility.get_bytes(&format!("/matters/{id}/notice/html")).await?.0, 404);
+    let (s, b) = facility.get(&format!("/api/matters/{id}")).await?;
+    assert_eq!((s, &b["notice_document"]), (200, &Value::Null), "{b}");
+    Ok(())
+}

@@ -127,6 +127,8 @@ pub async fn show(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<
         "events": events.iter().map(event_json).collect::<Vec<_>>(),
         "evidence": evidence.iter().map(evidence_json).collect::<Vec<_>>(),
         "notice": notice.as_ref().map(notice_json),
+        // The printable notice and its PDF, when the notice has a document.
+        "notice_document": store.notice_document(&id).await?.map(|d| crate::notice_document::links(&id, &d)),
     })))
 }
 

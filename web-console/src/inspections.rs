@@ -364,7 +364,7 @@ pub async fn photo(State(shared): S, ctx: Ctx, Path((id, sha256)): Path<(String,
     file_response(bytes, ct, None)
 }
 
-fn file_response(bytes: Vec<u8>, content_type: &str, download_name: Option<&str>) -> Result<Response, Error> {
+pub(crate) fn file_response(bytes: Vec<u8>, content_type: &str, download_name: Option<&str>) -> Result<Response, Error> {
     let mut r = Response::new(Body::from(bytes));
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).map_err(|e| Error::Internal(e.to_string()))?);
@@ -499,17 +499,5 @@ pub async fn notice_document(State(shared): S, ctx: Ctx, Path((id, idx, format))
     if !may {
         return Err(Error::NotFound);
     }
-    let (sha, ct, ext) = match format.as_str() {
-        "pdf" => (notice.pdf_sha256.clone(), "application/pdf", "pdf"),
-        "html" => (notice.html_sha256.clone(), "text/html; charset=utf-8", "html"),
-        _ => return Err(Error::NotFound),
-    };
-    let sha = sha.ok_or(Error::NotFound)?;
-    let bytes = tokio::fs::read(qingling_activities::evidence::path_of(&shared.app.store, &sha))
-        .await
-        .map_err(|e| Error::Internal(format!("notice file {sha}: {e}")))?;
-    let mut r = file_response(bytes, ct, Some(&format!("{}.{ext}", notice.number)))?;
-    // The notice is a self-contained document with its styles inline; it may run nothing.
-    r.headers_mut().insert(axum::http::header::CONTENT_SECURITY_POLICY, crate::context::DOCUMENT_CSP.clone());
-    Ok(r)
+    crate::notice_document::respond(&shared, &notice.number, notice.html_sha256.as_deref(), notice.pdf_sha256.as_deref(), &format).await
 }

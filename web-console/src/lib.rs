@@ -20,6 +20,7 @@ mod i18n;
 mod inspection_pages;
 mod inspections;
 mod matters;
+mod notice_document;
 mod pages;
 mod signin;
 mod views;
@@ -90,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/inspections/{id}/photos/{sha256}", get(inspections::photo))
         .route("/api/inspections/{id}/submit", post(inspections::submit))
         .route("/inspections/{id}/notices/{idx}/{format}", get(inspections::notice_document))
+        .route("/matters/{id}/notice/{format}", get(notice_document::matter_notice))
         // Pages
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))

@@ -321,11 +321,8 @@ async fn matter_page(shared: &Shared, ctx: &Ctx, who: &Signed, row: &matter::Mod
         any_form => forms.any(),
         live => live.is_some(),
         temporal_url => temporal_url,
-        source_notice => store.inspection_notice_for_matter(&row.id).await?.map(|n| context! {
-            number => n.number, major_hazard => n.major_hazard,
-            html_url => format!("/inspections/{}/notices/{}/html", n.inspection_id, n.idx),
-            pdf_url => format!("/inspections/{}/notices/{}/pdf", n.inspection_id, n.idx),
-        }),
+        // Every matter whose notice has a document links it; older matters have none.
+        notice_doc => store.notice_document(&row.id).await?.map(|d| crate::notice_document::links(&row.id, &d)),
         done => done.filter(|d| qingling_rules::messages::lookup(ctx.locale, &format!("web.done.{d}")).is_some()),
         error => error.map(|e| e.message(ctx.locale)),
         accept => shared.app.policy.evidence.types.join(","),

@@ -239,6 +239,12 @@ pub fn build_worker(runtime: &Runtime, client: Client, store: Store, settings: &
         public_url: settings.public_url.clone(),
         chromium: settings.chromium.clone(),
     };
+    let notices = qingling_activities::notices::NoticeActivitiesImpl {
+        store: store.clone(),
+        mailer: mailer(settings),
+        public_url: settings.public_url.clone(),
+        chromium: settings.chromium.clone(),
+    };
     let activities = MatterActivitiesImpl {
         store,
         mailer: mailer(settings),
@@ -254,7 +260,10 @@ pub fn build_worker(runtime: &Runtime, client: Client, store: Store, settings: &
         .map_err(|e| anyhow!("registering workflows: {e}"))?
         .register_workflow::<qingling_workflows::CalendarRollout>()
         .map_err(|e| anyhow!("registering workflows: {e}"))?
+        .register_workflow::<qingling_workflows::NoticeDelivery>()
+        .map_err(|e| anyhow!("registering workflows: {e}"))?
         .register_activities(calendar)
+        .register_activities(notices)
         .register_activities(activities)
         .register_activities(inspections)
         .graceful_shutdown_period(Duration::from_secs(5))

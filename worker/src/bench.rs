@@ -321,7 +321,7 @@ fn stats(name: &str, mut samples: Vec<f64>) {
 }
 
 pub async fn checklist(opts: ChecklistOptions) -> Result<()> {
-    use qingling_activities::notice_doc::{NoticeDoc, NoticeFinding, NoticeInspector, render_html, render_pdf};
+    use qingling_activities::notice_doc::{NoticeDoc, NoticeFinding, NoticeInspector, NoticeSource, render_html, render_pdf};
     use qingling_checklists::{Answer, Filled, evaluate, group_notices, load_str};
     let settings = Settings::from_env()?;
     let text = synthetic_template(opts.items);
@@ -372,9 +372,7 @@ pub async fn checklist(opts: ChecklistOptions) -> Result<()> {
         bureau: "朝阳区民政局".into(),
         facility: "朝阳区第一社会福利院".into(),
         facility_address: Some("北京市朝阳区双桥东路1号".into()),
-        inspection_date: today,
         issued_date: today,
-        template_title: format!("{}（{}）", template.title.zh, template.basis),
         major_hazard: false,
         findings: ordinary
             .findings
@@ -393,11 +391,15 @@ pub async fn checklist(opts: ChecklistOptions) -> Result<()> {
                 provisional: vec![],
             })
             .collect(),
-        inspectors: vec![
-            NoticeInspector { name: "赵检查".into(), certificate: "京执110105-0101".into() },
-            NoticeInspector { name: "钱检查".into(), certificate: "京执110105-0102".into() },
-        ],
         contact: None,
+        source: NoticeSource::Inspection {
+            inspection_date: today,
+            template_title: format!("{}（{}）", template.title.zh, template.basis),
+            inspectors: vec![
+                NoticeInspector { name: "赵检查".into(), certificate: "京执110105-0101".into() },
+                NoticeInspector { name: "钱检查".into(), certificate: "京执110105-0102".into() },
+            ],
+        },
     };
     println!(
         "  → {} findings: {} notices ({} major hazards); the ordinary notice lists {} findings",

@@ -45,6 +45,10 @@ pub struct Persisted {
     pub notice_number: String,
     /// The highest event number now stored for the matter.
     pub last_seq: u64,
+    /// Whether the matter's notice has its own document to print and mail (a notice issued from
+    /// the console; an inspection delivers its notices itself). Absent in older histories.
+    #[serde(default)]
+    pub document: bool,
 }
 
 /// A workflow that stopped on a failure retrying cannot fix, for the operators' list.
@@ -72,6 +76,19 @@ impl MatterActivities {
     /// operator's repair clears it. Idempotent: the same workflow again counts one more failure.
     #[activity(name = "workflow.report_stuck")]
     pub fn report_stuck(report: StuckReport) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+}
+
+pub struct NoticeActivities;
+
+#[activity_definitions]
+impl NoticeActivities {
+    /// Prints a matter's stored notice to PDF (once; stored by content hash) and mails it to the
+    /// facility with the PDF attached (at least once). Does nothing for a notice without its
+    /// own document.
+    #[activity(name = "notice.deliver")]
+    pub fn deliver(matter_id: String) -> Result<(), ActivityError> {
         unimplemented!()
     }
 }

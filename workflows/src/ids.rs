@@ -8,6 +8,11 @@ pub fn matter_workflow_id(matter_id: &str) -> String {
     format!("matter-{matter_id}")
 }
 
+/// The workflow id of the delivery (print and mail) of a matter's notice document.
+pub fn notice_workflow_id(matter_id: &str) -> String {
+    format!("notice-{matter_id}")
+}
+
 /// The workflow id of an inspection.
 pub fn inspection_workflow_id(inspection_id: &str) -> String {
     format!("inspection-{inspection_id}")

@@ -9,9 +9,11 @@ pub mod calendar;
 pub mod contract;
 pub mod ids;
 pub mod inspection;
+pub mod notice;
 pub mod rectification;
 pub mod visibility;
 
 pub use calendar::CalendarRollout;
 pub use inspection::{Inspection, InspectionInput, InspectionView};
+pub use notice::NoticeDelivery;
 pub use rectification::{MatterView, Rectification, RectificationInput};

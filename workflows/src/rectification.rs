@@ -8,14 +8,20 @@
 
 use crate::contract::{CalendarYearUpdate, MatterActivities, PendingEvent, PendingMail, PersistBatch, StuckReport};
 use crate::visibility::{self, FacilityFacts};
+use crate::ids::notice_workflow_id;
+use crate::notice::NoticeDelivery;
 use qingling_rules::matter::{Action, Actor, Effect, Matter, NewMatter, Rejection};
 use qingling_rules::policy::Policy;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, UNIX_EPOCH};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
-    ActivityOptions, CancellableFuture, ContinueAsNewOptions, LocalActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
+    ActivityOptions, CancellableFuture, ChildWorkflowOptions, ContinueAsNewOptions, LocalActivityOptions, ParentClosePolicy, SyncWorkflowContext,
+    WorkflowContext, WorkflowContextView, WorkflowResult,
 };
+
+/// The patch marker of starting a notice's delivery after the matter is first stored.
+pub const NOTICE_DELIVERY_PATCH: &str = "notice-delivery";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RectificationInput {
@@ -225,13 +231,25 @@ impl Rectification {
                 let opts = LocalActivityOptions::builder().start_to_close_timeout(Duration::from_secs(30)).build();
                 match ctx.execute_local_activity(MatterActivities::persist, batch, opts).await {
                     Ok(done) => {
-                        ctx.state_mut(|s| {
+                        let first = ctx.state_mut(|s| {
                             s.outbox.retain(|e| e.seq > upto);
                             s.mails.drain(..mails);
                             s.persisted_seq = upto;
-                            s.notice_number = Some(done.notice_number);
+                            s.notice_number.replace(done.notice_number).is_none()
                         });
                         show(ctx);
+                        // The notice's document was stored with its number; printing and mailing
+                        // it take their own workflow, so they never hold the matter. Histories
+                        // from before documents (no marker) replay without it.
+                        if first && done.document && ctx.patched(NOTICE_DELIVERY_PATCH) {
+                            let opts = ChildWorkflowOptions::builder()
+                                .workflow_id(notice_workflow_id(&ctx.state(|s| s.new.id.clone())))
+                                .parent_close_policy(ParentClosePolicy::Abandon)
+                                .build();
+                            // Refused only when a delivery of this id already exists: then it
+                            // is under way or done.
+                            let _ = ctx.start_child_workflow(NoticeDelivery::run, ctx.state(|s| s.new.id.clone()), opts).await;
+                        }
                     }
                     // Retryable failures are retried inside the activity call; what comes back
                     // is a failure retrying cannot fix.

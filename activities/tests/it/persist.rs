@@ -157,3 +157,29 @@ async fn a_mail_about_a_date_in_a_provisional_year_marks_and_footnotes_it() {
     assert!(reopened.body.contains("2027-01-05 24:00（暂定）"), "{}", reopened.body);
     assert!(reopened.body.contains("※ 标注“暂定”的日期按法定节假日和周末计算，2027年的节假日安排尚未公布"), "{}", reopened.body);
 }
+
+#[tokio::test]
+async fn a_notice_issued_by_hand_is_stored_once_with_its_document_and_html() {
+    use qingling_activities::notice_doc::{NoticeDoc, NoticeSource, chinese_date, content_hash};
+    let fx = Fixture::new().await;
+    let acts = fx.activities();
+    let now = monday_10am();
+    let mut d = Driver::open("m-doc", fx.facility_id, fx.supervisor_actor(), now);
+    let batch = d.take_batch();
+    let first = acts.persist_batch(&batch).await.unwrap();
+    // A retried first step (the worker died after the commit) makes no second number or document.
+    let again = acts.persist_batch(&batch).await.unwrap();
+    assert_eq!(first, again);
+    assert!(first.document, "a notice issued by hand has its own document");
+    let rows = notice::Entity::find().all(&fx.store.db).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    let doc: NoticeDoc = serde_json::from_str(row.doc.as_deref().unwrap()).unwrap();
+    assert_eq!(doc.number, first.notice_number);
+    assert!(matches!(&doc.source, NoticeSource::Direct { issuer, .. } if !issuer.is_empty()), "{doc:?}");
+    let html = std::fs::read_to_string(qingling_activities::evidence::path_of(&fx.store, row.html_sha256.as_deref().unwrap())).unwrap();
+    assert_eq!(content_hash(html.as_bytes()), row.html_sha256.clone().unwrap());
+    assert!(html.contains(&first.notice_number) && html.contains(&chinese_date(doc.findings[0].deadline)), "{html}");
+    // The PDF and its mail are `notice.deliver`'s work.
+    assert_eq!((row.pdf_sha256.as_deref(), row.mailed_at_ms), (None, None));
+}

@@ -9,6 +9,7 @@ mod m20261124_000002_inspections;
 mod m20261201_000003_calendar;
 mod m20261201_000004_stuck;
 mod m20261201_000005_signin;
+mod m20261201_000006_notice_documents;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_calendar::Migration),
             Box::new(m20261201_000004_stuck::Migration),
             Box::new(m20261201_000005_signin::Migration),
+            Box::new(m20261201_000006_notice_documents::Migration),
         ]
     }
 }
