@@ -163,7 +163,6 @@ async fn an_approved_extension_moves_the_deadline() -> anyhow::Result<()> {
     let (s, b) = supervisor.act(&id, json!({ "action": "decide_extension", "approve": true, "reason": "同意" })).await?;
     assert_eq!(s, 200, "{b}");
     let due_after = rectify_due(&b["view"]);
-    assert_eq!(b["view"]["matter"]["escalation_level"], 0, "{b}");
     assert_eq!(due_after - due_before, 120_000, "moved by exactly two minutes");
     let (_, board) = supervisor.get("/api/board").await?;
     assert!(!board["awaiting_decision"].as_array().is_some_and(|a| a.iter().any(|m| m["id"] == id.as_str())), "decided, off the queue: {board}");
@@ -173,6 +172,20 @@ async fn an_approved_extension_moves_the_deadline() -> anyhow::Result<()> {
             .any(|e| e.kind == "extension_approved" && serde_json::from_str::<Value>(&e.payload).map(|p| p["new_due_ms"] == json!(due_after)).unwrap_or(false))
     })
     .await?;
+    // The late decision did not count against the facility: the matter's level is what its own
+    // missed dates reached (a slow machine may miss the 4 s acknowledgement), never the decision's.
+    let facility_level = app
+        .store
+        .events(&id)
+        .await?
+        .iter()
+        .filter(|e| e.kind == "escalated")
+        .filter_map(|e| serde_json::from_str::<Value>(&e.payload).ok())
+        .filter(|p| p["deadline"] != "decide")
+        .filter_map(|p| p["level"].as_i64())
+        .max()
+        .unwrap_or(0);
+    assert_eq!(app.store.matter(&id).await?.map(|m| i64::from(m.escalation_level)), Some(facility_level));
     // The live timer follows the new deadline: past the old due time nothing escalates.
     let wait = (due_before - chrono::Utc::now().timestamp_millis()).max(0) as u64 + 3000;
     tokio::time::sleep(Duration::from_millis(wait)).await;

@@ -7,9 +7,9 @@
 //! the next deadline, which wakes the loop and re-times the timer.
 
 use crate::contract::{CalendarYearUpdate, MatterActivities, PendingEvent, PendingMail, PersistBatch, StuckReport};
-use crate::visibility::{self, FacilityFacts};
 use crate::ids::notice_workflow_id;
 use crate::notice::NoticeDelivery;
+use crate::visibility::{self, FacilityFacts};
 use qingling_rules::matter::{Action, Actor, Effect, Matter, NewMatter, Rejection};
 use qingling_rules::policy::Policy;
 use serde::{Deserialize, Serialize};
