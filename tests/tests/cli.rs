@@ -1,11 +1,30 @@
-//! The calendar and policy commands, run as a user would.
+//! The command line, run as a user would: the calendar, policy and checklist commands, help,
+//! usage errors, completions and what each exit status means.
 
 use qingling_tests::app::qingling_bin;
 use std::process::Command;
 
 fn run(args: &[&str]) -> (bool, String, String) {
+    let (code, out, err) = run_code(args);
+    (code == Some(0), out, err)
+}
+
+/// Like [`run`], with the exit status itself.
+fn run_code(args: &[&str]) -> (Option<i32>, String, String) {
     let out = Command::new(qingling_bin().unwrap()).args(args).env_remove("QINGLING_POLICY").output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).trim().to_string(), String::from_utf8_lossy(&out.stderr).to_string())
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).trim().to_string(), String::from_utf8_lossy(&out.stderr).to_string())
+}
+
+/// The exit statuses `qingling --help` documents.
+const SUCCESS: Option<i32> = Some(0);
+const FAILURE: Option<i32> = Some(1);
+const USAGE: Option<i32> = Some(2);
+const PROBLEMS: Option<i32> = Some(3);
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("qingling-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 #[test]
@@ -39,24 +58,31 @@ fn dates_in_a_year_without_a_published_schedule_are_answered_and_called_provisio
 
 #[test]
 fn bad_calendar_input_gets_a_specific_error() {
-    let (ok, _, err) = run(&["calendar", "add", "2026-13-01", "3wd"]);
-    assert!(!ok && err.contains("is not a date"), "{err}");
-    let (ok, _, err) = run(&["calendar", "add", "2026-09-30", "3 weeks"]);
-    assert!(!ok && err.contains("unknown unit"), "{err}");
-    let (ok, _, err) = run(&["calendar", "add", "2026-09-30", "5s"]);
-    assert!(!ok && err.contains("clock time"), "{err}");
+    // Each a usage error that quotes the value and names the argument.
+    let (code, _, err) = run_code(&["calendar", "add", "2026-13-01", "3wd"]);
+    assert!(code == USAGE && err.contains("'2026-13-01'") && err.contains("<DATE>") && err.contains("not a date"), "{code:?} {err}");
+    let (code, _, err) = run_code(&["calendar", "is-workday", "2026-02-30"]);
+    assert!(code == USAGE && err.contains("'2026-02-30'") && err.contains("<DATE>"), "{code:?} {err}");
+    let (code, _, err) = run_code(&["calendar", "add", "2026-09-30", "3 weeks"]);
+    assert!(code == USAGE && err.contains("<PERIOD>") && err.contains("unknown unit"), "{code:?} {err}");
+    let (code, _, err) = run_code(&["calendar", "add", "2026-09-30", "5s"]);
+    assert!(code == USAGE && err.contains("'5s'") && err.contains("clock time"), "{code:?} {err}");
+    let (code, _, err) = run_code(&["calendar", "add", "2026-09-30"]);
+    assert!(code == USAGE && err.contains("<PERIOD>"), "a missing period is named: {code:?} {err}");
 }
 
 #[test]
-fn policy_check_names_the_bad_key() {
-    let dir = std::env::temp_dir().join(format!("qingling-policy-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+fn policy_check_names_the_bad_key_and_exits_3() {
+    let dir = temp_dir("policy");
     let file = dir.join("bad.toml");
     std::fs::write(&file, "[policy]\nextends = \"builtin\"\n[deadlines.complaint.major]\nrectify = \"1 month\"\n").unwrap();
-    let (ok, _, err) = run(&["policy", "check", file.to_str().unwrap()]);
-    assert!(!ok && err.contains("deadlines.complaint.major.rectify"), "{err}");
-    let (ok, out, _) = run(&["policy", "check"]);
-    assert!(ok && out.contains("is valid"), "{out}");
+    let (code, _, err) = run_code(&["policy", "check", file.to_str().unwrap()]);
+    assert!(code == PROBLEMS && err.contains("deadlines.complaint.major.rectify"), "checked and found invalid: {code:?} {err}");
+    let (code, out, _) = run_code(&["policy", "check"]);
+    assert!(code == SUCCESS && out.contains("is valid"), "{out}");
+    // A file that cannot be read was not checked: a failure, not a finding.
+    let (code, _, err) = run_code(&["policy", "check", dir.join("no-such.toml").to_str().unwrap()]);
+    assert!(code == FAILURE && err.contains("cannot read"), "{code:?} {err}");
 }
 
 #[test]
@@ -66,18 +92,84 @@ fn checklists_check_reports_every_problem_with_file_line_and_item() {
     assert!(ok, "{err}");
     assert!(out.starts_with("ok: 4 templates") && out.contains("gbt37276-rating@1"), "{out}");
 
-    let dir = std::env::temp_dir().join(format!("qingling-checklists-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("checklists");
     let file = dir.join("broken@1.toml");
     std::fs::write(
         &file,
         "[template]\nid = \"broken\"\nversion = 1\nkind = \"service_safety\"\ntitle = { zh = \"坏表\", en = \"Broken\" }\nbasis = \"x\"\n\n[[section]]\nid = \"s\"\ntitle = { zh = \"节\", en = \"Section\" }\n\n[[section.item]]\nid = \"s.a\"\ntext = { zh = \"甲\", en = \"\" }\nanswer = \"yes_no\"\n\n[[section.item]]\nid = \"s.b\"\ntext = { zh = \"乙\", en = \"B\" }\nanswer = \"number\"\nmin = 5\nmax = 1\n",
     )
     .unwrap();
-    let (ok, out, err) = run(&["checklists", "check", file.to_str().unwrap()]);
-    assert!(!ok, "{out}");
+    let (code, out, err) = run_code(&["checklists", "check", file.to_str().unwrap()]);
+    assert_eq!(code, PROBLEMS, "checked and found invalid: {out}\n{err}");
     let all = format!("{out}\n{err}");
     // Both items' problems at once, each with the file, its line and the item id.
     assert!(all.contains("broken@1.toml:14: s.a:"), "{all}");
     assert!(all.lines().any(|l| l.contains("broken@1.toml:") && l.contains("s.b")), "{all}");
+}
+
+#[test]
+fn a_checklist_path_that_is_not_there_is_a_failure_not_a_finding() {
+    let missing = temp_dir("checklists-missing").join("no-such-dir");
+    let (code, _, err) = run_code(&["checklists", "check", missing.to_str().unwrap()]);
+    assert!(code == FAILURE && err.contains("no-such-dir"), "{code:?} {err}");
+}
+
+#[test]
+fn help_on_a_command_explains_that_command_and_exits_0() {
+    let (code, out, err) = run_code(&["calendar", "add", "--help"]);
+    assert_eq!(code, SUCCESS, "{err}");
+    assert!(out.contains("Usage: qingling calendar add <DATE> <PERIOD>"), "{out}");
+    assert!(out.contains("the start day is not counted"), "the longer description: {out}");
+    assert!(!out.contains("audit") && !out.contains("bench"), "not the global help: {out}");
+
+    let (code, out, _) = run_code(&["doctor", "--help"]);
+    assert!(code == SUCCESS && out.contains("--repair") && out.contains("Exit status") && !out.contains("calendar"), "{out}");
+    let (code, out, _) = run_code(&["bench", "engine", "--help"]);
+    assert!(code == SUCCESS && out.contains("--matters <N>") && out.contains("[default: 200]") && out.contains("[default: 20]"), "{out}");
+
+    // The global help lists every command and documents the exit statuses.
+    for args in [&["--help"][..], &["help"]] {
+        let (code, out, _) = run_code(args);
+        assert_eq!(code, SUCCESS, "{args:?}");
+        for command in ["up", "worker", "web", "migrate", "calendar", "policy", "checklists", "doctor", "audit", "bench", "completions"] {
+            assert!(out.lines().any(|l| l.trim_start().starts_with(command)), "{command} listed: {out}");
+        }
+        assert!(out.contains("3  a check found problems"), "{out}");
+    }
+}
+
+#[test]
+fn an_unknown_command_or_option_is_a_usage_error() {
+    let (code, out, err) = run_code(&["nonsense", "--help"]);
+    assert!(code == USAGE && err.contains("'nonsense'") && out.is_empty(), "{code:?} {out} {err}");
+    let (code, _, err) = run_code(&["doctor", "--repiar"]);
+    assert!(code == USAGE && err.contains("--repiar"), "{code:?} {err}");
+    let (code, _, err) = run_code(&["policy", "check", "a.toml", "b.toml"]);
+    assert!(code == USAGE && err.contains("'b.toml'"), "{code:?} {err}");
+    let (code, _, err) = run_code(&["calendar"]);
+    assert!(code == USAGE && err.contains("is-workday"), "the missing subcommand's choices: {code:?} {err}");
+}
+
+/// Checked before anything runs: a bad option never starts a benchmark.
+#[test]
+fn a_benchmark_option_that_is_not_a_number_is_a_usage_error() {
+    let (code, _, err) = run_code(&["bench", "engine", "--matters", "many"]);
+    assert!(code == USAGE && err.contains("--matters") && err.contains("'many'") && err.contains("not a number"), "{code:?} {err}");
+    let (code, _, err) = run_code(&["bench", "checklist", "--items", "5"]);
+    assert!(code == USAGE && err.contains("--items") && err.contains("at least 20"), "{code:?} {err}");
+    let (code, _, err) = run_code(&["bench", "calendar", "--years", "71"]);
+    assert!(code == USAGE && err.contains("--years") && err.contains("1 to 70"), "{code:?} {err}");
+}
+
+#[test]
+fn completions_print_a_script_for_each_shell() {
+    let (code, out, err) = run_code(&["completions", "bash"]);
+    assert_eq!(code, SUCCESS, "{err}");
+    assert!(out.contains("qingling") && out.contains("complete -F") && out.contains("is-workday"), "{out}");
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let (code, out, err) = run_code(&["completions", shell]);
+        assert!(code == SUCCESS && out.contains("qingling"), "{shell}: {err}");
+    }
+    let (code, _, err) = run_code(&["completions", "tcsh"]);
+    assert!(code == USAGE && err.contains("'tcsh'"), "{code:?} {err}");
 }

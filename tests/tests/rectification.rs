@@ -344,7 +344,7 @@ async fn a_tampered_event_is_detected_by_the_chain_check() -> anyhow::Result<()>
         .await?;
     assert_eq!(res.rows_affected(), 1);
     let out = app.command(&["audit", "verify"])?.output()?;
-    assert!(!out.status.success(), "tampering must fail the check");
+    assert_eq!(out.status.code(), Some(3), "tampering must fail the check as a finding (3), not as a failure to check (1)");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("matter {id} event 1: hash does not match content")), "names the first broken link: {err}");
 
@@ -369,7 +369,7 @@ async fn a_tampered_event_is_detected_by_the_chain_check() -> anyhow::Result<()>
         .execute(Statement::from_sql_and_values(backend, sql("UPDATE matters SET last_seq = ? WHERE id = ?"), [(last - 1).into(), id.clone().into()]))
         .await?;
     let out = app.command(&["audit", "verify"])?.output()?;
-    assert!(!out.status.success(), "a cut chain must fail the check");
+    assert_eq!(out.status.code(), Some(3), "a cut chain must fail the check");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&id) && err.contains(&format!("event {last}: truncated")), "{err}");
 
@@ -381,7 +381,7 @@ async fn a_tampered_event_is_detected_by_the_chain_check() -> anyhow::Result<()>
     assert!(err.contains("audit key") && err.contains("restore the key file"), "{err}");
     assert!(!elsewhere.exists(), "no new key is made");
     let out = app.command(&["audit", "verify"])?.env("QINGLING_AUDIT_KEY_FILE", &elsewhere).output()?;
-    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no audit key"));
+    assert!(out.status.code() == Some(1) && String::from_utf8_lossy(&out.stderr).contains("no audit key"), "without its key the check cannot run: 1");
     Ok(())
 }
 

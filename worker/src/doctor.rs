@@ -5,8 +5,9 @@
 //! its event numbering and notice number), under the same workflow id.
 
 use crate::app::{connect_temporal, open_store};
+use crate::exit::ProblemsFound;
 use crate::settings::Settings;
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use qingling_activities::db::entities::matter;
 use qingling_activities::store::Store;
 use qingling_rules::Policy;
@@ -116,7 +117,9 @@ pub async fn run(settings: Settings, repair: bool) -> Result<()> {
         if repair { format!(", {repaired} restarted") } else { String::new() }
     );
     if bad > repaired {
-        bail!("{} matters need attention{}", bad - repaired, if repair { "" } else { " (qingling doctor --repair restarts them from the stored state)" });
+        // Found, not failed: the engine and the database were both read (exit 3, not 1).
+        let hint = if repair { "" } else { " (qingling doctor --repair restarts them from the stored state)" };
+        return Err(ProblemsFound(format!("{} matters need attention{hint}", bad - repaired)).into());
     }
     Ok(())
 }

@@ -1,38 +1,243 @@
-//! `qingling`: the one binary. `qingling help` lists the commands.
+//! `qingling`: the one binary. The command line is declared here with clap's derive ([`Cli`]);
+//! `qingling --help` lists the commands and `qingling COMMAND --help` explains one. What the
+//! exit status means is in `exit.rs`.
 
 use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use clap::{CommandFactory, Parser, Subcommand};
+use qingling_app::exit::{self, ProblemsFound};
 use qingling_app::{app, settings::Settings};
 use qingling_rules::{Policy, PolicyDuration};
+use std::path::{Path, PathBuf};
 
-const USAGE: &str = "\
-qingling — 清零: supervision and rectification tracking for elderly-care homes
-
-USAGE:
-  qingling up                          run everything: Temporal dev server (unless TEMPORAL_ADDRESS
-                                       is set), database, worker and web console, with demo data
-  qingling worker                      run only the Temporal worker
-  qingling web                         run only the web console
-  qingling migrate                     bring the database schema up to date
-  qingling calendar is-workday DATE    print true or false (e.g. 2026-10-10); a year without a
-                                       published schedule is provisional (a note on stderr)
-  qingling calendar add DATE PERIOD    print the ISO date a period ends (e.g. 2026-09-30 3wd)
-  qingling policy check [FILE]         validate a policy file (default: QINGLING_POLICY or built-in)
-  qingling checklists check [PATH]     validate checklist templates, a file or a directory
-                                       (default: checklists/templates)
-  qingling doctor [--repair]           open matters whose workflow no longer runs; --repair restarts them from the stored state
-  qingling audit verify                check every matter's keyed event chain against the anchored heads
-  qingling audit anchor                append the chain heads to the anchor file now; prints its MAC to publish
-  qingling bench engine [--matters N] [--concurrency C]
-                                       drive N matters to closure and a minimal baseline workflow
-  qingling bench checklist [--items N] [--runs R] [--pdf-runs P]
-                                       load, evaluate and render a notice for an N-item checklist
-  qingling bench calendar [--years N] [--runs R]
-                                       statutory days of N provisional years, cold; period
-                                       arithmetic over published and provisional years
-  qingling help                        this text
-
+/// The end of `qingling --help`: where the configuration comes from and what the exit status means.
+const FOOTER: &str = "\
 Configuration is read from the environment; see README.md (QINGLING_DATA_DIR, DATABASE_URL,
-QINGLING_POLICY, TEMPORAL_ADDRESS, QINGLING_WEB_ADDR, QINGLING_SMTP_URL, ...).";
+QINGLING_POLICY, TEMPORAL_ADDRESS, QINGLING_WEB_ADDR, QINGLING_SMTP_URL, ...).
+
+Exit status:
+  0  success
+  1  the command ran and failed (the database or Temporal unreachable, a file unreadable, ...)
+  2  usage error: an unknown command or option, a missing or malformed argument
+  3  a check found problems: audit verify (a broken chain), doctor (a matter whose workflow no
+     longer runs), policy check (an invalid policy), checklists check (an invalid template)";
+
+/// The footer of each check command's help.
+const CHECK_FOOTER: &str = "Exit status: 0 nothing found, 3 problems found (each named), 1 the check could not run, 2 usage error.";
+
+const COMPLETIONS_ABOUT: &str = "\
+Prints a completion script for the shell on stdout, e.g.
+  qingling completions bash > ~/.local/share/bash-completion/completions/qingling
+  qingling completions zsh > ~/.zfunc/_qingling     (with ~/.zfunc on fpath)
+  qingling completions fish > ~/.config/fish/completions/qingling.fish";
+
+/// 清零 Qingling: supervision and rectification tracking for elderly-care homes.
+#[derive(Debug, Parser)]
+#[command(name = "qingling", version, after_help = FOOTER, arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run everything: Temporal dev server, database, worker and web console, with demo data.
+    ///
+    /// Runs everything in one process: the Temporal dev server (unless TEMPORAL_ADDRESS is set),
+    /// the database (migrated, with demo data), the worker and the web console. Stop with Ctrl-C;
+    /// the next start carries every matter on where it was.
+    Up,
+    /// Run only the Temporal worker.
+    ///
+    /// Runs only the Temporal worker, against TEMPORAL_ADDRESS (or the dev server on
+    /// 127.0.0.1:7233) and DATABASE_URL. Run as many as needed.
+    Worker,
+    /// Run only the web console.
+    ///
+    /// Runs only the web console on QINGLING_WEB_ADDR. It starts and serves what is stored while
+    /// Temporal is unreachable, and reconnects by itself.
+    Web,
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Ask the working-day calendar in force.
+    ///
+    /// Answers from the State Council's working-day calendar in force (the policy's, with the
+    /// schedules loaded in the console). A year without a published schedule is provisional:
+    /// the answer stands on stdout, with a note on stderr.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+    /// Validate a policy file.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// Validate checklist templates.
+    Checklists {
+        #[command(subcommand)]
+        command: ChecklistsCommand,
+    },
+    /// Open matters whose workflow no longer runs; --repair restarts them from the stored state.
+    ///
+    /// Lists every open matter whose workflow no longer runs (terminated, failed, or lost with
+    /// Temporal's history). With --repair, restarts each from the stored state (its snapshot,
+    /// event numbering and notice number) under the same workflow id.
+    #[command(after_help = CHECK_FOOTER)]
+    Doctor {
+        /// Restart each such matter's workflow from the stored state
+        #[arg(long)]
+        repair: bool,
+    },
+    /// Check or anchor the tamper-evident event log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Run the benchmarks of BENCHMARKS.md.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+    #[command(about = "Print a shell completion script", long_about = COMPLETIONS_ABOUT)]
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CalendarCommand {
+    /// Print true or false: is DATE a working day?
+    ///
+    /// Prints true or false (e.g. 2026-10-10 is a make-up working Saturday: true). A year
+    /// without a published schedule is provisional (a note on stderr).
+    IsWorkday {
+        /// The day, e.g. 2026-10-10
+        #[arg(value_name = "DATE", value_parser = parse_date)]
+        date: NaiveDate,
+    },
+    /// Print the ISO date a period starting on DATE ends.
+    ///
+    /// Prints the ISO date a period ends, counted as the procedure laws say: the start day is
+    /// not counted; a period ending on a non-working day ends on the next working day
+    /// (e.g. 2026-09-30 3wd is 2026-10-10).
+    Add {
+        /// The start day, e.g. 2026-09-30
+        #[arg(value_name = "DATE", value_parser = parse_date)]
+        date: NaiveDate,
+        /// Calendar days (7d), working days (3wd) or calendar months (1mo)
+        #[arg(value_name = "PERIOD", value_parser = parse_period)]
+        period: PolicyDuration,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Validate a policy file; errors name the key and say why.
+    ///
+    /// Validates a policy file: FILE, or else the file QINGLING_POLICY names, or else the
+    /// built-in policy. Every error names the key and says why.
+    #[command(after_help = CHECK_FOOTER)]
+    Check {
+        /// The policy file [default: QINGLING_POLICY, else the built-in policy]
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ChecklistsCommand {
+    /// Validate checklist templates, a file or a directory.
+    ///
+    /// Validates checklist templates, a file or a directory of *.toml files, and prints every
+    /// problem as file:line: item: message.
+    #[command(after_help = CHECK_FOOTER)]
+    Check {
+        /// A template file or a directory of templates
+        #[arg(value_name = "PATH", default_value = "checklists/templates")]
+        path: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check every matter's keyed event chain against the anchored heads.
+    ///
+    /// Recomputes every matter's keyed event chain and checks the anchored heads; names each
+    /// broken matter and event (edited, inserted, deleted, truncated, or a matter gone).
+    #[command(after_help = CHECK_FOOTER)]
+    Verify,
+    /// Append the chain heads to the anchor file now; prints its MAC to publish.
+    ///
+    /// Appends the chain heads to the anchor file now (a worker does it every
+    /// QINGLING_AUDIT_ANCHOR_SECS) and prints the anchor's MAC, to publish or keep elsewhere.
+    Anchor,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Drive N matters to closure and a minimal baseline workflow.
+    Engine {
+        /// Matters to drive to closure
+        #[arg(long, value_name = "N", default_value_t = 200, value_parser = at_least_one)]
+        matters: usize,
+        /// Matters in flight at once
+        #[arg(long, value_name = "C", default_value_t = 20, value_parser = at_least_one)]
+        concurrency: usize,
+    },
+    /// Load, evaluate and render a notice for an N-item checklist.
+    Checklist {
+        /// Items of the generated checklist (at least 20)
+        #[arg(long, value_name = "N", default_value_t = 200, value_parser = at_least_twenty)]
+        items: usize,
+        /// Runs of load, evaluate and render
+        #[arg(long, value_name = "R", default_value_t = 200, value_parser = at_least_one)]
+        runs: usize,
+        /// Runs of printing the notice to PDF
+        #[arg(long, value_name = "P", default_value_t = 5, value_parser = at_least_one)]
+        pdf_runs: usize,
+    },
+    /// Statutory days of N provisional years, cold; period arithmetic over published and provisional years.
+    Calendar {
+        /// Provisional years to work out (1 to 70)
+        #[arg(long, value_name = "N", default_value_t = 20, value_parser = one_to_seventy)]
+        years: usize,
+        /// Runs of the period arithmetic
+        #[arg(long, value_name = "R", default_value_t = 2000, value_parser = at_least_one)]
+        runs: usize,
+    },
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| "not a date like 2026-10-10 (year-month-day)".to_string())
+}
+
+/// A period the calendar can count: days, working days or months, not clock time.
+fn parse_period(s: &str) -> Result<PolicyDuration, String> {
+    let period = PolicyDuration::parse(s).map_err(|e| e.to_string())?;
+    if period.clock_millis().is_some() {
+        return Err(format!("{period} is clock time; the calendar counts days (d), working days (wd) or months (mo)"));
+    }
+    Ok(period)
+}
+
+fn count_in(s: &str, range: std::ops::RangeInclusive<usize>, expected: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|_| "not a number".to_string())?;
+    if range.contains(&n) { Ok(n) } else { Err(format!("{n} is too small or too large (write {expected})")) }
+}
+
+fn at_least_one(s: &str) -> Result<usize, String> {
+    count_in(s, 1..=usize::MAX, "a number of at least 1")
+}
+
+fn at_least_twenty(s: &str) -> Result<usize, String> {
+    count_in(s, 20..=usize::MAX, "a number of at least 20")
+}
+
+fn one_to_seventy(s: &str) -> Result<usize, String> {
+    count_in(s, 1..=70, "a number from 1 to 70")
+}
 
 fn init_tracing(quiet: bool) {
     let default = if quiet { "warn" } else { "warn,qingling=info" };
@@ -40,19 +245,80 @@ fn init_tracing(quiet: bool) {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
-fn policy_for_cli() -> Result<Policy> {
-    match std::env::var("QINGLING_POLICY").ok().filter(|p| !p.is_empty()) {
-        None => Ok(Policy::builtin()),
-        Some(path) => {
-            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
-            Policy::parse(&text).with_context(|| format!("policy file {path} is invalid"))
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    // A usage error prints clap's message and exits with exit::USAGE here; --help exits 0.
+    let cli = Cli::parse();
+    // Benchmarks print figures on stdout; per-event log lines would drown them.
+    init_tracing(matches!(cli.command, Command::Bench { .. }));
+    match run(cli.command).await {
+        Ok(()) => std::process::ExitCode::from(exit::SUCCESS),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(exit::code_of(&e))
         }
     }
 }
 
-fn date(arg: Option<&String>) -> Result<chrono::NaiveDate> {
-    let s = arg.context("a date is missing (write it as 2026-10-10)")?;
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| format!("{s:?} is not a date like 2026-10-10"))
+async fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Up => app::up(Settings::from_env()?).await,
+        Command::Worker => app::worker(Settings::from_env()?).await,
+        Command::Web => app::web(Settings::from_env()?).await,
+        Command::Migrate => app::migrate(Settings::from_env()?).await,
+        Command::Doctor { repair } => qingling_app::doctor::run(Settings::from_env()?, repair).await,
+        Command::Calendar { command } => calendar(command).await,
+        Command::Policy { command: PolicyCommand::Check { file } } => policy_check(file),
+        Command::Checklists { command: ChecklistsCommand::Check { path } } => checklists_check(&path),
+        Command::Audit { command: AuditCommand::Verify } => audit_verify().await,
+        Command::Audit { command: AuditCommand::Anchor } => audit_anchor().await,
+        Command::Bench { command: BenchCommand::Engine { matters, concurrency } } => {
+            qingling_app::bench::engine(qingling_app::bench::Options { matters, concurrency }).await
+        }
+        Command::Bench { command: BenchCommand::Checklist { items, runs, pdf_runs } } => {
+            qingling_app::bench::checklist(qingling_app::bench::ChecklistOptions { items, runs, pdf_runs }).await
+        }
+        Command::Bench { command: BenchCommand::Calendar { years, runs } } => {
+            qingling_app::bench::calendar(qingling_app::bench::CalendarOptions { years, runs })
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "qingling", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}
+
+/// The policy file QINGLING_POLICY names, if it names one.
+fn policy_file_from_env() -> Option<PathBuf> {
+    std::env::var_os("QINGLING_POLICY").filter(|p| !p.is_empty()).map(PathBuf::from)
+}
+
+/// Reads and parses a policy file. An unreadable file is a failure; a file that reads but does
+/// not parse is a problem found in it.
+fn read_policy(path: &Path) -> Result<Policy> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Policy::parse(&text).with_context(|| ProblemsFound(format!("{} is invalid", path.display())))
+}
+
+/// The policy the configuration names (QINGLING_POLICY, else the built-in one).
+fn policy_for_cli() -> Result<Policy> {
+    match policy_file_from_env() {
+        None => Ok(Policy::builtin()),
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            Policy::parse(&text).with_context(|| format!("policy file {} is invalid", path.display()))
+        }
+    }
+}
+
+/// `qingling policy check [FILE]`.
+fn policy_check(file: Option<PathBuf>) -> Result<()> {
+    let policy = match file.or_else(policy_file_from_env) {
+        Some(path) => read_policy(&path)?,
+        None => Policy::builtin(),
+    };
+    println!("policy {:?} (version {}) is valid", policy.name, policy.version);
+    Ok(())
 }
 
 /// The policy with the schedules an administrator loaded in the console, when the configured
@@ -73,55 +339,38 @@ async fn policy_in_force_for_cli() -> Result<Policy> {
     Ok(store.policy_in_force(&policy).await?)
 }
 
-async fn calendar(args: &[String]) -> Result<()> {
+/// `qingling calendar is-workday DATE` and `qingling calendar add DATE PERIOD`.
+async fn calendar(command: CalendarCommand) -> Result<()> {
     let policy = policy_in_force_for_cli().await?;
     let cal = &policy.calendar;
     // A provisional answer is still an answer (stdout), with the reason on stderr.
-    let note_provisional = |from: chrono::NaiveDate, to: chrono::NaiveDate| {
+    let note_provisional = |from: NaiveDate, to: NaiveDate| {
         for year in cal.provisional_years(from, to) {
             eprintln!(
                 "note: {year} is provisional: its holiday schedule is not published (or not loaded), so only the statutory holidays and weekends count; make-up working days are unknown"
             );
         }
     };
-    match args.first().map(String::as_str) {
-        Some("is-workday") => {
-            let d = date(args.get(1))?;
-            note_provisional(d, d);
-            println!("{}", cal.is_workday(d));
+    match command {
+        CalendarCommand::IsWorkday { date } => {
+            note_provisional(date, date);
+            println!("{}", cal.is_workday(date));
         }
-        Some("add") => {
-            let d = date(args.get(1))?;
-            let period = args.get(2).context("a period is missing (e.g. 3wd, 7d, 1mo)")?;
-            let period = PolicyDuration::parse(period)?;
-            if period.clock_millis().is_some() {
-                bail!("{period} is clock time; the calendar counts days (d), working days (wd) or months (mo)");
-            }
-            let end = cal.add(d, period);
-            note_provisional(d, end);
+        CalendarCommand::Add { date, period } => {
+            let end = cal.add(date, period);
+            note_provisional(date, end);
             println!("{end}");
         }
-        _ => bail!("usage: qingling calendar is-workday DATE | qingling calendar add DATE PERIOD"),
     }
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    // Benchmarks print figures on stdout; per-event log lines would drown them.
-    init_tracing(args.first().map(String::as_str) == Some("bench"));
-    match run(&args).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
-}
-
 /// `qingling checklists check PATH`: every problem as `file:line: item-id: message`, or a summary.
-fn checklists_check(path: &str) -> Result<()> {
+fn checklists_check(path: &Path) -> Result<()> {
+    // A path that is not there is a mistyped command, not a template with problems.
+    if !path.exists() {
+        bail!("{}: no such file or directory", path.display());
+    }
     match qingling_checklists::load_path(path) {
         Ok(catalog) => {
             let keys: Vec<String> = catalog.iter().map(|t| t.key()).collect();
@@ -132,128 +381,52 @@ fn checklists_check(path: &str) -> Result<()> {
             for p in &problems {
                 println!("{p}");
             }
-            bail!("{path}: {} problem(s)", problems.len())
+            Err(ProblemsFound(format!("{}: {} problem(s)", path.display(), problems.len())).into())
         }
     }
 }
 
-/// A benchmark's `--flag N` pairs, each number checked to be one.
-fn numeric_flags(args: &[String]) -> Result<Vec<(&str, usize)>> {
-    let mut out = vec![];
-    let mut rest = args.iter();
-    while let Some(flag) = rest.next() {
-        let value = rest.next().with_context(|| format!("{flag} needs a number"))?;
-        let n: usize = value.parse().with_context(|| format!("{flag} {value:?} is not a number"))?;
-        out.push((flag.as_str(), n));
+/// `qingling audit verify`.
+async fn audit_verify() -> Result<()> {
+    let settings = Settings::from_env()?;
+    let key = app::audit_key_for_reading(&settings)?;
+    let store = app::open_store(&settings).await?;
+    let report = qingling_activities::audit::verify(&store.db, &key, Some(&settings.audit_anchors)).await?;
+    let anchors = match report.latest_anchor_ms {
+        Some(ms) => format!("{} anchors, the latest at {}", report.anchors, beijing_time(ms)),
+        None => format!("no anchors yet in {}", settings.audit_anchors.display()),
+    };
+    if report.broken.is_empty() {
+        println!("ok: {} matters, {} events, every hash chain intact; {anchors}", report.matters, report.events);
+        return Ok(());
     }
-    Ok(out)
+    for b in &report.broken {
+        eprintln!("broken chain: {b}");
+    }
+    if report.broken_count > report.broken.len() {
+        eprintln!("… and {} more", report.broken_count - report.broken.len());
+    }
+    Err(ProblemsFound(format!("{} of {} matters fail the chain check ({} events; {anchors})", report.broken_count, report.matters, report.events)).into())
 }
 
-async fn run(args: &[String]) -> Result<()> {
-    let wants_help = args.iter().skip(1).any(|a| a == "--help" || a == "-h");
-    let cmd = if wants_help { "help" } else { args.first().map(String::as_str).unwrap_or("help") };
-    match cmd {
-        "up" => app::up(Settings::from_env()?).await,
-        "worker" => app::worker(Settings::from_env()?).await,
-        "web" => app::web(Settings::from_env()?).await,
-        "migrate" => app::migrate(Settings::from_env()?).await,
-        "doctor" => match args.get(1).map(String::as_str) {
-            None => qingling_app::doctor::run(Settings::from_env()?, false).await,
-            Some("--repair") => qingling_app::doctor::run(Settings::from_env()?, true).await,
-            Some(other) => bail!("unknown option {other:?} (use qingling doctor [--repair])"),
-        },
-        "calendar" => calendar(&args[1..]).await,
-        "policy" if args.get(1).map(String::as_str) == Some("check") => {
-            let policy = match args.get(2) {
-                Some(path) => {
-                    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
-                    Policy::parse(&text).with_context(|| format!("{path} is invalid"))?
-                }
-                None => policy_for_cli()?,
-            };
-            println!("policy {:?} (version {}) is valid", policy.name, policy.version);
-            Ok(())
-        }
-        "checklists" if args.get(1).map(String::as_str) == Some("check") => checklists_check(args.get(2).map(String::as_str).unwrap_or("checklists/templates")),
-        "audit" if args.get(1).map(String::as_str) == Some("verify") => {
-            let settings = Settings::from_env()?;
-            let key = app::audit_key_for_reading(&settings)?;
-            let store = app::open_store(&settings).await?;
-            let report = qingling_activities::audit::verify(&store.db, &key, Some(&settings.audit_anchors)).await?;
-            let anchors = match report.latest_anchor_ms {
-                Some(ms) => format!("{} anchors, the latest at {}", report.anchors, beijing_time(ms)),
-                None => format!("no anchors yet in {}", settings.audit_anchors.display()),
-            };
-            if report.broken.is_empty() {
-                println!("ok: {} matters, {} events, every hash chain intact; {anchors}", report.matters, report.events);
-                return Ok(());
-            }
-            for b in &report.broken {
-                eprintln!("broken chain: {b}");
-            }
-            if report.broken_count > report.broken.len() {
-                eprintln!("… and {} more", report.broken_count - report.broken.len());
-            }
-            bail!("{} of {} matters fail the chain check ({} events; {anchors})", report.broken_count, report.matters, report.events)
-        }
-        "audit" if args.get(1).map(String::as_str) == Some("anchor") => {
-            let settings = Settings::from_env()?;
-            let key = app::audit_key_for_reading(&settings)?;
-            let store = app::open_store(&settings).await?;
-            let now = chrono::Utc::now().timestamp_millis();
-            match qingling_activities::audit::anchor(&store.db, &key, &settings.audit_anchors, now).await? {
-                Some(a) => println!(
-                    "anchor {} of {} matter heads (events up to id {}) in {}\nmac {}",
-                    a.n,
-                    a.heads.len(),
-                    a.upto_event_id,
-                    settings.audit_anchors.display(),
-                    a.mac
-                ),
-                None => println!("nothing changed since the last anchor in {}", settings.audit_anchors.display()),
-            }
-            Ok(())
-        }
-        "bench" if args.get(1).map(String::as_str) == Some("engine") => {
-            let mut opts = qingling_app::bench::Options { matters: 200, concurrency: 20 };
-            for (flag, n) in numeric_flags(&args[2..])? {
-                match flag {
-                    "--matters" if n > 0 => opts.matters = n,
-                    "--concurrency" if n > 0 => opts.concurrency = n,
-                    _ => bail!("unknown or zero option {flag} {n} (use --matters N --concurrency C)"),
-                }
-            }
-            qingling_app::bench::engine(opts).await
-        }
-        "bench" if args.get(1).map(String::as_str) == Some("checklist") => {
-            let mut opts = qingling_app::bench::ChecklistOptions { items: 200, runs: 200, pdf_runs: 5 };
-            for (flag, n) in numeric_flags(&args[2..])? {
-                match flag {
-                    "--items" if n >= 20 => opts.items = n,
-                    "--runs" if n > 0 => opts.runs = n,
-                    "--pdf-runs" if n > 0 => opts.pdf_runs = n,
-                    _ => bail!("unknown or too small option {flag} {n} (use --items N (≥ 20) --runs R --pdf-runs P)"),
-                }
-            }
-            qingling_app::bench::checklist(opts).await
-        }
-        "bench" if args.get(1).map(String::as_str) == Some("calendar") => {
-            let mut opts = qingling_app::bench::CalendarOptions { years: 20, runs: 2000 };
-            for (flag, n) in numeric_flags(&args[2..])? {
-                match flag {
-                    "--years" if (1..=70).contains(&n) => opts.years = n,
-                    "--runs" if n > 0 => opts.runs = n,
-                    _ => bail!("unknown or out-of-range option {flag} {n} (use --years N (1–70) --runs R)"),
-                }
-            }
-            qingling_app::bench::calendar(opts)
-        }
-        "help" | "--help" | "-h" => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        other => bail!("unknown command {other:?}\n\n{USAGE}"),
+/// `qingling audit anchor`.
+async fn audit_anchor() -> Result<()> {
+    let settings = Settings::from_env()?;
+    let key = app::audit_key_for_reading(&settings)?;
+    let store = app::open_store(&settings).await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    match qingling_activities::audit::anchor(&store.db, &key, &settings.audit_anchors, now).await? {
+        Some(a) => println!(
+            "anchor {} of {} matter heads (events up to id {}) in {}\nmac {}",
+            a.n,
+            a.heads.len(),
+            a.upto_event_id,
+            settings.audit_anchors.display(),
+            a.mac
+        ),
+        None => println!("nothing changed since the last anchor in {}", settings.audit_anchors.display()),
     }
+    Ok(())
 }
 
 /// A moment as Beijing wall-clock time, for messages.
@@ -261,4 +434,15 @@ fn beijing_time(ms: i64) -> String {
     use chrono::TimeZone;
     let tz = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
     tz.timestamp_millis_opt(ms).single().map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d %H:%M:%S (UTC+8)").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// clap checks the declaration itself (duplicate names, bad defaults) only when asked.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
 }
