@@ -183,12 +183,18 @@ pub async fn connect_temporal(address: Option<&str>) -> Result<Client> {
 /// no connection). Pages refuse actions at once while it does not, rather than each waiting out
 /// a timeout, so this is also how soon actions work again after Temporal comes back.
 const PROBE_EVERY: Duration = Duration::from_secs(2);
+/// How long one probe may take, and how many must fail in a row before the console calls
+/// Temporal away: a busy machine can be slow to answer once (a refused connection fails at
+/// once, so a stopped server is still noticed within a few seconds).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+const PROBE_FAILURES: u32 = 2;
 
 /// Keeps the console's line to Temporal up: connects when it is not connected, probes when it
 /// is, and logs each change (the pages' banner follows the same flag).
 pub fn keep_temporal_linked(link: qingling_web::engine::Temporal, address: Option<String>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut told = false;
+        let mut failures = 0u32;
         loop {
             tokio::time::sleep(PROBE_EVERY).await;
             match link.any_client() {
@@ -206,7 +212,9 @@ pub fn keep_temporal_linked(link: qingling_web::engine::Temporal, address: Optio
                     }
                 },
                 Some(client) => {
-                    let up = qingling_web::engine::probe(&client, PROBE_EVERY).await;
+                    let answered = qingling_web::engine::probe(&client, PROBE_TIMEOUT).await;
+                    failures = if answered { 0 } else { failures + 1 };
+                    let up = answered || failures < PROBE_FAILURES;
                     if link.set_reachable(up) {
                         if up {
                             tracing::info!("Temporal answers again: actions are accepted again");
