@@ -16,11 +16,49 @@ pub struct Catalog {
     templates: BTreeMap<(String, u32), Template>,
 }
 
+/// `checklists/pinned.toml`: the content hash of every published template version.
+const PINNED: &str = include_str!("../pinned.toml");
+
+/// The pinned content hash of each published version, by `id@version`.
+pub fn pinned() -> BTreeMap<String, String> {
+    PINNED
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let (key, hash) = l.split_once('=')?;
+            Some((key.trim().trim_matches('"').to_string(), hash.trim().trim_matches('"').to_string()))
+        })
+        .collect()
+}
+
 impl Catalog {
-    /// Every template embedded from `checklists/templates/`. An empty directory gives an empty
-    /// catalog; a broken file gives its problems (the test suite keeps that from being shipped).
+    /// Every template embedded from `checklists/templates/`, each checked against its pin: a
+    /// published version whose content changed, or a version without a pin, is a problem (a
+    /// change is a new version). An empty directory gives an empty catalog; a broken file gives
+    /// its problems (the test suite keeps either from being shipped).
     pub fn builtin() -> Result<Catalog, Vec<Problem>> {
-        load_texts(BUILTIN.iter().copied())
+        let catalog = load_texts(BUILTIN.iter().copied())?;
+        let problems = catalog.pin_problems(&pinned());
+        if problems.is_empty() { Ok(catalog) } else { Err(problems) }
+    }
+
+    /// The templates whose content hash is not the one `pins` holds for their version.
+    pub fn pin_problems(&self, pins: &BTreeMap<String, String>) -> Vec<Problem> {
+        let mut out = vec![];
+        for t in self.iter() {
+            let (key, hash) = (t.key(), t.content_hash());
+            let message = match pins.get(&key) {
+                Some(pin) if *pin == hash => continue,
+                Some(pin) => format!(
+                    "{key} was published with content hash {pin} and now hashes to {hash}: a published version never changes; save the change as version {} (a new file)",
+                    t.version + 1
+                ),
+                None => format!("{key} is not pinned: add the line `\"{key}\" = \"{hash}\"` to checklists/pinned.toml when it is published"),
+            };
+            out.push(Problem { file: format!("{key}.toml"), line: 0, item: None, message });
+        }
+        out
     }
 
     /// Adds a template; if that `(id, version)` is already present, keeps the old one and

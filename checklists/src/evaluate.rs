@@ -10,7 +10,7 @@ use crate::load::num;
 use crate::model::{AnswerSpec, Basis, DeadlineClass, EvidenceKind, Failure, Hazard, Item, Section, Severity, Template, Text, YesNo};
 
 /// A filled checklist as the console sends it (see "A filled checklist" in `FORMAT.md`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Filled {
     pub template: String,
     pub version: u32,

@@ -13,7 +13,7 @@ pub mod load;
 pub mod model;
 pub mod notice;
 
-pub use catalog::Catalog;
+pub use catalog::{Catalog, pinned};
 pub use evaluate::{Answer, AnswerLimits, AnswerProblem, Evaluation, Evidence, Filled, Finding, SectionScore, Total, check_bounds, evaluate};
 pub use load::{Problem, load_dir, load_file, load_path, load_str};
 pub use model::{AnswerSpec, Basis, Choice, DeadlineClass, EvidenceKind, Failure, Hazard, Item, Kind, Section, Severity, ShowIf, Template, Text, YesNo};

@@ -74,6 +74,15 @@ impl Template {
     pub fn key(&self) -> String {
         format!("{}@{}", self.id, self.version)
     }
+
+    /// The SHA-256 (hex) of the template's canonical JSON: what a published version is pinned
+    /// to (`checklists/pinned.toml`) and what an inspection stores with the copy it was
+    /// assigned. Comments and layout of the TOML file do not count; any change of content does.
+    pub fn content_hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let json = serde_json::to_vec(self).expect("a template serialises");
+        Sha256::digest(&json).iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -13,8 +13,10 @@ pub mod inspection;
 pub mod matter;
 pub mod messages;
 pub mod policy;
+pub mod refusal;
 pub mod signin;
 
 pub use calendar::Calendar;
 pub use duration::PolicyDuration;
 pub use policy::Policy;
+pub use refusal::Refusal;

@@ -6,8 +6,8 @@
 //! re-check. A matter ends only by closure or by a withdrawal with a reason.
 
 use crate::duration::PolicyDuration;
-use crate::messages::{Locale, t};
 use crate::policy::{Audience, Policy};
+use crate::refusal::Refusal;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -296,81 +296,29 @@ pub enum Effect {
     Notify { notice: Notice, audience: Vec<Audience>, args: serde_json::Value },
 }
 
-/// Why an action was refused: a catalogue key and its arguments. Arguments whose value is itself
-/// a catalogue key (a status, an action) are translated when the message is rendered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rejection {
-    pub code: String,
-    pub args: Vec<(String, String)>,
+/// A refusal of the matter state machine: a [`Refusal`] with a code under `reject.`.
+fn reject(code: &str) -> Refusal {
+    Refusal::new(format!("reject.{code}"))
 }
-
-impl Rejection {
-    /// The matter's workflow is held after a step it could not store (see the `Rectification`
-    /// workflow); `error` is the storage failure, shortened.
-    pub fn stuck(error: &str) -> Self {
-        Rejection::new("stuck").arg("error", error.chars().take(200).collect::<String>())
-    }
-
-    fn new(code: &str) -> Self {
-        Self { code: format!("reject.{code}"), args: vec![] }
-    }
-    fn arg(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.args.push((name.into(), value.into()));
-        self
-    }
-    /// The refusal in words, in the reader's language.
-    pub fn message(&self, locale: Locale) -> String {
-        let shown = |k: &str, v: &str| {
-            if v.contains('.') && !v.contains(' ') {
-                return t(locale, v, &[]);
-            }
-            // A period (the longest or shortest extension) reads in words, not as a policy code.
-            match (matches!(k, "max" | "min" | "by"), PolicyDuration::parse(v)) {
-                (true, Ok(d)) => d.words(locale),
-                _ => v.to_string(),
-            }
-        };
-        let args: Vec<(String, String)> = self.args.iter().map(|(k, v)| (k.clone(), shown(k, v))).collect();
-        let refs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        t(locale, &self.code, &refs)
-    }
-    /// The form that crosses the workflow boundary: a JSON object a client can parse back.
-    pub fn to_wire(&self) -> String {
-        serde_json::to_string(self).expect("rejections serialise")
-    }
-    /// Finds a rejection inside an error message from the workflow engine.
-    pub fn from_wire(text: &str) -> Option<Self> {
-        let start = text.find("{\"code\"")?;
-        let mut de = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Rejection>();
-        de.next()?.ok()
-    }
-}
-
-impl std::fmt::Display for Rejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message(Locale::En))
-    }
-}
-impl std::error::Error for Rejection {}
 
 /// A text within its limit and free of control characters, or the refusal naming the field.
-fn bounded(value: &str, field_key: &str, max: usize, single_line: bool) -> Result<(), Rejection> {
+fn bounded(value: &str, field_key: &str, max: usize, single_line: bool) -> Result<(), Refusal> {
     use crate::input::{TextProblem, check_text};
     match check_text(value, max, single_line) {
         Ok(()) => Ok(()),
-        Err(TextProblem::TooLong { max }) => Err(Rejection::new("too_long").arg("field", field_key).arg("max", max.to_string())),
-        Err(TextProblem::Control) => Err(Rejection::new("control_chars").arg("field", field_key)),
+        Err(TextProblem::TooLong { max }) => Err(reject("too_long").arg("field", field_key).arg("max", max.to_string())),
+        Err(TextProblem::Control) => Err(reject("control_chars").arg("field", field_key)),
     }
 }
 
-fn at_most<T>(list: &[T], field_key: &str, max: usize) -> Result<(), Rejection> {
-    if list.len() > max { Err(Rejection::new("too_many").arg("field", field_key).arg("max", max.to_string())) } else { Ok(()) }
+fn at_most<T>(list: &[T], field_key: &str, max: usize) -> Result<(), Refusal> {
+    if list.len() > max { Err(reject("too_many").arg("field", field_key).arg("max", max.to_string())) } else { Ok(()) }
 }
 
 impl Action {
     /// Checks every value the action carries against the policy's input limits: the same check
     /// at the console's edge and in the workflow's validator. `today` bounds plan dates.
-    pub fn check_input(&self, limits: &crate::input::InputLimits, today: NaiveDate) -> Result<(), Rejection> {
+    pub fn check_input(&self, limits: &crate::input::InputLimits, today: NaiveDate) -> Result<(), Refusal> {
         use crate::input::{CONTENT_TYPE_CHARS, DURATION_CHARS, FILE_NAME_CHARS};
         let l = limits;
         match self {
@@ -382,7 +330,7 @@ impl Action {
                 for m in plan {
                     bounded(&m.what, "field.plan", l.text_chars, false)?;
                     if m.date > last {
-                        return Err(Rejection::new("plan_date_window").arg("field", "field.plan").arg("years", l.plan_years.to_string()));
+                        return Err(reject("plan_date_window").arg("field", "field.plan").arg("years", l.plan_years.to_string()));
                     }
                 }
                 Ok(())
@@ -394,7 +342,7 @@ impl Action {
                     bounded(&e.name, "field.evidence", FILE_NAME_CHARS, true)?;
                     bounded(&e.content_type, "field.evidence", CONTENT_TYPE_CHARS, true)?;
                     if e.sha256.len() != 64 || !e.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-                        return Err(Rejection::new("evidence_unknown").arg("field", "field.evidence").arg("name", e.name.clone()));
+                        return Err(reject("evidence_unknown").arg("field", "field.evidence").arg("name", e.name.clone()));
                     }
                 }
                 Ok(())
@@ -416,7 +364,7 @@ impl Action {
 
 impl NewMatter {
     /// Checks the texts of a matter to issue against the policy's input limits.
-    pub fn check_input(&self, limits: &crate::input::InputLimits) -> Result<(), Rejection> {
+    pub fn check_input(&self, limits: &crate::input::InputLimits) -> Result<(), Refusal> {
         required(&self.title, "field.title")?;
         bounded(&self.title, "field.title", limits.title_chars, true)?;
         bounded(&self.description, "field.description", limits.text_chars, false)?;
@@ -424,8 +372,8 @@ impl NewMatter {
     }
 }
 
-fn required(value: &str, field_key: &str) -> Result<(), Rejection> {
-    if value.trim().is_empty() { Err(Rejection::new("empty_field").arg("field", field_key)) } else { Ok(()) }
+fn required(value: &str, field_key: &str) -> Result<(), Refusal> {
+    if value.trim().is_empty() { Err(reject("empty_field").arg("field", field_key)) } else { Ok(()) }
 }
 
 fn step_time(policy: &Policy, prev_ms: i64, after: PolicyDuration) -> i64 {
@@ -619,45 +567,45 @@ impl Matter {
         effects
     }
 
-    fn require_role(&self, actor: &Actor, action: &Action, allowed: &[Role]) -> Result<(), Rejection> {
+    fn require_role(&self, actor: &Actor, action: &Action, allowed: &[Role]) -> Result<(), Refusal> {
         if !allowed.contains(&actor.role) {
-            return Err(Rejection::new("role_not_allowed").arg("role", format!("role.{}", actor.role)).arg("action", format!("action.{}", action.name())));
+            return Err(reject("role_not_allowed").arg("role", format!("role.{}", actor.role)).arg("action", format!("action.{}", action.name())));
         }
         if actor.role == Role::Facility && actor.facility_id != Some(self.facility_id) {
-            return Err(Rejection::new("not_your_facility"));
+            return Err(reject("not_your_facility"));
         }
         Ok(())
     }
 
-    fn require_status(&self, action: &Action, allowed: &[Status]) -> Result<(), Rejection> {
+    fn require_status(&self, action: &Action, allowed: &[Status]) -> Result<(), Refusal> {
         if allowed.contains(&self.status) {
             Ok(())
         } else {
-            Err(Rejection::new("wrong_state").arg("status", format!("status.{}", self.status)).arg("action", format!("action.{}", action.name())))
+            Err(reject("wrong_state").arg("status", format!("status.{}", self.status)).arg("action", format!("action.{}", action.name())))
         }
     }
 
     /// An extension period as a facility or supervisor writes it: at least the policy's minimum.
-    fn parse_extension(text: &str, policy: &Policy, from_ms: i64) -> Result<PolicyDuration, Rejection> {
-        let by = PolicyDuration::parse(text).map_err(|e| Rejection::new("bad_duration").arg("detail", e.to_string()))?;
+    fn parse_extension(text: &str, policy: &Policy, from_ms: i64) -> Result<PolicyDuration, Refusal> {
+        let by = PolicyDuration::parse(text).map_err(|e| reject("bad_duration").arg("detail", e.to_string()))?;
         let min = policy.input.min_extension;
         if extend_due(policy, from_ms, by) < extend_due(policy, from_ms, min) {
-            return Err(Rejection::new("extension_too_short").arg("min", min.to_string()));
+            return Err(reject("extension_too_short").arg("min", min.to_string()));
         }
         Ok(by)
     }
 
-    fn within_max(policy: &Policy, from_ms: i64, by: PolicyDuration) -> Result<(), Rejection> {
+    fn within_max(policy: &Policy, from_ms: i64, by: PolicyDuration) -> Result<(), Refusal> {
         let max = policy.extension.max_each;
         if extend_due(policy, from_ms, by) > extend_due(policy, from_ms, max) {
-            return Err(Rejection::new("extension_too_long").arg("max", max.to_string()));
+            return Err(reject("extension_too_long").arg("max", max.to_string()));
         }
         Ok(())
     }
 
     /// Checks an action and, if it is allowed, applies it and returns what must happen.
     /// On refusal the matter is unchanged.
-    pub fn apply(&mut self, actor: &Actor, action: &Action, now_ms: i64, policy: &Policy) -> Result<Vec<Effect>, Rejection> {
+    pub fn apply(&mut self, actor: &Actor, action: &Action, now_ms: i64, policy: &Policy) -> Result<Vec<Effect>, Refusal> {
         let mut next = self.clone();
         let effects = next.decide(actor, action, now_ms, policy)?;
         *self = next;
@@ -668,32 +616,32 @@ impl Matter {
     /// Files a facility (or an administrator) uploaded to the matter, for its timeline: every
     /// upload is an event, whether or not an action cites the files later. Refused like an
     /// action: on an ended matter, from another facility, or with bad names.
-    pub fn record_upload(&self, actor: &Actor, files: &[EvidenceRef], now_ms: i64, policy: &Policy) -> Result<Vec<Effect>, Rejection> {
+    pub fn record_upload(&self, actor: &Actor, files: &[EvidenceRef], now_ms: i64, policy: &Policy) -> Result<Vec<Effect>, Refusal> {
         if self.status.is_ended() {
-            return Err(Rejection::new("ended").arg("status", format!("status.{}", self.status)));
+            return Err(reject("ended").arg("status", format!("status.{}", self.status)));
         }
         if !matches!(actor.role, Role::Facility | Role::Admin) {
-            return Err(Rejection::new("role_not_allowed").arg("role", format!("role.{}", actor.role)).arg("action", "action.upload"));
+            return Err(reject("role_not_allowed").arg("role", format!("role.{}", actor.role)).arg("action", "action.upload"));
         }
         if actor.role == Role::Facility && actor.facility_id != Some(self.facility_id) {
-            return Err(Rejection::new("not_your_facility"));
+            return Err(reject("not_your_facility"));
         }
         if files.is_empty() {
-            return Err(Rejection::new("evidence_required").arg("field", "field.evidence"));
+            return Err(reject("evidence_required").arg("field", "field.evidence"));
         }
         // The same bounds as evidence an action cites.
         Action::SubmitEvidence { note: String::new(), evidence: files.to_vec() }.check_input(&policy.input, policy.calendar.local_date(now_ms))?;
         Ok(vec![Effect::Record { kind: "evidence_uploaded".into(), actor: Some(actor.clone()), payload: json!({ "evidence": files }) }])
     }
 
-    pub fn check(&self, actor: &Actor, action: &Action, now_ms: i64, policy: &Policy) -> Result<(), Rejection> {
+    pub fn check(&self, actor: &Actor, action: &Action, now_ms: i64, policy: &Policy) -> Result<(), Refusal> {
         self.clone().decide(actor, action, now_ms, policy).map(|_| ())
     }
 
-    fn decide(&mut self, actor: &Actor, action: &Action, now_ms: i64, policy: &Policy) -> Result<Vec<Effect>, Rejection> {
+    fn decide(&mut self, actor: &Actor, action: &Action, now_ms: i64, policy: &Policy) -> Result<Vec<Effect>, Refusal> {
         use Status::*;
         if self.status.is_ended() {
-            return Err(Rejection::new("ended").arg("status", format!("status.{}", self.status)));
+            return Err(reject("ended").arg("status", format!("status.{}", self.status)));
         }
         action.check_input(&policy.input, policy.calendar.local_date(now_ms))?;
         let record = |kind: &str, payload: serde_json::Value| Effect::Record { kind: kind.into(), actor: Some(actor.clone()), payload };
@@ -717,13 +665,13 @@ impl Matter {
                 let mut effects = vec![];
                 if self.severity == Severity::Major {
                     if plan.is_empty() && self.plan.is_empty() {
-                        return Err(Rejection::new("plan_required").arg("field", "field.plan"));
+                        return Err(reject("plan_required").arg("field", "field.plan"));
                     }
                     if !plan.is_empty() {
                         let today = policy.calendar.local_date(now_ms);
                         let ordered = plan.windows(2).all(|w| w[0].date <= w[1].date);
                         if !ordered || plan[0].date < today || plan.iter().any(|m| m.what.trim().is_empty()) {
-                            return Err(Rejection::new("plan_dates").arg("field", "field.plan"));
+                            return Err(reject("plan_dates").arg("field", "field.plan"));
                         }
                         self.plan = plan.clone();
                     }
@@ -741,10 +689,10 @@ impl Matter {
                 self.require_role(actor, action, &facility)?;
                 self.require_status(action, &working)?;
                 if evidence.is_empty() {
-                    return Err(Rejection::new("evidence_required"));
+                    return Err(reject("evidence_required"));
                 }
                 if self.severity == Severity::Major && self.plan.is_empty() {
-                    return Err(Rejection::new("plan_required").arg("field", "field.plan"));
+                    return Err(reject("plan_required").arg("field", "field.plan"));
                 }
                 for kind in [DeadlineKind::Feedback, DeadlineKind::Rectify, DeadlineKind::Report] {
                     self.meet(kind, now_ms);
@@ -767,15 +715,15 @@ impl Matter {
                 self.require_status(action, &[Issued, Acknowledged, FeedbackGiven, Reopened])?;
                 required(reason, "field.reason")?;
                 if self.pending_extension.is_some() {
-                    return Err(Rejection::new("extension_pending"));
+                    return Err(reject("extension_pending"));
                 }
                 if self.extensions_granted >= policy.extension.max_per_matter {
-                    return Err(Rejection::new("extension_limit").arg("max", policy.extension.max_per_matter.to_string()));
+                    return Err(reject("extension_limit").arg("max", policy.extension.max_per_matter.to_string()));
                 }
                 let Some(d) =
                     self.open_deadline(*deadline).filter(|_| matches!(deadline, DeadlineKind::Feedback | DeadlineKind::Rectify | DeadlineKind::Report))
                 else {
-                    return Err(Rejection::new("extension_not_open").arg("deadline", format!("deadline.{deadline}")));
+                    return Err(reject("extension_not_open").arg("deadline", format!("deadline.{deadline}")));
                 };
                 let by = Self::parse_extension(extend_by, policy, d.due_ms)?;
                 Self::within_max(policy, d.due_ms, by)?;
@@ -809,18 +757,18 @@ impl Matter {
             Action::DecideExtension { approve, extend_by, reason } => {
                 self.require_role(actor, action, &oversight)?;
                 let Some(req) = self.pending_extension.clone() else {
-                    return Err(Rejection::new("extension_none"));
+                    return Err(reject("extension_none"));
                 };
                 if !approve {
                     if reason.trim().is_empty() {
-                        return Err(Rejection::new("reason_required"));
+                        return Err(reject("reason_required"));
                     }
                     self.end_request(now_ms);
                     return Ok(vec![record("extension_refused", json!({ "deadline": req.deadline, "reason": reason.trim() }))]);
                 }
                 let ladder_first = policy.escalation.first().map(|s| s.after);
                 let Some(due_ms) = self.open_deadline(req.deadline).map(|d| d.due_ms) else {
-                    return Err(Rejection::new("extension_not_open").arg("deadline", format!("deadline.{}", req.deadline)));
+                    return Err(reject("extension_not_open").arg("deadline", format!("deadline.{}", req.deadline)));
                 };
                 let by = match extend_by.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                     Some(text) => Self::parse_extension(text, policy, due_ms)?,
@@ -883,7 +831,7 @@ impl Matter {
                 self.require_status(action, &[Issued, Acknowledged, FeedbackGiven, Reopened])?;
                 required(note, "field.note")?;
                 if self.open_deadline(DeadlineKind::Measures).is_none() {
-                    return Err(Rejection::new("measures_not_open"));
+                    return Err(reject("measures_not_open"));
                 }
                 self.meet(DeadlineKind::Measures, now_ms);
                 Ok(vec![record("measures_confirmed", json!({ "note": note.trim() }))])
@@ -891,7 +839,7 @@ impl Matter {
             Action::Withdraw { reason } => {
                 self.require_role(actor, action, &oversight)?;
                 if reason.trim().is_empty() {
-                    return Err(Rejection::new("reason_required"));
+                    return Err(reject("reason_required"));
                 }
                 let open: Vec<DeadlineKind> = self.deadlines.iter().filter(|d| d.is_open()).map(|d| d.kind).collect();
                 for kind in open {

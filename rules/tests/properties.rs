@@ -687,7 +687,7 @@ fn check_action(
     action: &Action,
     now: i64,
     p: &Policy,
-    result: &Result<Vec<Effect>, qingling_rules::matter::Rejection>,
+    result: &Result<Vec<Effect>, qingling_rules::Refusal>,
 ) -> Result<(), TestCaseError> {
     let effects = match result {
         Err(why) => {

@@ -73,9 +73,9 @@ async fn a_step_the_database_refuses_for_good_holds_the_matter_until_repaired() 
     assert!(String::from_utf8_lossy(&page).contains(&id));
     let (s, _) = facility.get("/api/health").await?;
     assert_eq!(s, 403);
-    // Nothing more is taken while it is held, and the refusal says why.
+    // Nothing more is taken while it is held, and the refusal says why: 503, as the console's own check (the same refusal, the same status).
     let (s, b) = facility.act(&id, json!({ "action": "feedback", "text": "再次反馈" })).await?;
-    assert_eq!((s, b["error"]["code"].as_str()), (422, Some("reject.stuck")), "{b}");
+    assert_eq!((s, b["error"]["code"].as_str()), (503, Some("reject.stuck")), "{b}");
     let stored = app.store.matter(&id).await?.unwrap();
     assert_eq!((stored.status.as_str(), stored.last_seq), ("acknowledged", 2));
 

@@ -47,7 +47,7 @@ async fn control_characters_and_oversized_texts_are_refused_and_nothing_freezes(
         action: Action::Acknowledge { handler: "王主任\u{0}".into() },
     };
     match qingling_web::engine::act(&client, &id, forged).await {
-        Err(qingling_web::engine::EngineError::Rejected(r)) => assert_eq!(r.code, "reject.control_chars"),
+        Err(qingling_web::engine::EngineError::Refused(r)) => assert_eq!(r.code, "reject.control_chars"),
         other => panic!("the validator must refuse it: {other:?}"),
     }
     // Nothing froze: a clean action goes through and is stored on this database.

@@ -144,7 +144,13 @@ pub async fn act(State(shared): S, ctx: Ctx, Path(id): Path<String>, body: Bytes
 }
 
 /// Reads the `file` fields of a multipart body.
-pub async fn read_uploads(mut multipart: Multipart, max_bytes: u64) -> Result<(Vec<Upload>, Vec<(String, String)>), Error> {
+/// A multipart body as the handler receives it: taken as a `Result`, so a handler checks the
+/// session and the scope before a malformed body is even looked at (an outsider learns nothing
+/// from a 400).
+pub type Uploads = Result<Multipart, axum::extract::multipart::MultipartRejection>;
+
+pub async fn read_uploads(multipart: Uploads, max_bytes: u64) -> Result<(Vec<Upload>, Vec<(String, String)>), Error> {
+    let mut multipart = multipart.map_err(|e| Error::BadRequest(e.body_text()))?;
     let mut files = vec![];
     let mut fields = vec![];
     loop {
@@ -169,7 +175,7 @@ pub async fn read_uploads(mut multipart: Multipart, max_bytes: u64) -> Result<(V
 
 fn multipart_error(e: axum::extract::multipart::MultipartError, max_bytes: u64) -> Error {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        Error::Evidence { status: StatusCode::PAYLOAD_TOO_LARGE, code: "too_large", max_bytes }
+        Error::evidence("too_large", qingling_rules::refusal::Class::TooLarge, max_bytes)
     } else {
         Error::BadRequest(e.body_text())
     }
@@ -177,7 +183,7 @@ fn multipart_error(e: axum::extract::multipart::MultipartError, max_bytes: u64) 
 
 /// `POST /api/matters/{id}/evidence`
 #[tracing::instrument(skip_all, fields(matter_id = %id))]
-pub async fn upload(State(shared): S, ctx: Ctx, Path(id): Path<String>, multipart: Multipart) -> Result<Response, Error> {
+pub async fn upload(State(shared): S, ctx: Ctx, Path(id): Path<String>, multipart: Uploads) -> Result<Response, Error> {
     let who = ctx.signed()?;
     let row = matters::visible_matter(&shared, &who, &id).await?;
     if !matters::may_upload(&who) {

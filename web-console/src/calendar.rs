@@ -11,7 +11,7 @@ use crate::forms::field;
 use crate::views::render;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, Days, NaiveDate};
@@ -245,10 +245,10 @@ pub async fn show(State(shared): S, ctx: Ctx, Query(q): Query<PageQuery>) -> Res
 /// `POST /admin/calendar`: `intent=review` shows the schedule as a calendar; `intent=save`
 /// (from the review) stores it and rolls it out.
 #[tracing::instrument(skip_all)]
-pub async fn submit(State(shared): S, ctx: Ctx, multipart: Multipart) -> Result<Response, Error> {
+pub async fn submit(State(shared): S, ctx: Ctx, multipart: crate::api::Uploads) -> Result<Response, Error> {
+    ctx.signed()?.require_admin()?;
     let (files, fields) = read_uploads(multipart, MAX_INPUT_BYTES as u64).await?;
     let who = ctx.check_csrf(field(&fields, "csrf"))?;
-    who.require_admin()?;
     let (policy, loaded) = shared.app.store.calendar_in_force(&shared.app.policy).await?;
     let (holidays_text, workdays_text) = (field(&fields, "holidays"), field(&fields, "workdays"));
     let form = context! { year => field(&fields, "year"), source => field(&fields, "source"), holidays => holidays_text, workdays => workdays_text };

@@ -242,6 +242,10 @@ async fn resolve(shared: Arc<Shared>, mut req: Request, next: Next) -> Response 
     if path_has_control_chars(req.uri().path()) {
         return render_error(&shared, &ctx, is_api(&path), Error::NotFound);
     }
+    // No session: only the public routes answer (see `crate::is_public`).
+    if ctx.session.is_none() && !crate::is_public(&path) {
+        return render_error(&shared, &ctx, is_api(&path), Error::Unauthenticated);
+    }
     req.extensions_mut().insert(ctx.clone());
     // A panicking handler answers like any other failure, instead of dropping the connection.
     let mut response = match std::panic::AssertUnwindSafe(next.run(req)).catch_unwind().await {

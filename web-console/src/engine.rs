@@ -1,15 +1,18 @@
-//! The console's side of Temporal: start a matter's `Rectification` workflow, send it an action
-//! (an update, validated by the workflow against the state machine), and read its live state (a
+//! The console's side of Temporal, the one module that talks to it: start a matter's
+//! `Rectification` or an `Inspection` workflow, send either an update (validated by the workflow
+//! against the rules; a refusal comes back as a [`Refusal`]), and read a matter's live state (a
 //! query). Nothing here touches the database.
 
 use qingling_rules::Policy;
-use qingling_rules::matter::{NewMatter, Rejection};
+use qingling_rules::inspection::SubmitRequest;
+use qingling_rules::matter::{Actor, NewMatter};
+use qingling_rules::refusal::Refusal;
 use qingling_workflows::contract::CalendarYearUpdate;
 use qingling_workflows::inspection::inspection_visibility;
 use qingling_workflows::rectification::matter_attributes;
 use qingling_workflows::rectification::{ActionRequest, UploadRequest};
 use qingling_workflows::visibility::{self, FacilityFacts};
-use qingling_workflows::{CalendarRollout, MatterView, Rectification, RectificationInput, ids};
+use qingling_workflows::{CalendarRollout, Inspection, InspectionView, MatterView, Rectification, RectificationInput, ids};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -28,7 +31,7 @@ const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 pub enum EngineError {
     /// The workflow refused the action (its update validator or the update itself).
     #[error("{0}")]
-    Rejected(Rejection),
+    Refused(Refusal),
     /// Temporal is unreachable, or no worker answered in time.
     #[error("workflow engine unavailable: {0}")]
     Unavailable(String),
@@ -215,8 +218,39 @@ where
     U: UpdateDefinition<Workflow = <Rectification as HasWorkflowDefinition>::Run, Output = MatterView>,
     U::Input: Send,
 {
-    let handle = client.get_workflow_handle::<Rectification>(ids::matter_workflow_id(matter_id));
-    match tokio::time::timeout(UPDATE_TIMEOUT, handle.execute_update(update, req, WorkflowExecuteUpdateOptions::default())).await {
+    update_workflow::<Rectification, U>(client, ids::matter_workflow_id(matter_id), update, req, WorkflowExecuteUpdateOptions::default()).await
+}
+
+/// An assigned inspector opens the inspection's checklist (idempotent).
+#[tracing::instrument(skip_all, fields(workflow_id = %workflow_id))]
+pub async fn open_inspection(client: &Client, workflow_id: &str, actor: Actor) -> Result<InspectionView, EngineError> {
+    update_workflow::<Inspection, _>(client, workflow_id.to_string(), Inspection::start, actor, WorkflowExecuteUpdateOptions::default()).await
+}
+
+/// Submits the signed checklist. The idempotency key is also the update id, so Temporal itself
+/// deduplicates a retried request.
+#[tracing::instrument(skip_all, fields(workflow_id = %workflow_id))]
+pub async fn submit_inspection(client: &Client, workflow_id: &str, req: SubmitRequest) -> Result<InspectionView, EngineError> {
+    let options = WorkflowExecuteUpdateOptions::builder().update_id(format!("submit-{}", req.key)).build();
+    update_workflow::<Inspection, _>(client, workflow_id.to_string(), Inspection::submit, req, options).await
+}
+
+/// Sends one update to a workflow, within [`UPDATE_TIMEOUT`]; a refusal comes back as
+/// [`EngineError::Refused`].
+async fn update_workflow<W, U>(
+    client: &Client,
+    workflow_id: String,
+    update: U,
+    req: U::Input,
+    options: WorkflowExecuteUpdateOptions,
+) -> Result<U::Output, EngineError>
+where
+    W: HasWorkflowDefinition,
+    U: UpdateDefinition<Workflow = <W as HasWorkflowDefinition>::Run>,
+    U::Input: Send,
+{
+    let handle = client.get_workflow_handle::<W>(workflow_id);
+    match tokio::time::timeout(UPDATE_TIMEOUT, handle.execute_update(update, req, options)).await {
         Ok(Ok(view)) => Ok(view),
         Ok(Err(e)) => Err(update_error(e)),
         Err(_) => Err(EngineError::NoAnswer),
@@ -271,8 +305,8 @@ fn query_error(e: WorkflowQueryError) -> EngineError {
 
 fn update_error(e: WorkflowUpdateError) -> EngineError {
     match e {
-        WorkflowUpdateError::Failed(failure) => match rejection_in(&failure) {
-            Some(r) => EngineError::Rejected(r),
+        WorkflowUpdateError::Failed(failure) => match refusal_in(&failure) {
+            Some(r) => EngineError::Refused(r),
             None => EngineError::Unavailable(format!("the update failed: {}", failure.message)),
         },
         WorkflowUpdateError::NotFound(_) => EngineError::Gone,
@@ -280,17 +314,12 @@ fn update_error(e: WorkflowUpdateError) -> EngineError {
     }
 }
 
-/// The rejection a failed update carries: the validator's error text is the failure's message,
+/// The refusal a failed update carries: the validator's error text is the failure's message,
 /// possibly wrapped in causes.
-fn rejection_in(failure: &Failure) -> Option<Rejection> {
-    refusal_in(failure, Rejection::from_wire)
-}
-
-/// The first refusal `parse` finds in a failure's message or in one of its causes.
-pub(crate) fn refusal_in<T>(failure: &Failure, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+fn refusal_in(failure: &Failure) -> Option<Refusal> {
     let mut current = Some(failure);
     while let Some(f) = current {
-        if let Some(r) = parse(&f.message) {
+        if let Some(r) = Refusal::from_wire(&f.message) {
             return Some(r);
         }
         current = f.cause.as_deref();
@@ -304,16 +333,16 @@ mod tests {
 
     #[test]
     fn a_rejection_is_found_in_the_failure_or_its_causes() {
-        let wire = Rejection { code: "reject.wrong_state".into(), args: vec![("status".into(), "status.issued".into())] }.to_wire();
+        let wire = Refusal::new("reject.wrong_state").arg("status", "status.issued").to_wire();
         let direct = Failure { message: wire.clone(), ..Default::default() };
-        assert_eq!(rejection_in(&direct).map(|r| r.code), Some("reject.wrong_state".to_string()));
+        assert_eq!(refusal_in(&direct).map(|r| r.code), Some("reject.wrong_state".to_string()));
         let wrapped = Failure {
             message: "update failed".into(),
             cause: Some(Box::new(Failure { message: format!("validator: {wire}"), ..Default::default() })),
             ..Default::default()
         };
-        assert_eq!(rejection_in(&wrapped).map(|r| r.code), Some("reject.wrong_state".to_string()));
-        assert!(rejection_in(&Failure { message: "panic".into(), ..Default::default() }).is_none());
+        assert_eq!(refusal_in(&wrapped).map(|r| r.code), Some("reject.wrong_state".to_string()));
+        assert!(refusal_in(&Failure { message: "panic".into(), ..Default::default() }).is_none());
     }
 
     #[test]

@@ -5,8 +5,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use qingling_rules::matter::Rejection;
 use qingling_rules::messages::{Locale, t};
+use qingling_rules::refusal::{Class, Refusal};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -43,26 +43,16 @@ pub enum Error {
     /// `field` names the field (and `web.field.<field>` labels it).
     #[error("invalid field {field}: {code}")]
     Field { field: &'static str, code: &'static str },
-    /// The state machine refused an action.
-    #[error("rejected: {0}")]
-    Rejected(Rejection),
-    /// An evidence file refused by the store; `code` is a catalogue key under `evidence.`.
-    #[error("evidence refused: {code}")]
-    Evidence { status: StatusCode, code: &'static str, max_bytes: u64 },
-    /// An inspection request refused; `code` is a catalogue key under `inspection.`, `problems`
-    /// the per-item problems of a refused checklist (`{item, code, message, detail}`).
-    #[error("inspection refused: {code}")]
-    Inspection { status: StatusCode, code: String, args: Vec<(String, String)>, problems: Vec<serde_json::Value> },
+    /// The rules refused: an action on a matter, an inspection request, an evidence file, a
+    /// step on a held case. The refusal's class decides the status.
+    #[error("refused: {0}")]
+    Refused(Refusal),
     /// An idempotency key sent again with a different request.
     #[error("idempotency key reused with another request")]
     KeyReused,
     /// A working-day schedule that does not fit the rules; the detail names the date.
     #[error("schedule refused: {0}")]
     Schedule(String),
-    /// The matter's workflow is held on a step it could not store (the storage error, for the
-    /// message); operators see it on the health page.
-    #[error("matter held: {0}")]
-    Held(String),
     /// The matter's workflow no longer runs although the database says it is open (terminated,
     /// or lost with its Temporal history): an operator must restart it (`qingling doctor`).
     #[error("the matter's workflow is gone")]
@@ -89,10 +79,10 @@ impl Error {
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Error::Field { .. } | Error::Rejected(_) | Error::Schedule(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::Evidence { status, .. } | Error::Inspection { status, .. } => *status,
+            Error::Field { .. } | Error::Schedule(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Refused(r) => StatusCode::from_u16(r.class.http_status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
             Error::KeyReused => StatusCode::CONFLICT,
-            Error::Unavailable(_) | Error::Held(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::NoAnswer => StatusCode::GATEWAY_TIMEOUT,
             Error::Gone => StatusCode::CONFLICT,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -113,13 +103,10 @@ impl Error {
             Error::UnsupportedType => "request.unsupported_type".into(),
             Error::MethodNotAllowed => "request.method".into(),
             Error::Field { code, .. } => format!("validation.{code}"),
-            Error::Rejected(r) => r.code.clone(),
-            Error::Evidence { code, .. } => format!("evidence.{code}"),
-            Error::Inspection { code, .. } => code.clone(),
+            Error::Refused(r) => r.code.clone(),
             Error::Schedule(_) => "calendar.invalid_schedule".into(),
             Error::KeyReused => "request.key_reused".into(),
             Error::Unavailable(_) => "engine.unavailable".into(),
-            Error::Held(_) => "reject.stuck".into(),
             Error::Gone => "engine.gone".into(),
             Error::NoAnswer => "engine.no_answer".into(),
             Error::Internal(_) => "http.internal".into(),
@@ -129,8 +116,7 @@ impl Error {
     /// The message in the reader's language.
     pub fn message(&self, locale: Locale) -> String {
         match self {
-            Error::Rejected(r) => r.message(locale),
-            Error::Held(error) => Rejection::stuck(error).message(locale),
+            Error::Refused(r) => r.message(locale),
             Error::BadRequest(detail) => t(locale, "request.invalid", &[("detail", detail)]),
             Error::Schedule(detail) => t(locale, "calendar.invalid_schedule", &[("detail", detail)]),
             Error::Throttled { retry_after_secs } => t(locale, "auth.throttled", &[("seconds", &retry_after_secs.to_string())]),
@@ -139,24 +125,28 @@ impl Error {
                 t(locale, &self.code(), &[("field", &label)])
             }
             Error::TooLarge { max_bytes } => t(locale, "request.too_large", &[("max", &human_bytes(*max_bytes))]),
-            Error::Evidence { max_bytes, .. } => {
-                let max = human_bytes(*max_bytes);
-                t(locale, &self.code(), &[("max", &max)])
-            }
-            Error::Inspection { code, args, .. } => {
-                let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-                t(locale, code, &args)
-            }
             _ => t(locale, &self.code(), &[]),
         }
     }
 
-    /// The field a validation error is about, for forms and API clients.
-    pub fn field(&self) -> Option<&'static str> {
+    /// The field a validation error or a refusal is about, for forms and API clients.
+    pub fn field(&self) -> Option<&str> {
         match self {
             Error::Field { field, .. } => Some(field),
+            Error::Refused(r) => r.field(),
             _ => None,
         }
+    }
+
+    /// The refusal of an evidence file (`evidence.<code>`); `max_bytes` fills `{max}`.
+    pub fn evidence(code: &str, class: Class, max_bytes: u64) -> Self {
+        let r = Refusal::new(format!("evidence.{code}")).class(class);
+        Error::Refused(if max_bytes > 0 { r.arg("max", human_bytes(max_bytes)) } else { r })
+    }
+
+    /// Whether the request was refused with this code.
+    pub fn is_refusal(&self, code: &str) -> bool {
+        matches!(self, Error::Refused(r) if r.code == code)
     }
 
     /// The JSON body of the API.
@@ -165,16 +155,13 @@ impl Error {
         if let Some(field) = self.field() {
             error["field"] = field.into();
         }
-        // A refusal of the rules names its field as a catalogue key (`field.handler`).
-        if let Error::Rejected(r) = self
-            && let Some((_, key)) = r.args.iter().find(|(k, _)| k == "field")
+        // A refused checklist lists its problems, each in the reader's language.
+        if let Error::Refused(r) = self
+            && !r.problems.is_empty()
         {
-            error["field"] = key.strip_prefix("field.").unwrap_or(key).into();
-        }
-        if let Error::Inspection { problems, .. } = self
-            && !problems.is_empty()
-        {
-            error["problems"] = problems.clone().into();
+            let problems: Vec<serde_json::Value> =
+                r.problems.iter().map(|p| serde_json::json!({ "item": p.item, "code": p.code, "detail": p.detail, "message": p.message(locale) })).collect();
+            error["problems"] = problems.into();
         }
         serde_json::json!({ "error": error })
     }
@@ -208,6 +195,12 @@ impl IntoResponse for Error {
     }
 }
 
+impl From<Refusal> for Error {
+    fn from(r: Refusal) -> Self {
+        Error::Refused(r)
+    }
+}
+
 impl From<qingling_activities::Error> for Error {
     fn from(e: qingling_activities::Error) -> Self {
         Error::Internal(e.to_string())
@@ -229,7 +222,7 @@ impl From<minijinja::Error> for Error {
 impl From<crate::engine::EngineError> for Error {
     fn from(e: crate::engine::EngineError) -> Self {
         match e {
-            crate::engine::EngineError::Rejected(r) => Error::Rejected(r),
+            crate::engine::EngineError::Refused(r) => Error::Refused(r),
             crate::engine::EngineError::Unavailable(why) => Error::Unavailable(why),
             crate::engine::EngineError::Gone => Error::Gone,
             crate::engine::EngineError::NoAnswer => Error::NoAnswer,
@@ -241,12 +234,11 @@ impl From<crate::engine::EngineError> for Error {
 impl From<qingling_activities::evidence::Error> for Error {
     fn from(e: qingling_activities::evidence::Error) -> Self {
         use qingling_activities::evidence::Error as E;
-        let refused = |status, code| Error::Evidence { status, code, max_bytes: 0 };
         match e {
-            E::Empty => refused(StatusCode::UNPROCESSABLE_ENTITY, "empty"),
-            E::TooLarge { max, .. } => Error::Evidence { status: StatusCode::PAYLOAD_TOO_LARGE, code: "too_large", max_bytes: max },
-            E::UnknownType => refused(StatusCode::UNPROCESSABLE_ENTITY, "unknown_type"),
-            E::TypeNotAllowed(_) => refused(StatusCode::UNPROCESSABLE_ENTITY, "type_not_allowed"),
+            E::Empty => Error::evidence("empty", Class::Invalid, 0),
+            E::TooLarge { max, .. } => Error::evidence("too_large", Class::TooLarge, max),
+            E::UnknownType => Error::evidence("unknown_type", Class::Invalid, 0),
+            E::TypeNotAllowed(_) => Error::evidence("type_not_allowed", Class::Invalid, 0),
             E::Store(inner) => Error::Internal(inner.to_string()),
         }
     }
@@ -258,11 +250,8 @@ mod tests {
 
     #[test]
     fn rejections_keep_their_code_and_read_in_both_languages() {
-        let r = Rejection {
-            code: "reject.wrong_state".into(),
-            args: vec![("status".into(), "status.issued".into()), ("action".into(), "action.submit_evidence".into())],
-        };
-        let e = Error::Rejected(r);
+        let r = Refusal::new("reject.wrong_state").arg("status", "status.issued").arg("action", "action.submit_evidence");
+        let e = Error::Refused(r);
         assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let zh = e.to_json(Locale::ZhCn);
         assert_eq!(zh["error"]["code"], "reject.wrong_state");
@@ -286,11 +275,12 @@ mod tests {
             Error::Field { field: "title", code: "required" },
             Error::Field { field: "kind", code: "unknown_choice" },
             Error::Field { field: "facility_id", code: "required" },
-            Error::Evidence { status: StatusCode::PAYLOAD_TOO_LARGE, code: "too_large", max_bytes: 10 << 20 },
-            Error::Evidence { status: StatusCode::UNPROCESSABLE_ENTITY, code: "empty", max_bytes: 0 },
-            Error::Evidence { status: StatusCode::UNPROCESSABLE_ENTITY, code: "unknown_type", max_bytes: 0 },
-            Error::Evidence { status: StatusCode::UNPROCESSABLE_ENTITY, code: "type_not_allowed", max_bytes: 0 },
-            Error::Evidence { status: StatusCode::UNPROCESSABLE_ENTITY, code: "no_file", max_bytes: 0 },
+            Error::evidence("too_large", Class::TooLarge, 10 << 20),
+            Error::evidence("empty", Class::Invalid, 0),
+            Error::evidence("unknown_type", Class::Invalid, 0),
+            Error::evidence("type_not_allowed", Class::Invalid, 0),
+            Error::evidence("no_file", Class::Invalid, 0),
+            Error::Refused(Refusal::stuck("disk full")),
             Error::Unavailable("down".into()),
             Error::Internal("bug".into()),
         ];

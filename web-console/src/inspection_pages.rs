@@ -219,7 +219,7 @@ pub async fn assign(State(shared): S, ctx: Ctx, axum::Form(fields): axum::Form<V
     };
     match crate::inspections::assign_inspection(&shared, &who, input).await {
         Ok(_) => Ok(axum::response::Redirect::to("/inspections?done=assigned").into_response()),
-        Err(e @ (Error::Inspection { .. } | Error::Unavailable(_))) => assign_page(&shared, &ctx, &who, &fields, Some(&e)).await,
+        Err(e @ (Error::Refused(_) | Error::Unavailable(_))) => assign_page(&shared, &ctx, &who, &fields, Some(&e)).await,
         Err(e) => Err(e),
     }
 }

@@ -1,8 +1,10 @@
 //! Inspections over the JSON API: assign one (oversight), open it, keep a tablet's draft, take
 //! photos, submit it signed by two inspectors, and read its results and notices.
 //!
-//! The workflow decides (it validates the submission against the pinned template); this module
-//! checks who is asking, verifies the co-signer's password, and reads the database's copy.
+//! The rules decide (`qingling_rules::inspection`: who may submit, what a submission carries,
+//! which inspectors an assignment may name); the workflow applies them again for a client that
+//! talks to Temporal directly. This module reads the database's copy, checks the co-signer's
+//! password, asks the rules, and reaches the workflow through [`crate::engine`].
 
 use crate::Shared;
 use crate::api::{parse_json, read_uploads};
@@ -12,38 +14,32 @@ use crate::matters::facility_json;
 use crate::signin::check_password;
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use qingling_activities::db::entities::{inspection, inspection_notice, user};
 use qingling_activities::store::{InspectionRow, user_can_see_inspection};
 use qingling_checklists::{Answer, Filled};
+use qingling_rules::inspection::{self as rules, SubmitRequest};
 use qingling_rules::matter::{Actor, Role};
-use qingling_rules::messages::{Locale, t};
-use qingling_workflows::inspection::{InspectionRefusal, SubmitRequest};
-use qingling_workflows::{Inspection, InspectionInput, InspectionView};
+use qingling_rules::refusal::{Class, Refusal};
+use qingling_workflows::InspectionInput;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use temporalio_client::WorkflowExecuteUpdateOptions;
-use temporalio_client::errors::WorkflowUpdateError;
 
 type S = State<Arc<Shared>>;
 
-fn refused(status: StatusCode, code: &str, args: &[(&str, String)]) -> Error {
-    Error::Inspection { status, code: code.to_string(), args: args.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(), problems: vec![] }
-}
-
-/// A decision of `rules::inspection` that went against the request.
-fn ruled(r: qingling_rules::inspection::Refused) -> Error {
-    refused(StatusCode::UNPROCESSABLE_ENTITY, r.code, &r.args)
+/// A refusal under `inspection.`.
+fn refusal(code: &str) -> Refusal {
+    Refusal::new(format!("inspection.{code}"))
 }
 
 /// The signers' certificate numbers, as stored now.
 fn certified(users: &[&user::Model]) -> Result<(), Error> {
-    qingling_rules::inspection::check_certified(users.iter().map(|u| (u.display_name.as_str(), u.certificate.as_deref()))).map_err(ruled)
+    Ok(rules::check_certified(users.iter().map(|u| (u.display_name.as_str(), u.certificate.as_deref())))?)
 }
 
 /// The inspection if the caller may see it; otherwise not found (never "forbidden").
@@ -120,50 +116,22 @@ pub async fn assign_inspection(shared: &Shared, who: &Signed, input: AssignInput
     }
     let store = &shared.app.store;
     let policy = &crate::calendar::policy_in_force(shared).await?;
-    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
-    let facility = store
-        .facilities_for(&who.user)
-        .await?
-        .into_iter()
-        .find(|f| f.id == input.facility_id)
-        .ok_or_else(|| refused(unprocessable, "inspection.facility_unknown", &[]))?;
+    let facility = store.facilities_for(&who.user).await?.into_iter().find(|f| f.id == input.facility_id).ok_or_else(|| refusal("facility_unknown"))?;
     let catalog = &shared.app.checklists;
     let template = match input.version {
         Some(v) => catalog.get(&input.template, v),
         None => catalog.latest(&input.template),
     }
     .ok_or_else(|| {
-        refused(
-            unprocessable,
-            "inspection.template_unknown",
-            &[("template", format!("{}@{}", input.template, input.version.map(|v| v.to_string()).unwrap_or_else(|| "latest".into())))],
-        )
+        refusal("template_unknown").arg("template", format!("{}@{}", input.template, input.version.map(|v| v.to_string()).unwrap_or_else(|| "latest".into())))
     })?
     .clone();
-    let need = policy.inspection.min_inspectors as usize;
     let pool = store.inspectors_in(facility.region_id).await?;
-    let mut chosen: Vec<&user::Model> = vec![];
-    for id in &input.inspectors {
-        match pool.iter().find(|u| u.id == *id) {
-            Some(u) if !chosen.iter().any(|c| c.id == u.id) => chosen.push(u),
-            Some(_) => {}
-            None => return Err(refused(unprocessable, "inspection.inspectors_invalid", &[("need", need.to_string())])),
-        }
-    }
-    if chosen.len() < need {
-        return Err(refused(unprocessable, "inspection.inspectors_invalid", &[("need", need.to_string())]));
-    }
+    let ids: Vec<i64> = pool.iter().map(|u| u.id).collect();
+    let chosen_ids = rules::choose_inspectors(&ids, &input.inspectors, policy.inspection.min_inspectors)?;
+    let chosen: Vec<&user::Model> = chosen_ids.iter().filter_map(|id| pool.iter().find(|u| u.id == *id)).collect();
     certified(&chosen)?;
-    let today = policy.calendar.local_date(now_ms());
-    let date = match input.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-        None => today,
-        // A year either side of today: anything else is a typing mistake (and `+12345-01-01`
-        // would parse).
-        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .ok()
-            .filter(|d| d.signed_duration_since(today).num_days().abs() <= 366)
-            .ok_or_else(|| refused(unprocessable, "inspection.date_invalid", &[]))?,
-    };
+    let date = rules::assignment_date(input.date.as_deref(), policy.calendar.local_date(now_ms()))?;
     let id = uuid::Uuid::new_v4().to_string();
     tracing::Span::current().record("inspection_id", id.as_str());
     let input = InspectionInput {
@@ -230,51 +198,10 @@ pub async fn show(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<
     })))
 }
 
+/// The caller is one of the inspection's assigned inspectors (the rules' [`rules::check_start`]).
 fn assigned_inspector(who: &Signed, row: &InspectionRow) -> Result<(), Error> {
-    if who.role == Role::Inspector && row.is_assigned(who.user.id) { Ok(()) } else { Err(refused(StatusCode::FORBIDDEN, "inspection.not_assigned", &[])) }
-}
-
-/// Runs an update on the inspection's workflow, turning a refusal into its API error.
-async fn update<F, Fut>(f: F) -> Result<InspectionView, Error>
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<InspectionView, WorkflowUpdateError>>,
-{
-    match tokio::time::timeout(crate::engine::UPDATE_TIMEOUT, f()).await {
-        Ok(Ok(view)) => Ok(view),
-        Ok(Err(WorkflowUpdateError::Failed(failure))) => match crate::engine::refusal_in(&failure, InspectionRefusal::from_wire) {
-            Some(r) => Err(refusal_error(r)),
-            None => Err(Error::Unavailable(format!("the update failed: {}", failure.message))),
-        },
-        Ok(Err(e)) => Err(Error::Unavailable(e.to_string())),
-        Err(_) => Err(Error::Unavailable("the workflow did not answer in time; is a worker running?".into())),
-    }
-}
-
-fn refusal_error(r: InspectionRefusal) -> Error {
-    let status = match r.code.as_str() {
-        "inspection.already_submitted" | "inspection.key_reused" => StatusCode::CONFLICT,
-        "inspection.not_assigned" => StatusCode::FORBIDDEN,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    let args = match &r.args {
-        Value::Object(m) => m.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect(),
-        _ => vec![],
-    };
-    let problems = r.problems.iter().map(|p| json!({ "item": p.item, "code": p.code, "detail": p.message })).collect();
-    Error::Inspection { status, code: r.code, args, problems }
-}
-
-/// Adds each problem's message in the reader's language.
-fn localize(mut e: Error, locale: Locale) -> Error {
-    if let Error::Inspection { problems, .. } = &mut e {
-        for p in problems.iter_mut() {
-            let key = format!("answer_problem.{}", p["code"].as_str().unwrap_or_default().replace('.', "_"));
-            let msg = t(locale, &key, &[]);
-            p["message"] = if msg == key { p["detail"].clone() } else { msg.into() };
-        }
-    }
-    e
+    let team: Vec<Actor> = row.inspectors.iter().map(|(u, _)| actor_of(u)).collect();
+    Ok(rules::check_start(&team, &who.actor())?)
 }
 
 /// `POST /api/inspections/{id}/start`: an assigned inspector opens the checklist.
@@ -283,9 +210,7 @@ pub async fn start(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result
     let row = visible(&shared, &who, &id).await?;
     assigned_inspector(&who, &row)?;
     if row.inspection.status == "assigned" {
-        let client = shared.app.temporal.client()?;
-        let handle = client.get_workflow_handle::<Inspection>(row.inspection.workflow_id.clone());
-        update(|| handle.execute_update(Inspection::start, who.actor(), WorkflowExecuteUpdateOptions::default())).await?;
+        crate::engine::open_inspection(&shared.app.temporal.client()?, &row.inspection.workflow_id, who.actor()).await?;
     }
     Ok(Json(json!({ "ok": true })))
 }
@@ -304,11 +229,11 @@ pub async fn save_draft(State(shared): S, ctx: Ctx, Path(id): Path<String>, body
     let row = visible(&shared, &who, &id).await?;
     assigned_inspector(&who, &row)?;
     let input: DraftInput = parse_json(&body)?;
-    check_bounds(&shared, &row, &input.answers).map_err(|e| localize(e, ctx.locale))?;
+    check_bounds(&shared, &row, &input.answers)?;
     let answers = serde_json::to_value(&input.answers).map_err(|e| Error::Internal(e.to_string()))?;
     match shared.app.store.save_draft(&id, &answers).await? {
         Some(rev) => Ok(Json(json!({ "rev": rev, "client_rev": input.client_rev }))),
-        None => Err(refused(StatusCode::CONFLICT, "inspection.already_submitted", &[])),
+        None => Err(refusal("already_submitted").class(Class::Conflict).into()),
     }
 }
 
@@ -319,12 +244,11 @@ fn check_bounds(shared: &Shared, row: &InspectionRow, answers: &BTreeMap<String,
     let Some(template) = pinned else {
         return Err(Error::Internal(format!("checklist {}@{} is not in the catalogue", row.inspection.template_id, row.inspection.template_version)));
     };
-    let problems = qingling_checklists::check_bounds(template, answers, qingling_workflows::inspection::answer_limits(&shared.app.policy));
-    if problems.is_empty() { Ok(()) } else { Err(refusal_error(qingling_workflows::inspection::invalid_answers(problems))) }
+    Ok(rules::check_answer_bounds(template, answers, &shared.app.policy)?)
 }
 
 /// `POST /api/inspections/{id}/photos`: one photo for an answer, stored by content hash.
-pub async fn upload_photo(State(shared): S, ctx: Ctx, Path(id): Path<String>, multipart: Multipart) -> Result<Response, Error> {
+pub async fn upload_photo(State(shared): S, ctx: Ctx, Path(id): Path<String>, multipart: crate::api::Uploads) -> Result<Response, Error> {
     let who = ctx.signed()?;
     let row = visible(&shared, &who, &id).await?;
     assigned_inspector(&who, &row)?;
@@ -332,8 +256,8 @@ pub async fn upload_photo(State(shared): S, ctx: Ctx, Path(id): Path<String>, mu
     let (files, _) = read_uploads(multipart, max).await?;
     let file = match files.as_slice() {
         [file] => file,
-        [] => return Err(refused(StatusCode::UNPROCESSABLE_ENTITY, "inspection.photo_empty", &[])),
-        _ => return Err(refused(StatusCode::UNPROCESSABLE_ENTITY, "inspection.photo_one", &[("count", files.len().to_string())])),
+        [] => return Err(refusal("photo_empty").into()),
+        _ => return Err(refusal("photo_one").arg("count", files.len().to_string()).into()),
     };
     use qingling_activities::evidence::Error as E;
     match qingling_activities::evidence::store_photo(&shared.app.store, max, &file.bytes).await {
@@ -341,11 +265,9 @@ pub async fn upload_photo(State(shared): S, ctx: Ctx, Path(id): Path<String>, mu
             shared.app.store.add_inspection_photo(&id, &photo, who.user.id, now_ms()).await?;
             Ok((StatusCode::CREATED, Json(json!(photo))).into_response())
         }
-        Err(E::Empty) => Err(refused(StatusCode::UNPROCESSABLE_ENTITY, "inspection.photo_empty", &[])),
-        Err(E::TooLarge { max, got }) => {
-            Err(refused(StatusCode::PAYLOAD_TOO_LARGE, "inspection.photo_too_large", &[("max", max.to_string()), ("got", got.to_string())]))
-        }
-        Err(E::UnknownType | E::TypeNotAllowed(_)) => Err(refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, "inspection.photo_not_image", &[])),
+        Err(E::Empty) => Err(refusal("photo_empty").into()),
+        Err(E::TooLarge { max, got }) => Err(refusal("photo_too_large").arg("max", max.to_string()).arg("got", got.to_string()).class(Class::TooLarge).into()),
+        Err(E::UnknownType | E::TypeNotAllowed(_)) => Err(refusal("photo_not_image").class(Class::UnsupportedType).into()),
         Err(E::Store(e)) => Err(Error::Internal(e.to_string())),
     }
 }
@@ -409,54 +331,26 @@ pub async fn submit(State(shared): S, ctx: Ctx, Path(id): Path<String>, body: By
         version: row.inspection.template_version as u32,
         answers: serde_json::from_value(input.answers).map_err(|e| Error::BadRequest(format!("answers: {e}")))?,
     };
-    check_bounds(&shared, &row, &filled.answers).map_err(|e| localize(e, ctx.locale))?;
-    // Already submitted with this key (the workflow may even have finished): the same outcome
-    // for the same answers; different answers under a used key are refused, never dropped.
-    if row.inspection.submission_key.as_deref() == Some(key.as_str()) {
-        let stored: Option<Filled> = row.inspection.answers.as_deref().and_then(|a| serde_json::from_str(a).ok());
-        if stored.as_ref() != Some(&filled) {
-            return Err(refused(StatusCode::CONFLICT, "inspection.key_reused", &[]));
-        }
+    check_bounds(&shared, &row, &filled.answers)?;
+    // Already submitted (the workflow may even have finished): the same key and answers get the
+    // same outcome; different answers under a used key, or another key, are refused.
+    let stored: Filled = row.inspection.answers.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
+    if rules::check_resubmission(row.inspection.submission_key.as_deref().map(|k| (k, &stored)), &key, &filled)? {
         return done(&shared, &id).await;
     }
-    if row.inspection.submission_key.is_some() {
-        return Err(refused(StatusCode::CONFLICT, "inspection.already_submitted", &[]));
-    }
     // Every photo an answer cites must have been taken for this inspection.
-    let taken = shared.app.store.inspection_photos(&id).await?;
-    let strangers: Vec<Value> = filled
-        .answers
-        .iter()
-        .flat_map(|(item, a)| {
-            a.photos
-                .iter()
-                .filter(|p| !taken.contains(*p))
-                .map(move |p| json!({ "item": item, "code": "answer.unknown_photo", "detail": format!("photo {p} was not taken for this inspection") }))
-        })
-        .collect();
-    if !strangers.is_empty() {
-        let count = strangers.len().to_string();
-        let e = Error::Inspection {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "inspection.invalid_answers".into(),
-            args: vec![("count".into(), count)],
-            problems: strangers,
-        };
-        return Err(localize(e, ctx.locale));
-    }
+    rules::check_photos(&filled, &shared.app.store.inspection_photos(&id).await?)?;
     let today = crate::calendar::policy_in_force(&shared).await?.calendar.local_date(now_ms());
     if let Ok(date) = chrono::NaiveDate::parse_from_str(&row.inspection.date, "%Y-%m-%d") {
-        qingling_rules::inspection::check_submission_day(date, today).map_err(ruled)?;
+        rules::check_submission_day(date, today)?;
     }
     let mut signers = vec![who.actor()];
     let mut signing = vec![who.user.clone()];
     if let Some(c) = &input.cosigner {
-        if c.username.trim() == who.user.username {
-            return Err(refused(StatusCode::UNPROCESSABLE_ENTITY, "inspection.cosigner_same", &[]));
-        }
+        rules::check_cosigner(&who.user.username, &c.username)?;
         // Throttled like a sign-in of that inspector: a wait is a 429, not a wrong password.
         let user = check_password(&shared, &ctx, &c.username, &c.password).await.map_err(|e| match e {
-            Error::BadCredentials | Error::Field { .. } => refused(StatusCode::UNPROCESSABLE_ENTITY, "inspection.cosigner_invalid", &[]),
+            Error::BadCredentials | Error::Field { .. } => refusal("cosigner_invalid").into(),
             other => other,
         })?;
         signers.push(actor_of(&user));
@@ -464,11 +358,7 @@ pub async fn submit(State(shared): S, ctx: Ctx, Path(id): Path<String>, body: By
     }
     certified(&signing.iter().collect::<Vec<_>>())?;
     let req = SubmitRequest { key: key.clone(), filled, submitted_by: who.actor(), signers };
-    let client = shared.app.temporal.client()?;
-    let handle = client.get_workflow_handle::<Inspection>(row.inspection.workflow_id.clone());
-    // The key is also the update id, so Temporal itself deduplicates a retried request.
-    let options = WorkflowExecuteUpdateOptions::builder().update_id(format!("submit-{key}")).build();
-    update(|| handle.execute_update(Inspection::submit, req, options)).await.map_err(|e| localize(e, ctx.locale))?;
+    crate::engine::submit_inspection(&shared.app.temporal.client()?, &row.inspection.workflow_id, req).await?;
     done(&shared, &id).await
 }
 

@@ -60,6 +60,14 @@ const CSS: &str = include_str!("../assets/app.css");
 /// Headroom above the largest evidence file for the rest of a multipart body.
 const UPLOAD_HEADROOM: usize = 1024 * 1024;
 
+/// The routes anyone may reach without signing in: liveness, assets, the service worker,
+/// signing in and out, the language switch, and the front door (which sends a stranger to the
+/// sign-in page). Every other path needs a session, checked by the request-context middleware
+/// before any handler (or body extractor) runs, so a new route cannot forget it.
+pub fn is_public(path: &str) -> bool {
+    matches!(path, "/" | "/healthz" | "/login" | "/logout" | "/sw.js" | "/api/session") || path.starts_with("/assets/") || path.starts_with("/lang/")
+}
+
 /// The console's routes.
 pub fn router(state: AppState) -> Router {
     let upload_limit = DefaultBodyLimit::max(usize::try_from(state.policy.evidence.max_bytes).unwrap_or(usize::MAX).saturating_add(UPLOAD_HEADROOM));

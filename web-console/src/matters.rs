@@ -9,7 +9,8 @@ use crate::error::Error;
 use crate::forms::IssueRequest;
 use qingling_activities::db::entities::{evidence_file, facility, matter, matter_event, notice, user};
 use qingling_activities::evidence;
-use qingling_rules::matter::{Action, EvidenceRef, NewMatter, Rejection, Role, Status};
+use qingling_rules::matter::{Action, EvidenceRef, NewMatter, Role, Status};
+use qingling_rules::refusal::{Class, Refusal};
 use qingling_workflows::MatterView;
 use qingling_workflows::rectification::{ActionRequest, UploadRequest};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -132,10 +133,10 @@ pub async fn issue(shared: &Shared, who: &Signed, req: IssueRequest, key: Option
 pub async fn act(shared: &Shared, who: &Signed, row: &matter::Model, action: Action) -> Result<MatterView, Error> {
     // A finished workflow no longer takes updates; answer as the state machine would.
     if let Some(status) = Status::parse(&row.status).filter(|s| s.is_ended()) {
-        return Err(Error::Rejected(Rejection { code: "reject.ended".into(), args: vec![("status".into(), format!("status.{status}"))] }));
+        return Err(Refusal::new("reject.ended").arg("status", format!("status.{status}")).into());
     }
     // The same check the workflow's validator runs: what it would refuse never reaches it.
-    action.check_input(&shared.app.policy.input, shared.app.policy.calendar.local_date(now_ms())).map_err(Error::Rejected)?;
+    action.check_input(&shared.app.policy.input, shared.app.policy.calendar.local_date(now_ms()))?;
     let action = match action {
         Action::SubmitEvidence { note, evidence } => Action::SubmitEvidence { note, evidence: stored_references(shared, row, &evidence).await? },
         other => other,
@@ -153,7 +154,7 @@ async fn settle(shared: &Shared, row: &matter::Model, view: MatterView) -> Resul
         && let Ok(live) = engine::view(&client, &row.id).await
         && let Some(error) = live.stuck
     {
-        return Err(Error::Held(error));
+        return Err(Refusal::stuck(&error).into());
     }
     Ok(view)
 }
@@ -196,10 +197,7 @@ async fn stored_references(shared: &Shared, row: &matter::Model, cited: &[Eviden
         }
         let Some(f) = files.iter().find(|f| f.sha256 == c.sha256) else {
             let name: String = c.name.chars().take(80).collect();
-            return Err(Error::Rejected(Rejection {
-                code: "reject.evidence_unknown".into(),
-                args: vec![("field".into(), "field.evidence".into()), ("name".into(), name)],
-            }));
+            return Err(Refusal::new("reject.evidence_unknown").arg("field", "field.evidence").arg("name", name).into());
         };
         out.push(EvidenceRef { sha256: f.sha256.clone(), name: f.original_name.clone(), content_type: f.content_type.clone(), bytes: f.bytes.max(0) as u64 });
     }
@@ -214,16 +212,16 @@ pub async fn store_evidence(shared: &Shared, who: &Signed, row: &matter::Model, 
         return Err(Error::Forbidden);
     }
     if let Some(status) = Status::parse(&row.status).filter(|s| s.is_ended()) {
-        return Err(Error::Rejected(Rejection { code: "reject.ended".into(), args: vec![("status".into(), format!("status.{status}"))] }));
+        return Err(Refusal::new("reject.ended").arg("status", format!("status.{status}")).into());
     }
     if uploads.is_empty() {
-        return Err(Error::Evidence { status: axum::http::StatusCode::UNPROCESSABLE_ENTITY, code: "no_file", max_bytes: 0 });
+        return Err(Error::evidence("no_file", Class::Invalid, 0));
     }
     let rules = &shared.app.policy.evidence;
     let held = shared.app.store.evidence_for(&row.id).await?.len();
     if held + uploads.len() > rules.max_files_per_matter as usize {
         let max = rules.max_files_per_matter.to_string();
-        return Err(Error::Rejected(Rejection { code: "reject.too_many".into(), args: vec![("field".into(), "field.evidence".into()), ("max".into(), max)] }));
+        return Err(Refusal::new("reject.too_many").arg("field", "field.evidence").arg("max", max).into());
     }
     let mut refs = vec![];
     for u in &uploads {

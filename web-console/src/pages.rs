@@ -11,7 +11,7 @@ use crate::matters;
 use crate::signin;
 use crate::views::{self, CardData, card, render};
 use axum::Form;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
@@ -343,17 +343,7 @@ pub async fn matter(State(shared): S, ctx: Ctx, Path(id): Path<String>, Query(q)
 
 /// Errors a person can fix by changing the form: shown on the page rather than as an error page.
 fn shown_on_page(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::Rejected(_)
-            | Error::Field { .. }
-            | Error::BadRequest(_)
-            | Error::Evidence { .. }
-            | Error::Unavailable(_)
-            | Error::Held(_)
-            | Error::Gone
-            | Error::NoAnswer
-    )
+    matches!(e, Error::Refused(_) | Error::Field { .. } | Error::BadRequest(_) | Error::Unavailable(_) | Error::Gone | Error::NoAnswer)
 }
 
 async fn finish(
@@ -388,10 +378,11 @@ pub async fn act(State(shared): S, ctx: Ctx, Path(id): Path<String>, Form(fields
 
 /// `POST /matters/{id}/evidence`: uploads the chosen files, then submits them in one step.
 #[tracing::instrument(skip_all, fields(matter_id = %id))]
-pub async fn submit_evidence(State(shared): S, ctx: Ctx, Path(id): Path<String>, multipart: Multipart) -> Result<Response, Error> {
+pub async fn submit_evidence(State(shared): S, ctx: Ctx, Path(id): Path<String>, multipart: crate::api::Uploads) -> Result<Response, Error> {
+    // Who and which matter first: the form's fields (its CSRF token among them) come after.
+    let row = matters::visible_matter(&shared, &*ctx.signed()?, &id).await?;
     let (files, fields) = read_uploads(multipart, shared.app.policy.evidence.max_bytes).await?;
     let who = ctx.check_csrf(field(&fields, "csrf"))?;
-    let row = matters::visible_matter(&shared, &who, &id).await?;
     let result = async {
         let evidence = matters::store_evidence(&shared, &who, &row, files).await?;
         let action = Action::SubmitEvidence { note: field(&fields, "note").to_string(), evidence };

@@ -129,41 +129,7 @@ pub struct SubmissionRecord {
     pub points: Option<u32>,
 }
 
-/// One finding as the notice prints it (Chinese: notices are official documents).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DraftFinding {
-    pub item_id: String,
-    pub item: String,
-    pub wording: String,
-    /// `minor`, `ordinary` or `major_hazard`.
-    pub severity: String,
-    pub basis: String,
-    /// The last day to correct it, `YYYY-MM-DD`.
-    pub deadline: String,
-    pub deadline_ms: i64,
-    pub measures: Option<String>,
-    /// A finding of deadline class "immediate": the last day to have taken the measures (the
-    /// rectification itself is due by `deadline`, a major hazard's period).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub measures_by: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub measures_by_ms: Option<i64>,
-    pub evidence_note: Option<String>,
-    pub photos: Vec<String>,
-    /// The years without a published schedule the deadline was counted over (the notice
-    /// footnotes such a date as provisional).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub provisional: Vec<i32>,
-}
-
-/// A notice to number, render, store and mail; `matter_id` is the matter it becomes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NoticeDraft {
-    pub idx: u32,
-    pub matter_id: String,
-    pub major_hazard: bool,
-    pub findings: Vec<DraftFinding>,
-}
+pub use qingling_rules::inspection::{DraftFinding, NoticeDraft};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IssueNotices {

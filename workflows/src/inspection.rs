@@ -11,13 +11,16 @@
 //! idempotency key: the same key again returns the same outcome; a different key after a
 //! submission is refused.
 
-use crate::contract::{CalendarYearUpdate, DraftFinding, InspectionActivities, InspectionRecord, IssueNotices, IssuedNotice, NoticeDraft, SubmissionRecord};
+use crate::contract::{CalendarYearUpdate, InspectionActivities, InspectionRecord, IssueNotices, IssuedNotice, SubmissionRecord};
 use crate::ids::matter_workflow_id;
 use crate::rectification::{Rectification, RectificationInput, matter_attributes, ms};
 use crate::visibility::{self, FacilityFacts};
-use qingling_checklists::{AnswerLimits, AnswerProblem, DeadlineClass, Evaluation, Filled, Finding, Template, check_bounds, evaluate, group_notices};
-use qingling_rules::matter::{Actor, MatterKind, NewMatter, Role, Severity};
+use qingling_checklists::{Evaluation, Template};
+pub use qingling_rules::inspection::{InspectionStatus, SubmitRequest};
+use qingling_rules::inspection::{Issuing, check_start, check_submission_day, check_submit, notice_drafts};
+use qingling_rules::matter::Actor;
 use qingling_rules::policy::Policy;
+use qingling_rules::refusal::Refusal;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use temporalio_macros::{workflow, workflow_methods};
@@ -38,74 +41,6 @@ pub struct InspectionInput {
     /// The facility's name and region, for Temporal's visibility (empty in older inputs).
     #[serde(default)]
     pub facility: FacilityFacts,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InspectionStatus {
-    Assigned,
-    InProgress,
-    Submitted,
-    Completed,
-}
-
-impl InspectionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Assigned => "assigned",
-            Self::InProgress => "in_progress",
-            Self::Submitted => "submitted",
-            Self::Completed => "completed",
-        }
-    }
-}
-
-/// What a signed-in inspector sends to submit. `signers` are the people who signed on the
-/// tablet, the submitter included; the console has checked each one's password.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SubmitRequest {
-    pub key: String,
-    pub filled: Filled,
-    pub submitted_by: Actor,
-    pub signers: Vec<Actor>,
-}
-
-/// A refusal of `start` or `submit`, as it crosses the update boundary (JSON in the message).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InspectionRefusal {
-    /// A catalogue key: `inspection.not_assigned`, `inspection.signatures_required`,
-    /// `inspection.already_submitted`, `inspection.invalid_answers`, `inspection.version_mismatch`.
-    pub code: String,
-    #[serde(default)]
-    pub args: serde_json::Value,
-    /// Per-item problems for `inspection.invalid_answers`.
-    #[serde(default)]
-    pub problems: Vec<ItemProblem>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ItemProblem {
-    pub item: String,
-    pub code: String,
-    pub message: String,
-}
-
-/// Prefix of an update failure message that carries an [`InspectionRefusal`].
-pub const REFUSAL_PREFIX: &str = "qingling-inspection-refusal:";
-
-impl InspectionRefusal {
-    fn new(code: &str, args: serde_json::Value) -> Self {
-        Self { code: code.into(), args, problems: vec![] }
-    }
-    pub fn to_wire(&self) -> String {
-        format!("{REFUSAL_PREFIX}{}", serde_json::to_string(self).unwrap_or_default())
-    }
-    /// Finds a refusal in an update failure's message (which may wrap it in other text).
-    pub fn from_wire(message: &str) -> Option<Self> {
-        let at = message.find(REFUSAL_PREFIX)?;
-        let mut de = serde_json::Deserializer::from_str(&message[at + REFUSAL_PREFIX.len()..]).into_iter::<Self>();
-        de.next()?.ok()
-    }
 }
 
 type UpdateError = Box<dyn std::error::Error + Send + Sync>;
@@ -152,51 +87,12 @@ impl Inspection {
         }
     }
 
-    fn is_assigned(&self, actor: &Actor) -> bool {
-        actor.role == Role::Inspector && self.input.inspectors.iter().any(|i| i.user_id == actor.user_id)
-    }
-
-    fn check_start(&self, actor: &Actor) -> Result<(), InspectionRefusal> {
-        if !self.is_assigned(actor) {
-            return Err(InspectionRefusal::new("inspection.not_assigned", serde_json::json!({})));
-        }
-        Ok(())
-    }
-
-    /// Everything `submit` checks, without changing anything. `Ok(true)` means the same key was
-    /// already accepted: the caller gets the existing outcome.
-    fn check_submit(&self, req: &SubmitRequest) -> Result<bool, InspectionRefusal> {
-        if let Some((done, _, _)) = &self.submission {
-            return match (done.key == req.key, done.filled == req.filled) {
-                (true, true) => Ok(true),
-                // The same key with other answers: refused, so a correction is never dropped.
-                (true, false) => Err(InspectionRefusal::new("inspection.key_reused", serde_json::json!({}))),
-                (false, _) => Err(InspectionRefusal::new("inspection.already_submitted", serde_json::json!({}))),
-            };
-        }
-        if !self.is_assigned(&req.submitted_by) {
-            return Err(InspectionRefusal::new("inspection.not_assigned", serde_json::json!({})));
-        }
-        let t = &self.input.template;
-        if req.filled.template != t.id || req.filled.version != t.version {
-            return Err(InspectionRefusal::new(
-                "inspection.version_mismatch",
-                serde_json::json!({ "sent": format!("{}@{}", req.filled.template, req.filled.version), "pinned": t.key() }),
-            ));
-        }
-        let mut signed: Vec<i64> = req.signers.iter().filter(|s| self.is_assigned(s)).map(|s| s.user_id).collect();
-        signed.sort_unstable();
-        signed.dedup();
-        let need = self.input.policy.inspection.min_inspectors as usize;
-        if !signed.contains(&req.submitted_by.user_id) || signed.len() < need {
-            return Err(InspectionRefusal::new("inspection.signatures_required", serde_json::json!({ "need": need, "have": signed.len() })));
-        }
-        let bounded = check_bounds(t, &req.filled.answers, answer_limits(&self.input.policy));
-        if !bounded.is_empty() {
-            return Err(invalid_answers(bounded));
-        }
-        evaluate(t, &req.filled).map_err(invalid_answers)?;
-        Ok(false)
+    /// Everything `submit` checks (the rules' [`check_submit`]), without changing anything.
+    /// `Ok(None)`: the same submission again; the caller gets the existing outcome.
+    fn check_submit(&self, req: &SubmitRequest) -> Result<Option<Evaluation>, Refusal> {
+        let i = &self.input;
+        let done = self.submission.as_ref().map(|(r, _, _)| (r.key.as_str(), &r.filled));
+        check_submit(&i.template, &i.inspectors, &i.policy, done, req)
     }
 
     fn record(&self, workflow_id: &str, now_ms: i64) -> InspectionRecord {
@@ -230,93 +126,15 @@ impl Inspection {
     }
 }
 
-/// The matter kind a notice becomes: fire-safety sheets and fire hazards are fire-safety matters.
-/// The bounds every answer meets, from the policy's `[input]` limits: the console checks a draft
-/// and a submission against them, and [`Inspection`]'s validator checks a submission again.
-pub fn answer_limits(policy: &Policy) -> AnswerLimits {
-    AnswerLimits { text_chars: policy.input.text_chars, photos: policy.input.evidence_files }
-}
-
-/// The refusal of answers with problems.
-pub fn invalid_answers(problems: Vec<AnswerProblem>) -> InspectionRefusal {
-    InspectionRefusal {
-        code: "inspection.invalid_answers".into(),
-        args: serde_json::json!({ "count": problems.len() }),
-        problems: problems.into_iter().map(|p| ItemProblem { item: p.item, code: p.code.to_string(), message: p.message }).collect(),
-    }
-}
-
-fn matter_kind(template: &Template, findings: &[Finding]) -> MatterKind {
-    let fire = template.kind == qingling_checklists::Kind::FireSafety || findings.iter().all(|f| f.hazard == qingling_checklists::Hazard::Fire);
-    if fire { MatterKind::FireSafety } else { MatterKind::Rectification }
-}
-
-/// Builds the notices' content: deadlines per finding from the 13710 rules on the working-day
-/// calendar, counted from the day of issue.
-fn drafts(input: &InspectionInput, evaluation: &Evaluation, issued_ms: i64) -> Vec<(NoticeDraft, NewMatter)> {
-    let policy = &input.policy;
-    let cal = &policy.calendar;
-    let mut out = vec![];
-    for (idx, group) in group_notices(evaluation).into_iter().enumerate() {
-        let (major, findings) = (group.major_hazard, &group.findings);
-        let kind = matter_kind(&input.template, findings);
-        let severity = if group.deadline == DeadlineClass::Major { Severity::Major } else { Severity::Ordinary };
-        let matter_id = format!("{}-n{}", input.id, idx + 1);
-        let lines: Vec<DraftFinding> = findings
-            .iter()
-            .map(|f| {
-                // "Immediate" orders measures at once *and* a rectification in a major hazard's
-                // period: the measures never stand in for the rectification's date, which may
-                // not fall before the feedback due in between.
-                let period = match f.deadline {
-                    DeadlineClass::Ordinary => policy.deadlines(kind, Severity::Ordinary).rectify,
-                    DeadlineClass::Major | DeadlineClass::Immediate => policy.deadlines(kind, Severity::Major).rectify,
-                };
-                let measures_by_ms = (f.deadline == DeadlineClass::Immediate).then(|| cal.due_ms(issued_ms, policy.inspection.immediate));
-                // The last instant of the period, as a local date (a day period ends at 24:00).
-                let due = cal.due_ms(issued_ms, period);
-                DraftFinding {
-                    item_id: f.item_id.clone(),
-                    item: f.text.zh.clone(),
-                    wording: f.notice.zh.clone(),
-                    severity: f.severity.as_str().to_string(),
-                    basis: format!("{} {}", f.basis.standard, f.basis.clause).trim().to_string(),
-                    deadline: cal.local_date(due - 1).to_string(),
-                    deadline_ms: due,
-                    measures: f.measures.as_ref().map(|m| m.zh.clone()),
-                    measures_by: measures_by_ms.map(|ms| cal.local_date(ms - 1).to_string()),
-                    measures_by_ms,
-                    evidence_note: f.evidence.note.clone(),
-                    photos: f.evidence.photos.clone(),
-                    provisional: cal.provisional_years_ms(issued_ms, due),
-                }
-            })
-            .collect();
-        let title = if major {
-            format!("重大事故隐患：{}", qingling_rules::inspection::problem_of(&findings[0].notice.zh))
-        } else {
-            format!("{}：{}项问题", input.template.title.zh, findings.len())
-        };
-        let description = lines.iter().enumerate().map(|(i, l)| format!("{}. {}", i + 1, l.wording)).collect::<Vec<_>>().join("\n");
-        let mut bases: Vec<String> = lines.iter().map(|l| l.basis.clone()).filter(|b| !b.is_empty()).collect();
-        bases.dedup();
-        let new = NewMatter {
-            id: matter_id.clone(),
-            facility_id: input.facility_id,
-            kind,
-            severity,
-            title: title.chars().take(200).collect(),
-            description,
-            basis: bases.join("；"),
-            issued_by: input.assigned_by.clone(),
-            // The matter keeps the notice's dates, however late its workflow starts.
-            issued_ms: Some(issued_ms),
-            rectify_due_ms: lines.iter().map(|l| l.deadline_ms).max(),
-            measures_due_ms: lines.iter().filter_map(|l| l.measures_by_ms).min(),
-        };
-        out.push((NoticeDraft { idx: idx as u32 + 1, matter_id, major_hazard: major, findings: lines }, new));
-    }
-    out
+/// The notices the evaluation's findings become ([`notice_drafts`]), with their matters.
+fn drafts(
+    input: &InspectionInput,
+    evaluation: &Evaluation,
+    issued_ms: i64,
+) -> Vec<(qingling_rules::inspection::NoticeDraft, qingling_rules::matter::NewMatter)> {
+    let from =
+        Issuing { inspection_id: &input.id, facility_id: input.facility_id, template: &input.template, issued_by: &input.assigned_by, policy: &input.policy };
+    notice_drafts(&from, evaluation, issued_ms)
 }
 
 /// The search attributes and memo an inspection starts with.
@@ -427,13 +245,13 @@ impl Inspection {
 
     #[update_validator(start)]
     fn validate_start(&self, _ctx: &WorkflowContextView, actor: &Actor) -> Result<(), UpdateError> {
-        self.check_start(actor).map_err(|r| r.to_wire().into())
+        check_start(&self.input.inspectors, actor).map_err(|r| r.to_wire().into())
     }
 
     /// An assigned inspector opens the checklist: assigned → in progress (idempotent).
     #[update]
     pub fn start(&mut self, _ctx: &mut SyncWorkflowContext<Self>, actor: Actor) -> Result<InspectionView, UpdateError> {
-        self.check_start(&actor).map_err(|r| r.to_wire())?;
+        check_start(&self.input.inspectors, &actor).map_err(|r| r.to_wire())?;
         if self.status == InspectionStatus::Assigned {
             self.status = InspectionStatus::InProgress;
             self.started_by = Some(actor);
@@ -450,19 +268,14 @@ impl Inspection {
     /// The signed checklist. The same key again returns the outcome of the first.
     #[update]
     pub fn submit(&mut self, ctx: &mut SyncWorkflowContext<Self>, req: SubmitRequest) -> Result<InspectionView, UpdateError> {
-        if self.check_submit(&req).map_err(|r| r.to_wire())? {
+        let Some(evaluation) = self.check_submit(&req).map_err(|r| r.to_wire())? else {
             return Ok(self.view());
-        }
-        let evaluation =
-            evaluate(&self.input.template, &req.filled).map_err(|_| InspectionRefusal::new("inspection.invalid_answers", serde_json::json!({})).to_wire())?;
+        };
         let now = ms(ctx.workflow_time());
         // Not before the inspection's day (the validator has no clock; the console checks first).
         let today = self.input.policy.calendar.local_date(now);
         if let Ok(date) = chrono::NaiveDate::parse_from_str(&self.input.date, "%Y-%m-%d") {
-            qingling_rules::inspection::check_submission_day(date, today).map_err(|r| {
-                let args: serde_json::Map<String, serde_json::Value> = r.args.into_iter().map(|(k, v)| (k.to_string(), v.into())).collect();
-                InspectionRefusal::new(r.code, serde_json::Value::Object(args)).to_wire()
-            })?;
+            check_submission_day(date, today).map_err(|r| r.to_wire())?;
         }
         if self.started_by.is_none() {
             self.started_by = Some(req.submitted_by.clone());

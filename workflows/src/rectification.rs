@@ -10,8 +10,9 @@ use crate::contract::{CalendarYearUpdate, MatterActivities, PendingEvent, Pendin
 use crate::ids::notice_workflow_id;
 use crate::notice::NoticeDelivery;
 use crate::visibility::{self, FacilityFacts};
-use qingling_rules::matter::{Action, Actor, Effect, Matter, NewMatter, Rejection};
+use qingling_rules::matter::{Action, Actor, Effect, Matter, NewMatter};
 use qingling_rules::policy::Policy;
+use qingling_rules::refusal::Refusal;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, UNIX_EPOCH};
 use temporalio_macros::{workflow, workflow_methods};
@@ -128,8 +129,8 @@ impl Rectification {
     }
 
     /// A held matter takes nothing until it is repaired.
-    fn not_held(&self) -> Result<(), Rejection> {
-        self.stuck.as_deref().map_or(Ok(()), |error| Err(Rejection::stuck(error)))
+    fn not_held(&self) -> Result<(), Refusal> {
+        self.stuck.as_deref().map_or(Ok(()), |error| Err(Refusal::stuck(error)))
     }
 
     fn batch(&self, workflow_id: &str) -> Option<PersistBatch> {
@@ -372,7 +373,7 @@ impl Rectification {
     pub fn record_upload(&mut self, ctx: &mut SyncWorkflowContext<Self>, req: UploadRequest) -> Result<MatterView, Box<dyn std::error::Error + Send + Sync>> {
         let now = ms(ctx.workflow_time()).max(self.now_ms);
         self.now_ms = now;
-        let effects = self.matter.record_upload(&req.actor, &req.files, now, &self.policy).map_err(|r: Rejection| r.to_wire())?;
+        let effects = self.matter.record_upload(&req.actor, &req.files, now, &self.policy).map_err(|r: Refusal| r.to_wire())?;
         self.enqueue(now, effects);
         self.version += 1;
         Ok(self.view())
@@ -384,12 +385,12 @@ impl Rectification {
         self.matter.check(&req.actor, &req.action, self.now_ms, &self.policy).map_err(|r| r.to_wire().into())
     }
 
-    /// Applies one action. A refusal carries a [`Rejection`] in its message (see `to_wire`).
+    /// Applies one action. A refusal carries a [`Refusal`] in its message (see `to_wire`).
     #[update]
     pub fn act(&mut self, ctx: &mut SyncWorkflowContext<Self>, req: ActionRequest) -> Result<MatterView, Box<dyn std::error::Error + Send + Sync>> {
         let now = ms(ctx.workflow_time()).max(self.now_ms);
         self.now_ms = now;
-        let effects = self.matter.apply(&req.actor, &req.action, now, &self.policy).map_err(|r: Rejection| r.to_wire())?;
+        let effects = self.matter.apply(&req.actor, &req.action, now, &self.policy).map_err(|r: Refusal| r.to_wire())?;
         self.enqueue(now, effects);
         self.version += 1;
         Ok(self.view())

@@ -1,6 +1,7 @@
 //! Table tests of the matter state machine: transitions, refusals, deadlines and escalation.
 
 use super::*;
+use crate::messages::Locale;
 use chrono::{FixedOffset, TimeZone};
 
 fn at(y: i32, mo: u32, d: u32, h: u32) -> i64 {
@@ -128,7 +129,7 @@ fn invalid_actions_are_refused_with_a_reason_and_change_nothing() {
         }
         assert!(!err.message(Locale::ZhCn).contains("reject."), "translated: {}", err.message(Locale::ZhCn));
         assert_eq!(copy, m, "a refused action changes nothing");
-        assert_eq!(Rejection::from_wire(&format!("update rejected: {}", err.to_wire())), Some(err));
+        assert_eq!(Refusal::from_wire(&format!("update rejected: {}", err.to_wire())), Some(err));
     }
 }
 

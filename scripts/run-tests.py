@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Build every test binary of the workspace once, then run them: the SQLite pass and the
+PostgreSQL pass, one or a few binaries at a time (called by scripts/test, which sets up the tools and
+the PostgreSQL cluster and exports their addresses).
+
+Why not `cargo test` twice: `cargo test -p X` unifies features over fewer packages than
+`cargo test --workspace`, so from a clean clone it compiles about 80 dependency crates a second
+time (the Temporal SDK among them) — five minutes of CI for nothing. Here one
+`cargo test --workspace --no-run` builds everything and the binaries run as cargo would run
+them (working directory = the package's root).
+
+Each binary's output goes to target/test-logs/<pass>-<package>-<target>.log and is printed
+whole when it ends, so parallel output never interleaves. Environment:
+  QINGLING_TEST_JOBS   binaries at once (default 1: the deadline tests count 2-second periods,
+                       and two binaries at once on two cores made them miss)
+  QINGLING_TEST_PASSES "sqlite,postgres" (default both)
+Extra arguments go to every test binary (e.g. `-- --nocapture`, a test-name filter).
+Exit status 0 when every binary passed.
+"""
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOGS = ROOT / "target" / "test-logs"
+TIMES = ROOT / "target" / "test-times.json"
+
+# Packages whose tests touch the database, and the test targets that do not need a second
+# pass (the browser tests exercise the pages' own scripts, which do not depend on the database).
+PG_PACKAGES = {"qingling-activities", "qingling-tests"}
+PG_SKIP_TARGETS = {"browser"}
+
+
+def say(msg):
+    print(f"scripts/test: {msg}", file=sys.stderr, flush=True)
+
+
+def build():
+    """`cargo test --workspace --no-run`; returns [(package, target, kind, exe, cwd)], or None."""
+    cmd = ["cargo", "test", "--workspace", "--no-run", "--message-format=json-render-diagnostics"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    found = []
+    for line in proc.stdout:
+        try:
+            msg = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if msg.get("reason") != "compiler-artifact" or not msg.get("executable"):
+            continue
+        if not msg.get("profile", {}).get("test"):
+            continue
+        name = msg["target"]["name"]
+        kind = msg["target"]["kind"][0]
+        cwd = Path(msg["manifest_path"]).parent
+        found.append((package_name(cwd), name, kind, msg["executable"], str(cwd)))
+    rc = proc.wait()
+    if rc != 0:
+        return None
+    return found
+
+
+def package_name(cwd):
+    """The package's name from its Cargo.toml (the artifact's package_id spelling varies)."""
+    for line in (Path(cwd) / "Cargo.toml").read_text().splitlines():
+        line = line.strip()
+        if line.startswith("name") and "=" in line:
+            return line.split("=", 1)[1].strip().strip('"')
+    return Path(cwd).name
+
+
+def main():
+    args = sys.argv[1:]
+    if args and args[0] == "--":
+        args = args[1:]
+    jobs = max(1, int(os.environ.get("QINGLING_TEST_JOBS", "1")))
+    passes = [p.strip() for p in os.environ.get("QINGLING_TEST_PASSES", "sqlite,postgres").split(",") if p.strip()]
+
+    say("building every test binary (cargo test --workspace --no-run)")
+    t0 = time.monotonic()
+    binaries = build()
+    if binaries is None:
+        say("building the tests FAILED; no tests run")
+        return 1
+    say(f"built {len(binaries)} test binaries in {time.monotonic() - t0:.0f}s")
+
+    runs = []
+    for db in passes:
+        for pkg, name, kind, exe, cwd in binaries:
+            if db == "postgres" and (pkg not in PG_PACKAGES or name in PG_SKIP_TARGETS):
+                continue
+            env = dict(os.environ, QINGLING_TEST_DB=db)
+            if db == "postgres":
+                env.setdefault("QINGLING_FUZZ_REQUESTS", "1000")
+            label = f"{db} {pkg} {kind} {name}"
+            runs.append({"label": label, "key": f"{db}-{pkg}-{kind}-{name}", "exe": exe, "cwd": cwd, "env": env})
+
+    # Longest first (from the last run's times), so the lanes end together.
+    try:
+        times = json.loads(TIMES.read_text())
+    except (OSError, ValueError):
+        times = {}
+    runs.sort(key=lambda r: -times.get(r["key"], 30.0))
+
+    LOGS.mkdir(parents=True, exist_ok=True)
+    lock = threading.Lock()
+    queue = list(runs)
+    results = []
+
+    def lane():
+        while True:
+            with lock:
+                if not queue:
+                    return
+                run = queue.pop(0)
+            log_path = LOGS / f"{run['key']}.log"
+            start = time.monotonic()
+            with open(log_path, "w") as log:
+                rc = subprocess.call([run["exe"], *args], cwd=run["cwd"], env=run["env"],
+                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            took = time.monotonic() - start
+            with lock:
+                results.append((run, rc, took))
+                verdict = "ok" if rc == 0 else f"FAILED (exit {rc})"
+                sys.stdout.write(f"\n===== {run['label']}: {verdict} in {took:.1f}s =====\n")
+                sys.stdout.write(log_path.read_text(errors="replace"))
+                sys.stdout.flush()
+
+    say(f"running {len(runs)} test binaries ({', '.join(passes)}), {jobs} at a time")
+    t1 = time.monotonic()
+    threads = [threading.Thread(target=lane) for _ in range(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - t1
+
+    times.update({run["key"]: round(took, 1) for run, _, took in results})
+    try:
+        TIMES.write_text(json.dumps(times, indent=1, sort_keys=True))
+    except OSError:
+        pass
+
+    failed = [(run, rc) for run, rc, _ in results if rc != 0]
+    print("\nscripts/test: per binary (slowest first):")
+    for run, rc, took in sorted(results, key=lambda r: -r[2]):
+        if took >= 1.0 or rc != 0:
+            print(f"  {took:7.1f}s  {'ok    ' if rc == 0 else 'FAILED'}  {run['label']}")
+    print(f"scripts/test: {len(results)} binaries, {len(failed)} failed, {wall:.0f}s wall "
+          f"({sum(t for _, _, t in results):.0f}s of test time)")
+    for run, rc in failed:
+        print(f"scripts/test: FAILED {run['label']} (exit {rc}); log: {LOGS / (run['key'] + '.log')}")
+
+    # Doc-tests are not built by --no-run; same features, so nothing is compiled twice.
+    doc_rc = 0
+    if "sqlite" in passes:
+        say("doc-tests: cargo test --workspace --doc")
+        doc_rc = subprocess.call(["cargo", "test", "--workspace", "--doc", "-q"], cwd=ROOT,
+                                 env=dict(os.environ, QINGLING_TEST_DB="sqlite"), stdin=subprocess.DEVNULL)
+    for db in passes:
+        bad = sum(1 for run, _ in failed if run["label"].startswith(db + " "))
+        print(f"scripts/test: {db} pass {'ok' if bad == 0 else f'FAILED ({bad} binaries)'}")
+    return 1 if failed or doc_rc != 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
