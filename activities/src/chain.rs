@@ -15,7 +15,8 @@
 //! Checked by the tests at the end of this file (a tampered chain fails, and the matter log's
 //! hashes are pinned to values computed independently of this code, so every stored row still
 //! verifies) and by `tests/it/chain.rs` on a real database (append is idempotent, a missing
-//! predecessor is refused, an edited row is found).
+//! predecessor is refused, two kinds share a table with a `kind` column, a row edited or moved
+//! to another kind is found).
 
 use crate::{Error, Result};
 use hmac::{Hmac, Mac};
