@@ -1,5 +1,6 @@
-//! The audit trail: every matter's event log is a keyed hash chain, and the chain heads are
-//! anchored outside the database.
+//! The audit trail of matters: every matter's event log is a keyed hash chain ([`crate::chain`],
+//! whose first user this is: [`MatterLog`]), and the chain heads are anchored outside the
+//! database.
 //!
 //! * Each event's `hash` is `HMAC-SHA256(key, prev_hash + "\n" + canonical)` in lowercase hex,
 //!   where `canonical` is the JSON array `[matter_id, seq, at_ms, kind, actor_id, actor_name,
@@ -19,110 +20,78 @@
 //! verifies such a chain under the old rule and re-signs it with the key, once, when the key is
 //! first created.
 
+pub use crate::chain::{AuditKey, EventContent, GENESIS, event_hash};
+
+use crate::chain::{self, Link, Log, Stored};
 use crate::db::entities::{matter, matter_event};
 use crate::{Error, Result, sha256_hex};
-use hmac::{Hmac, Mac};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::sea_query::Condition;
+use sea_orm::{ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::Path;
-use std::sync::Arc;
-
-/// The `prev_hash` of a matter's first event.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// At most this many broken links are listed by [`verify`] (the count is exact).
 pub const MAX_LISTED: usize = 1000;
 
-/// The secret that keys the chain: 32 random bytes, written as 64 hex digits in a file.
-#[derive(Clone)]
-pub struct AuditKey(Arc<[u8; 32]>);
+/// The matters' event log: table `matter_events`, one chain per `matter_id`, untagged (its
+/// format came before any other kind's).
+pub struct MatterLog;
 
-impl std::fmt::Debug for AuditKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AuditKey(…)")
-    }
-}
+impl Log for MatterLog {
+    type Entity = matter_event::Entity;
+    const KIND: Option<&'static str> = None;
+    const NOUN: &'static str = "matter";
 
-impl AuditKey {
-    pub fn generate() -> Self {
-        AuditKey(Arc::new(rand::random()))
+    fn subject(id: &str) -> Condition {
+        Condition::all().add(matter_event::Column::MatterId.eq(id))
     }
 
-    pub fn from_hex(text: &str) -> Result<Self> {
-        let bytes = hex::decode(text.trim()).map_err(|e| Error::Invalid(format!("the audit key is not hex: {e}")))?;
-        let key: [u8; 32] = bytes.try_into().map_err(|_| Error::Invalid("the audit key must be 64 hex digits (32 bytes)".into()))?;
-        Ok(AuditKey(Arc::new(key)))
+    fn seq() -> matter_event::Column {
+        matter_event::Column::Seq
     }
 
-    /// Reads the key file; `None` when it does not exist.
-    pub fn load(path: &Path) -> Result<Option<Self>> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => AuditKey::from_hex(&text).map(Some).map_err(|e| Error::Invalid(format!("{}: {e}", path.display()))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
+    fn hash() -> matter_event::Column {
+        matter_event::Column::Hash
+    }
+
+    fn row(link: &Link<'_>) -> matter_event::ActiveModel {
+        let c = &link.content;
+        matter_event::ActiveModel {
+            id: NotSet,
+            matter_id: Set(c.subject.to_string()),
+            seq: Set(c.seq),
+            at_ms: Set(c.at_ms),
+            kind: Set(c.kind.to_string()),
+            actor_id: Set(c.actor_id),
+            actor_name: Set(c.actor_name.map(str::to_string)),
+            actor_role: Set(c.actor_role.map(str::to_string)),
+            payload: Set(c.payload.to_string()),
+            prev_hash: Set(link.prev_hash.to_string()),
+            hash: Set(link.hash.to_string()),
         }
     }
-
-    /// Writes a new key to `path`, readable by its owner only; fails if the file exists.
-    pub fn create(path: &Path) -> Result<Self> {
-        use std::os::unix::fs::OpenOptionsExt;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let key = AuditKey::generate();
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-        writeln!(f, "{}", hex::encode(key.0.as_ref()))?;
-        f.sync_all()?;
-        Ok(key)
-    }
-
-    fn mac(&self, message: &[u8]) -> String {
-        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.0.as_ref()).expect("HMAC takes a key of any length");
-        mac.update(message);
-        hex::encode(mac.finalize().into_bytes())
-    }
 }
 
-/// What an event's hash covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EventContent<'a> {
-    pub matter_id: &'a str,
-    pub seq: i64,
-    pub at_ms: i64,
-    pub kind: &'a str,
-    pub actor_id: Option<i64>,
-    pub actor_name: Option<&'a str>,
-    pub actor_role: Option<&'a str>,
-    /// The payload's JSON text as stored.
-    pub payload: &'a str,
-}
-
-impl<'a> EventContent<'a> {
-    pub fn of(row: &'a matter_event::Model) -> Self {
-        EventContent {
-            matter_id: &row.matter_id,
-            seq: row.seq,
-            at_ms: row.at_ms,
-            kind: &row.kind,
-            actor_id: row.actor_id,
-            actor_name: row.actor_name.as_deref(),
-            actor_role: row.actor_role.as_deref(),
-            payload: &row.payload,
+impl Stored for matter_event::Model {
+    fn link(&self) -> Link<'_> {
+        Link {
+            content: EventContent {
+                log: MatterLog::KIND,
+                subject: &self.matter_id,
+                seq: self.seq,
+                at_ms: self.at_ms,
+                kind: &self.kind,
+                actor_id: self.actor_id,
+                actor_name: self.actor_name.as_deref(),
+                actor_role: self.actor_role.as_deref(),
+                payload: &self.payload,
+            },
+            prev_hash: &self.prev_hash,
+            hash: &self.hash,
         }
     }
-
-    /// A deterministic serialisation: a JSON array has one spelling for given values, and no
-    /// field can bleed into the next the way plain concatenation would allow.
-    pub fn canonical(&self) -> String {
-        serde_json::json!([self.matter_id, self.seq, self.at_ms, self.kind, self.actor_id, self.actor_name, self.actor_role, self.payload]).to_string()
-    }
-}
-
-/// The hash of an event that follows `prev_hash`. The writer and the verifier both use this.
-pub fn event_hash(key: &AuditKey, prev_hash: &str, content: &EventContent<'_>) -> String {
-    key.mac(format!("{prev_hash}\n{}", content.canonical()).as_bytes())
 }
 
 /// The unkeyed hash chains were written with before the key existed.
@@ -170,22 +139,6 @@ impl std::fmt::Display for BrokenLink {
     }
 }
 
-/// Which hash rule a chain is checked under.
-#[derive(Clone, Copy)]
-enum Rule<'a> {
-    Keyed(&'a AuditKey),
-    Legacy,
-}
-
-impl Rule<'_> {
-    fn hash(self, prev_hash: &str, content: &EventContent<'_>) -> String {
-        match self {
-            Rule::Keyed(key) => event_hash(key, prev_hash, content),
-            Rule::Legacy => legacy_hash(prev_hash, content),
-        }
-    }
-}
-
 /// Checks one matter's events (in sequence order) and returns the first broken link.
 /// `recorded_last_seq` is what the matter row says was written, and `anchored` the head the
 /// anchor file last recorded (sequence number and hash): both catch a removed tail.
@@ -196,50 +149,7 @@ pub fn check_chain(
     recorded_last_seq: Option<i64>,
     anchored: Option<(i64, &str)>,
 ) -> Option<BrokenLink> {
-    check_chain_with(Rule::Keyed(key), matter_id, events, recorded_last_seq, anchored)
-}
-
-fn check_chain_with(
-    rule: Rule<'_>,
-    matter_id: &str,
-    events: &[matter_event::Model],
-    recorded_last_seq: Option<i64>,
-    anchored: Option<(i64, &str)>,
-) -> Option<BrokenLink> {
-    let broken = |seq: i64, why: String| Some(BrokenLink { matter_id: matter_id.to_string(), seq, why });
-    let mut prev: Option<&matter_event::Model> = None;
-    for e in events {
-        let expected = prev.map_or(1, |p| p.seq + 1);
-        if e.seq != expected {
-            let why = if e.seq < expected { "inserted event: sequence number repeated".to_string() } else { format!("sequence gap: expected {expected}") };
-            return broken(e.seq, why);
-        }
-        if rule.hash(&e.prev_hash, &EventContent::of(e)) != e.hash {
-            return broken(e.seq, "hash does not match content".into());
-        }
-        match prev {
-            None if e.prev_hash != GENESIS => return broken(e.seq, "prev_hash is not the genesis value".into()),
-            Some(p) if e.prev_hash != p.hash => return broken(e.seq, format!("prev_hash does not match event {}", p.seq)),
-            _ => {}
-        }
-        if let Some((seq, hash)) = anchored
-            && seq == e.seq
-            && hash != e.hash
-        {
-            return broken(e.seq, "differs from the anchored head".into());
-        }
-        prev = Some(e);
-    }
-    let last = prev.map_or(0, |p| p.seq);
-    if let Some((seq, _)) = anchored
-        && seq > last
-    {
-        return broken(last + 1, format!("truncated: the anchor file recorded events up to {seq}, the database ends at {last}"));
-    }
-    match recorded_last_seq {
-        Some(recorded) if recorded > last => broken(last + 1, format!("sequence gap: expected {}", last + 1)),
-        _ => None,
-    }
+    chain::check(key, events, recorded_last_seq, anchored).map(|b| BrokenLink { matter_id: matter_id.to_string(), seq: b.seq, why: b.why })
 }
 
 /// Verifies every matter's chain, and every head the anchor file recorded. Reads one matter at a
@@ -266,7 +176,7 @@ pub async fn verify<C: ConnectionTrait>(db: &C, key: &AuditKey, anchors: Option<
         .await?;
     report.matters = matters.len();
     for (matter_id, last_seq) in matters {
-        let events = matter_event::Entity::find().filter(matter_event::Column::MatterId.eq(&matter_id)).order_by_asc(matter_event::Column::Seq).all(db).await?;
+        let events = chain::read::<MatterLog>(db, &matter_id).await?;
         report.events += events.len();
         let anchored = heads.remove(&matter_id);
         let anchored = anchored.as_ref().map(|(s, h)| (*s, h.as_str()));
@@ -307,12 +217,12 @@ pub async fn seal_legacy<C: ConnectionTrait + TransactionTrait>(db: &C, key: &Au
     let (mut sealed, mut left) = (0, 0);
     for matter_id in ids {
         let txn = db.begin().await?;
-        let events =
-            matter_event::Entity::find().filter(matter_event::Column::MatterId.eq(&matter_id)).order_by_asc(matter_event::Column::Seq).all(&txn).await?;
-        if events.is_empty() || check_chain_with(Rule::Keyed(key), &matter_id, &events, None, None).is_none() {
+        let events = chain::read::<MatterLog>(&txn, &matter_id).await?;
+        if events.is_empty() || chain::check(key, &events, None, None).is_none() {
             continue;
         }
-        if let Some(b) = check_chain_with(Rule::Legacy, &matter_id, &events, None, None) {
+        if let Some(b) = chain::check_with(legacy_hash, &events, None, None) {
+            let b = BrokenLink { matter_id: matter_id.clone(), seq: b.seq, why: b.why };
             tracing::error!(%b, "an unkeyed chain is already broken; left as it is");
             left += 1;
             continue;
@@ -560,29 +470,7 @@ mod tests {
             c[i].prev_hash = if i == 0 { GENESIS.into() } else { c[i - 1].hash.clone() };
             c[i].hash = legacy_hash(&c[i].prev_hash, &EventContent::of(&c[i]));
         }
-        assert!(check_chain_with(Rule::Legacy, "m", &c, None, None).is_none());
+        assert!(chain::check_with(legacy_hash, &c, None, None).is_none());
         assert!(check(&c, None).is_some(), "an unkeyed chain does not pass as keyed");
-    }
-
-    #[test]
-    fn fields_cannot_bleed_into_each_other() {
-        let a = matter_event::Model { kind: "ab".into(), actor_name: Some("c".into()), ..chain(1).remove(0) };
-        let b = matter_event::Model { kind: "a".into(), actor_name: Some("bc".into()), ..chain(1).remove(0) };
-        assert_ne!(EventContent::of(&a).canonical(), EventContent::of(&b).canonical());
-    }
-
-    #[test]
-    fn a_key_file_round_trips_and_is_private() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("keys/audit.key");
-        assert!(AuditKey::load(&path).unwrap().is_none());
-        let k = AuditKey::create(&path).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        let again = AuditKey::load(&path).unwrap().unwrap();
-        assert_eq!(k.mac(b"x"), again.mac(b"x"));
-        assert!(AuditKey::create(&path).is_err(), "an existing key is never overwritten");
-        std::fs::write(&path, "not hex").unwrap();
-        assert!(AuditKey::load(&path).is_err());
     }
 }

@@ -12,7 +12,7 @@ use crate::db::entities::{facility, inspection, inspection_inspector, inspection
 use crate::mail::Mailer;
 use crate::notice_doc::{NoticeDoc, NoticeFinding, NoticeInspector, NoticeSource};
 use crate::notices;
-use crate::persist::next_notice_seq;
+use crate::numbering;
 use crate::store::Store;
 use chrono::{Datelike, NaiveDate};
 use qingling_rules::messages::{Locale, t};
@@ -193,9 +193,7 @@ impl InspectionActivitiesImpl {
             if have.iter().any(|n| n.idx == draft.idx as i32) {
                 continue;
             }
-            let year = issued_date.year();
-            let seq = next_notice_seq(&txn, region.id, year).await?;
-            let number = self.policy.notice_number(&region.notice_prefix, year, seq as u64);
+            let numbering::Number { year, seq, text: number, .. } = numbering::take(&txn, &self.policy, &region, issued_date.year()).await?;
             let doc = self.doc(req, draft, &number, &facility, &region, &txn).await?;
             let row = inspection_notice::ActiveModel {
                 id: NotSet,

@@ -2,20 +2,30 @@
 //! log, the evidence store, mail, demo data and the `matter.persist` activity the `Rectification`
 //! workflow calls.
 //!
+//! The building blocks every kind of case uses (matters now; campaigns, star ratings and credit
+//! listings to come) are kind-neutral: [`chain`] (a keyed hash-chained event log), [`outbox`]
+//! (mails queued in the step's transaction, sent after it), [`numbering`] (the per-bureau,
+//! per-year notice register) and [`recipients`] (who an audience is). [`persist`] composes them
+//! for matters; [`audit`] verifies and anchors the matters' chains.
+//!
 //! Invariant: this is the only crate that writes the database. The rules crate decides; the
 //! workflow orders; the activity here makes it durable, in one transaction per workflow step.
 
 pub mod audit;
 pub mod calendar;
+pub mod chain;
 pub mod db;
 pub mod evidence;
 pub mod inspection;
 pub mod mail;
 pub mod notice_doc;
 pub mod notices;
+pub mod numbering;
 pub mod ops;
+pub mod outbox;
 pub mod password;
 pub mod persist;
+pub mod recipients;
 pub mod seed;
 pub mod signin;
 pub mod store;

@@ -11,7 +11,7 @@
 use crate::db::entities::{facility, matter, notice};
 use crate::mail::Mailer;
 use crate::notice_doc::{NoticeDoc, NoticeFinding, NoticeSource, render_html, render_pdf};
-use crate::persist::recipients;
+use crate::recipients::{self, Recipient};
 use crate::store::Store;
 use crate::{Error, evidence};
 use qingling_rules::Calendar;
@@ -56,12 +56,12 @@ pub async fn mail_to_facility(
     pdf_sha256: &str,
 ) -> crate::Result<()> {
     let pdf = tokio::fs::read(evidence::path_of(store, pdf_sha256)).await?;
-    let to = recipients(&store.db, &[Audience::Facility], facility, facility.region_id).await?;
+    let to = recipients::resolve(&store.db, &[Audience::Facility], facility, facility.region_id).await?;
     let link = format!("{}/matters/{matter_id}", public_url.trim_end_matches('/'));
     let title = t(Locale::ZhCn, if doc.major_hazard { "notice_doc.title_major" } else { "notice_doc.title" }, &[]);
     let subject = t(Locale::ZhCn, "notice_doc.mail_subject", &[("title", &title), ("notice", &doc.number)]);
     let deadlines = doc.findings.iter().map(|f| f.deadline).min().map(crate::notice_doc::chinese_date).unwrap_or_default();
-    for crate::persist::Recipient { email, name, .. } in to {
+    for Recipient { email, name, .. } in to {
         let body = t(
             Locale::ZhCn,
             "notice_doc.mail_body",

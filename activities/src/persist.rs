@@ -1,4 +1,7 @@
-//! The `matter.persist` activity: makes one workflow step durable.
+//! The `matter.persist` activity: makes one workflow step durable. It is the matter's
+//! composition of the generic building blocks: [`crate::numbering`] for the notice number,
+//! [`crate::chain`] for the event log ([`MatterLog`]), [`crate::recipients`] and
+//! [`crate::outbox`] for the mails ([`MatterOutbox`]).
 //!
 //! In one transaction it creates the matter and its numbered notice on the first batch, appends
 //! the new events to the hash chain (skipping those already written, so a retried activity never
@@ -8,22 +11,20 @@
 //! Failures: a business or programming error (an unknown facility) is a non-retryable
 //! application failure; database, file and SMTP errors are retryable.
 
-use crate::Error;
-use crate::audit::{AuditKey, EventContent, GENESIS, event_hash};
-use crate::db::entities::{facility, inspection_notice, mail, matter, matter_event, notice, notice_counter, region, user};
+use crate::audit::{AuditKey, EventContent, MatterLog};
+use crate::chain::{self, Log};
+use crate::db::entities::{facility, inspection_notice, mail, matter, notice, region};
 use crate::mail::{Mailer, compose, format_instant, notice_key};
+use crate::outbox::{self, Outbox, Queued};
 use crate::store::Store;
+use crate::{Error, numbering, recipients};
 use chrono::Datelike;
 use qingling_rules::matter::{DeadlineKind, Matter};
 use qingling_rules::messages::{Locale, t};
-use qingling_rules::policy::Audience;
 use qingling_rules::{Calendar, Policy};
 use qingling_workflows::contract::{MatterActivities, PendingMail, PersistBatch, Persisted, StuckReport};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
-use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-};
-use std::collections::{BTreeMap, HashSet};
+use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::{ActiveValue::NotSet, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set, TransactionTrait};
 use std::sync::Arc;
 use temporalio_common::ActivityDefinition;
 use temporalio_common::error::ApplicationFailure;
@@ -107,11 +108,50 @@ impl Projection {
     }
 }
 
-/// Someone a mail goes to.
-pub(crate) struct Recipient {
-    pub(crate) email: String,
-    pub(crate) name: String,
-    pub(crate) locale: Locale,
+/// The matters' outbox: table `mails`, one row per (matter, event, notice kind, recipient).
+pub struct MatterOutbox;
+
+impl Outbox for MatterOutbox {
+    type Entity = mail::Entity;
+
+    fn subject(id: &str) -> Condition {
+        Condition::all().add(mail::Column::MatterId.eq(id))
+    }
+
+    fn key() -> Vec<mail::Column> {
+        vec![mail::Column::MatterId, mail::Column::Seq, mail::Column::NoticeKind, mail::Column::RecipientEmail]
+    }
+
+    fn id() -> mail::Column {
+        mail::Column::Id
+    }
+
+    fn status() -> mail::Column {
+        mail::Column::Status
+    }
+
+    fn sent_at() -> mail::Column {
+        mail::Column::SentAtMs
+    }
+
+    fn row(m: &outbox::Mail<'_>) -> mail::ActiveModel {
+        mail::ActiveModel {
+            id: NotSet,
+            matter_id: Set(m.subject_id.to_string()),
+            seq: Set(m.cause_seq),
+            notice_kind: Set(m.notice_kind.to_string()),
+            recipient_email: Set(m.to.email.clone()),
+            recipient_name: Set(m.to.name.clone()),
+            subject: Set(m.text.subject.clone()),
+            body: Set(m.text.body.clone()),
+            status: Set(outbox::PENDING.to_string()),
+            sent_at_ms: Set(None),
+        }
+    }
+
+    fn queued(row: mail::Model) -> Queued {
+        Queued { id: row.id, email: row.recipient_email, name: row.recipient_name, subject: row.subject, body: row.body, notice_kind: row.notice_kind }
+    }
 }
 
 impl MatterActivitiesImpl {
@@ -191,11 +231,9 @@ impl MatterActivitiesImpl {
             // Its document is the inspection's.
             Some(n) => (n.region_id, n.year, n.seq, n.number, None),
             None => {
-                let year = self.calendar.local_date(m.issued_ms).year();
-                let seq = next_notice_seq(txn, region.id, year).await?;
-                let number = self.policy.notice_number(&region.notice_prefix, year, seq as u64);
-                let doc = crate::notices::direct_doc(&number, &region.bureau_name, facility, &batch.new, m, &self.calendar);
-                (region.id, year, seq, number, Some(doc))
+                let n = numbering::take(txn, &self.policy, &region, self.calendar.local_date(m.issued_ms).year()).await?;
+                let doc = crate::notices::direct_doc(&n.text, &region.bureau_name, facility, &batch.new, m, &self.calendar);
+                (n.region_id, n.year, n.seq, n.text, Some(doc))
             }
         };
         // Rendering is pure and the file is named by its hash: a rolled-back attempt leaves at
@@ -246,66 +284,27 @@ impl MatterActivitiesImpl {
         Ok((number, document))
     }
 
-    /// Appends the batch's events to the chain, skipping any already stored.
+    /// Appends the batch's events to the matter's chain, skipping any already stored.
     async fn append_events(&self, txn: &DatabaseTransaction, batch: &PersistBatch) -> crate::Result<()> {
-        let matter_id = &batch.matter.id;
-        let Some(first) = batch.events.iter().map(|e| e.seq as i64).min() else {
-            return Ok(());
-        };
-        let mut hashes: BTreeMap<i64, String> = matter_event::Entity::find()
-            .select_only()
-            .column(matter_event::Column::Seq)
-            .column(matter_event::Column::Hash)
-            .filter(matter_event::Column::MatterId.eq(matter_id))
-            .filter(matter_event::Column::Seq.gte(first - 1))
-            .into_tuple::<(i64, String)>()
-            .all(txn)
-            .await?
-            .into_iter()
-            .collect();
-        let mut events: Vec<_> = batch.events.iter().collect();
-        events.sort_by_key(|e| e.seq);
-        for e in events {
-            let seq = e.seq as i64;
-            if hashes.contains_key(&seq) {
-                continue;
-            }
-            let prev_hash = match seq {
-                1 => GENESIS.to_string(),
-                _ => hashes
-                    .get(&(seq - 1))
-                    .cloned()
-                    .ok_or_else(|| Error::Inconsistent(format!("matter {matter_id}: event {} is missing before event {seq}", seq - 1)))?,
-            };
-            let payload = serde_json::to_string(&e.payload)?;
-            let actor_role = e.actor.as_ref().map(|a| a.role.as_str().to_string());
-            let content = EventContent {
-                matter_id,
-                seq,
+        let matter_id = batch.matter.id.as_str();
+        let payloads = batch.events.iter().map(|e| serde_json::to_string(&e.payload)).collect::<Result<Vec<_>, _>>()?;
+        let contents: Vec<EventContent<'_>> = batch
+            .events
+            .iter()
+            .zip(&payloads)
+            .map(|(e, payload)| EventContent {
+                log: MatterLog::KIND,
+                subject: matter_id,
+                seq: e.seq as i64,
                 at_ms: e.at_ms,
                 kind: &e.kind,
                 actor_id: e.actor.as_ref().map(|a| a.user_id),
                 actor_name: e.actor.as_ref().map(|a| a.name.as_str()),
-                actor_role: actor_role.as_deref(),
-                payload: &payload,
-            };
-            let hash = event_hash(&self.audit_key, &prev_hash, &content);
-            let row = matter_event::ActiveModel {
-                id: NotSet,
-                matter_id: Set(matter_id.clone()),
-                seq: Set(seq),
-                at_ms: Set(e.at_ms),
-                kind: Set(e.kind.clone()),
-                actor_id: Set(content.actor_id),
-                actor_name: Set(content.actor_name.map(str::to_string)),
-                actor_role: Set(actor_role.clone()),
-                payload: Set(payload.clone()),
-                prev_hash: Set(prev_hash),
-                hash: Set(hash.clone()),
-            };
-            matter_event::Entity::insert(row).exec_without_returning(txn).await?;
-            hashes.insert(seq, hash);
-        }
+                actor_role: e.actor.as_ref().map(|a| a.role.as_str()),
+                payload,
+            })
+            .collect();
+        chain::append::<MatterLog>(txn, &self.audit_key, &contents).await?;
         Ok(())
     }
 
@@ -321,31 +320,13 @@ impl MatterActivitiesImpl {
         notice_number: &str,
     ) -> crate::Result<()> {
         let link = format!("{}/matters/{}", self.public_url.trim_end_matches('/'), batch.matter.id);
-        for r in recipients(txn, &pending.audience, facility, region_id).await? {
+        for r in recipients::resolve(txn, &pending.audience, facility, region_id).await? {
             let args = self.mail_args(r.locale, batch, pending, facility, notice_number);
             let refs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let text = compose(r.locale, pending.notice, &r.name, &refs, &link)?;
-            let row = mail::ActiveModel {
-                id: NotSet,
-                matter_id: Set(batch.matter.id.clone()),
-                seq: Set(pending.seq as i64),
-                notice_kind: Set(notice_key(pending.notice).to_string()),
-                recipient_email: Set(r.email),
-                recipient_name: Set(r.name),
-                subject: Set(text.subject),
-                body: Set(text.body),
-                status: Set("pending".to_string()),
-                sent_at_ms: Set(None),
-            };
-            mail::Entity::insert(row)
-                .on_conflict(
-                    OnConflict::columns([mail::Column::MatterId, mail::Column::Seq, mail::Column::NoticeKind, mail::Column::RecipientEmail])
-                        .do_nothing()
-                        .to_owned(),
-                )
-                .do_nothing()
-                .exec_without_returning(txn)
-                .await?;
+            let mail =
+                outbox::Mail { subject_id: &batch.matter.id, cause_seq: pending.seq as i64, notice_kind: notice_key(pending.notice), to: &r, text: &text };
+            outbox::queue::<MatterOutbox>(txn, &mail).await?;
         }
         Ok(())
     }
@@ -391,22 +372,7 @@ impl MatterActivitiesImpl {
     /// Sends the matter's queued mails in order and marks each one sent. Stops at the first
     /// failure, so the rest wait for the activity's retry.
     async fn send_pending(&self, matter_id: &str) -> crate::Result<()> {
-        let pending = mail::Entity::find()
-            .filter(mail::Column::MatterId.eq(matter_id))
-            .filter(mail::Column::Status.eq("pending"))
-            .order_by_asc(mail::Column::Id)
-            .all(&self.store.db)
-            .await?;
-        for m in pending {
-            self.mailer.send(&m.recipient_email, &m.recipient_name, &m.subject, &m.body).await?;
-            mail::Entity::update_many()
-                .col_expr(mail::Column::Status, Expr::value("sent"))
-                .col_expr(mail::Column::SentAtMs, Expr::value(chrono::Utc::now().timestamp_millis()))
-                .filter(mail::Column::Id.eq(m.id))
-                .exec(&self.store.db)
-                .await?;
-            tracing::debug!(to = %m.recipient_email, kind = %m.notice_kind, "mail sent");
-        }
+        outbox::send_pending::<MatterOutbox>(&self.store.db, &self.mailer, matter_id).await?;
         Ok(())
     }
 }
@@ -417,65 +383,4 @@ fn provisional_years_text(locale: Locale, years: &[String]) -> String {
         Locale::ZhCn => years.iter().map(|y| format!("{y}年")).collect::<Vec<_>>().join("、"),
         Locale::En => years.join(", "),
     }
-}
-
-/// Takes the next notice sequence number of a region and year, atomically: one upsert that
-/// either creates the counter or increments it, returning the new value. It runs inside the
-/// caller's transaction, so a rolled-back issue gives its number back and numbers stay
-/// gap-free; the counter row's lock orders concurrent issues. sea-query renders the statement
-/// with each backend's placeholders.
-pub(crate) async fn next_notice_seq(txn: &DatabaseTransaction, region_id: i64, year: i32) -> crate::Result<i64> {
-    use notice_counter::Column;
-    let stmt = Query::insert()
-        .into_table(notice_counter::Entity)
-        .columns([Column::RegionId, Column::Year, Column::NextSeq])
-        // A new counter hands out 1 now, so the next one is 2.
-        .values_panic([region_id.into(), year.into(), 2i64.into()])
-        .on_conflict(
-            OnConflict::columns([Column::RegionId, Column::Year])
-                .value(Column::NextSeq, Expr::col((notice_counter::Entity, Column::NextSeq)).add(1))
-                .to_owned(),
-        )
-        .returning_col(Column::NextSeq)
-        .to_owned();
-    let row =
-        txn.query_one(txn.get_database_backend().build(&stmt)).await?.ok_or_else(|| Error::Inconsistent("the notice counter upsert returned no row".into()))?;
-    let next: i64 = row.try_get("", "next_seq")?;
-    Ok(next - 1)
-}
-
-/// Who an audience is, for a matter (or notice) of this facility and region. People without a usable
-/// address are left out (with a warning) rather than failing the step forever.
-pub(crate) async fn recipients(db: &impl ConnectionTrait, audience: &[Audience], facility: &facility::Model, region_id: i64) -> crate::Result<Vec<Recipient>> {
-    let mut out = vec![];
-    for a in audience {
-        let query = user::Entity::find().order_by_asc(user::Column::Id);
-        let query = match a {
-            Audience::Facility => {
-                if let Some(email) = facility.email.as_deref().filter(|e| !e.trim().is_empty()) {
-                    out.push(Recipient { email: email.trim().to_string(), name: facility.name.clone(), locale: Locale::ZhCn });
-                }
-                query.filter(user::Column::Role.eq("facility")).filter(user::Column::FacilityId.eq(facility.id))
-            }
-            Audience::Inspector => query.filter(user::Column::Role.eq("inspector")).filter(user::Column::RegionId.eq(region_id)),
-            Audience::Supervisor => query.filter(user::Column::Role.eq("supervisor")).filter(user::Column::RegionId.eq(region_id)),
-            Audience::Admin => query.filter(user::Column::Role.eq("admin")),
-        };
-        for u in query.all(db).await? {
-            let locale = Locale::from_code(&u.locale).unwrap_or_default();
-            out.push(Recipient { email: u.email.trim().to_string(), name: u.display_name, locale });
-        }
-    }
-    let mut seen = HashSet::new();
-    out.retain(|r| {
-        if r.email.is_empty() {
-            return false;
-        }
-        if r.email.parse::<lettre::Address>().is_err() {
-            tracing::warn!(email = %r.email, "skipping a recipient whose address cannot be used");
-            return false;
-        }
-        seen.insert(r.email.to_lowercase())
-    });
-    Ok(out)
 }

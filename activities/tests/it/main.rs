@@ -6,10 +6,14 @@
 //! every test gets a new PostgreSQL database on that server instead.
 
 mod audit;
+mod chain;
 mod evidence;
 mod inspection;
 mod mail;
+mod numbering;
+mod outbox;
 mod persist;
+mod recipients;
 mod store;
 
 use chrono::TimeZone;

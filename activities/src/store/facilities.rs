@@ -1,0 +1,33 @@
+//! Facilities and the regions (bureaus) that oversee them.
+
+use super::{Store, scope_condition};
+use crate::db::entities::{facility, region, user};
+use crate::{Error, Result};
+use sea_orm::{EntityTrait, QueryFilter, QueryOrder};
+
+impl Store {
+    pub async fn facility(&self, id: i64) -> Result<Option<facility::Model>> {
+        Ok(facility::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
+    /// The facilities a person may see, by name.
+    pub async fn facilities_for(&self, user: &user::Model) -> Result<Vec<facility::Model>> {
+        Ok(facility::Entity::find()
+            .filter(scope_condition(user, facility::Column::RegionId, facility::Column::Id))
+            .order_by_asc(facility::Column::Name)
+            .all(&self.db)
+            .await?)
+    }
+
+    pub async fn region(&self, id: i64) -> Result<Option<region::Model>> {
+        Ok(region::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
+    /// A facility's name and its region's division code, which its workflows carry for
+    /// Temporal's visibility (`QinglingRegion`, the memo).
+    pub async fn facility_facts(&self, id: i64) -> Result<qingling_workflows::visibility::FacilityFacts> {
+        let facility = self.facility(id).await?.ok_or_else(|| Error::NotFound(format!("facility {id}")))?;
+        let region = self.region(facility.region_id).await?.ok_or_else(|| Error::NotFound(format!("region {}", facility.region_id)))?;
+        Ok(qingling_workflows::visibility::FacilityFacts { name: facility.name, region: region.code })
+    }
+}
