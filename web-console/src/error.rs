@@ -3,10 +3,11 @@
 //! request-context middleware ([`crate::context`]) renders it in the request's language: a JSON
 //! body `{"error": {"code", "message"}}` under `/api/`, a readable page elsewhere.
 
+use crate::i18n::t;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qingling_rules::matter::Rejection;
-use qingling_rules::messages::{Locale, t};
+use qingling_rules::messages::Locale;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -297,11 +298,11 @@ mod tests {
         for e in errors {
             for locale in Locale::ALL {
                 let key = e.code();
-                assert!(qingling_rules::messages::lookup(locale, &key).is_some(), "{key} missing in {locale:?}");
+                assert!(crate::i18n::lookup(locale, &key).is_some(), "{key} missing in {locale:?}");
                 assert!(!e.message(locale).contains('{'), "{key}: unfilled placeholder in {}", e.message(locale));
             }
             if let Some(field) = e.field() {
-                assert!(qingling_rules::messages::lookup(Locale::En, &format!("web.field.{field}")).is_some(), "label of {field}");
+                assert!(crate::i18n::lookup(Locale::En, &format!("web.field.{field}")).is_some(), "label of {field}");
             }
         }
     }
