@@ -11,6 +11,7 @@
 
 use crate::PolicyDuration;
 use crate::messages::{Locale, t};
+
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// What kind of "no" it is; decides the HTTP status.
@@ -121,11 +122,18 @@ impl Refusal {
         self.arg_value("field").map(|k| k.strip_prefix("field.").unwrap_or(k))
     }
 
-    /// The refusal in words, in the reader's language.
+    /// The refusal in words, in the reader's language, from the rules' catalogue.
     pub fn message(&self, locale: Locale) -> String {
+        self.message_in(locale, &crate::messages::lookup)
+    }
+
+    /// The refusal in words, from a catalogue that may hold more than the rules' (the
+    /// console's looks in its own first): `lookup` finds a key's text in a locale.
+    pub fn message_in(&self, locale: Locale, lookup: &dyn Fn(Locale, &str) -> Option<&'static str>) -> String {
+        let text = |key: &str| lookup(locale, key).or_else(|| lookup(Locale::ZhCn, key));
         let shown = |k: &str, v: &str| {
-            if v.contains('.') && !v.contains(' ') && crate::messages::lookup(Locale::ZhCn, v).is_some() {
-                return t(locale, v, &[]);
+            if v.contains('.') && !v.contains(' ') && let Some(t) = text(v) {
+                return t.to_string();
             }
             // A period (the longest or shortest extension) reads in words, not as a policy code.
             match (matches!(k, "max" | "min" | "by"), PolicyDuration::parse(v)) {
@@ -135,7 +143,7 @@ impl Refusal {
         };
         let args: Vec<(String, String)> = self.args.iter().map(|(k, v)| (k.clone(), shown(k, v))).collect();
         let refs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        t(locale, &self.code, &refs)
+        crate::messages::fill(text(&self.code).unwrap_or(&self.code), &refs)
     }
 
     /// The form that crosses the workflow boundary: the prefix and a JSON object.

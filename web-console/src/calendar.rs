@@ -208,7 +208,7 @@ fn month_grid(policy: &Policy, year: i32, month: u32, schedule: &Year) -> Value 
 
 /// The review calendar's column heads, Monday first.
 fn weekdays(locale: qingling_rules::messages::Locale) -> Vec<String> {
-    qingling_rules::messages::t(locale, "web.calendar.weekdays", &[]).split_whitespace().map(str::to_string).collect()
+    crate::i18n::t(locale, "web.calendar.weekdays", &[]).split_whitespace().map(str::to_string).collect()
 }
 
 fn page(

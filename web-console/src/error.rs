@@ -3,9 +3,10 @@
 //! request-context middleware ([`crate::context`]) renders it in the request's language: a JSON
 //! body `{"error": {"code", "message"}}` under `/api/`, a readable page elsewhere.
 
+use crate::i18n::t;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use qingling_rules::messages::{Locale, t};
+use qingling_rules::messages::Locale;
 use qingling_rules::refusal::{Class, Refusal};
 use std::sync::Arc;
 
@@ -116,7 +117,7 @@ impl Error {
     /// The message in the reader's language.
     pub fn message(&self, locale: Locale) -> String {
         match self {
-            Error::Refused(r) => r.message(locale),
+            Error::Refused(r) => r.message_in(locale, &crate::i18n::lookup),
             Error::BadRequest(detail) => t(locale, "request.invalid", &[("detail", detail)]),
             Error::Schedule(detail) => t(locale, "calendar.invalid_schedule", &[("detail", detail)]),
             Error::Throttled { retry_after_secs } => t(locale, "auth.throttled", &[("seconds", &retry_after_secs.to_string())]),
@@ -287,11 +288,11 @@ mod tests {
         for e in errors {
             for locale in Locale::ALL {
                 let key = e.code();
-                assert!(qingling_rules::messages::lookup(locale, &key).is_some(), "{key} missing in {locale:?}");
+                assert!(crate::i18n::lookup(locale, &key).is_some(), "{key} missing in {locale:?}");
                 assert!(!e.message(locale).contains('{'), "{key}: unfilled placeholder in {}", e.message(locale));
             }
             if let Some(field) = e.field() {
-                assert!(qingling_rules::messages::lookup(Locale::En, &format!("web.field.{field}")).is_some(), "label of {field}");
+                assert!(crate::i18n::lookup(Locale::En, &format!("web.field.{field}")).is_some(), "label of {field}");
             }
         }
     }

@@ -323,7 +323,7 @@ async fn matter_page(shared: &Shared, ctx: &Ctx, who: &Signed, row: &matter::Mod
         temporal_url => temporal_url,
         // Every matter whose notice has a document links it; older matters have none.
         notice_doc => store.notice_document(&row.id).await?.map(|d| crate::notice_document::links(&row.id, &d)),
-        done => done.filter(|d| qingling_rules::messages::lookup(ctx.locale, &format!("web.done.{d}")).is_some()),
+        done => done.filter(|d| crate::i18n::lookup(ctx.locale, &format!("web.done.{d}")).is_some()),
         error => error.map(|e| e.message(ctx.locale)),
         accept => shared.app.policy.evidence.types.join(","),
         max_size => crate::error::human_bytes(shared.app.policy.evidence.max_bytes),

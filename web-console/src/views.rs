@@ -5,13 +5,14 @@
 use crate::Shared;
 use crate::context::Ctx;
 use crate::error::Error;
+use crate::i18n::t;
 use axum::response::Html;
 use chrono::{FixedOffset, TimeZone, Timelike};
 use minijinja::{Environment, Value, context};
 use qingling_activities::db::entities::{evidence_file, matter, matter_event};
 use qingling_rules::Policy;
 use qingling_rules::matter::{DeadlineKind, Matter, Role, Severity, Status};
-use qingling_rules::messages::{Locale, t};
+use qingling_rules::messages::Locale;
 use serde::Serialize;
 use std::collections::HashMap;
 

@@ -253,7 +253,7 @@ fn every_literal_key_in_the_templates_is_in_both_catalogues() {
                     continue;
                 }
                 for locale in Locale::ALL {
-                    assert!(qingling_rules::messages::lookup(locale, key).is_some(), "{name}: {key} missing in {locale:?}");
+                    assert!(crate::i18n::lookup(locale, key).is_some(), "{name}: {key} missing in {locale:?}");
                 }
             }
         }
