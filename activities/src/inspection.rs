@@ -110,6 +110,7 @@ impl InspectionActivitiesImpl {
             region_id: Set(facility.region_id),
             template_id: Set(r.template_id.clone()),
             template_version: Set(r.template_version as i32),
+            template_sha256: Set(r.template_sha256.clone()),
             title: Set(r.title.clone()),
             date: Set(r.date.clone()),
             status: Set(r.status.clone()),
@@ -193,7 +194,9 @@ impl InspectionActivitiesImpl {
             if have.iter().any(|n| n.idx == draft.idx as i32) {
                 continue;
             }
-            let numbering::Number { year, seq, text: number, .. } = numbering::take(&txn, &self.policy, &region, issued_date.year()).await?;
+            // The inspection's own policy numbers them (a request from before it was sent: the worker's).
+            let pattern = req.numbering.as_ref().unwrap_or(&self.policy.numbering);
+            let numbering::Number { year, seq, text: number, .. } = numbering::take(&txn, pattern, &region, issued_date.year()).await?;
             let doc = self.doc(req, draft, &number, &facility, &region, &txn).await?;
             let row = inspection_notice::ActiveModel {
                 id: NotSet,
@@ -290,7 +293,10 @@ impl InspectionActivitiesImpl {
                     deadline: date(&f.deadline)?,
                     measures: f.measures.clone(),
                     measures_by: f.measures_by.as_deref().map(date).transpose()?,
-                    evidence_note: f.evidence_note.clone().or_else(|| (!f.photos.is_empty()).then(|| format!("现场照片{}张", f.photos.len()))),
+                    evidence_note: f
+                        .evidence_note
+                        .clone()
+                        .or_else(|| (!f.photos.is_empty()).then(|| t(Locale::ZhCn, "notice_doc.photos_taken", &[("count", &f.photos.len().to_string())]))),
                     provisional: f.provisional.clone(),
                 })
             })

@@ -15,7 +15,7 @@
 
 use crate::db::entities::{notice_counter, region};
 use crate::{Error, Result};
-use qingling_rules::Policy;
+use qingling_rules::policy::Numbering;
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 
@@ -31,9 +31,9 @@ pub struct Number {
 }
 
 /// Takes the next notice number of a bureau for the year, in the policy's pattern.
-pub async fn take(txn: &DatabaseTransaction, policy: &Policy, bureau: &region::Model, year: i32) -> Result<Number> {
+pub async fn take(txn: &DatabaseTransaction, numbering: &Numbering, bureau: &region::Model, year: i32) -> Result<Number> {
     let seq = next_seq(txn, bureau.id, year).await?;
-    Ok(Number { region_id: bureau.id, year, seq, text: policy.notice_number(&bureau.notice_prefix, year, seq as u64) })
+    Ok(Number { region_id: bureau.id, year, seq, text: numbering.notice_number(&bureau.notice_prefix, year, seq as u64) })
 }
 
 /// Takes the next sequence number of a region and year, atomically: one upsert that either

@@ -231,7 +231,9 @@ impl MatterActivitiesImpl {
             // Its document is the inspection's.
             Some(n) => (n.region_id, n.year, n.seq, n.number, None),
             None => {
-                let n = numbering::take(txn, &self.policy, &region, self.calendar.local_date(m.issued_ms).year()).await?;
+                // The matter's own policy numbers it (a batch from before it was sent: the worker's).
+                let numbering = batch.numbering.as_ref().unwrap_or(&self.policy.numbering);
+                let n = numbering::take(txn, numbering, &region, self.calendar.local_date(m.issued_ms).year()).await?;
                 let doc = crate::notices::direct_doc(&n.text, &region.bureau_name, facility, &batch.new, m, &self.calendar);
                 (n.region_id, n.year, n.seq, n.text, Some(doc))
             }
@@ -379,8 +381,6 @@ impl MatterActivitiesImpl {
 
 /// The years of a provisional date as a mail writes them: `2027年、2028年`, `2027, 2028`.
 fn provisional_years_text(locale: Locale, years: &[String]) -> String {
-    match locale {
-        Locale::ZhCn => years.iter().map(|y| format!("{y}年")).collect::<Vec<_>>().join("、"),
-        Locale::En => years.join(", "),
-    }
+    let year = |y: &String| t(locale, "mail.year", &[("year", y)]);
+    years.iter().map(year).collect::<Vec<_>>().join(&t(locale, "mail.list_separator", &[]))
 }

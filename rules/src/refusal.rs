@@ -132,7 +132,10 @@ impl Refusal {
     pub fn message_in(&self, locale: Locale, lookup: &dyn Fn(Locale, &str) -> Option<&'static str>) -> String {
         let text = |key: &str| lookup(locale, key).or_else(|| lookup(Locale::ZhCn, key));
         let shown = |k: &str, v: &str| {
-            if v.contains('.') && !v.contains(' ') && let Some(t) = text(v) {
+            if v.contains('.')
+                && !v.contains(' ')
+                && let Some(t) = text(v)
+            {
                 return t.to_string();
             }
             // A period (the longest or shortest extension) reads in words, not as a policy code.

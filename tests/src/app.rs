@@ -37,6 +37,7 @@ pub struct TestApp {
     child: Option<Child>,
     pub store: Store,
     policy: PathBuf,
+    checklists: Option<PathBuf>,
 }
 
 impl TestApp {
@@ -55,7 +56,8 @@ impl TestApp {
         let web_port = free_port();
         let store = Store::connect(&database_url, data_dir.clone()).await?;
         store.migrate().await?;
-        let mut app = TestApp { dev, smtp, database_url, data_dir, base: format!("http://127.0.0.1:{web_port}"), web_port, child: None, store, policy };
+        let mut app =
+            TestApp { dev, smtp, database_url, data_dir, base: format!("http://127.0.0.1:{web_port}"), web_port, child: None, store, policy, checklists: None };
         app.spawn_app().await?;
         Ok(app)
     }
@@ -70,7 +72,16 @@ impl TestApp {
             .env("QINGLING_SMTP_URL", format!("smtp://127.0.0.1:{}", self.smtp.port))
             .env("QINGLING_POLICY", &self.policy)
             .stdin(Stdio::null());
+        if let Some(dir) = &self.checklists {
+            cmd.env("QINGLING_CHECKLISTS", dir);
+        }
         Ok(cmd)
+    }
+
+    /// The checklist directory (`QINGLING_CHECKLISTS`) the next `spawn_app` uses instead of the
+    /// built-in catalogue.
+    pub fn set_checklists(&mut self, dir: PathBuf) {
+        self.checklists = Some(dir);
     }
 
     /// The policy file the next `spawn_app` (and `command`) uses.

@@ -561,3 +561,60 @@ async fn an_uncertified_signer_or_an_early_submission_is_refused_before_any_noti
     }
     Ok(())
 }
+
+/// A template file edited in place after an inspection was assigned (a bureau's own catalogue,
+/// `QINGLING_CHECKLISTS`, where nothing pins a version): the inspection keeps the copy it was
+/// assigned. The row records that copy's content hash, and the tablet is served the workflow's
+/// copy, not the changed file, also after a restart.
+#[tokio::test]
+async fn the_tablet_is_served_the_template_it_was_assigned_after_the_file_changes() -> anyhow::Result<()> {
+    let mut app = TestApp::start("pinned-template").await?;
+    let dir = qingling_tests::harness::unique_temp_dir("pinned-templates")?;
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../checklists/templates");
+    for entry in std::fs::read_dir(&shipped)? {
+        let path = entry?.path();
+        std::fs::copy(&path, dir.join(path.file_name().context("name")?))?;
+    }
+    app.kill_app();
+    app.set_checklists(dir.clone());
+    app.spawn_app().await?;
+
+    let sup = app.login("supervisor").await?;
+    let id = assign(&app, &sup, FIRE).await?;
+    let inspector = app.login("inspector1").await?;
+    let (s, before) = inspector.get(&format!("/api/inspections/{id}")).await?;
+    anyhow::ensure!(s == 200, "{before}");
+    let assigned: qingling_checklists::Template = serde_json::from_value(before["template"].clone())?;
+    let row = app.store.inspection(&id).await?.context("row")?;
+    assert_eq!(row.inspection.template_sha256.as_deref(), Some(assigned.content_hash().as_str()), "the row names the assigned copy");
+
+    // The file changes in place: its first question now says something else.
+    let file = dir.join(format!("{FIRE}@1.toml"));
+    let question = &assigned.sections[0].items[0].text.zh;
+    let text = std::fs::read_to_string(&file)?;
+    anyhow::ensure!(text.contains(question.as_str()), "the first question is in the file");
+    std::fs::write(&file, text.replacen(question.as_str(), "（已改动的问题）", 1))?;
+    app.kill_app();
+    app.spawn_app().await?;
+
+    // The changed file is not served: the console asks the workflow for its copy (while the
+    // restarted console connects to Temporal it answers 503 engine.unavailable, never the file).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let (s, after) = loop {
+        let (s, b) = inspector.get(&format!("/api/inspections/{id}")).await?;
+        if s == 503 && b["error"]["code"] == "engine.unavailable" && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            continue;
+        }
+        break (s, b);
+    };
+    assert_eq!(s, 200, "{after}");
+    let served: qingling_checklists::Template = serde_json::from_value(after["template"].clone())?;
+    assert_eq!(&served.sections[0].items[0].text.zh, question, "the assigned question, not the edited file's");
+    assert_eq!(served.content_hash(), assigned.content_hash());
+    // A draft is checked against the same copy: an item of the assigned template is known.
+    let item = &assigned.sections[0].items[0].id;
+    let (s, b) = inspector.put(&format!("/api/inspections/{id}/draft"), json!({ "answers": { item: { "note": "草稿" } } })).await?;
+    assert_eq!(s, 200, "{b}");
+    Ok(())
+}

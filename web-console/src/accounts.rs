@@ -6,7 +6,7 @@
 use crate::Shared;
 use crate::context::{Ctx, Signed, clear_session_cookie, now_ms};
 use crate::error::Error;
-use crate::pages::with_cookie;
+use crate::http::with_cookie;
 use crate::views::render;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};

@@ -5,11 +5,12 @@ use crate::Shared;
 use crate::context::{Ctx, SESSION_TTL_MS, clear_session_cookie, now_ms, session_cookie};
 use crate::error::Error;
 use crate::forms::{IssueInput, IssueRequest};
-use crate::matters::{self, Upload, event_json, evidence_json, facility_json, matter_json, notice_json, user_json};
+use crate::http::{Uploads, Visible, facility_json, parse_json, read_uploads};
+use crate::matters::{self, event_json, evidence_json, matter_json, notice_json, user_json};
 use crate::signin::check_password;
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use qingling_activities::db::entities::matter;
@@ -19,10 +20,6 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 type S = State<Arc<Shared>>;
-
-pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|e| Error::BadRequest(e.to_string()))
-}
 
 #[derive(Deserialize)]
 struct Credentials {
@@ -108,10 +105,9 @@ pub async fn list(State(shared): S, ctx: Ctx) -> Result<Json<Value>, Error> {
 }
 
 /// `GET /api/matters/{id}`: the stored matter, and the workflow's live view when it answers.
-#[tracing::instrument(skip_all, fields(matter_id = %id))]
-pub async fn show(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<Json<Value>, Error> {
-    let who = ctx.signed()?;
-    let row = matters::visible_matter(&shared, &who, &id).await?;
+#[tracing::instrument(skip_all, fields(matter_id = %row.id))]
+pub async fn show(State(shared): S, Visible(row): Visible<matter::Model>) -> Result<Json<Value>, Error> {
+    let id = row.id.clone();
     let store = &shared.app.store;
     let (events, evidence, notice) = (store.events(&id).await?, store.evidence_for(&id).await?, store.notice_for(&id).await?);
     let live = match crate::engine::live_view(&shared.app.temporal, &id).await {
@@ -133,59 +129,19 @@ pub async fn show(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<
 }
 
 /// `POST /api/matters/{id}/actions`
-#[tracing::instrument(skip_all, fields(matter_id = %id))]
-pub async fn act(State(shared): S, ctx: Ctx, Path(id): Path<String>, body: Bytes) -> Result<Json<Value>, Error> {
+#[tracing::instrument(skip_all, fields(matter_id = %row.id))]
+pub async fn act(State(shared): S, ctx: Ctx, Visible(row): Visible<matter::Model>, body: Bytes) -> Result<Json<Value>, Error> {
+    // Visibility first (the extractor): someone else's matter is not found, whatever the body says.
     let who = ctx.signed()?;
-    // Visibility first: someone else's matter is not found, whatever the body says.
-    let row = matters::visible_matter(&shared, &who, &id).await?;
     let action: Action = parse_json(&body)?;
     let view = matters::act(&shared, &who, &row, action).await?;
     Ok(Json(json!({ "view": view })))
 }
 
-/// Reads the `file` fields of a multipart body.
-/// A multipart body as the handler receives it: taken as a `Result`, so a handler checks the
-/// session and the scope before a malformed body is even looked at (an outsider learns nothing
-/// from a 400).
-pub type Uploads = Result<Multipart, axum::extract::multipart::MultipartRejection>;
-
-pub async fn read_uploads(multipart: Uploads, max_bytes: u64) -> Result<(Vec<Upload>, Vec<(String, String)>), Error> {
-    let mut multipart = multipart.map_err(|e| Error::BadRequest(e.body_text()))?;
-    let mut files = vec![];
-    let mut fields = vec![];
-    loop {
-        let next = multipart.next_field().await.map_err(|e| multipart_error(e, max_bytes))?;
-        let Some(field) = next else { break };
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "file" {
-            let file_name = field.file_name().unwrap_or_default().to_string();
-            let bytes = field.bytes().await.map_err(|e| multipart_error(e, max_bytes))?;
-            // Browsers send an empty part when no file was chosen.
-            if file_name.is_empty() && bytes.is_empty() {
-                continue;
-            }
-            files.push(Upload { name: file_name, bytes: bytes.to_vec() });
-        } else {
-            let text = field.text().await.map_err(|e| multipart_error(e, max_bytes))?;
-            fields.push((name, text));
-        }
-    }
-    Ok((files, fields))
-}
-
-fn multipart_error(e: axum::extract::multipart::MultipartError, max_bytes: u64) -> Error {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        Error::evidence("too_large", qingling_rules::refusal::Class::TooLarge, max_bytes)
-    } else {
-        Error::BadRequest(e.body_text())
-    }
-}
-
 /// `POST /api/matters/{id}/evidence`
-#[tracing::instrument(skip_all, fields(matter_id = %id))]
-pub async fn upload(State(shared): S, ctx: Ctx, Path(id): Path<String>, multipart: Uploads) -> Result<Response, Error> {
+#[tracing::instrument(skip_all, fields(matter_id = %row.id))]
+pub async fn upload(State(shared): S, ctx: Ctx, Visible(row): Visible<matter::Model>, multipart: Uploads) -> Result<Response, Error> {
     let who = ctx.signed()?;
-    let row = matters::visible_matter(&shared, &who, &id).await?;
     if !matters::may_upload(&who) {
         return Err(Error::Forbidden);
     }
@@ -195,10 +151,8 @@ pub async fn upload(State(shared): S, ctx: Ctx, Path(id): Path<String>, multipar
 }
 
 /// `GET /api/matters/{id}/evidence/{sha256}`: the file, to those who may see the matter.
-#[tracing::instrument(skip_all, fields(matter_id = %id))]
-pub async fn evidence_file(State(shared): S, ctx: Ctx, Path((id, sha256)): Path<(String, String)>) -> Result<Response, Error> {
-    let who = ctx.signed()?;
-    let row = matters::visible_matter(&shared, &who, &id).await?;
+#[tracing::instrument(skip_all, fields(matter_id = %row.id))]
+pub async fn evidence_file(State(shared): S, Visible(row): Visible<matter::Model>, Path((_, sha256)): Path<(String, String)>) -> Result<Response, Error> {
     let (file, path) = matters::evidence_file(&shared, &row, &sha256).await?;
     let bytes = tokio::fs::read(&path).await.map_err(|e| Error::Internal(format!("evidence {}: {e}", path.display())))?;
     let mut r = Response::new(Body::from(bytes));
@@ -206,7 +160,7 @@ pub async fn evidence_file(State(shared): S, ctx: Ctx, Path((id, sha256)): Path<
     h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&file.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400, immutable"));
-    let disposition = format!("inline; filename=\"evidence\"; filename*=UTF-8''{}", crate::pages::url_encode(&file.original_name));
+    let disposition = format!("inline; filename=\"evidence\"; filename*=UTF-8''{}", crate::http::url_encode(&file.original_name));
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }

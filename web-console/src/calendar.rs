@@ -4,10 +4,10 @@
 //! and inspection), and the API of the same.
 
 use crate::Shared;
-use crate::api::{parse_json, read_uploads};
 use crate::context::{Ctx, Signed, now_ms};
 use crate::error::Error;
 use crate::forms::field;
+use crate::http::{parse_json, read_uploads};
 use crate::views::render;
 use axum::Json;
 use axum::body::Bytes;
@@ -245,7 +245,7 @@ pub async fn show(State(shared): S, ctx: Ctx, Query(q): Query<PageQuery>) -> Res
 /// `POST /admin/calendar`: `intent=review` shows the schedule as a calendar; `intent=save`
 /// (from the review) stores it and rolls it out.
 #[tracing::instrument(skip_all)]
-pub async fn submit(State(shared): S, ctx: Ctx, multipart: crate::api::Uploads) -> Result<Response, Error> {
+pub async fn submit(State(shared): S, ctx: Ctx, multipart: crate::http::Uploads) -> Result<Response, Error> {
     ctx.signed()?.require_admin()?;
     let (files, fields) = read_uploads(multipart, MAX_INPUT_BYTES as u64).await?;
     let who = ctx.check_csrf(field(&fields, "csrf"))?;

@@ -269,6 +269,18 @@ pub async fn view(client: &Client, matter_id: &str) -> Result<MatterView, Engine
     }
 }
 
+/// The template an inspection's workflow carries (the copy it was assigned).
+#[tracing::instrument(skip_all, fields(workflow_id = %workflow_id))]
+pub async fn inspection_template(client: &Client, workflow_id: &str) -> Result<qingling_checklists::Template, EngineError> {
+    let handle = client.get_workflow_handle::<Inspection>(workflow_id.to_string());
+    let options = WorkflowQueryOptions::builder().rpc_options(RpcOptions::builder().timeout(QUERY_TIMEOUT).build()).build();
+    match tokio::time::timeout(QUERY_TIMEOUT + Duration::from_secs(1), handle.query(Inspection::template, (), options)).await {
+        Ok(Ok(template)) => Ok(template),
+        Ok(Err(e)) => Err(query_error(e)),
+        Err(_) => Err(EngineError::Unavailable("the query timed out".into())),
+    }
+}
+
 /// [`view`] through the console's line: refused at once while Temporal is away.
 pub async fn live_view(temporal: &Temporal, matter_id: &str) -> Result<MatterView, EngineError> {
     view(&temporal.client()?, matter_id).await

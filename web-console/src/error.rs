@@ -1,6 +1,6 @@
 //! The console's one error type. A handler returns `Result<_, Error>`; the error becomes a
 //! response with the right status and carries itself in the response's extensions, and the
-//! request-context middleware ([`crate::context`]) renders it in the request's language: a JSON
+//! request middleware (`middleware.rs`) renders it in the request's language: a JSON
 //! body `{"error": {"code", "message"}}` under `/api/`, a readable page elsewhere.
 
 use crate::i18n::t;

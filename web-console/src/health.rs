@@ -3,10 +3,10 @@
 //! for monitoring (`GET /api/health`).
 
 use crate::Shared;
-use crate::api::parse_json;
 use crate::context::{Ctx, Signed, now_ms};
 use crate::error::Error;
 use crate::forms::{FormFields, field};
+use crate::http::parse_json;
 use crate::views::{local_time, render};
 use axum::Json;
 use axum::body::Bytes;

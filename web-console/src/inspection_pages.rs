@@ -9,13 +9,14 @@
 use crate::Shared;
 use crate::context::Ctx;
 use crate::error::Error;
+use crate::http::Visible;
 use crate::i18n::{own_keys, t};
 use crate::views::render;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
-use qingling_activities::store::user_can_see_inspection;
+use qingling_activities::store::InspectionRow;
 use qingling_rules::messages::Locale;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -96,15 +97,12 @@ fn messages_json(locale: Locale) -> &'static str {
 }
 
 /// `GET /inspections/{id}/fill`: the tablet checklist page.
-#[tracing::instrument(skip_all, fields(inspection_id = %id))]
-pub async fn fill(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<Response, Error> {
+#[tracing::instrument(skip_all, fields(inspection_id = %row.inspection.id))]
+pub async fn fill(State(shared): S, ctx: Ctx, Visible(row): Visible<InspectionRow>) -> Result<Response, Error> {
     let who = ctx.signed()?;
     // The page shows nothing by itself, but an inspection the caller may not see is not found
-    // here either, as everywhere.
-    match shared.app.store.inspection(&id).await? {
-        Some(row) if user_can_see_inspection(&who.user, &row) => {}
-        _ => return Err(Error::NotFound),
-    }
+    // here either, as everywhere (the extractor).
+    let id = row.inspection.id.clone();
     let me = serde_json::json!({ "id": who.user.id, "username": who.user.username, "name": who.user.display_name });
     let page = context! {
         inspection_id => id,

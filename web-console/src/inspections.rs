@@ -7,15 +7,14 @@
 //! password, asks the rules, and reaches the workflow through [`crate::engine`].
 
 use crate::Shared;
-use crate::api::{parse_json, read_uploads};
 use crate::context::{Ctx, Signed, now_ms};
 use crate::error::Error;
-use crate::matters::facility_json;
+use crate::http::{Uploads, Visible, facility_json, file_response, parse_json, read_uploads};
 use crate::signin::check_password;
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qingling_activities::db::entities::{inspection, inspection_notice, user};
 use qingling_activities::store::{InspectionRow, user_can_see_inspection};
@@ -40,6 +39,13 @@ fn refusal(code: &str) -> Refusal {
 /// The signers' certificate numbers, as stored now.
 fn certified(users: &[&user::Model]) -> Result<(), Error> {
     Ok(rules::check_certified(users.iter().map(|u| (u.display_name.as_str(), u.certificate.as_deref())))?)
+}
+
+/// An inspection is named by `{id}` in its routes; handlers take it as `Visible<InspectionRow>`.
+impl crate::http::Scoped for InspectionRow {
+    fn find(shared: &Shared, who: &Signed, id: &str) -> impl Future<Output = Result<Self, Error>> + Send {
+        visible(shared, who, id)
+    }
 }
 
 /// The inspection if the caller may see it; otherwise not found (never "forbidden").
@@ -146,14 +152,8 @@ pub async fn assign_inspection(shared: &Shared, who: &Signed, input: AssignInput
     };
     crate::engine::start_inspection(&shared.app.temporal.client()?, input).await.map_err(|e| Error::Unavailable(e.to_string()))?;
     // The worker writes the row; wait briefly so the caller can open it at once.
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    while std::time::Instant::now() < deadline {
-        if let Some(row) = store.inspection(&id).await? {
-            return Ok((id, Some(row)));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok((id, None))
+    let row = crate::http::wait_for(Duration::from_secs(15), || async { Ok(store.inspection(&id).await?) }).await?;
+    Ok((id, row))
 }
 
 /// `POST /api/inspections`: oversight assigns an inspection of a facility with a template to
@@ -183,12 +183,9 @@ pub async fn list(State(shared): S, ctx: Ctx) -> Result<Json<Value>, Error> {
 
 /// `GET /api/inspections/{id}`: the inspection, its pinned template, the last synced draft and,
 /// once submitted, the result.
-pub async fn show(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<Json<Value>, Error> {
-    let who = ctx.signed()?;
-    let row = visible(&shared, &who, &id).await?;
+pub async fn show(State(shared): S, Visible(row): Visible<InspectionRow>) -> Result<Json<Value>, Error> {
     let i = &row.inspection;
-    let template =
-        shared.app.checklists.get(&i.template_id, i.template_version as u32).map(|t| serde_json::to_value(t).unwrap_or(Value::Null)).unwrap_or(Value::Null);
+    let template = serde_json::to_value(pinned_template(&shared, &row).await?).unwrap_or(Value::Null);
     let draft = i.draft.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()).unwrap_or_else(|| json!({}));
     Ok(Json(json!({
         "inspection": inspection_json(&row, &crate::calendar::policy_in_force(&shared).await?.calendar),
@@ -205,9 +202,8 @@ fn assigned_inspector(who: &Signed, row: &InspectionRow) -> Result<(), Error> {
 }
 
 /// `POST /api/inspections/{id}/start`: an assigned inspector opens the checklist.
-pub async fn start(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<Json<Value>, Error> {
+pub async fn start(State(shared): S, ctx: Ctx, Visible(row): Visible<InspectionRow>) -> Result<Json<Value>, Error> {
     let who = ctx.signed()?;
-    let row = visible(&shared, &who, &id).await?;
     assigned_inspector(&who, &row)?;
     if row.inspection.status == "assigned" {
         crate::engine::open_inspection(&shared.app.temporal.client()?, &row.inspection.workflow_id, who.actor()).await?;
@@ -224,12 +220,12 @@ struct DraftInput {
 
 /// `PUT /api/inspections/{id}/draft`: keeps the tablet's answers (the tablet stays the source
 /// of truth until it submits).
-pub async fn save_draft(State(shared): S, ctx: Ctx, Path(id): Path<String>, body: Bytes) -> Result<Json<Value>, Error> {
+pub async fn save_draft(State(shared): S, ctx: Ctx, Visible(row): Visible<InspectionRow>, body: Bytes) -> Result<Json<Value>, Error> {
     let who = ctx.signed()?;
-    let row = visible(&shared, &who, &id).await?;
+    let id = row.inspection.id.clone();
     assigned_inspector(&who, &row)?;
     let input: DraftInput = parse_json(&body)?;
-    check_bounds(&shared, &row, &input.answers)?;
+    check_bounds(&shared, &row, &input.answers).await?;
     let answers = serde_json::to_value(&input.answers).map_err(|e| Error::Internal(e.to_string()))?;
     match shared.app.store.save_draft(&id, &answers).await? {
         Some(rev) => Ok(Json(json!({ "rev": rev, "client_rev": input.client_rev }))),
@@ -239,18 +235,34 @@ pub async fn save_draft(State(shared): S, ctx: Ctx, Path(id): Path<String>, body
 
 /// Refuses answers out of bounds (too long, control characters, unknown items, malformed photo
 /// references) before they are stored or sent: the same check as the workflow's validator.
-fn check_bounds(shared: &Shared, row: &InspectionRow, answers: &BTreeMap<String, Answer>) -> Result<(), Error> {
-    let pinned = u32::try_from(row.inspection.template_version).ok().and_then(|v| shared.app.checklists.get(&row.inspection.template_id, v));
-    let Some(template) = pinned else {
-        return Err(Error::Internal(format!("checklist {}@{} is not in the catalogue", row.inspection.template_id, row.inspection.template_version)));
-    };
-    Ok(rules::check_answer_bounds(template, answers, &shared.app.policy)?)
+async fn check_bounds(shared: &Shared, row: &InspectionRow, answers: &BTreeMap<String, Answer>) -> Result<(), Error> {
+    let template = pinned_template(shared, row).await?;
+    Ok(rules::check_answer_bounds(&template, answers, &shared.app.policy)?)
+}
+
+/// The template the inspection was assigned: the catalogue's copy when its content hash is the
+/// one the inspection recorded (always, for the built-in versions, which are pinned), otherwise
+/// the copy its workflow carries — a template file changed since the assignment is never what
+/// the tablet shows or what answers are checked against.
+async fn pinned_template(shared: &Shared, row: &InspectionRow) -> Result<qingling_checklists::Template, Error> {
+    let i = &row.inspection;
+    let catalogued = u32::try_from(i.template_version).ok().and_then(|v| shared.app.checklists.get(&i.template_id, v));
+    match (catalogued, i.template_sha256.as_deref()) {
+        (Some(t), None) => Ok(t.clone()),
+        (Some(t), Some(pin)) if t.content_hash() == pin => Ok(t.clone()),
+        (_, Some(pin)) => {
+            tracing::warn!(inspection_id = %i.id, template = %format!("{}@{}", i.template_id, i.template_version), %pin, "the catalogue's copy differs from the assigned template; serving the workflow's copy");
+            let template = crate::engine::inspection_template(&shared.app.temporal.client()?, &i.workflow_id).await?;
+            if template.content_hash() == pin { Ok(template) } else { Err(Error::Internal(format!("the workflow's template does not hash to {pin}"))) }
+        }
+        (None, None) => Err(Error::Internal(format!("checklist {}@{} is not in the catalogue", i.template_id, i.template_version))),
+    }
 }
 
 /// `POST /api/inspections/{id}/photos`: one photo for an answer, stored by content hash.
-pub async fn upload_photo(State(shared): S, ctx: Ctx, Path(id): Path<String>, multipart: crate::api::Uploads) -> Result<Response, Error> {
+pub async fn upload_photo(State(shared): S, ctx: Ctx, Visible(row): Visible<InspectionRow>, multipart: Uploads) -> Result<Response, Error> {
     let who = ctx.signed()?;
-    let row = visible(&shared, &who, &id).await?;
+    let id = row.inspection.id.clone();
     assigned_inspector(&who, &row)?;
     let max = shared.app.policy.inspection.photo_max_bytes;
     let (files, _) = read_uploads(multipart, max).await?;
@@ -273,9 +285,8 @@ pub async fn upload_photo(State(shared): S, ctx: Ctx, Path(id): Path<String>, mu
 }
 
 /// `GET /api/inspections/{id}/photos/{sha256}`
-pub async fn photo(State(shared): S, ctx: Ctx, Path((id, sha256)): Path<(String, String)>) -> Result<Response, Error> {
-    let who = ctx.signed()?;
-    visible(&shared, &who, &id).await?;
+pub async fn photo(State(shared): S, Visible(row): Visible<InspectionRow>, Path((_, sha256)): Path<(String, String)>) -> Result<Response, Error> {
+    let id = row.inspection.id.clone();
     // Only photos taken for this inspection: the store is shared with other files.
     if !shared.app.store.inspection_photos(&id).await?.contains(&sha256) {
         return Err(Error::NotFound);
@@ -284,20 +295,6 @@ pub async fn photo(State(shared): S, ctx: Ctx, Path((id, sha256)): Path<(String,
     let bytes = tokio::fs::read(&path).await.map_err(|_| Error::NotFound)?;
     let ct = qingling_activities::evidence::sniff(&bytes).filter(|t| t.starts_with("image/")).ok_or(Error::NotFound)?;
     file_response(bytes, ct, None)
-}
-
-pub(crate) fn file_response(bytes: Vec<u8>, content_type: &str, download_name: Option<&str>) -> Result<Response, Error> {
-    let mut r = Response::new(Body::from(bytes));
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).map_err(|e| Error::Internal(e.to_string()))?);
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400, immutable"));
-    if let Some(name) = download_name
-        && let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"notice\"; filename*=UTF-8''{}", crate::pages::url_encode(name)))
-    {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(r)
 }
 
 #[derive(Deserialize)]
@@ -316,10 +313,10 @@ struct SubmitInput {
 
 /// `POST /api/inspections/{id}/submit`: the signed checklist. The same idempotency key again
 /// returns the first outcome, also after the inspection has completed.
-#[tracing::instrument(skip_all, fields(inspection_id = %id))]
-pub async fn submit(State(shared): S, ctx: Ctx, Path(id): Path<String>, body: Bytes) -> Result<Response, Error> {
+#[tracing::instrument(skip_all, fields(inspection_id = %row.inspection.id))]
+pub async fn submit(State(shared): S, ctx: Ctx, Visible(row): Visible<InspectionRow>, body: Bytes) -> Result<Response, Error> {
     let who = ctx.signed()?;
-    let row = visible(&shared, &who, &id).await?;
+    let id = row.inspection.id.clone();
     assigned_inspector(&who, &row)?;
     let input: SubmitInput = parse_json(&body)?;
     let key = input.idempotency_key.trim().to_string();
@@ -331,7 +328,7 @@ pub async fn submit(State(shared): S, ctx: Ctx, Path(id): Path<String>, body: By
         version: row.inspection.template_version as u32,
         answers: serde_json::from_value(input.answers).map_err(|e| Error::BadRequest(format!("answers: {e}")))?,
     };
-    check_bounds(&shared, &row, &filled.answers)?;
+    check_bounds(&shared, &row, &filled.answers).await?;
     // Already submitted (the workflow may even have finished): the same key and answers get the
     // same outcome; different answers under a used key, or another key, are refused.
     let stored: Filled = row.inspection.answers.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
@@ -364,16 +361,17 @@ pub async fn submit(State(shared): S, ctx: Ctx, Path(id): Path<String>, body: By
 
 /// Waits (briefly) for the submission to be stored, then answers with the stored result.
 async fn done(shared: &Shared, id: &str) -> Result<Response, Error> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let row = shared.app.store.inspection(id).await?.ok_or(Error::NotFound)?;
-        let finished = row.inspection.status == "completed";
-        if finished || std::time::Instant::now() > deadline {
-            let status = if finished { StatusCode::OK } else { StatusCode::ACCEPTED };
-            return Ok((status, Json(json!({ "inspection": inspection_json(&row, &crate::calendar::policy_in_force(shared).await?.calendar), "result": result_json(shared, &row).await? }))).into_response());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let store = &shared.app.store;
+    let completed = crate::http::wait_for(Duration::from_secs(30), || async {
+        Ok(store.inspection(id).await?.filter(|row| rules::InspectionStatus::parse(&row.inspection.status) == Some(rules::InspectionStatus::Completed)))
+    })
+    .await?;
+    let (status, row) = match completed {
+        Some(row) => (StatusCode::OK, row),
+        None => (StatusCode::ACCEPTED, store.inspection(id).await?.ok_or(Error::NotFound)?),
+    };
+    let calendar = crate::calendar::policy_in_force(shared).await?.calendar;
+    Ok((status, Json(json!({ "inspection": inspection_json(&row, &calendar), "result": result_json(shared, &row).await? }))).into_response())
 }
 
 /// `GET /inspections/{id}/notices/{idx}/{format}`: a notice as stored (HTML or PDF), to those

@@ -16,10 +16,12 @@ pub mod engine;
 mod error;
 mod forms;
 mod health;
+mod http;
 mod i18n;
 mod inspection_pages;
 mod inspections;
 mod matters;
+mod middleware;
 mod notice_document;
 mod pages;
 mod signin;
@@ -129,7 +131,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/logout.js", get(inspection_pages::logout_js))
         // ── end of the inspection pages ──
         .fallback(pages::not_found)
-        .layer(axum::middleware::from_fn_with_state(shared.clone(), context::context))
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), middleware::context))
         .with_state(shared)
 }
 

@@ -7,7 +7,8 @@ use crate::context::{Signed, now_ms};
 use crate::engine;
 use crate::error::Error;
 use crate::forms::IssueRequest;
-use qingling_activities::db::entities::{evidence_file, facility, matter, matter_event, notice, user};
+use crate::http::Upload;
+use qingling_activities::db::entities::{evidence_file, matter, matter_event, notice, user};
 use qingling_activities::evidence;
 use qingling_rules::matter::{Action, EvidenceRef, NewMatter, Role, Status};
 use qingling_rules::refusal::{Class, Refusal};
@@ -21,7 +22,15 @@ use std::time::Duration;
 
 /// How long issuing waits for the worker to write the new matter.
 const ISSUE_WAIT: Duration = Duration::from_secs(15);
-const POLL: Duration = Duration::from_millis(100);
+/// How long an action waits for the worker to store its step.
+const PERSIST_WAIT: Duration = Duration::from_secs(3);
+
+/// A matter is named by `{id}` in its routes; handlers take it as `Visible<matter::Model>`.
+impl crate::http::Scoped for matter::Model {
+    fn find(shared: &Shared, who: &Signed, id: &str) -> impl Future<Output = Result<Self, Error>> + Send {
+        visible_matter(shared, who, id)
+    }
+}
 
 /// A matter the caller may see, or `NotFound` (also when it exists but is someone else's).
 pub async fn visible_matter(shared: &Shared, who: &Signed, id: &str) -> Result<matter::Model, Error> {
@@ -99,15 +108,8 @@ pub async fn issue(shared: &Shared, who: &Signed, req: IssueRequest, key: Option
     let policy = crate::calendar::policy_in_force(shared).await?;
     let facts = shared.app.store.facility_facts(new.facility_id).await?;
     let (workflow_id, started) = engine::issue(&shared.app.temporal.client()?, new, &policy, facts).await?;
-    let deadline = tokio::time::Instant::now() + ISSUE_WAIT;
-    let mut stored = false;
-    while tokio::time::Instant::now() < deadline {
-        if shared.app.store.matter(&matter_id).await?.is_some() {
-            stored = true;
-            break;
-        }
-        tokio::time::sleep(POLL).await;
-    }
+    let store = &shared.app.store;
+    let stored = crate::http::wait_for(ISSUE_WAIT, || async { Ok(store.matter(&matter_id).await?) }).await?.is_some();
     if !started {
         // A retry of an earlier request: it must be the same request.
         if let Some(m) = shared.app.store.matter(&matter_id).await? {
@@ -162,27 +164,15 @@ async fn settle(shared: &Shared, row: &matter::Model, view: MatterView) -> Resul
 /// Waits (briefly) until the database has caught up with a view, so a page shown right after
 /// an action already lists it; `false` when it has not.
 async fn wait_persisted(shared: &Shared, matter_id: &str, seq: u64) -> bool {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
-    while tokio::time::Instant::now() < deadline {
-        match shared.app.store.matter(matter_id).await {
-            Ok(Some(m)) if m.last_seq >= seq as i64 => return true,
-            Err(_) => return false,
-            _ => tokio::time::sleep(POLL).await,
-        }
-    }
-    false
+    let store = &shared.app.store;
+    let stored = crate::http::wait_for(PERSIST_WAIT, || async { Ok(store.matter(matter_id).await?.filter(|m| m.last_seq >= seq as i64)) }).await;
+    matches!(stored, Ok(Some(_)))
 }
 
 /// Who may upload evidence for a matter: the facility it concerns (the only role that can
 /// submit it) and administrators.
 pub fn may_upload(who: &Signed) -> bool {
     matches!(who.role, Role::Facility | Role::Admin)
-}
-
-/// One uploaded file, read in full.
-pub struct Upload {
-    pub name: String,
-    pub bytes: Vec<u8>,
 }
 
 /// The evidence an action may cite: files uploaded to this matter, described as the server
@@ -268,10 +258,6 @@ pub fn user_json(u: &user::Model) -> Value {
         "id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
         "facility_id": u.facility_id, "region_id": u.region_id, "locale": u.locale,
     })
-}
-
-pub fn facility_json(f: &facility::Model) -> Value {
-    json!({ "id": f.id, "region_id": f.region_id, "name": f.name, "address": f.address })
 }
 
 /// A stored matter as the API shows it. Dates counted over a year whose holiday schedule is not

@@ -3,10 +3,11 @@
 //! notices (`inspections::notice_document`), with the same headers.
 
 use crate::Shared;
-use crate::context::Ctx;
 use crate::error::Error;
+use crate::http::Visible;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use qingling_activities::db::entities::matter;
 use std::sync::Arc;
 
 type S = State<Arc<Shared>>;
@@ -14,11 +15,9 @@ type S = State<Arc<Shared>>;
 /// `GET /matters/{id}/notice/{format}` (`html` or `pdf`): the notice of a matter the caller may
 /// see (the same rule as the matter's page: facilities only their own), else 404; also 404 for a
 /// matter stored before notices had documents, and for a PDF not printed yet.
-#[tracing::instrument(skip_all, fields(matter_id = %id))]
-pub async fn matter_notice(State(shared): S, ctx: Ctx, Path((id, format)): Path<(String, String)>) -> Result<Response, Error> {
-    let who = ctx.signed()?;
-    crate::matters::visible_matter(&shared, &who, &id).await?;
-    let doc = shared.app.store.notice_document(&id).await?.ok_or(Error::NotFound)?;
+#[tracing::instrument(skip_all, fields(matter_id = %row.id))]
+pub async fn matter_notice(State(shared): S, Visible(row): Visible<matter::Model>, Path((_, format)): Path<(String, String)>) -> Result<Response, Error> {
+    let doc = shared.app.store.notice_document(&row.id).await?.ok_or(Error::NotFound)?;
     respond(&shared, &doc.number, doc.html_sha256.as_deref(), doc.pdf_sha256.as_deref(), &format).await
 }
 
@@ -34,9 +33,9 @@ pub async fn respond(shared: &Shared, number: &str, html_sha256: Option<&str>, p
     let bytes = tokio::fs::read(qingling_activities::evidence::path_of(&shared.app.store, sha))
         .await
         .map_err(|e| Error::Internal(format!("notice file {sha}: {e}")))?;
-    let mut r = crate::inspections::file_response(bytes, ct, Some(&format!("{number}.{ext}")))?;
+    let mut r = crate::http::file_response(bytes, ct, Some(&format!("{number}.{ext}")))?;
     // The notice is a self-contained document with its styles inline; it may run nothing.
-    r.headers_mut().insert(axum::http::header::CONTENT_SECURITY_POLICY, crate::context::DOCUMENT_CSP.clone());
+    r.headers_mut().insert(axum::http::header::CONTENT_SECURITY_POLICY, crate::middleware::DOCUMENT_CSP.clone());
     Ok(r)
 }
 

@@ -3,16 +3,16 @@
 //! short confirmation (`?done=<action>`).
 
 use crate::Shared;
-use crate::api::read_uploads;
 use crate::context::{Ctx, SESSION_TTL_MS, Signed, clear_session_cookie, csrf_matches, lang_cookie, now_ms, session_cookie};
 use crate::error::Error;
 use crate::forms::{FormFields, IssueFormFields, IssueRequest, action_from_form, field};
+use crate::http::{Visible, read_uploads, url_encode, with_cookie};
 use crate::matters;
 use crate::signin;
 use crate::views::{self, CardData, card, render};
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
 use qingling_activities::db::entities::matter;
@@ -23,19 +23,6 @@ use std::sync::Arc;
 
 type S = State<Arc<Shared>>;
 
-/// Percent-encodes everything but unreserved characters (RFC 3986).
-pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// A redirect target from a query string, only if it stays on this site: a local path of
 /// printable ASCII. Browsers drop tabs and line breaks from a URL and read `\\` as `/`, so
 /// `/\t/host` or `/\\host` would leave the site; a CR or LF would break the header.
@@ -44,13 +31,6 @@ pub fn safe_next(next: Option<&str>) -> &str {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && n.len() <= 2048 && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') => n,
         _ => "/",
     }
-}
-
-pub(crate) fn with_cookie(mut r: Response, cookie: String) -> Response {
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        r.headers_mut().append(header::SET_COOKIE, v);
-    }
-    r
 }
 
 fn home_of(role: Role) -> &'static str {
@@ -87,7 +67,7 @@ fn login_page(shared: &Shared, ctx: &Ctx, headers: &HeaderMap, next: &str, usern
     let status = error.map(Error::status).unwrap_or(StatusCode::OK);
     let mut r = (status, render(shared, ctx, "login.html", page)?).into_response();
     if let Some(e) = error {
-        crate::context::retry_after(&mut r, e);
+        crate::middleware::retry_after(&mut r, e);
     }
     Ok(if fresh { with_cookie(r, signin::login_cookie(&token, shared.app.secure_cookies)) } else { r })
 }
@@ -334,10 +314,9 @@ async fn matter_page(shared: &Shared, ctx: &Ctx, who: &Signed, row: &matter::Mod
 }
 
 /// `GET /matters/{id}`
-#[tracing::instrument(skip_all, fields(matter_id = %id))]
-pub async fn matter(State(shared): S, ctx: Ctx, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> Result<Response, Error> {
+#[tracing::instrument(skip_all, fields(matter_id = %row.id))]
+pub async fn matter(State(shared): S, ctx: Ctx, Visible(row): Visible<matter::Model>, Query(q): Query<DoneQuery>) -> Result<Response, Error> {
     let who = ctx.signed()?;
-    let row = matters::visible_matter(&shared, &who, &id).await?;
     matter_page(&shared, &ctx, &who, &row, q.done.as_deref(), None).await
 }
 
@@ -362,10 +341,9 @@ async fn finish(
 }
 
 /// `POST /matters/{id}/act`: one action form.
-#[tracing::instrument(skip_all, fields(matter_id = %id))]
-pub async fn act(State(shared): S, ctx: Ctx, Path(id): Path<String>, Form(fields): Form<FormFields>) -> Result<Response, Error> {
+#[tracing::instrument(skip_all, fields(matter_id = %row.id))]
+pub async fn act(State(shared): S, ctx: Ctx, Visible(row): Visible<matter::Model>, Form(fields): Form<FormFields>) -> Result<Response, Error> {
     let who = ctx.check_csrf(field(&fields, "csrf"))?;
-    let row = matters::visible_matter(&shared, &who, &id).await?;
     let result = match action_from_form(&fields) {
         Ok(action) => {
             let name = action.name();
@@ -377,10 +355,9 @@ pub async fn act(State(shared): S, ctx: Ctx, Path(id): Path<String>, Form(fields
 }
 
 /// `POST /matters/{id}/evidence`: uploads the chosen files, then submits them in one step.
-#[tracing::instrument(skip_all, fields(matter_id = %id))]
-pub async fn submit_evidence(State(shared): S, ctx: Ctx, Path(id): Path<String>, multipart: crate::api::Uploads) -> Result<Response, Error> {
-    // Who and which matter first: the form's fields (its CSRF token among them) come after.
-    let row = matters::visible_matter(&shared, &*ctx.signed()?, &id).await?;
+#[tracing::instrument(skip_all, fields(matter_id = %row.id))]
+pub async fn submit_evidence(State(shared): S, ctx: Ctx, Visible(row): Visible<matter::Model>, multipart: crate::http::Uploads) -> Result<Response, Error> {
+    // Who and which matter first (the extractor): the form's fields (its CSRF token among them) come after.
     let (files, fields) = read_uploads(multipart, shared.app.policy.evidence.max_bytes).await?;
     let who = ctx.check_csrf(field(&fields, "csrf"))?;
     let result = async {

@@ -115,7 +115,7 @@ pub fn render_with(env: &Environment<'static>, ctx: &Ctx, name: &str, page: Valu
     let base = context! {
         locale => ctx.locale.code(),
         html_lang => ctx.locale.code(),
-        switch_url => format!("/lang/{}?next={}", other.code(), crate::pages::url_encode(&ctx.path)),
+        switch_url => format!("/lang/{}?next={}", other.code(), crate::http::url_encode(&ctx.path)),
         switch_key => format!("web.lang.{}", if other == Locale::En { "en" } else { "zh" }),
         user => user,
         csrf => ctx.session.as_ref().map(|s| s.csrf.clone()),

@@ -5,14 +5,14 @@
 //! Latency is measured from the moment an action is sent to the moment its event is visible in
 //! the database (for the baseline: its row), by polling every 2 ms.
 
-use crate::app::{build_worker, connect_temporal, open_store};
-use crate::devserver::{DevServer, DevServerOptions};
-use crate::settings::Settings;
 use anyhow::{Context, Result, anyhow};
 use qingling_activities::store::Store;
+use qingling_app::app::{build_worker, connect_temporal, open_store};
+use qingling_app::devserver::{DevServer, DevServerOptions};
+use qingling_app::settings::Settings;
 use qingling_rules::matter::{Action, Actor, EvidenceRef, MatterKind, NewMatter, Role, Severity};
 use qingling_workflows::rectification::ActionRequest;
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use temporalio_client::{Client, WorkflowExecuteUpdateOptions, WorkflowGetResultOptions, WorkflowStartOptions};
@@ -146,36 +146,32 @@ impl BaselineWorkflow {
     }
 }
 
+/// The baseline writes its rows to a database of its own (`baseline.db` beside the bench's), so
+/// the application's schema stays the migrator's alone.
 pub struct BaselineActivities {
-    store: Store,
+    db: DatabaseConnection,
 }
 
 #[activities]
 impl BaselineActivities {
     #[activity]
     pub async fn write(self: Arc<Self>, _ctx: ActivityContext, key: String, step: u32) -> Result<(), ActivityError> {
-        let db = &self.store.db;
-        let b = db.get_database_backend();
-        let sql = "INSERT INTO bench_baseline (k, step) VALUES ($1, $2) ON CONFLICT DO NOTHING"
-            .replace("$1", if matches!(b, sea_orm::DatabaseBackend::Sqlite) { "?" } else { "$1" })
-            .replace("$2", if matches!(b, sea_orm::DatabaseBackend::Sqlite) { "?" } else { "$2" });
-        db.execute(Statement::from_sql_and_values(b, &sql, [key.into(), (step as i64).into()])).await.map_err(|e| ActivityError::from(anyhow!("{e}")))?;
+        let db = &self.db;
+        let sql = "INSERT INTO bench_baseline (k, step) VALUES (?, ?) ON CONFLICT DO NOTHING";
+        db.execute(Statement::from_sql_and_values(db.get_database_backend(), sql, [key.into(), (step as i64).into()]))
+            .await
+            .map_err(|e| ActivityError::from(anyhow!("{e}")))?;
         Ok(())
     }
 }
 
-async fn baseline_rows(store: &Store, key: &str) -> Result<i64> {
-    let b = store.db.get_database_backend();
-    let sql = if matches!(b, sea_orm::DatabaseBackend::Sqlite) {
-        "SELECT COUNT(*) AS n FROM bench_baseline WHERE k = ?"
-    } else {
-        "SELECT COUNT(*) AS n FROM bench_baseline WHERE k = $1"
-    };
-    let row = store.db.query_one(Statement::from_sql_and_values(b, sql, [key.into()])).await?.context("count row")?;
+async fn baseline_rows(db: &DatabaseConnection, key: &str) -> Result<i64> {
+    let sql = "SELECT COUNT(*) AS n FROM bench_baseline WHERE k = ?";
+    let row = db.query_one(Statement::from_sql_and_values(db.get_database_backend(), sql, [key.into()])).await?.context("count row")?;
     Ok(row.try_get::<i64>("", "n")?)
 }
 
-async fn one_baseline(client: Client, store: Store, n: usize) -> Result<Vec<f64>> {
+async fn one_baseline(client: Client, db: DatabaseConnection, n: usize) -> Result<Vec<f64>> {
     let id = format!("baseline-{n}-{}", uuid::Uuid::new_v4());
     let steps = (ACTIONS + 1) as u32;
     let handle =
@@ -185,7 +181,7 @@ async fn one_baseline(client: Client, store: Store, n: usize) -> Result<Vec<f64>
         let t = Instant::now();
         handle.execute_update(BaselineWorkflow::step, step, WorkflowExecuteUpdateOptions::default()).await.map_err(|e| anyhow!("update: {e}"))?;
         loop {
-            if baseline_rows(&store, &id).await? > step as i64 {
+            if baseline_rows(&db, &id).await? > step as i64 {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
@@ -225,8 +221,8 @@ where
 pub async fn engine(opts: Options) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("qingling-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let dev =
-        DevServer::start(DevServerOptions { headless: true, search_attributes: crate::search_attributes::for_dev_server(), ..Default::default() }).await?;
+    let dev = DevServer::start(DevServerOptions { headless: true, search_attributes: qingling_app::search_attributes::for_dev_server(), ..Default::default() })
+        .await?;
     let mut settings = Settings::from_env()?;
     settings.data_dir = dir.clone();
     settings.database_url = format!("sqlite://{}/bench.db?mode=rwc", dir.display());
@@ -234,20 +230,20 @@ pub async fn engine(opts: Options) -> Result<()> {
     settings.audit_key_file = dir.join("audit.key");
     let store = open_store(&settings).await?;
     qingling_activities::seed::seed_demo(&store, chrono::Utc::now().timestamp_millis()).await?;
-    let b = store.db.get_database_backend();
-    store
-        .db
+    let baseline = Database::connect(format!("sqlite://{}/baseline.db?mode=rwc", dir.display())).await?;
+    let b = baseline.get_database_backend();
+    baseline
         .execute(Statement::from_string(b, "CREATE TABLE IF NOT EXISTS bench_baseline (k VARCHAR(200) NOT NULL, step BIGINT NOT NULL, PRIMARY KEY (k, step))"))
         .await?;
     let facility_id = store.facilities_for(&store.user_by_username("admin").await?.context("demo admin")?).await?.first().context("a demo facility")?.id;
     let client = connect_temporal(Some(&dev.address)).await?;
     let runtime = Runtime::from_current_tokio(Default::default()).map_err(|e| anyhow!("runtime: {e}"))?;
-    let audit_key = crate::app::audit_key_for_writing(&store, &settings).await?;
+    let audit_key = qingling_app::app::audit_key_for_writing(&store, &settings).await?;
     let mut worker = build_worker(&runtime, client.clone(), store.clone(), &settings, audit_key)?;
     let baseline_opts = temporalio_sdk::WorkerOptions::new(BASELINE_QUEUE)
         .register_workflow::<BaselineWorkflow>()
         .map_err(|e| anyhow!("{e}"))?
-        .register_activities(BaselineActivities { store: store.clone() })
+        .register_activities(BaselineActivities { db: baseline.clone() })
         .build();
     let mut baseline_worker = Worker::new(&runtime, client.clone(), baseline_opts).map_err(|e| anyhow!("{e}"))?;
     let (stop_a, stop_b) = (worker.shutdown_handle(), baseline_worker.shutdown_handle());
@@ -256,7 +252,7 @@ pub async fn engine(opts: Options) -> Result<()> {
     println!("bench engine: {n} matters, {c} in flight, {} updates each; dev server in memory, SQLite at {}", ACTIONS + 1, dir.display());
     let driver = async {
         let ours = drive(n, c, 1, |i| one_matter(client.clone(), store.clone(), policy.clone(), facility_id, i)).await?;
-        let base = drive(n, c, 1, |i| one_baseline(client.clone(), store.clone(), i)).await?;
+        let base = drive(n, c, 1, |i| one_baseline(client.clone(), baseline.clone(), i)).await?;
         Ok::<_, anyhow::Error>((ours, base))
     };
     let result = tokio::select! {

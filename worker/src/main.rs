@@ -2,6 +2,8 @@
 //! `qingling --help` lists the commands and `qingling COMMAND --help` explains one. What the
 //! exit status means is in `exit.rs`.
 
+mod bench;
+
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::{CommandFactory, Parser, Subcommand};
@@ -272,15 +274,11 @@ async fn run(command: Command) -> Result<()> {
         Command::Checklists { command: ChecklistsCommand::Check { path } } => checklists_check(&path),
         Command::Audit { command: AuditCommand::Verify } => audit_verify().await,
         Command::Audit { command: AuditCommand::Anchor } => audit_anchor().await,
-        Command::Bench { command: BenchCommand::Engine { matters, concurrency } } => {
-            qingling_app::bench::engine(qingling_app::bench::Options { matters, concurrency }).await
-        }
+        Command::Bench { command: BenchCommand::Engine { matters, concurrency } } => bench::engine(bench::Options { matters, concurrency }).await,
         Command::Bench { command: BenchCommand::Checklist { items, runs, pdf_runs } } => {
-            qingling_app::bench::checklist(qingling_app::bench::ChecklistOptions { items, runs, pdf_runs }).await
+            bench::checklist(bench::ChecklistOptions { items, runs, pdf_runs }).await
         }
-        Command::Bench { command: BenchCommand::Calendar { years, runs } } => {
-            qingling_app::bench::calendar(qingling_app::bench::CalendarOptions { years, runs })
-        }
+        Command::Bench { command: BenchCommand::Calendar { years, runs } } => bench::calendar(bench::CalendarOptions { years, runs }),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "qingling", &mut std::io::stdout());
             Ok(())

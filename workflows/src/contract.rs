@@ -38,6 +38,9 @@ pub struct PersistBatch {
     pub matter: Matter,
     pub events: Vec<PendingEvent>,
     pub mails: Vec<PendingMail>,
+    /// The matter's own notice-number pattern (its policy's); absent in batches from before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numbering: Option<qingling_rules::policy::Numbering>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +106,10 @@ pub struct InspectionRecord {
     pub facility_id: i64,
     pub template_id: String,
     pub template_version: u32,
+    /// The content hash of the template the workflow carries (`Template::content_hash`); absent
+    /// in records from before it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_sha256: Option<String>,
     pub title: String,
     pub date: String,
     pub status: String,
@@ -141,6 +148,9 @@ pub struct IssueNotices {
     pub template_title: String,
     pub inspectors: Vec<Actor>,
     pub notices: Vec<NoticeDraft>,
+    /// The inspection's own notice-number pattern (its policy's); absent in requests from before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numbering: Option<qingling_rules::policy::Numbering>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -103,6 +103,7 @@ impl Inspection {
             facility_id: i.facility_id,
             template_id: i.template.id.clone(),
             template_version: i.template.version,
+            template_sha256: Some(i.template.content_hash()),
             title: i.template.title.zh.clone(),
             date: i.date.clone(),
             status: self.status.as_str().to_string(),
@@ -196,6 +197,7 @@ impl Inspection {
                 template_title: format!("{}（{}）", input.template.title.zh, input.template.basis),
                 inspectors: ctx.state(|s| s.submission.as_ref().map(|(r, _, _)| r.signers.clone()).unwrap_or_default()),
                 notices: plans.iter().map(|(d, _)| d.clone()).collect(),
+                numbering: Some(input.policy.numbering.clone()),
             };
             // Printing is seconds per notice; the activity heartbeats every 2 s, so a dead
             // worker is noticed after 10 s and the (idempotent) retry runs elsewhere.
@@ -234,6 +236,12 @@ impl Inspection {
     #[query]
     pub fn state(&self, _ctx: &WorkflowContextView) -> InspectionView {
         self.view()
+    }
+
+    /// The template the inspection was assigned, exactly as it carries it.
+    #[query]
+    pub fn template(&self, _ctx: &WorkflowContextView) -> Template {
+        self.input.template.clone()
     }
 
     /// A year's published schedule: the notices this inspection has yet to issue count their

@@ -141,6 +141,7 @@ impl Rectification {
             matter: self.matter.clone(),
             events: self.outbox.clone(),
             mails: self.mails.clone(),
+            numbering: Some(self.policy.numbering.clone()),
         })
     }
 }

@@ -35,6 +35,7 @@ async fn record(f: &Fixture, status: &str, at: i64, submitted: bool) -> Inspecti
         facility_id: f.facility_id,
         template_id: "gb38600-service-safety".into(),
         template_version: 1,
+        template_sha256: Some("ab".repeat(32)),
         title: "养老机构服务安全检查表".into(),
         date: "2026-11-23".into(),
         status: status.into(),

@@ -218,6 +218,7 @@ impl Driver {
             matter: self.matter.clone(),
             events: std::mem::take(&mut self.events),
             mails: std::mem::take(&mut self.mails),
+            numbering: Some(self.policy.numbering.clone()),
         }
     }
 }

@@ -45,7 +45,7 @@ async fn numbers_stay_unique_and_gap_free_under_concurrent_transactions_some_rol
     let policy = Policy::builtin();
     let chaoyang = region::Entity::find_by_id(fx.region_id).one(&fx.store.db).await.unwrap().unwrap();
     let txn = fx.store.db.begin().await.unwrap();
-    let n = numbering::take(&txn, &policy, &chaoyang, 2026).await.unwrap();
+    let n = numbering::take(&txn, &policy.numbering, &chaoyang, 2026).await.unwrap();
     txn.commit().await.unwrap();
     assert_eq!(n, numbering::Number { region_id: fx.region_id, year: 2026, seq: 19, text: "朝民养整改〔2026〕0019号".into() });
 }
@@ -59,7 +59,7 @@ async fn each_bureau_and_year_has_its_own_register() {
     let txn = fx.store.db.begin().await.unwrap();
     let mut taken = vec![];
     for (bureau, year) in [(&chaoyang, 2026), (&chaoyang, 2026), (&haidian, 2026), (&chaoyang, 2027), (&haidian, 2026)] {
-        taken.push(numbering::take(&txn, &policy, bureau, year).await.unwrap().text);
+        taken.push(numbering::take(&txn, &policy.numbering, bureau, year).await.unwrap().text);
     }
     txn.commit().await.unwrap();
     assert_eq!(

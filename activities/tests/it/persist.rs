@@ -183,3 +183,21 @@ async fn a_notice_issued_by_hand_is_stored_once_with_its_document_and_html() {
     // The PDF and its mail are `notice.deliver`'s work.
     assert_eq!((row.pdf_sha256.as_deref(), row.mailed_at_ms), (None, None));
 }
+
+/// A matter is numbered by the pattern of the policy it was issued under, which travels in its
+/// batch, not by whatever policy the worker runs now; a batch from before the pattern travelled
+/// falls back to the worker's.
+#[tokio::test]
+async fn a_matter_is_numbered_by_its_own_policy() {
+    let fx = Fixture::new().await;
+    let acts = fx.activities();
+    let now = monday_10am();
+    let mut d = Driver::open("m-own-pattern", fx.facility_id, fx.supervisor_actor(), now);
+    let mut batch = d.take_batch();
+    batch.numbering = Some(qingling_rules::policy::Numbering { notice: "{bureau}督〔{year}〕{seq:3}号".into() });
+    assert_eq!(acts.persist_batch(&batch).await.unwrap().notice_number, "朝民督〔2026〕001号");
+    let mut old = Driver::open("m-old-batch", fx.facility_id, fx.supervisor_actor(), now);
+    let mut batch = old.take_batch();
+    batch.numbering = None;
+    assert_eq!(acts.persist_batch(&batch).await.unwrap().notice_number, "朝民养整改〔2026〕0002号");
+}

@@ -63,6 +63,13 @@ pub struct Numbering {
     pub notice: String,
 }
 
+impl Numbering {
+    /// The notice number of `seq` in a bureau's register for a year (`朝民养整改〔2026〕0007号`).
+    pub fn notice_number(&self, bureau: &str, year: i32, seq: u64) -> String {
+        render_number(&self.notice, bureau, year, seq).expect("pattern validated at load")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EvidenceRules {

@@ -143,7 +143,7 @@ impl Policy {
 
     /// Renders a notice number from the numbering pattern.
     pub fn notice_number(&self, bureau: &str, year: i32, seq: u64) -> String {
-        matter::render_number(&self.numbering.notice, bureau, year, seq).expect("pattern validated at load")
+        self.numbering.notice_number(bureau, year, seq)
     }
 }
 

@@ -175,6 +175,7 @@ pub async fn stored_inspection(store: &Store) -> String {
         region_id: facility.region_id,
         template_id: "fire-major-hazard".into(),
         template_version: 1,
+        template_sha256: None,
         title: "养老机构重大事故隐患检查表".into(),
         date: chrono::Utc::now().date_naive().to_string(),
         status: "assigned".into(),

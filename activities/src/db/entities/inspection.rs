@@ -12,6 +12,9 @@ pub struct Model {
     pub region_id: i64,
     pub template_id: String,
     pub template_version: i32,
+    /// The content hash of the template copy the inspection's workflow carries; empty for rows
+    /// from before it was recorded.
+    pub template_sha256: Option<String>,
     /// The template's Chinese title.
     pub title: String,
     /// The inspection day, `YYYY-MM-DD`.

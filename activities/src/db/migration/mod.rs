@@ -10,6 +10,7 @@ mod m20261201_000003_calendar;
 mod m20261201_000004_stuck;
 mod m20261201_000005_signin;
 mod m20261201_000006_notice_documents;
+mod m20261201_000007_template_pins;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_stuck::Migration),
             Box::new(m20261201_000005_signin::Migration),
             Box::new(m20261201_000006_notice_documents::Migration),
+            Box::new(m20261201_000007_template_pins::Migration),
         ]
     }
 }
