@@ -16,12 +16,13 @@ fn event_kinds(events: &[qingling_activities::db::entities::matter_event::Model]
 async fn a_matter_is_driven_to_closure() -> anyhow::Result<()> {
     let app = TestApp::start("closure").await?;
     let supervisor = app.login("supervisor").await?;
+    // Signed in first, so the acknowledgement lands inside its 4 s deadline.
+    let facility = app.login("facility1").await?;
     let issued = supervisor.issue("第一社会福利院", "ordinary", "灭火器过期未更换").await?;
     let id = issued["matter_id"].as_str().unwrap().to_string();
     let number = issued["notice_number"].as_str().unwrap();
     assert!(number.starts_with("朝民养整改〔") && number.ends_with("0001号"), "{number}");
 
-    let facility = app.login("facility1").await?;
     let (s, b) = facility.act(&id, json!({ "action": "acknowledge", "handler": "王主任" })).await?;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["view"]["matter"]["status"], "acknowledged");
@@ -68,9 +69,11 @@ async fn a_matter_is_driven_to_closure() -> anyhow::Result<()> {
 async fn a_missed_feedback_deadline_sends_a_reminder_and_then_a_supervision_order() -> anyhow::Result<()> {
     let app = TestApp::start("escalation").await?;
     let supervisor = app.login("supervisor").await?;
+    // Signed in before the notice is issued: the acknowledgement must land inside its 4 s (a
+    // sign-in's password hash takes a second or two in a debug build, which made this miss).
+    let facility = app.login("facility1").await?;
     let issued = supervisor.issue("第一社会福利院", "ordinary", "夜间巡查记录缺失").await?;
     let id = issued["matter_id"].as_str().unwrap().to_string();
-    let facility = app.login("facility1").await?;
     let (s, b) = facility.act(&id, json!({ "action": "acknowledge", "handler": "值班主任" })).await?;
     assert_eq!(s, 200, "{b}");
     // No feedback: the 4 s feedback deadline passes, the reminder goes out at once, the blue
@@ -118,8 +121,8 @@ async fn a_missed_feedback_deadline_sends_a_reminder_and_then_a_supervision_orde
 async fn an_approved_extension_moves_the_deadline() -> anyhow::Result<()> {
     let app = TestApp::start("extension").await?;
     let supervisor = app.login("supervisor").await?;
-    let id = supervisor.issue("康乐养老院", "ordinary", "防滑垫缺失").await?["matter_id"].as_str().unwrap().to_string();
     let facility = app.login("facility2").await?;
+    let id = supervisor.issue("康乐养老院", "ordinary", "防滑垫缺失").await?["matter_id"].as_str().unwrap().to_string();
     facility.act(&id, json!({ "action": "acknowledge", "handler": "张护士长" })).await?;
     facility.act(&id, json!({ "action": "feedback", "text": "已下单" })).await?;
     let (_, before) = facility.get(&format!("/api/matters/{id}")).await?;
@@ -210,8 +213,8 @@ fn rectify_due(view: &Value) -> i64 {
 async fn killing_the_worker_mid_matter_loses_and_duplicates_nothing() -> anyhow::Result<()> {
     let mut app = TestApp::start("crash").await?;
     let supervisor = app.login("supervisor").await?;
-    let id = supervisor.issue("第一社会福利院", "ordinary", "消防通道堵塞").await?["matter_id"].as_str().unwrap().to_string();
     let facility = app.login("facility1").await?;
+    let id = supervisor.issue("第一社会福利院", "ordinary", "消防通道堵塞").await?["matter_id"].as_str().unwrap().to_string();
     let (s, b) = facility.act(&id, json!({ "action": "acknowledge", "handler": "安全员" })).await?;
     assert_eq!(s, 200, "{b}");
     // Kill at once: the acknowledgement is accepted by the workflow, its event may not be
