@@ -108,8 +108,8 @@ pub async fn list(State(shared): S, ctx: Ctx) -> Result<Json<Value>, Error> {
 #[tracing::instrument(skip_all, fields(matter_id = %row.id))]
 pub async fn show(State(shared): S, Visible(row): Visible<matter::Model>) -> Result<Json<Value>, Error> {
     let id = row.id.clone();
-    let store = &shared.app.store;
-    let (events, evidence, notice) = (store.events(&id).await?, store.evidence_for(&id).await?, store.notice_for(&id).await?);
+    let record = shared.app.store.matter_record(&id).await?;
+    let (events, evidence, notice) = (&record.events, &record.evidence, &record.notice);
     let live = match crate::engine::live_view(&shared.app.temporal, &id).await {
         Ok(view) => serde_json::to_value(view).unwrap_or(Value::Null),
         Err(e) => {
@@ -124,7 +124,7 @@ pub async fn show(State(shared): S, Visible(row): Visible<matter::Model>) -> Res
         "evidence": evidence.iter().map(evidence_json).collect::<Vec<_>>(),
         "notice": notice.as_ref().map(notice_json),
         // The printable notice and its PDF, when the notice has a document.
-        "notice_document": store.notice_document(&id).await?.map(|d| crate::notice_document::links(&id, &d)),
+        "notice_document": record.document.as_ref().map(|d| crate::notice_document::links(&id, d)),
     })))
 }
 

@@ -122,7 +122,7 @@ pub async fn assign_inspection(shared: &Shared, who: &Signed, input: AssignInput
     }
     let store = &shared.app.store;
     let policy = &crate::calendar::policy_in_force(shared).await?;
-    let facility = store.facilities_for(&who.user).await?.into_iter().find(|f| f.id == input.facility_id).ok_or_else(|| refusal("facility_unknown"))?;
+    let facility = store.facility_for(&who.user, input.facility_id).await?.ok_or_else(|| refusal("facility_unknown"))?;
     let catalog = &shared.app.checklists;
     let template = match input.version {
         Some(v) => catalog.get(&input.template, v),

@@ -14,7 +14,6 @@ use qingling_rules::matter::{Action, EvidenceRef, NewMatter, Role, Status};
 use qingling_rules::refusal::{Class, Refusal};
 use qingling_workflows::MatterView;
 use qingling_workflows::rectification::{ActionRequest, UploadRequest};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -238,11 +237,7 @@ pub async fn evidence_file(shared: &Shared, row: &matter::Model, sha256: &str) -
 
 /// Notice numbers of several matters at once.
 pub async fn notice_numbers(shared: &Shared, ids: &[String]) -> Result<HashMap<String, String>, Error> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows = notice::Entity::find().filter(notice::Column::MatterId.is_in(ids.iter().cloned())).all(&shared.app.store.db).await?;
-    Ok(rows.into_iter().map(|n| (n.matter_id, n.number)).collect())
+    Ok(shared.app.store.notice_numbers(ids).await?)
 }
 
 /// Facility names the caller may see, by id.

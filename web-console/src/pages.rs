@@ -269,8 +269,8 @@ async fn matter_page(shared: &Shared, ctx: &Ctx, who: &Signed, row: &matter::Mod
         // The live status may be ahead of the stored row for a moment.
         summary.status = m.status.as_str().to_string();
     }
-    let events = store.events(&row.id).await?;
-    let evidence = store.evidence_for(&row.id).await?;
+    let record = store.matter_record(&row.id).await?;
+    let (events, evidence) = (&record.events, &record.evidence);
     let forms = state.as_ref().map(|m| views::forms_for(who.role, m)).unwrap_or_default();
     let pending = state.as_ref().and_then(|m| m.pending_extension.as_ref()).map(|p| {
         context! {
@@ -302,7 +302,7 @@ async fn matter_page(shared: &Shared, ctx: &Ctx, who: &Signed, row: &matter::Mod
         live => live.is_some(),
         temporal_url => temporal_url,
         // Every matter whose notice has a document links it; older matters have none.
-        notice_doc => store.notice_document(&row.id).await?.map(|d| crate::notice_document::links(&row.id, &d)),
+        notice_doc => record.document.as_ref().map(|d| crate::notice_document::links(&row.id, d)),
         done => done.filter(|d| crate::i18n::lookup(ctx.locale, &format!("web.done.{d}")).is_some()),
         error => error.map(|e| e.message(ctx.locale)),
         accept => shared.app.policy.evidence.types.join(","),

@@ -1,6 +1,6 @@
 //! Facilities and the regions (bureaus) that oversee them.
 
-use super::{Store, scope_condition};
+use super::{Store, in_scope, scope_condition};
 use crate::db::entities::{facility, region, user};
 use crate::{Error, Result};
 use sea_orm::{EntityTrait, QueryFilter, QueryOrder};
@@ -8,6 +8,11 @@ use sea_orm::{EntityTrait, QueryFilter, QueryOrder};
 impl Store {
     pub async fn facility(&self, id: i64) -> Result<Option<facility::Model>> {
         Ok(facility::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
+    /// One facility, if the person may see it (the same rule as [`Store::facilities_for`]).
+    pub async fn facility_for(&self, user: &user::Model, id: i64) -> Result<Option<facility::Model>> {
+        Ok(self.facility(id).await?.filter(|f| in_scope(user, f.id, f.region_id)))
     }
 
     /// The facilities a person may see, by name.

@@ -89,3 +89,29 @@ async fn sqlite_databases_run_in_wal_mode() {
     let mode: String = row.try_get_by_index(0).unwrap();
     assert_eq!(mode, "wal");
 }
+
+/// One facility by id follows the same rule as the list: a facility's user its own, a
+/// supervisor their district's, an administrator any; a facility that does not exist is none.
+#[tokio::test]
+async fn one_facility_is_found_only_within_the_persons_scope() {
+    let fx = Fixture::new().await;
+    let haidian = fx.store.user_by_username("haidian").await.unwrap().unwrap();
+    let admin = fx.store.user_by_username("admin").await.unwrap().unwrap();
+    let found = |u: &qingling_activities::db::entities::user::Model, id: i64| {
+        let store = fx.store.clone();
+        let u = u.clone();
+        async move { store.facility_for(&u, id).await.unwrap().map(|f| f.id) }
+    };
+    assert_eq!(found(&fx.facility_user, fx.facility_id).await, Some(fx.facility_id));
+    assert_eq!(found(&fx.facility_user, fx.other_facility_id).await, None);
+    assert_eq!(found(&fx.supervisor, fx.facility_id).await, Some(fx.facility_id));
+    assert_eq!(found(&haidian, fx.facility_id).await, None);
+    assert_eq!(found(&admin, fx.other_facility_id).await, Some(fx.other_facility_id));
+    assert_eq!(found(&admin, 999_999).await, None);
+    for u in [&fx.facility_user, &fx.supervisor, &haidian, &admin] {
+        let listed: Vec<i64> = fx.store.facilities_for(u).await.unwrap().into_iter().map(|f| f.id).collect();
+        for id in [fx.facility_id, fx.other_facility_id] {
+            assert_eq!(found(u, id).await.is_some(), listed.contains(&id), "{} / {id}", u.username);
+        }
+    }
+}
