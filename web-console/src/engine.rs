@@ -203,58 +203,78 @@ pub async fn repair(client: &Client, workflow_id: &str, kind: &str, by: &str) ->
 /// Sends one action to a matter's workflow; returns the matter as the workflow now sees it.
 #[tracing::instrument(skip_all, fields(matter_id = %matter_id, action = req.action.name()))]
 pub async fn act(client: &Client, matter_id: &str, req: ActionRequest) -> Result<MatterView, EngineError> {
-    update_matter(client, matter_id, Rectification::act, req).await
+    update_matter(client, matter_id, || Rectification::act, req).await
 }
 
 /// Records files uploaded to a matter on its timeline (an update, validated like an action).
 #[tracing::instrument(skip_all, fields(matter_id = %matter_id, files = req.files.len()))]
 pub async fn record_upload(client: &Client, matter_id: &str, req: UploadRequest) -> Result<MatterView, EngineError> {
-    update_matter(client, matter_id, Rectification::record_upload, req).await
+    update_matter(client, matter_id, || Rectification::record_upload, req).await
 }
 
 /// Sends one update to a matter's workflow; the matter as the workflow then sees it.
-async fn update_matter<U>(client: &Client, matter_id: &str, update: U, req: U::Input) -> Result<MatterView, EngineError>
+async fn update_matter<U>(client: &Client, matter_id: &str, update: fn() -> U, req: U::Input) -> Result<MatterView, EngineError>
 where
     U: UpdateDefinition<Workflow = <Rectification as HasWorkflowDefinition>::Run, Output = MatterView>,
-    U::Input: Send,
+    U::Input: Send + Clone,
 {
-    update_workflow::<Rectification, U>(client, ids::matter_workflow_id(matter_id), update, req, WorkflowExecuteUpdateOptions::default()).await
+    update_workflow::<Rectification, U>(client, ids::matter_workflow_id(matter_id), update, req, new_update_id()).await
+}
+
+/// A fresh update id: every attempt of one request carries the same, so Temporal applies it once.
+fn new_update_id() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 /// An assigned inspector opens the inspection's checklist (idempotent).
 #[tracing::instrument(skip_all, fields(workflow_id = %workflow_id))]
 pub async fn open_inspection(client: &Client, workflow_id: &str, actor: Actor) -> Result<InspectionView, EngineError> {
-    update_workflow::<Inspection, _>(client, workflow_id.to_string(), Inspection::start, actor, WorkflowExecuteUpdateOptions::default()).await
+    update_workflow::<Inspection, _>(client, workflow_id.to_string(), || Inspection::start, actor, new_update_id()).await
 }
 
 /// Submits the signed checklist. The idempotency key is also the update id, so Temporal itself
 /// deduplicates a retried request.
 #[tracing::instrument(skip_all, fields(workflow_id = %workflow_id))]
 pub async fn submit_inspection(client: &Client, workflow_id: &str, req: SubmitRequest) -> Result<InspectionView, EngineError> {
-    let options = WorkflowExecuteUpdateOptions::builder().update_id(format!("submit-{}", req.key)).build();
-    update_workflow::<Inspection, _>(client, workflow_id.to_string(), Inspection::submit, req, options).await
+    let update_id = format!("submit-{}", req.key);
+    update_workflow::<Inspection, _>(client, workflow_id.to_string(), || Inspection::submit, req, update_id).await
 }
 
 /// Sends one update to a workflow, within [`UPDATE_TIMEOUT`]; a refusal comes back as
 /// [`EngineError::Refused`].
-async fn update_workflow<W, U>(
-    client: &Client,
-    workflow_id: String,
-    update: U,
-    req: U::Input,
-    options: WorkflowExecuteUpdateOptions,
-) -> Result<U::Output, EngineError>
+///
+/// Temporal refuses an update whose workflow task failed for a reason of its own ("unexpected
+/// workflow task failure"): typically the workflow tried to complete while a new event (a child
+/// workflow's start or result) arrived, and the server asks for the task again. Nothing of the
+/// update was applied, so it is sent again, under the same update id, a few times.
+async fn update_workflow<W, U>(client: &Client, workflow_id: String, update: impl Fn() -> U, req: U::Input, update_id: String) -> Result<U::Output, EngineError>
 where
     W: HasWorkflowDefinition,
     U: UpdateDefinition<Workflow = <W as HasWorkflowDefinition>::Run>,
-    U::Input: Send,
+    U::Input: Send + Clone,
 {
     let handle = client.get_workflow_handle::<W>(workflow_id);
-    match tokio::time::timeout(UPDATE_TIMEOUT, handle.execute_update(update, req, options)).await {
-        Ok(Ok(view)) => Ok(view),
-        Ok(Err(e)) => Err(update_error(e)),
-        Err(_) => Err(EngineError::NoAnswer),
+    let deadline = tokio::time::Instant::now() + UPDATE_TIMEOUT;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let options = WorkflowExecuteUpdateOptions::builder().update_id(update_id.clone()).build();
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout(left, handle.execute_update(update(), req.clone(), options)).await {
+            Ok(Ok(view)) => return Ok(view),
+            Ok(Err(e)) if attempt < 4 && task_failed_under_it(&e.to_string()) => {
+                tracing::info!(attempt, error = %e, "the update's workflow task failed; sending it again");
+                tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+            }
+            Ok(Err(e)) => return Err(update_error(e)),
+            Err(_) => return Err(EngineError::NoAnswer),
+        }
     }
+}
+
+/// Whether Temporal refused an update because the workflow task carrying it failed.
+fn task_failed_under_it(error: &str) -> bool {
+    error.contains("unexpected workflow task failure")
 }
 
 /// The live state of a matter's workflow.
@@ -355,6 +375,13 @@ mod tests {
         };
         assert_eq!(refusal_in(&wrapped).map(|r| r.code), Some("reject.wrong_state".to_string()));
         assert!(refusal_in(&Failure { message: "panic".into(), ..Default::default() }).is_none());
+    }
+
+    #[test]
+    fn an_update_refused_for_a_failed_workflow_task_is_sent_again() {
+        let answer = "Server error: code: 'The system is not in a state required for the operation's execution', message: \"Unable to perform workflow execution update due to unexpected workflow task failure.\"";
+        assert!(task_failed_under_it(answer));
+        assert!(!task_failed_under_it("workflow execution already completed"));
     }
 
     #[test]
