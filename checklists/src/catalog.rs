@@ -14,6 +14,8 @@ include!(concat!(env!("OUT_DIR"), "/builtin_templates.rs"));
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Catalog {
     templates: BTreeMap<(String, u32), Template>,
+    /// Each template's content hash, computed once when it is added.
+    hashes: BTreeMap<(String, u32), String>,
 }
 
 /// `checklists/pinned.toml`: the content hash of every published template version.
@@ -47,7 +49,8 @@ impl Catalog {
     pub fn pin_problems(&self, pins: &BTreeMap<String, String>) -> Vec<Problem> {
         let mut out = vec![];
         for t in self.iter() {
-            let (key, hash) = (t.key(), t.content_hash());
+            let key = t.key();
+            let hash = self.content_hash(&t.id, t.version).map(str::to_string).unwrap_or_else(|| t.content_hash());
             let message = match pins.get(&key) {
                 Some(pin) if *pin == hash => continue,
                 Some(pin) => format!(
@@ -68,12 +71,19 @@ impl Catalog {
         if self.templates.contains_key(&key) {
             return Err(template.key());
         }
+        self.hashes.insert(key.clone(), template.content_hash());
         self.templates.insert(key, template);
         Ok(())
     }
 
     pub fn get(&self, id: &str, version: u32) -> Option<&Template> {
         self.templates.get(&(id.to_string(), version))
+    }
+
+    /// The content hash of a template in the catalog ([`Template::content_hash`], computed when
+    /// it was added).
+    pub fn content_hash(&self, id: &str, version: u32) -> Option<&str> {
+        self.hashes.get(&(id.to_string(), version)).map(String::as_str)
     }
 
     /// The highest version of a template.

@@ -246,10 +246,12 @@ async fn check_bounds(shared: &Shared, row: &InspectionRow, answers: &BTreeMap<S
 /// the tablet shows or what answers are checked against.
 async fn pinned_template(shared: &Shared, row: &InspectionRow) -> Result<qingling_checklists::Template, Error> {
     let i = &row.inspection;
-    let catalogued = u32::try_from(i.template_version).ok().and_then(|v| shared.app.checklists.get(&i.template_id, v));
+    let version = u32::try_from(i.template_version).ok();
+    let catalogued = version.and_then(|v| shared.app.checklists.get(&i.template_id, v));
+    let catalogued_hash = version.and_then(|v| shared.app.checklists.content_hash(&i.template_id, v));
     match (catalogued, i.template_sha256.as_deref()) {
         (Some(t), None) => Ok(t.clone()),
-        (Some(t), Some(pin)) if t.content_hash() == pin => Ok(t.clone()),
+        (Some(t), Some(pin)) if catalogued_hash == Some(pin) => Ok(t.clone()),
         (_, Some(pin)) => {
             tracing::warn!(inspection_id = %i.id, template = %format!("{}@{}", i.template_id, i.template_version), %pin, "the catalogue's copy differs from the assigned template; serving the workflow's copy");
             let template = crate::engine::inspection_template(&shared.app.temporal.client()?, &i.workflow_id).await?;
