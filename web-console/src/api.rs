@@ -92,7 +92,7 @@ pub async fn issue(State(shared): S, ctx: Ctx, headers: axum::http::HeaderMap, b
 
 async fn rows_json(shared: &Shared, rows: &[matter::Model]) -> Result<Vec<Value>, Error> {
     let ids: Vec<String> = rows.iter().map(|m| m.id.clone()).collect();
-    let numbers = matters::notice_numbers(shared, &ids).await?;
+    let numbers = shared.app.store.notice_numbers(&ids).await?;
     let policy = crate::calendar::policy_in_force(shared).await?;
     Ok(rows.iter().map(|m| matter_json(m, numbers.get(&m.id).map(String::as_str), &policy.calendar)).collect())
 }

@@ -235,11 +235,6 @@ pub async fn evidence_file(shared: &Shared, row: &matter::Model, sha256: &str) -
     Ok((file, evidence::path_of(&shared.app.store, sha256)))
 }
 
-/// Notice numbers of several matters at once.
-pub async fn notice_numbers(shared: &Shared, ids: &[String]) -> Result<HashMap<String, String>, Error> {
-    Ok(shared.app.store.notice_numbers(ids).await?)
-}
-
 /// Facility names the caller may see, by id.
 pub async fn facility_names(shared: &Shared, who: &Signed) -> Result<HashMap<i64, String>, Error> {
     Ok(shared.app.store.facilities_for(&who.user).await?.into_iter().map(|f| (f.id, f.name)).collect())

@@ -141,7 +141,7 @@ pub async fn switch_language(State(shared): S, Path(code): Path<String>, Query(q
 
 async fn cards(shared: &Shared, who: &Signed, policy: &qingling_rules::Policy, rows: &[matter::Model]) -> Result<Vec<views::Card>, Error> {
     let ids: Vec<String> = rows.iter().map(|m| m.id.clone()).collect();
-    let numbers = matters::notice_numbers(shared, &ids).await?;
+    let numbers = shared.app.store.notice_numbers(&ids).await?;
     let facilities = matters::facility_names(shared, who).await?;
     let data = CardData { policy, numbers: &numbers, facilities: &facilities, now_ms: now_ms() };
     Ok(rows.iter().map(|m| card(m, &data)).collect())
@@ -260,7 +260,7 @@ async fn matter_page(shared: &Shared, ctx: &Ctx, who: &Signed, row: &matter::Mod
     let live = crate::engine::live_view(&shared.app.temporal, &row.id).await.ok();
     // The live state is the freshest; the stored snapshot serves while Temporal is away.
     let state: Option<Matter> = live.as_ref().map(|v| v.matter.clone()).or_else(|| serde_json::from_str(&row.snapshot).ok());
-    let numbers = matters::notice_numbers(shared, std::slice::from_ref(&row.id)).await?;
+    let numbers = shared.app.store.notice_numbers(std::slice::from_ref(&row.id)).await?;
     let facilities = matters::facility_names(shared, who).await?;
     let policy = crate::calendar::policy_in_force(shared).await?;
     let data = CardData { policy: &policy, numbers: &numbers, facilities: &facilities, now_ms: now };
