@@ -40,10 +40,13 @@ def say(msg):
 
 
 def build():
-    """`cargo test --workspace --no-run`; returns [(package, target, kind, exe, cwd)], or None."""
+    """`cargo test --workspace --no-run`; returns ([(package, target, kind, exe, cwd)], the
+    `qingling` binary), or None. Cargo builds the binary because the `qingling` package has an
+    integration test (worker/tests/binary.rs), with the same dependency features as the tests."""
     cmd = ["cargo", "test", "--workspace", "--no-run", "--message-format=json-render-diagnostics"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
     found = []
+    qingling = None
     for line in proc.stdout:
         try:
             msg = json.loads(line)
@@ -52,6 +55,8 @@ def build():
         if msg.get("reason") != "compiler-artifact" or not msg.get("executable"):
             continue
         if not msg.get("profile", {}).get("test"):
+            if msg["target"]["kind"] == ["bin"] and msg["target"]["name"] == "qingling":
+                qingling = msg["executable"]
             continue
         name = msg["target"]["name"]
         kind = msg["target"]["kind"][0]
@@ -60,7 +65,7 @@ def build():
     rc = proc.wait()
     if rc != 0:
         return None
-    return found
+    return found, qingling
 
 
 def package_name(cwd):
@@ -72,6 +77,22 @@ def package_name(cwd):
     return Path(cwd).name
 
 
+def has_doc_examples():
+    """Whether a doc comment (`///` or `//!`) of the workspace opens a code block."""
+    for path in ROOT.glob("*/**/*.rs"):
+        if "target" in path.parts or ".tools" in path.parts:
+            continue
+        try:
+            text = path.read_text(errors="replace")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            line = line.lstrip()
+            if (line.startswith("///") or line.startswith("//!")) and "```" in line:
+                return True
+    return False
+
+
 def main():
     args = sys.argv[1:]
     if args and args[0] == "--":
@@ -81,9 +102,13 @@ def main():
 
     say("building every test binary (cargo test --workspace --no-run)")
     t0 = time.monotonic()
-    binaries = build()
-    if binaries is None:
+    built = build()
+    if built is None:
         say("building the tests FAILED; no tests run")
+        return 1
+    binaries, qingling = built
+    if qingling is None:
+        say("the build did not produce the qingling binary (worker/tests/binary.rs makes cargo build it)")
         return 1
     say(f"built {len(binaries)} test binaries in {time.monotonic() - t0:.0f}s")
 
@@ -92,7 +117,7 @@ def main():
         for pkg, name, kind, exe, cwd in binaries:
             if db == "postgres" and (pkg not in PG_PACKAGES or name in PG_SKIP_TARGETS):
                 continue
-            env = dict(os.environ, QINGLING_TEST_DB=db)
+            env = dict(os.environ, QINGLING_TEST_DB=db, QINGLING_BIN=qingling)
             if db == "postgres":
                 env.setdefault("QINGLING_FUZZ_REQUESTS", "1000")
             label = f"{db} {pkg} {kind} {name}"
@@ -154,9 +179,12 @@ def main():
     for run, rc in failed:
         print(f"scripts/test: FAILED {run['label']} (exit {rc}); log: {LOGS / (run['key'] + '.log')}")
 
-    # Doc-tests are not built by --no-run; same features, so nothing is compiled twice.
+    # Doc-tests are not built by --no-run; same features, so nothing is compiled twice. With no
+    # example in any doc comment there is nothing to run, and rustdoc would still take a minute.
     doc_rc = 0
-    if "sqlite" in passes:
+    if "sqlite" in passes and not has_doc_examples():
+        say("doc-tests: no example in any doc comment; skipped")
+    elif "sqlite" in passes:
         say("doc-tests: cargo test --workspace --doc")
         doc_rc = subprocess.call(["cargo", "test", "--workspace", "--doc", "-q"], cwd=ROOT,
                                  env=dict(os.environ, QINGLING_TEST_DB="sqlite"), stdin=subprocess.DEVNULL)

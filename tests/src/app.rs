@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The `qingling` binary built by `cargo build -p qingling` (scripts/test does that first).
+/// The `qingling` binary: `QINGLING_BIN` (scripts/run-tests.py sets it to the one its
+/// `cargo test --workspace --no-run` built), else target/debug/qingling.
 pub fn qingling_bin() -> Result<PathBuf> {
     if let Ok(p) = std::env::var("QINGLING_BIN") {
         return Ok(PathBuf::from(p));
@@ -18,7 +19,7 @@ pub fn qingling_bin() -> Result<PathBuf> {
     let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
     let bin = target.join("debug/qingling");
     if !bin.exists() {
-        bail!("{} is missing: build it with `cargo build -p qingling` (scripts/test does)", bin.display());
+        bail!("{} is missing: build it with `cargo build -p qingling`, or run the tests with scripts/test", bin.display());
     }
     Ok(bin)
 }
@@ -47,19 +48,38 @@ impl TestApp {
 
     /// Like [`TestApp::start`], with another policy file.
     pub async fn start_with_policy(name: &str, policy: PathBuf) -> Result<TestApp> {
-        let dev =
-            DevServer::start(DevServerOptions { headless: true, search_attributes: qingling_app::search_attributes::for_dev_server(), ..Default::default() })
-                .await?;
+        // A dev server can die just after its frontend answers: one of its internal services
+        // lost a port to another test's server starting at the same moment (both pick free
+        // ports by binding port 0). The app then cannot reach it: start again from nothing (a new
+        // server on other ports, a new database), at most three times.
+        let mut attempt = 1;
+        loop {
+            let mut app = Self::prepare(name, policy.clone()).await?;
+            match app.spawn_app().await {
+                Ok(()) => return Ok(app),
+                Err(_) if attempt < 3 && app.dev.has_exited() => {
+                    eprintln!("the test's Temporal dev server died while the app started (attempt {attempt}); starting again:\n{}", app.dev.output_tail());
+                    app.kill_app();
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn prepare(name: &str, policy: PathBuf) -> Result<TestApp> {
+        let dev = Self::dev_server().await?;
         let smtp = SmtpSink::start()?;
         let database_url = test_database_url(name).await?;
         let data_dir = unique_temp_dir(name)?;
         let web_port = free_port();
         let store = Store::connect(&database_url, data_dir.clone()).await?;
         store.migrate().await?;
-        let mut app =
-            TestApp { dev, smtp, database_url, data_dir, base: format!("http://127.0.0.1:{web_port}"), web_port, child: None, store, policy, checklists: None };
-        app.spawn_app().await?;
-        Ok(app)
+        Ok(TestApp { dev, smtp, database_url, data_dir, base: format!("http://127.0.0.1:{web_port}"), web_port, child: None, store, policy, checklists: None })
+    }
+
+    async fn dev_server() -> Result<DevServer> {
+        DevServer::start(DevServerOptions { headless: true, search_attributes: qingling_app::search_attributes::for_dev_server(), ..Default::default() }).await
     }
 
     pub fn command(&self, args: &[&str]) -> Result<Command> {
@@ -99,7 +119,12 @@ impl TestApp {
         let http = reqwest::Client::new();
         loop {
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                bail!("qingling up exited ({status}):\n{}", self.log());
+                let dev = if self.dev.has_exited() {
+                    format!("\nThe test's Temporal dev server has exited; its output:\n{}", self.dev.output_tail())
+                } else {
+                    String::new()
+                };
+                bail!("qingling up exited ({status}):\n{}{dev}", self.log());
             }
             if let Ok(r) = http.get(format!("{}/healthz", self.base)).send().await
                 && r.status().is_success()

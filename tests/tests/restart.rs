@@ -132,6 +132,14 @@ async fn qingling_up_starts_again_after_a_kill_9_and_every_matter_carries_on() -
     http.post(format!("{base}/api/session")).json(&json!({ "username": "supervisor", "password": "qingling-demo" })).send().await?;
     let shown: Value = http.get(format!("{base}/api/matters/{id}")).send().await?.json().await?;
     assert_eq!(shown["matter"]["title"], "重启前下发", "{shown}");
+    // The page answers from the database at once; the workflow's own view (`live`) follows as
+    // soon as the restarted worker polls again (a query needs a worker to answer it).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut shown = shown;
+    while !shown["live"]["matter"]["status"].is_string() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        shown = http.get(format!("{base}/api/matters/{id}")).send().await?.json().await?;
+    }
     assert!(shown["live"]["matter"]["status"].is_string(), "the workflow carries on: {shown}");
 
     // A graceful stop takes the dev server with it and removes the PID file.

@@ -349,6 +349,11 @@ impl DevServer {
         format!("http://{}", self.address)
     }
 
+    /// Whether the server process has exited (reaping it if so).
+    pub fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
     /// Process id of the server, if it is still running.
     pub fn pid(&self) -> Option<u32> {
         self.child.id()
