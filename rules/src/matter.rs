@@ -286,12 +286,147 @@ pub enum Notice {
     RecheckDue,
 }
 
+/// What happened to a matter: one variant per kind of entry in its hash-chained log. Stored as
+/// `kind` (the variant's name in snake_case) and `payload` (its fields as a JSON object, keys
+/// sorted); [`Event::parse`] reads a stored entry back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
+pub enum Event {
+    /// The matter was issued: what, why, against whom, and the deadlines it started with.
+    Issued {
+        title: String,
+        description: String,
+        basis: String,
+        kind: MatterKind,
+        severity: Severity,
+        facility_id: i64,
+        deadlines: Vec<Deadline>,
+        policy: String,
+    },
+    /// A date moved because the calendar learned a published year's schedule (`date`: `due` or
+    /// `step`; `step`: the escalation step's id when a step moved).
+    CalendarUpdated {
+        year: i32,
+        #[serde(default)]
+        source: Option<String>,
+        deadline: DeadlineKind,
+        date: String,
+        #[serde(default)]
+        step: Option<String>,
+        old_ms: i64,
+        new_ms: i64,
+    },
+    /// A deadline was missed and the ladder took a step.
+    Escalated {
+        deadline: DeadlineKind,
+        step: String,
+        level: u32,
+        due_ms: i64,
+        /// When the step was due (entries written before it was recorded read as 0).
+        #[serde(default)]
+        step_at_ms: i64,
+        #[serde(default)]
+        provisional: Option<Vec<i32>>,
+    },
+    /// Files were attached, before the evidence is submitted.
+    EvidenceUploaded {
+        evidence: Vec<EvidenceRef>,
+    },
+    Acknowledged {
+        handler: String,
+    },
+    Feedback {
+        text: String,
+        plan: Vec<Milestone>,
+    },
+    EvidenceSubmitted {
+        note: String,
+        evidence: Vec<EvidenceRef>,
+    },
+    ExtensionRequested {
+        deadline: DeadlineKind,
+        extend_by: PolicyDuration,
+        reason: String,
+        decide_by_ms: Option<i64>,
+    },
+    ExtensionRefused {
+        deadline: DeadlineKind,
+        reason: String,
+    },
+    ExtensionApproved {
+        deadline: DeadlineKind,
+        extend_by: PolicyDuration,
+        old_due_ms: i64,
+        new_due_ms: i64,
+        reason: String,
+    },
+    RecheckPassed {
+        note: String,
+    },
+    RecheckFailed {
+        note: String,
+        new_due_ms: Option<i64>,
+    },
+    Closed {
+        escalation_level: u32,
+    },
+    MeasuresConfirmed {
+        note: String,
+    },
+    Withdrawn {
+        reason: String,
+    },
+}
+
+impl Event {
+    /// The entry's `kind` as stored.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Issued { .. } => "issued",
+            Event::CalendarUpdated { .. } => "calendar_updated",
+            Event::Escalated { .. } => "escalated",
+            Event::EvidenceUploaded { .. } => "evidence_uploaded",
+            Event::Acknowledged { .. } => "acknowledged",
+            Event::Feedback { .. } => "feedback",
+            Event::EvidenceSubmitted { .. } => "evidence_submitted",
+            Event::ExtensionRequested { .. } => "extension_requested",
+            Event::ExtensionRefused { .. } => "extension_refused",
+            Event::ExtensionApproved { .. } => "extension_approved",
+            Event::RecheckPassed { .. } => "recheck_passed",
+            Event::RecheckFailed { .. } => "recheck_failed",
+            Event::Closed { .. } => "closed",
+            Event::MeasuresConfirmed { .. } => "measures_confirmed",
+            Event::Withdrawn { .. } => "withdrawn",
+        }
+    }
+
+    /// The entry as stored: its kind and its payload (a JSON object).
+    pub fn into_parts(self) -> (String, serde_json::Value) {
+        let kind = self.kind().to_string();
+        let payload = match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(mut o)) => o.remove("payload").unwrap_or_default(),
+            _ => serde_json::Value::Null,
+        };
+        (kind, payload)
+    }
+
+    /// A stored entry read back; `None` for a kind this version does not know or a payload that
+    /// does not fit it (the timeline then shows the entry without details).
+    pub fn parse(kind: &str, payload: &serde_json::Value) -> Option<Event> {
+        serde_json::from_value(json!({ "kind": kind, "payload": payload })).ok()
+    }
+}
+
 /// What should happen because of a decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "effect", rename_all = "snake_case")]
 pub enum Effect {
     /// Append an event to the matter's log.
-    Record { kind: String, actor: Option<Actor>, payload: serde_json::Value },
+    Record {
+        #[serde(flatten)]
+        event: Event,
+        actor: Option<Actor>,
+    },
     /// Tell people; `args` fill the mail template's placeholders.
     Notify { notice: Notice, audience: Vec<Audience>, args: serde_json::Value },
 }
@@ -426,13 +561,17 @@ impl Matter {
         let ack_due = m.open_deadline(DeadlineKind::Acknowledge).map(|d| d.due_ms).unwrap_or(now_ms);
         let effects = vec![
             Effect::Record {
-                kind: "issued".into(),
+                event: Event::Issued {
+                    title: new.title.clone(),
+                    description: new.description.clone(),
+                    basis: new.basis.clone(),
+                    kind: new.kind,
+                    severity: new.severity,
+                    facility_id: new.facility_id,
+                    deadlines: m.deadlines.clone(),
+                    policy: policy.name.clone(),
+                },
                 actor: Some(new.issued_by.clone()),
-                payload: json!({
-                    "title": new.title, "description": new.description, "basis": new.basis,
-                    "kind": new.kind, "severity": new.severity, "facility_id": new.facility_id,
-                    "deadlines": m.deadlines, "policy": policy.name,
-                }),
             },
             Effect::Notify {
                 notice: Notice::Issued,
@@ -467,12 +606,16 @@ impl Matter {
         for d in self.deadlines.iter_mut().filter(|d| d.is_open()) {
             let mut moved = |what: &str, step: Option<&str>, old_ms: i64, new_ms: i64| {
                 effects.push(Effect::Record {
-                    kind: "calendar_updated".into(),
+                    event: Event::CalendarUpdated {
+                        year,
+                        source: source.clone(),
+                        deadline: d.kind,
+                        date: what.to_string(),
+                        step: step.map(str::to_string),
+                        old_ms,
+                        new_ms,
+                    },
                     actor: None,
-                    payload: json!({
-                        "year": year, "source": source, "deadline": d.kind, "date": what, "step": step,
-                        "old_ms": old_ms, "new_ms": new_ms,
-                    }),
                 });
             };
             if let (false, Some(period)) = (d.kind.is_served(), d.period) {
@@ -560,7 +703,8 @@ impl Matter {
                 };
                 let provisional = provisional_arg(policy, self.deadlines[i].from_ms, due_ms);
                 let args = json!({ "deadline": kind, "step": step.id, "level": level, "due_ms": due_ms, "step_at_ms": at, "provisional": provisional });
-                effects.push(Effect::Record { kind: "escalated".into(), actor: None, payload: args.clone() });
+                let event = Event::Escalated { deadline: kind, step: step.id.clone(), level, due_ms, step_at_ms: at, provisional: provisional.clone() };
+                effects.push(Effect::Record { event, actor: None });
                 effects.push(Effect::Notify { notice: Notice::Escalated, audience, args });
             }
         }
@@ -631,7 +775,7 @@ impl Matter {
         }
         // The same bounds as evidence an action cites.
         Action::SubmitEvidence { note: String::new(), evidence: files.to_vec() }.check_input(&policy.input, policy.calendar.local_date(now_ms))?;
-        Ok(vec![Effect::Record { kind: "evidence_uploaded".into(), actor: Some(actor.clone()), payload: json!({ "evidence": files }) }])
+        Ok(vec![Effect::Record { event: Event::EvidenceUploaded { evidence: files.to_vec() }, actor: Some(actor.clone()) }])
     }
 
     pub fn check(&self, actor: &Actor, action: &Action, now_ms: i64, policy: &Policy) -> Result<(), Refusal> {
@@ -644,7 +788,7 @@ impl Matter {
             return Err(reject("ended").arg("status", format!("status.{}", self.status)));
         }
         action.check_input(&policy.input, policy.calendar.local_date(now_ms))?;
-        let record = |kind: &str, payload: serde_json::Value| Effect::Record { kind: kind.into(), actor: Some(actor.clone()), payload };
+        let record = |event: Event| Effect::Record { event, actor: Some(actor.clone()) };
         let working = [Acknowledged, FeedbackGiven, Reopened];
         let facility = [Role::Facility];
         let oversight = [Role::Supervisor, Role::Admin];
@@ -656,7 +800,7 @@ impl Matter {
                 self.meet(DeadlineKind::Acknowledge, now_ms);
                 self.handler = Some(handler.trim().to_string());
                 self.status = Acknowledged;
-                Ok(vec![record("acknowledged", json!({ "handler": handler.trim() }))])
+                Ok(vec![record(Event::Acknowledged { handler: handler.trim().to_string() })])
             }
             Action::Feedback { text, plan } => {
                 self.require_role(actor, action, &facility)?;
@@ -682,7 +826,7 @@ impl Matter {
                     self.start_deadline(policy, DeadlineKind::Report, now_ms, every);
                 }
                 self.status = FeedbackGiven;
-                effects.push(record("feedback", json!({ "text": text.trim(), "plan": plan })));
+                effects.push(record(Event::Feedback { text: text.trim().to_string(), plan: plan.clone() }));
                 Ok(effects)
             }
             Action::SubmitEvidence { note, evidence } => {
@@ -702,7 +846,7 @@ impl Matter {
                 self.status = EvidenceSubmitted;
                 let due = self.open_deadline(DeadlineKind::Recheck).map(|d| d.due_ms);
                 Ok(vec![
-                    record("evidence_submitted", json!({ "note": note.trim(), "evidence": evidence })),
+                    record(Event::EvidenceSubmitted { note: note.trim().to_string(), evidence: evidence.clone() }),
                     Effect::Notify {
                         notice: Notice::RecheckDue,
                         audience: vec![Audience::Inspector],
@@ -741,7 +885,7 @@ impl Matter {
                 let due = self.open_deadline(*deadline).map(|d| d.due_ms);
                 let decide_by = self.open_deadline(DeadlineKind::Decide).map(|d| d.due_ms);
                 Ok(vec![
-                    record("extension_requested", json!({ "deadline": deadline, "extend_by": by, "reason": reason.trim(), "decide_by_ms": decide_by })),
+                    record(Event::ExtensionRequested { deadline: *deadline, extend_by: by, reason: reason.trim().to_string(), decide_by_ms: decide_by }),
                     // The request waits for a supervisor: they hear of it, with the date it is
                     // about and the date they are to decide by.
                     Effect::Notify {
@@ -764,7 +908,7 @@ impl Matter {
                         return Err(reject("reason_required"));
                     }
                     self.end_request(now_ms);
-                    return Ok(vec![record("extension_refused", json!({ "deadline": req.deadline, "reason": reason.trim() }))]);
+                    return Ok(vec![record(Event::ExtensionRefused { deadline: req.deadline, reason: reason.trim().to_string() })]);
                 }
                 let ladder_first = policy.escalation.first().map(|s| s.after);
                 let Some(due_ms) = self.open_deadline(req.deadline).map(|d| d.due_ms) else {
@@ -786,10 +930,13 @@ impl Matter {
                 let new_due = d.due_ms;
                 self.end_request(now_ms);
                 self.extensions_granted += 1;
-                Ok(vec![record(
-                    "extension_approved",
-                    json!({ "deadline": req.deadline, "extend_by": by, "old_due_ms": old_due, "new_due_ms": new_due, "reason": reason.trim() }),
-                )])
+                Ok(vec![record(Event::ExtensionApproved {
+                    deadline: req.deadline,
+                    extend_by: by,
+                    old_due_ms: old_due,
+                    new_due_ms: new_due,
+                    reason: reason.trim().to_string(),
+                })])
             }
             Action::Recheck { passed, note } => {
                 self.require_role(actor, action, &[Role::Inspector, Role::Supervisor, Role::Admin])?;
@@ -802,8 +949,8 @@ impl Matter {
                         self.meet(kind, now_ms);
                     }
                     Ok(vec![
-                        record("recheck_passed", json!({ "note": note.trim() })),
-                        record("closed", json!({ "escalation_level": self.escalation_level })),
+                        record(Event::RecheckPassed { note: note.trim().to_string() }),
+                        record(Event::Closed { escalation_level: self.escalation_level }),
                         Effect::Notify { notice: Notice::Closed, audience: vec![Audience::Facility, Audience::Supervisor], args: json!({}) },
                     ])
                 } else {
@@ -817,7 +964,7 @@ impl Matter {
                     self.status = Reopened;
                     self.reopen_count += 1;
                     Ok(vec![
-                        record("recheck_failed", json!({ "note": note.trim(), "new_due_ms": due })),
+                        record(Event::RecheckFailed { note: note.trim().to_string(), new_due_ms: due }),
                         Effect::Notify {
                             notice: Notice::Reopened,
                             audience: vec![Audience::Facility, Audience::Supervisor],
@@ -834,7 +981,7 @@ impl Matter {
                     return Err(reject("measures_not_open"));
                 }
                 self.meet(DeadlineKind::Measures, now_ms);
-                Ok(vec![record("measures_confirmed", json!({ "note": note.trim() }))])
+                Ok(vec![record(Event::MeasuresConfirmed { note: note.trim().to_string() })])
             }
             Action::Withdraw { reason } => {
                 self.require_role(actor, action, &oversight)?;
@@ -847,7 +994,7 @@ impl Matter {
                 }
                 self.end_request(now_ms);
                 self.status = Withdrawn;
-                Ok(vec![record("withdrawn", json!({ "reason": reason.trim() }))])
+                Ok(vec![record(Event::Withdrawn { reason: reason.trim().to_string() })])
             }
         }
     }

@@ -552,7 +552,7 @@ fn records(effects: &[Effect]) -> Vec<String> {
     effects
         .iter()
         .map(|e| match e {
-            Effect::Record { kind, .. } => kind.clone(),
+            Effect::Record { event, .. } => event.kind().to_string(),
             Effect::Notify { notice, .. } => format!("notify:{notice:?}"),
         })
         .collect()
@@ -847,7 +847,7 @@ fn check_retime(m0: &Matter, m: &Matter, effects: &[Effect]) -> Result<(), TestC
     }
     check!(m.deadlines.len() == m0.deadlines.len(), "re-timing added a deadline");
     check!(
-        effects.iter().all(|e| matches!(e, Effect::Record { kind, actor: None, .. } if kind == "calendar_updated")),
+        effects.iter().all(|e| matches!(e, Effect::Record { event: qingling_rules::matter::Event::CalendarUpdated { .. }, actor: None })),
         "re-timing logged {:?}",
         records(effects)
     );

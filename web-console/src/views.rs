@@ -11,7 +11,7 @@ use chrono::{FixedOffset, TimeZone, Timelike};
 use minijinja::{Environment, Value, context};
 use qingling_activities::db::entities::{evidence_file, matter, matter_event};
 use qingling_rules::Policy;
-use qingling_rules::matter::{DeadlineKind, Matter, Role, Severity, Status};
+use qingling_rules::matter::{DeadlineKind, Event, EvidenceRef, Matter, Role, Severity, Status};
 use qingling_rules::messages::Locale;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -299,53 +299,71 @@ pub fn deadline_rows(m: &Matter, calendar: &qingling_rules::Calendar, now_ms: i6
         .collect()
 }
 
-/// The lines worth showing from an event's payload, in the reader's language.
+/// The lines worth showing from an event, in the reader's language: its texts first (handler,
+/// feedback, note, reason, basis), then the deadline, the escalation step, the extension, the
+/// date, the plan and the files. An entry this version cannot read shows no details.
 pub fn event_details(e: &matter_event::Model, locale: Locale, offset: i32) -> Vec<(String, String)> {
     let payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap_or_default();
-    let label = |k: &str| t(locale, &format!("web.field.{k}"), &[]);
-    let mut out = vec![];
-    let text = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
+    let Some(event) = Event::parse(&e.kind, &payload) else {
+        return vec![];
     };
-    for key in ["handler", "text", "note", "reason", "basis"] {
-        if let Some(v) = payload.get(key).map(text).filter(|s| !s.trim().is_empty()) {
-            let field = if key == "text" { "feedback" } else { key };
-            out.push((label(field), v));
+    let mut out: Vec<(String, String)> = vec![];
+    let mut line = |field: &str, value: String| {
+        if !value.trim().is_empty() {
+            out.push((t(locale, &format!("web.field.{field}"), &[]), value));
         }
-    }
-    if let Some(d) = payload.get("deadline").and_then(|v| v.as_str()) {
-        out.push((label("deadline"), t(locale, &format!("deadline.{d}"), &[])));
-    }
-    if let Some(step) = payload.get("step").and_then(|v| v.as_str()) {
-        out.push((label("level"), t(locale, &format!("escalation.{step}"), &[])));
-    }
-    if let Some(by) = payload.get("extend_by").filter(|v| !v.is_null()) {
-        let shown = by.as_str().and_then(|c| qingling_rules::duration::PolicyDuration::parse(c).ok()).map_or_else(|| text(by), |d| d.words(locale));
-        out.push((label("extend_by"), shown));
-    }
-    if e.kind == "calendar_updated" {
-        if let (Some(old), Some(new)) = (payload.get("old_ms").and_then(|v| v.as_i64()), payload.get("new_ms").and_then(|v| v.as_i64())) {
-            out.push((label("date_change"), format!("{} → {}", local_time(old, offset), local_time(new, offset))));
+    };
+    let deadline = |d: DeadlineKind| t(locale, &format!("deadline.{d}"), &[]);
+    let files = |files: &[EvidenceRef]| files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join("、");
+    match event {
+        Event::Issued { basis, .. } => line("basis", basis),
+        Event::Acknowledged { handler } => line("handler", handler),
+        Event::Feedback { text, plan } => {
+            line("feedback", text);
+            line("plan", plan.iter().map(|m| format!("{} {}", m.date, m.what)).collect::<Vec<_>>().join("；"));
         }
-        if let Some(source) = payload.get("source").and_then(|v| v.as_str()) {
-            out.push((label("schedule_source"), source.to_string()));
+        Event::EvidenceUploaded { evidence } => line("evidence", files(&evidence)),
+        Event::EvidenceSubmitted { note, evidence } => {
+            line("note", note);
+            line("evidence", files(&evidence));
         }
-        return out;
-    }
-    for key in ["new_due_ms", "due_ms"] {
-        if let Some(ms) = payload.get(key).and_then(|v| v.as_i64()) {
-            out.push((label("due"), local_time(ms, offset)));
-            break;
+        Event::ExtensionRequested { deadline: d, extend_by, reason, .. } => {
+            line("reason", reason);
+            line("deadline", deadline(d));
+            line("extend_by", extend_by.words(locale));
         }
-    }
-    if let Some(plan) = payload.get("plan").and_then(|v| v.as_array()).filter(|p| !p.is_empty()) {
-        let rows: Vec<String> = plan.iter().map(|m| format!("{} {}", text(&m["date"]), text(&m["what"]))).collect();
-        out.push((label("plan"), rows.join("；")));
-    }
-    if let Some(files) = payload.get("evidence").and_then(|v| v.as_array()).filter(|f| !f.is_empty()) {
-        let names: Vec<String> = files.iter().map(|f| text(&f["name"])).collect();
-        out.push((label("evidence"), names.join("、")));
+        Event::ExtensionRefused { deadline: d, reason } => {
+            line("reason", reason);
+            line("deadline", deadline(d));
+        }
+        Event::ExtensionApproved { deadline: d, extend_by, new_due_ms, reason, .. } => {
+            line("reason", reason);
+            line("deadline", deadline(d));
+            line("extend_by", extend_by.words(locale));
+            line("due", local_time(new_due_ms, offset));
+        }
+        Event::RecheckPassed { note } | Event::MeasuresConfirmed { note } => line("note", note),
+        Event::RecheckFailed { note, new_due_ms } => {
+            line("note", note);
+            if let Some(ms) = new_due_ms {
+                line("due", local_time(ms, offset));
+            }
+        }
+        Event::Withdrawn { reason } => line("reason", reason),
+        Event::Escalated { deadline: d, step, due_ms, .. } => {
+            line("deadline", deadline(d));
+            line("level", t(locale, &format!("escalation.{step}"), &[]));
+            line("due", local_time(due_ms, offset));
+        }
+        Event::CalendarUpdated { deadline: d, step, old_ms, new_ms, source, .. } => {
+            line("deadline", deadline(d));
+            if let Some(step) = step {
+                line("level", t(locale, &format!("escalation.{step}"), &[]));
+            }
+            line("date_change", format!("{} → {}", local_time(old_ms, offset), local_time(new_ms, offset)));
+            line("schedule_source", source.unwrap_or_default());
+        }
+        Event::Closed { .. } => {}
     }
     out
 }

@@ -105,7 +105,8 @@ impl Rectification {
     fn enqueue(&mut self, at_ms: i64, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
-                Effect::Record { kind, actor, payload } => {
+                Effect::Record { event, actor } => {
+                    let (kind, payload) = event.into_parts();
                     self.next_seq += 1;
                     self.outbox.push(PendingEvent { seq: self.next_seq, at_ms, kind, actor, payload });
                 }

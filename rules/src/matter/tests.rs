@@ -83,7 +83,7 @@ fn a_matter_runs_to_closure() {
     assert_eq!(m.status, Status::Closed);
     assert!(m.deadlines.iter().all(|d| !d.is_open()));
     assert_eq!(m.next_wake_ms(), None);
-    let kinds: Vec<_> = effects.iter().filter_map(|e| if let Effect::Record { kind, .. } = e { Some(kind.as_str()) } else { None }).collect();
+    let kinds: Vec<_> = effects.iter().filter_map(|e| if let Effect::Record { event, .. } = e { Some(event.kind()) } else { None }).collect();
     assert_eq!(kinds, ["recheck_passed", "closed"]);
 }
 
@@ -205,9 +205,7 @@ fn escalations(effects: &[Effect]) -> Vec<(String, String)> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Record { kind, payload, .. } if kind == "escalated" => {
-                Some((payload["deadline"].as_str().unwrap().to_string(), payload["step"].as_str().unwrap().to_string()))
-            }
+            Effect::Record { event: Event::Escalated { deadline, step, .. }, .. } => Some((deadline.to_string(), step.clone())),
             _ => None,
         })
         .collect()
@@ -362,7 +360,7 @@ fn a_major_hazard_orders_measures_at_once_and_a_rectification_by_its_date() {
     // Not confirmed by the end of the day: it escalates like any of the facility's dates.
     assert!(escalations(&m.tick(at(2026, 11, 24, 1), &p)).contains(&("measures".into(), "reminder".into())));
     let effects = m.apply(&facility(), &Action::ConfirmMeasures { note: "已清除堵塞物并开启安全出口".into() }, at(2026, 11, 24, 2), &p).unwrap();
-    assert!(matches!(&effects[..], [Effect::Record { kind, .. }] if kind == "measures_confirmed"));
+    assert!(matches!(&effects[..], [Effect::Record { event: Event::MeasuresConfirmed { .. }, .. }]));
     assert!(m.open_deadline(DeadlineKind::Measures).is_none());
     assert_eq!(m.status, Status::Issued, "confirming measures is not the acknowledgement");
     let err = m.apply(&facility(), &Action::ConfirmMeasures { note: "再次确认".into() }, at(2026, 11, 24, 3), &p).unwrap_err();
@@ -405,12 +403,9 @@ fn updates(effects: &[Effect]) -> Vec<(String, String, i64, i64)> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Record { kind, payload, .. } if kind == "calendar_updated" => Some((
-                payload["deadline"].as_str().unwrap().to_string(),
-                payload["date"].as_str().unwrap().to_string(),
-                payload["old_ms"].as_i64().unwrap(),
-                payload["new_ms"].as_i64().unwrap(),
-            )),
+            Effect::Record { event: Event::CalendarUpdated { deadline, date, old_ms, new_ms, .. }, .. } => {
+                Some((deadline.to_string(), date.clone(), *old_ms, *new_ms))
+            }
             _ => None,
         })
         .collect()
@@ -508,9 +503,9 @@ fn pending_escalation_steps_are_counted_again_from_the_step_before() {
     let effects = m.retime(2027, &learn_2027(&p));
     assert_eq!(updates(&effects), vec![("feedback".into(), "escalation".into(), at(2027, 1, 5, 0), at(2027, 1, 7, 0))]);
     match &effects[0] {
-        Effect::Record { payload, .. } => {
-            assert_eq!(payload["step"], "supervision_blue");
-            assert_eq!(payload["source"], "国办发明电〔2026〕测试号");
+        Effect::Record { event: Event::CalendarUpdated { step, source, .. }, .. } => {
+            assert_eq!(step.as_deref(), Some("supervision_blue"));
+            assert_eq!(source.as_deref(), Some("国办发明电〔2026〕测试号"));
         }
         other => panic!("{other:?}"),
     }
@@ -630,7 +625,7 @@ fn an_upload_is_recorded_for_the_facility_it_concerns_and_not_after_the_end() {
     let mut m = open(Severity::Ordinary, t0, &p);
     let file = EvidenceRef { sha256: "ab".repeat(32), name: "照片.jpg".into(), content_type: "image/jpeg".into(), bytes: 100 };
     let effects = m.record_upload(&facility(), std::slice::from_ref(&file), t0, &p).unwrap();
-    assert!(matches!(&effects[..], [Effect::Record { kind, payload, .. }] if kind == "evidence_uploaded" && payload["evidence"][0]["name"] == "照片.jpg"));
+    assert!(matches!(&effects[..], [Effect::Record { event: Event::EvidenceUploaded { evidence }, .. }] if evidence[0].name == "照片.jpg"));
     let before = m.clone();
     let other = Actor { facility_id: Some(999), ..facility() };
     assert_eq!(m.record_upload(&other, std::slice::from_ref(&file), t0, &p).unwrap_err().code, "reject.not_your_facility");
@@ -713,4 +708,49 @@ fn a_late_recheck_is_the_inspectors_and_never_counts_against_the_facility() {
     assert!(later.iter().all(|a| a[0] == Audience::Inspector && !a.contains(&Audience::Facility)), "{later:?}");
     assert!(later.iter().any(|a| a.contains(&Audience::Admin)), "{later:?}");
     assert_eq!(m.escalation_level, 0);
+}
+
+/// Typed events are stored as the untyped ones were (`kind` and a `payload` object), read back
+/// to the same value, and an `Effect::Record` keeps its JSON shape.
+#[test]
+fn events_are_stored_as_kind_and_payload_and_read_back() {
+    let requested = Event::ExtensionRequested {
+        deadline: DeadlineKind::Rectify,
+        extend_by: PolicyDuration::parse("7d").unwrap(),
+        reason: "材料未到".into(),
+        decide_by_ms: None,
+    };
+    let (kind, payload) = requested.clone().into_parts();
+    assert_eq!(kind, "extension_requested");
+    assert_eq!(payload, json!({ "deadline": "rectify", "extend_by": "7d", "reason": "材料未到", "decide_by_ms": null }));
+    assert_eq!(Event::parse(&kind, &payload), Some(requested));
+
+    let effect = Effect::Record { event: Event::Closed { escalation_level: 2 }, actor: None };
+    let wire = json!({ "effect": "record", "kind": "closed", "payload": { "escalation_level": 2 }, "actor": null });
+    assert_eq!(serde_json::to_value(&effect).unwrap(), wire);
+    assert_eq!(serde_json::from_value::<Effect>(wire).unwrap(), effect);
+
+    assert_eq!(Event::parse("no_such_kind", &json!({})), None);
+    assert_eq!(Event::parse("closed", &json!({ "escalation_level": "two" })), None, "a payload that does not fit");
+}
+
+/// Every event a whole matter's life records names itself as serde does, and survives the
+/// store's round trip.
+#[test]
+fn every_recorded_event_round_trips() {
+    let p = Policy::builtin();
+    let t0 = at(2026, 11, 23, 9);
+    let (mut m, mut effects) = Matter::open(&new_matter(), t0, &p);
+    effects.extend(m.apply(&facility(), &Action::Acknowledge { handler: "张三".into() }, at(2026, 11, 23, 10), &p).unwrap());
+    effects.extend(m.tick(at(2026, 12, 20, 9), &p));
+    let mut seen = 0;
+    for e in effects {
+        if let Effect::Record { event, .. } = e {
+            assert_eq!(serde_json::to_value(&event).unwrap()["kind"], event.kind());
+            let (kind, payload) = event.clone().into_parts();
+            assert_eq!(Event::parse(&kind, &payload).as_ref(), Some(&event));
+            seen += 1;
+        }
+    }
+    assert!(seen >= 3, "issued, acknowledged and an escalation at least: {seen}");
 }

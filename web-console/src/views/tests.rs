@@ -288,3 +288,23 @@ fn forms_follow_role_and_status() {
     assert!(s.withdraw && !s.decide_extension && !s.recheck && !s.acknowledge);
     assert!(!forms_for(Role::Inspector, &m).any());
 }
+
+/// The timeline's lines come from the typed event: each kind shows its own fields, in the reader's
+/// language; a stored entry of a kind this version does not know shows none (and no error).
+#[test]
+fn each_event_kind_shows_its_own_details() {
+    let with = |kind: &str, payload: serde_json::Value| matter_event::Model { kind: kind.into(), payload: payload.to_string(), ..event() };
+    let details = |e: &matter_event::Model| event_details(e, Locale::En, 8 * 3600);
+    let feedback = with("feedback", serde_json::json!({ "text": "已整改", "plan": [{ "date": "2026-12-03", "what": "更换灭火器" }] }));
+    assert_eq!(details(&feedback), vec![("Progress".to_string(), "已整改".to_string()), ("Plan".to_string(), "2026-12-03 更换灭火器".to_string())]);
+    let approved = with(
+        "extension_approved",
+        serde_json::json!({ "deadline": "rectify", "extend_by": "7d", "old_due_ms": 0, "new_due_ms": 1_795_000_000_000_i64, "reason": "同意" }),
+    );
+    let lines: Vec<String> = details(&approved).into_iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(lines[0].ends_with(": 同意") && lines[2].contains('7') && lines[3].contains("2026-11-18"), "{lines:?}");
+    assert!(details(&with("closed", serde_json::json!({ "escalation_level": 1 }))).is_empty());
+    assert!(details(&with("from_a_later_version", serde_json::json!({ "text": "x" }))).is_empty());
+    assert!(details(&with("feedback", serde_json::json!({ "text": 5 }))).is_empty(), "a payload that does not fit");
+}
