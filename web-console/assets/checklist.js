@@ -3,14 +3,16 @@
 // too, as downscaled JPEG blobs), and syncs to the server when it can: pending photos first, then
 // the draft (PUT /draft, debounced), then a queued submission. The device is the source of truth
 // until the inspection is submitted; the server's copy wins only when it is newer than an
-// unchanged local one. Validation mirrors checklists::evaluate so the inspector sees problems
-// before the server does; the server still decides. Texts come from the catalogue
+// unchanged local one. The checks are checklist-rules.js's (the server's rules, tested against
+// checklists::evaluate), so the inspector sees problems before the server does; the server still
+// decides. Texts come from the catalogue
 // (`web.checklist.*`, in data-messages), never from this file.
 (() => {
   'use strict';
 
   const root = document.getElementById('checklist');
   if (!root) return;
+  const RULES = window.QinglingChecklistRules;
 
   const ID = root.dataset.inspectionId;
   const LANG = (root.dataset.lang || 'zh-CN').startsWith('en') ? 'en' : 'zh';
@@ -19,7 +21,7 @@
   const API = `/api/inspections/${encodeURIComponent(ID)}`;
   // Shared with sw.js: the page stores its shell and the last API answer there too, because the
   // first visit happens before the service worker controls the page.
-  const CACHE = 'qingling-checklist-v1';
+  const CACHE = 'qingling-checklist-v2';
   const SUMMARY = '__summary';
   const LOCAL = 'local:';
   const MAX_EDGE = 1600;
@@ -163,118 +165,41 @@
 
   const answerOf = (id) => (S.draft && S.draft.answers[id]) || {};
 
-  // ───────────────────────────── evaluation (mirrors checklists::evaluate) ─────────────────────────────
+  // ───────────────────────────── evaluation (assets/checklist-rules.js) ─────────────────────────────
 
-  /** Reads one answer: {answered, value, invalid (catalogue text or null), fails, missing: []}. */
-  function readItem(item, a) {
-    const spec = item.answer;
-    const out = { answered: false, value: undefined, invalid: null, fails: false, missing: [] };
-    const photos = (a.photos || []).length;
-    switch (spec.type) {
-      case 'photo':
-        if (photos > spec.max_photos) out.invalid = msg('err_photos_max', { max: spec.max_photos });
-        out.answered = photos > 0;
-        break;
-      case 'yes_no': {
-        const v = a.value;
-        if (v === 'yes' || v === 'no' || (v === 'na' && spec.allow_na)) {
-          out.answered = true;
-          out.value = v;
-          out.fails = v !== 'na' && v !== spec.pass;
-        }
-        break;
-      }
-      case 'number': {
-        if (a.raw !== undefined && a.raw !== '' && a.value === undefined) {
-          out.invalid = msg('err_number');
-          break;
-        }
-        if (typeof a.value !== 'number') break;
-        if (a.value < spec.min || a.value > spec.max) {
-          out.invalid = msg('err_bounds', { min: num(spec.min), max: num(spec.max) });
-          break;
-        }
-        out.answered = true;
-        out.value = a.value;
-        out.fails = (spec.pass_min != null && a.value < spec.pass_min) || (spec.pass_max != null && a.value > spec.pass_max);
-        break;
-      }
-      case 'choice': {
-        const c = spec.choices.find((x) => x.id === a.value);
-        if (c) {
-          out.answered = true;
-          out.value = c.id;
-          out.fails = !!c.fails;
-        }
-        break;
-      }
-      case 'text':
-        if (typeof a.value === 'string' && a.value.trim()) {
-          out.answered = true;
-          out.value = a.value.trim();
-        }
-        break;
-      default:
-        break;
+  /** An invalid answer's code (from checklist-rules.js) in words. */
+  function invalidText(invalid) {
+    switch (invalid.code) {
+      case 'answer.too_many_photos': return msg('err_photos_max', { max: invalid.args.max });
+      case 'answer.out_of_bounds': return msg('err_bounds', { min: num(invalid.args.min), max: num(invalid.args.max) });
+      default: return msg('err_number');
     }
-    const refused = (a.photos || []).map(recordFor).find((r) => r && r.error);
-    if (refused) out.refused = msg('photo_refused', { detail: refused.error });
-    if (out.fails && item.failure) {
-      for (const kind of item.failure.evidence || []) {
-        if (kind === 'photo' && photos === 0) out.missing.push('photo');
-        if (kind === 'note' && !(a.note || '').trim()) out.missing.push('note');
-      }
-    }
-    return out;
   }
 
-  function showIfMatches(target, value, equals) {
-    const spec = S.items.get(target)?.item.answer;
-    if (!spec) return false;
-    if (spec.type === 'number') {
-      const e = Number(String(equals).trim());
-      return String(equals).trim() !== '' && e === value;
-    }
-    if (spec.type === 'text') return value === String(equals).trim();
-    if (spec.type === 'photo') return false;
-    return value === equals;
-  }
-
-  /** Every item's visibility and state, in template order, as the server would see them. */
+  /** Every item's visibility and state, in template order, as the server would see them, with
+   *  the problems to show: the rules' verdict (RULES.evaluate) put into words, plus what only the
+   *  device knows (a photo the server refused, what the server said last). */
   function evaluate() {
-    const result = new Map();
-    const given = new Map();
-    const unsettled = new Set();
+    const result = RULES.evaluate(S.tpl, answerOf);
     for (const { item } of S.order) {
-      let shown = true;
-      if (item.show_if) {
-        const t = item.show_if.item;
-        if (unsettled.has(t)) {
-          unsettled.add(item.id);
-          shown = false;
-        } else {
-          shown = given.has(t) && showIfMatches(t, given.get(t), item.show_if.equals);
-        }
-      }
-      const st = shown ? readItem(item, answerOf(item.id)) : { answered: false, invalid: null, fails: false, missing: [] };
-      st.shown = shown;
-      st.required = shown && item.required;
+      const st = result.get(item.id);
+      st.required = st.shown && item.required;
+      const a = answerOf(item.id);
+      const refused = (a.photos || []).map(recordFor).find((r) => r && r.error);
       // Problems shown at once (a value out of range as it is typed, a refused photo, what the
       // server said) and those shown once the summary was opened or a submission was tried
       // (nothing answered yet, evidence still to attach).
       const now = [];
       const later = [];
-      if (shown) {
+      if (st.shown) {
         if (S.serverProblems.has(item.id)) now.push(S.serverProblems.get(item.id));
-        if (st.invalid) { now.push(st.invalid); unsettled.add(item.id); }
-        else if (st.answered) given.set(item.id, st.value);
-        if (st.refused) now.push(st.refused);
+        if (st.invalid) now.push(invalidText(st.invalid));
+        if (refused) now.push(msg('photo_refused', { detail: refused.error }));
         if (!st.invalid && !st.answered && item.required) later.push(msg('err_required'));
         for (const m of st.missing) later.push(msg(m === 'photo' ? 'err_photo' : 'err_note'));
       }
       st.problems = [...new Set([...now, ...later])];
       st.shownProblems = S.showAll ? st.problems : [...new Set(now)];
-      result.set(item.id, st);
     }
     return result;
   }
@@ -282,20 +207,8 @@
   /** The answers as the server takes them: only uploaded photos, no local fields; with `shownOnly`
    *  the answers of hidden items are left out (the evaluator refuses them). */
   function wireAnswers(shownOnly) {
-    const ev = shownOnly ? evaluate() : null;
-    const out = {};
-    for (const [id, a] of Object.entries(S.draft.answers)) {
-      if (!S.items.has(id)) continue;
-      if (ev && !ev.get(id).shown) continue;
-      const w = {};
-      const type = S.items.get(id).item.answer.type;
-      if (a.value !== undefined && a.value !== null && a.value !== '' && type !== 'photo') w.value = a.value;
-      if (a.note && a.note.trim()) w.note = a.note;
-      const photos = (a.photos || []).filter((p) => !p.startsWith(LOCAL));
-      if (photos.length) w.photos = photos;
-      if (Object.keys(w).length) out[id] = w;
-    }
-    return out;
+    const states = shownOnly ? RULES.evaluate(S.tpl, answerOf) : null;
+    return RULES.wire(S.tpl, S.draft.answers, states, (p) => !p.startsWith(LOCAL));
   }
 
   // ───────────────────────────── HTTP ─────────────────────────────

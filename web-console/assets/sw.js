@@ -5,8 +5,8 @@
 // every good answer refreshes the copy. Nothing else of the console is touched.
 'use strict';
 
-const CACHE = 'qingling-checklist-v1';
-const ASSETS = ['/assets/app.css', '/assets/checklist.css', '/assets/checklist.js'];
+const CACHE = 'qingling-checklist-v2';
+const ASSETS = ['/assets/app.css', '/assets/checklist.css', '/assets/checklist-rules.js', '/assets/checklist.js'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

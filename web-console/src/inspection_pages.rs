@@ -25,6 +25,7 @@ use std::sync::{Arc, OnceLock};
 type S = State<Arc<Shared>>;
 
 const CHECKLIST_JS: &str = include_str!("../assets/checklist.js");
+const CHECKLIST_RULES_JS: &str = include_str!("../assets/checklist-rules.js");
 const CHECKLIST_CSS: &str = include_str!("../assets/checklist.css");
 const SERVICE_WORKER: &str = include_str!("../assets/sw.js");
 const LOGOUT_JS: &str = include_str!("../assets/logout.js");
@@ -133,6 +134,12 @@ pub async fn service_worker() -> Response {
 /// `GET /assets/checklist.js`
 pub async fn checklist_js() -> Response {
     script(CHECKLIST_JS, "public, max-age=3600")
+}
+
+/// `GET /assets/checklist-rules.js`: the checklist's rules on the device (which items show, what
+/// fails, what a failure needs), loaded before checklist.js.
+pub async fn checklist_rules_js() -> Response {
+    script(CHECKLIST_RULES_JS, "public, max-age=3600")
 }
 
 /// `GET /assets/logout.js`: tidies the tablet's offline data when someone signs out.

@@ -127,6 +127,7 @@ pub fn router(state: AppState) -> Router {
         .route("/inspections/{id}/fill", get(inspection_pages::fill))
         .route("/sw.js", get(inspection_pages::service_worker))
         .route("/assets/checklist.js", get(inspection_pages::checklist_js))
+        .route("/assets/checklist-rules.js", get(inspection_pages::checklist_rules_js))
         .route("/assets/checklist.css", get(inspection_pages::checklist_css))
         .route("/assets/logout.js", get(inspection_pages::logout_js))
         // ── end of the inspection pages ──

@@ -271,7 +271,7 @@ async fn matter_page(shared: &Shared, ctx: &Ctx, who: &Signed, row: &matter::Mod
     }
     let record = store.matter_record(&row.id).await?;
     let (events, evidence) = (&record.events, &record.evidence);
-    let forms = state.as_ref().map(|m| views::forms_for(who.role, m)).unwrap_or_default();
+    let forms = state.as_ref().map(|m| views::forms_for(&who.actor(), m, now_ms(), &shared.app.policy)).unwrap_or_default();
     let pending = state.as_ref().and_then(|m| m.pending_extension.as_ref()).map(|p| {
         context! {
             deadline => p.deadline.as_str(), extend_by => p.extend_by.words(ctx.locale), reason => p.reason,

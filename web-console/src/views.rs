@@ -11,7 +11,7 @@ use chrono::{FixedOffset, TimeZone, Timelike};
 use minijinja::{Environment, Value, context};
 use qingling_activities::db::entities::{evidence_file, matter, matter_event};
 use qingling_rules::Policy;
-use qingling_rules::matter::{DeadlineKind, Event, EvidenceRef, Matter, Role, Severity, Status};
+use qingling_rules::matter::{Action, Actor, DeadlineKind, Event, EvidenceRef, Matter, Milestone, Role, Severity, Status};
 use qingling_rules::messages::Locale;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -222,8 +222,8 @@ pub struct EvidenceRow {
     pub uploaded_at: String,
 }
 
-/// Which action forms the signed-in person may use on the matter now. Mirrors the state
-/// machine's rules so that only forms that can succeed are shown; the workflow still decides.
+/// Which action forms the signed-in person may use on the matter now: [`forms_for`] asks the
+/// state machine, so only forms that can succeed are shown; the workflow still decides.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Forms {
     pub acknowledge: bool,
@@ -251,36 +251,31 @@ impl Forms {
     }
 }
 
-pub fn forms_for(role: Role, m: &Matter) -> Forms {
-    use Status::*;
-    let mut f = Forms::default();
-    if m.status.is_ended() {
-        return f;
+/// The forms `actor` may use on `m` at `now_ms`: one for each kind of action the state machine
+/// ([`Matter::check`]) accepts now, tried with a well-formed example of it. Nothing about roles or
+/// statuses is decided here. A major matter's feedback form has rows for the plan it needs.
+pub fn forms_for(actor: &Actor, m: &Matter, now_ms: i64, policy: &Policy) -> Forms {
+    let may = |action: Action| m.check(actor, &action, now_ms, policy).is_ok();
+    let example = || "x".to_string();
+    let major = m.severity == Severity::Major;
+    let tomorrow = policy.calendar.local_date(now_ms).succ_opt().unwrap_or_default();
+    let plan = if major { vec![Milestone { date: tomorrow, what: example() }] } else { vec![] };
+    let file = EvidenceRef { sha256: "0".repeat(64), name: "x.jpg".into(), content_type: "image/jpeg".into(), bytes: 1 };
+    Forms {
+        acknowledge: may(Action::Acknowledge { handler: example() }),
+        feedback: may(Action::Feedback { text: example(), plan }),
+        plan_rows: if major { 3 } else { 0 },
+        evidence: may(Action::SubmitEvidence { note: example(), evidence: vec![file] }),
+        request_extension: [DeadlineKind::Feedback, DeadlineKind::Rectify, DeadlineKind::Report]
+            .into_iter()
+            .filter(|k| may(Action::RequestExtension { deadline: *k, extend_by: "1d".into(), reason: example() }))
+            .map(|k| k.as_str().to_string())
+            .collect(),
+        decide_extension: may(Action::DecideExtension { approve: false, extend_by: None, reason: example() }),
+        withdraw: may(Action::Withdraw { reason: example() }),
+        recheck: may(Action::Recheck { passed: true, note: example() }),
+        confirm_measures: may(Action::ConfirmMeasures { note: example() }),
     }
-    let working = matches!(m.status, Acknowledged | FeedbackGiven | Reopened);
-    match role {
-        Role::Facility => {
-            f.acknowledge = m.status == Issued;
-            f.feedback = working;
-            f.plan_rows = if m.severity == Severity::Major { 3 } else { 0 };
-            f.evidence = working;
-            f.confirm_measures = matches!(m.status, Issued | Acknowledged | FeedbackGiven | Reopened) && m.open_deadline(DeadlineKind::Measures).is_some();
-            if m.pending_extension.is_none() && matches!(m.status, Issued | Acknowledged | FeedbackGiven | Reopened) {
-                f.request_extension = [DeadlineKind::Feedback, DeadlineKind::Rectify, DeadlineKind::Report]
-                    .into_iter()
-                    .filter(|k| m.open_deadline(*k).is_some())
-                    .map(|k| k.as_str().to_string())
-                    .collect();
-            }
-        }
-        Role::Supervisor | Role::Admin => {
-            f.decide_extension = m.pending_extension.is_some();
-            f.withdraw = true;
-            f.recheck = m.status == EvidenceSubmitted;
-        }
-        Role::Inspector => f.recheck = m.status == EvidenceSubmitted,
-    }
-    f
 }
 
 pub fn deadline_rows(m: &Matter, calendar: &qingling_rules::Calendar, now_ms: i64) -> Vec<DeadlineRow> {

@@ -80,6 +80,7 @@ const GUARDS: &[(&str, Guard)] = &[
     ("/inspections/{id}/fill", Guard::Inspection),
     ("/sw.js", Guard::Public),
     ("/assets/checklist.js", Guard::Public),
+    ("/assets/checklist-rules.js", Guard::Public),
     ("/assets/checklist.css", Guard::Public),
     ("/assets/logout.js", Guard::Public),
 ];

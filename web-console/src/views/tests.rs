@@ -106,7 +106,7 @@ fn render_matter(locale: Locale, role: Role, severity: Severity) -> String {
     let env = environment();
     let (row, m) = sample_matter(severity);
     let offset = 8 * 3600;
-    let forms = forms_for(role, &m);
+    let forms = forms_for(&as_role(role), &m, NOW, &Policy::builtin());
     let page = context! {
         m => sample_card(&row),
         description => row.description,
@@ -278,15 +278,41 @@ fn escalation_levels_name_their_step() {
     assert_eq!(step_id(&p, 99), p.escalation[p.escalation.len() - 1].id, "beyond the ladder: its last step");
 }
 
+/// Someone of `role` where the sample matter is: its facility's head, or district staff.
+fn as_role(role: Role) -> Actor {
+    Actor { user_id: 9, name: "某人".into(), role, facility_id: (role == Role::Facility).then_some(1) }
+}
+
 #[test]
 fn forms_follow_role_and_status() {
-    let (_, m) = sample_matter(Severity::Major);
-    let f = forms_for(Role::Facility, &m);
+    let p = Policy::builtin();
+    let (_, mut m) = sample_matter(Severity::Major);
+    let f = forms_for(&as_role(Role::Facility), &m, NOW, &p);
     assert!(f.acknowledge && !f.feedback && !f.evidence && !f.recheck);
     assert_eq!(f.request_extension, ["feedback", "rectify"]);
-    let s = forms_for(Role::Supervisor, &m);
+    let s = forms_for(&as_role(Role::Supervisor), &m, NOW, &p);
     assert!(s.withdraw && !s.decide_extension && !s.recheck && !s.acknowledge);
-    assert!(!forms_for(Role::Inspector, &m).any());
+    assert!(!forms_for(&as_role(Role::Inspector), &m, NOW, &p).any());
+    let stranger = Actor { facility_id: Some(2), ..as_role(Role::Facility) };
+    assert!(!forms_for(&stranger, &m, NOW, &p).any(), "another facility's head gets no form");
+
+    // Through the matter's life, a form is offered exactly when the state machine takes it.
+    m.apply(&as_role(Role::Facility), &Action::Acknowledge { handler: "张三".into() }, NOW + 1, &p).unwrap();
+    let f = forms_for(&as_role(Role::Facility), &m, NOW + 2, &p);
+    // A major hazard's evidence comes after its plan: the old hand-written rules offered the
+    // evidence form here, and the state machine refused what it sent (`reject.plan_required`).
+    assert!(!f.acknowledge && f.feedback && !f.evidence && f.plan_rows == 3, "{f:?}");
+    let plan = vec![Milestone { date: p.calendar.local_date(NOW) + chrono::Days::new(2), what: "更换".into() }];
+    m.apply(&as_role(Role::Facility), &Action::Feedback { text: "已安排".into(), plan }, NOW + 3, &p).unwrap();
+    assert!(forms_for(&as_role(Role::Facility), &m, NOW + 3, &p).evidence);
+    let file = EvidenceRef { sha256: "a".repeat(64), name: "照片.jpg".into(), content_type: "image/jpeg".into(), bytes: 10 };
+    m.apply(&as_role(Role::Facility), &Action::SubmitEvidence { note: "已更换".into(), evidence: vec![file] }, NOW + 4, &p).unwrap();
+    assert!(forms_for(&as_role(Role::Inspector), &m, NOW + 5, &p).recheck);
+    assert!(!forms_for(&as_role(Role::Facility), &m, NOW + 5, &p).evidence, "evidence is in: nothing more to send until the re-check");
+    m.apply(&as_role(Role::Inspector), &Action::Recheck { passed: true, note: "合格".into() }, NOW + 6, &p).unwrap();
+    for role in Role::ALL {
+        assert!(!forms_for(&as_role(*role), &m, NOW + 7, &p).any(), "a closed matter offers {role} nothing");
+    }
 }
 
 /// The timeline's lines come from the typed event: each kind shows its own fields, in the reader's
