@@ -6,7 +6,7 @@
 use crate::Shared;
 use crate::context::{Ctx, Signed, now_ms};
 use crate::error::Error;
-use crate::forms::field;
+use crate::http::field;
 use crate::http::{parse_json, read_uploads};
 use crate::views::render;
 use axum::Json;
@@ -30,11 +30,6 @@ type S = State<Arc<Shared>>;
 
 /// The largest pasted or uploaded schedule: a year has at most 366 dates.
 const MAX_INPUT_BYTES: usize = 64 * 1024;
-
-/// The policy new matters and inspections are issued under, and the calendar pages show.
-pub async fn policy_in_force(shared: &Shared) -> Result<Policy, Error> {
-    Ok(shared.app.store.policy_in_force(&shared.app.policy).await?)
-}
 
 fn admin(ctx: &Ctx) -> Result<Arc<Signed>, Error> {
     let who = ctx.signed()?;
@@ -159,7 +154,7 @@ pub async fn api_load(State(shared): S, ctx: Ctx, body: Bytes) -> Result<Respons
         return Err(schedule_error("the schedule is larger than 64 KB"));
     }
     let input: ScheduleInput = parse_json(&body)?;
-    let policy = policy_in_force(&shared).await?;
+    let policy = shared.policy_in_force().await?;
     let year = parse_schedule(&policy, &input)?;
     let review = json!({ "year": input.year, "source": year.source, "holidays": dates(&year.holidays), "workdays": dates(&year.workdays) });
     if input.dry_run {

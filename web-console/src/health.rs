@@ -5,8 +5,8 @@
 use crate::Shared;
 use crate::context::{Ctx, Signed, now_ms};
 use crate::error::Error;
-use crate::forms::{FormFields, field};
 use crate::http::parse_json;
+use crate::http::{FormFields, field};
 use crate::views::{local_time, render};
 use axum::Json;
 use axum::body::Bytes;

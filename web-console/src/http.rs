@@ -15,7 +15,7 @@ use axum::extract::{FromRequestParts, Multipart, Path};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use qingling_activities::db::entities::facility;
+use qingling_activities::db::entities::{facility, user};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -158,4 +158,36 @@ pub fn with_cookie(mut r: Response, cookie: String) -> Response {
 /// A facility as the API shows it.
 pub fn facility_json(f: &facility::Model) -> Value {
     json!({ "id": f.id, "region_id": f.region_id, "name": f.name, "address": f.address })
+}
+
+/// The fields of an action form, as posted (`Vec` keeps repeated plan rows in order).
+pub type FormFields = Vec<(String, String)>;
+
+/// The first value of a form field.
+pub fn field<'a>(fields: &'a FormFields, name: &str) -> &'a str {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
+}
+
+/// Facility names the caller may see, by id.
+pub async fn facility_names(shared: &Shared, who: &Signed) -> Result<HashMap<i64, String>, Error> {
+    Ok(shared.app.store.facilities_for(&who.user).await?.into_iter().map(|f| (f.id, f.name)).collect())
+}
+
+/// A person as the API shows them: nothing secret (no password hash).
+pub fn user_json(u: &user::Model) -> Value {
+    json!({
+        "id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
+        "facility_id": u.facility_id, "region_id": u.region_id, "locale": u.locale,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_encoded_byte_by_byte() {
+        assert_eq!(url_encode("/board?x=1"), "%2Fboard%3Fx%3D1");
+        assert_eq!(url_encode("照片.png"), "%E7%85%A7%E7%89%87.png");
+    }
 }

@@ -8,24 +8,25 @@
 //!
 //! The route table is [`router`], in this file.
 
-mod accounts;
-mod api;
-mod calendar;
+// The shared layer: request context and extractors, errors, texts, Temporal, rendering.
 mod context;
 pub mod engine;
 mod error;
-mod forms;
-mod health;
 mod http;
 mod i18n;
-mod inspection_pages;
-mod inspections;
-mod matters;
 mod middleware;
 mod notice_document;
-mod pages;
 mod signin;
 mod views;
+
+// The features: each with its pages and its API, using the shared layer and nothing of another
+// feature (web-console/tests/modules.rs checks both).
+mod accounts;
+mod calendar;
+mod health;
+mod inspections;
+mod matters;
+mod session;
 
 pub use error::Error;
 
@@ -57,6 +58,14 @@ pub(crate) struct Shared {
     pub views: minijinja::Environment<'static>,
 }
 
+impl Shared {
+    /// The policy new matters and inspections are issued under, and the calendar pages show:
+    /// the configured one with the holiday schedules loaded in the console.
+    pub async fn policy_in_force(&self) -> Result<qingling_rules::Policy, Error> {
+        Ok(self.app.store.policy_in_force(&self.app.policy).await?)
+    }
+}
+
 const CSS: &str = include_str!("../assets/app.css");
 
 /// Headroom above the largest evidence file for the rest of a multipart body.
@@ -79,37 +88,37 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/assets/app.css", get(css))
         // JSON API
-        .route("/api/session", post(api::login).delete(api::logout))
-        .route("/api/me", get(api::me))
+        .route("/api/session", post(session::api_login).delete(session::api_logout))
+        .route("/api/me", get(session::api_me))
         .route("/api/me/sessions/end", post(accounts::api_end_mine))
         .route("/api/users/{id}/sessions/end", post(accounts::api_end_theirs))
-        .route("/api/facilities", get(api::facilities))
-        .route("/api/matters", get(api::list).post(api::issue))
-        .route("/api/matters/{id}", get(api::show))
-        .route("/api/matters/{id}/actions", post(api::act))
-        .route("/api/matters/{id}/evidence", post(api::upload).layer(upload_limit))
-        .route("/api/matters/{id}/evidence/{sha256}", get(api::evidence_file))
-        .route("/api/board", get(api::board))
+        .route("/api/facilities", get(matters::api::facilities))
+        .route("/api/matters", get(matters::api::list).post(matters::api::issue))
+        .route("/api/matters/{id}", get(matters::api::show))
+        .route("/api/matters/{id}/actions", post(matters::api::act))
+        .route("/api/matters/{id}/evidence", post(matters::api::upload).layer(upload_limit))
+        .route("/api/matters/{id}/evidence/{sha256}", get(matters::api::evidence_file))
+        .route("/api/board", get(matters::api::board))
         .route("/api/calendar", get(calendar::api_show).post(calendar::api_load))
         .route("/api/health", get(health::api_show))
         .route("/api/health/repair", post(health::api_repair))
-        .route("/api/inspections", get(inspections::list).post(inspections::assign))
-        .route("/api/inspections/{id}", get(inspections::show))
-        .route("/api/inspections/{id}/start", post(inspections::start))
-        .route("/api/inspections/{id}/draft", axum::routing::put(inspections::save_draft))
-        .route("/api/inspections/{id}/photos", post(inspections::upload_photo).layer(photo_limit))
-        .route("/api/inspections/{id}/photos/{sha256}", get(inspections::photo))
-        .route("/api/inspections/{id}/submit", post(inspections::submit))
-        .route("/inspections/{id}/notices/{idx}/{format}", get(inspections::notice_document))
+        .route("/api/inspections", get(inspections::api::list).post(inspections::api::assign))
+        .route("/api/inspections/{id}", get(inspections::api::show))
+        .route("/api/inspections/{id}/start", post(inspections::api::start))
+        .route("/api/inspections/{id}/draft", axum::routing::put(inspections::api::save_draft))
+        .route("/api/inspections/{id}/photos", post(inspections::api::upload_photo).layer(photo_limit))
+        .route("/api/inspections/{id}/photos/{sha256}", get(inspections::api::photo))
+        .route("/api/inspections/{id}/submit", post(inspections::api::submit))
+        .route("/inspections/{id}/notices/{idx}/{format}", get(inspections::api::notice_document))
         .route("/matters/{id}/notice/{format}", get(notice_document::matter_notice))
         // Pages
-        .route("/", get(pages::home))
-        .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", post(pages::logout))
-        .route("/lang/{code}", get(pages::switch_language))
-        .route("/board", get(pages::board))
-        .route("/notices", get(pages::notices))
-        .route("/rechecks", get(pages::rechecks))
+        .route("/", get(session::home))
+        .route("/login", get(session::login_form).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/lang/{code}", get(session::switch_language))
+        .route("/board", get(matters::pages::board))
+        .route("/notices", get(matters::pages::notices))
+        .route("/rechecks", get(matters::pages::rechecks))
         .route("/admin/calendar", get(calendar::show).post(calendar::submit))
         .route("/admin/health", get(health::show))
         .route("/admin/health/repair", post(health::repair_form))
@@ -117,27 +126,32 @@ pub fn router(state: AppState) -> Router {
         .route("/account/sessions/end", post(accounts::end_mine))
         .route("/admin/users", get(accounts::users_page))
         .route("/admin/users/{id}/sessions/end", post(accounts::end_theirs))
-        .route("/matters/new", get(pages::new_matter).post(pages::issue))
-        .route("/matters/{id}", get(pages::matter))
-        .route("/matters/{id}/act", post(pages::act))
-        .route("/matters/{id}/evidence", post(pages::submit_evidence).layer(upload_limit))
+        .route("/matters/new", get(matters::pages::new_matter).post(matters::pages::issue))
+        .route("/matters/{id}", get(matters::pages::matter))
+        .route("/matters/{id}/act", post(matters::pages::act))
+        .route("/matters/{id}/evidence", post(matters::pages::submit_evidence).layer(upload_limit))
         // ── Inspection pages: the list, the tablet checklist, its offline worker and assets ──
-        .route("/inspections", get(inspection_pages::list))
-        .route("/inspections/new", get(inspection_pages::new_form).post(inspection_pages::assign))
-        .route("/inspections/{id}/fill", get(inspection_pages::fill))
-        .route("/sw.js", get(inspection_pages::service_worker))
-        .route("/assets/checklist.js", get(inspection_pages::checklist_js))
-        .route("/assets/checklist-rules.js", get(inspection_pages::checklist_rules_js))
-        .route("/assets/checklist.css", get(inspection_pages::checklist_css))
-        .route("/assets/logout.js", get(inspection_pages::logout_js))
+        .route("/inspections", get(inspections::pages::list))
+        .route("/inspections/new", get(inspections::pages::new_form).post(inspections::pages::assign))
+        .route("/inspections/{id}/fill", get(inspections::pages::fill))
+        .route("/sw.js", get(inspections::pages::service_worker))
+        .route("/assets/checklist.js", get(inspections::pages::checklist_js))
+        .route("/assets/checklist-rules.js", get(inspections::pages::checklist_rules_js))
+        .route("/assets/checklist.css", get(inspections::pages::checklist_css))
+        .route("/assets/logout.js", get(inspections::pages::logout_js))
         // ── end of the inspection pages ──
-        .fallback(pages::not_found)
+        .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), middleware::context))
         .with_state(shared)
 }
 
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// Any other path.
+async fn not_found() -> Error {
+    Error::NotFound
 }
 
 async fn css() -> axum::response::Response {

@@ -224,7 +224,7 @@ fn the_other_pages_render_in_both_languages() {
                 facilities => vec![context! { id => "1", name => "朝阳区第一社会福利院" }],
                 kinds => vec!["rectification", "fire_safety", "complaint"],
                 severities => vec!["ordinary", "major"],
-                values => crate::forms::IssueFormFields { facility_id: "1".into(), ..Default::default() },
+                values => context! { facility_id => "1", kind => "", severity => "", title => "", description => "", basis => "", idempotency_key => "k" },
                 error_field => "title",
             },
         );

@@ -3,146 +3,29 @@
 //! short confirmation (`?done=<action>`).
 
 use crate::Shared;
-use crate::context::{Ctx, SESSION_TTL_MS, Signed, clear_session_cookie, csrf_matches, lang_cookie, now_ms, session_cookie};
+use crate::context::{Ctx, Signed, now_ms};
 use crate::error::Error;
-use crate::forms::{FormFields, IssueFormFields, IssueRequest, action_from_form, field};
-use crate::http::{Visible, read_uploads, url_encode, with_cookie};
+use crate::http::{FormFields, facility_names, field};
+use crate::http::{Visible, read_uploads, url_encode};
 use crate::matters;
-use crate::signin;
+use crate::matters::forms::{IssueFormFields, IssueRequest, action_from_form};
 use crate::views::{self, CardData, card, render};
 use axum::Form;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
 use qingling_activities::db::entities::matter;
 use qingling_rules::matter::{Action, Matter, MatterKind, Role, Severity, Status};
-use qingling_rules::messages::Locale;
 use serde::Deserialize;
 use std::sync::Arc;
 
 type S = State<Arc<Shared>>;
 
-/// A redirect target from a query string, only if it stays on this site: a local path of
-/// printable ASCII. Browsers drop tabs and line breaks from a URL and read `\\` as `/`, so
-/// `/\t/host` or `/\\host` would leave the site; a CR or LF would break the header.
-pub fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && n.len() <= 2048 && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') => n,
-        _ => "/",
-    }
-}
-
-fn home_of(role: Role) -> &'static str {
-    match role {
-        Role::Admin | Role::Supervisor => "/board",
-        Role::Facility => "/notices",
-        Role::Inspector => "/rechecks",
-    }
-}
-
-/// `GET /`
-pub async fn home(ctx: Ctx) -> Response {
-    match &ctx.session {
-        Some(s) => Redirect::to(home_of(s.role)).into_response(),
-        None => Redirect::to("/login").into_response(),
-    }
-}
-
-#[derive(Deserialize, Default)]
-pub struct NextQuery {
-    next: Option<String>,
-}
-
-/// The login form, with the reason of a refusal. It carries the pre-session CSRF token: the
-/// browser's, or a new one set as a cookie.
-fn login_page(shared: &Shared, ctx: &Ctx, headers: &HeaderMap, next: &str, username: &str, error: Option<&Error>) -> Result<Response, Error> {
-    let (token, fresh) = match signin::login_token(headers) {
-        Some(t) => (t, false),
-        None => (signin::new_login_token(), true),
-    };
-    // What was typed is shown again only as far as it could be a username.
-    let username: String = username.chars().filter(|c| !c.is_control()).take(signin::USERNAME_CHARS).collect();
-    let page = context! { next => next, username => username, error => error.map(|e| e.message(ctx.locale)), login_csrf => token };
-    let status = error.map(Error::status).unwrap_or(StatusCode::OK);
-    let mut r = (status, render(shared, ctx, "login.html", page)?).into_response();
-    if let Some(e) = error {
-        crate::middleware::retry_after(&mut r, e);
-    }
-    Ok(if fresh { with_cookie(r, signin::login_cookie(&token, shared.app.secure_cookies)) } else { r })
-}
-
-/// `GET /login`
-pub async fn login_form(State(shared): S, ctx: Ctx, headers: HeaderMap, Query(q): Query<NextQuery>) -> Result<Response, Error> {
-    if ctx.session.is_some() {
-        return Ok(Redirect::to("/").into_response());
-    }
-    login_page(&shared, &ctx, &headers, safe_next(q.next.as_deref()), "", None)
-}
-
-#[derive(Deserialize)]
-pub struct LoginForm {
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    next: String,
-    /// The pre-session CSRF token (the `qingling_login` cookie's value).
-    #[serde(default)]
-    csrf: String,
-}
-
-/// `POST /login`: the form's token must match its cookie (else another site could sign the
-/// browser in to an account of its choosing); then the password is checked, throttled (see
-/// [`crate::signin`]). The session the browser already had ends; a new one begins.
-#[tracing::instrument(skip_all)]
-pub async fn login(State(shared): S, ctx: Ctx, headers: HeaderMap, Form(f): Form<LoginForm>) -> Result<Response, Error> {
-    let next = safe_next(Some(&f.next)).to_string();
-    let expected = signin::login_token(&headers).unwrap_or_default();
-    if !csrf_matches(&expected, Some(&f.csrf)) {
-        return login_page(&shared, &ctx, &headers, &next, &f.username, Some(&Error::Csrf));
-    }
-    let user = match signin::check_password(&shared, &ctx, &f.username, &f.password).await {
-        Ok(u) => u,
-        Err(e @ (Error::BadCredentials | Error::Throttled { .. } | Error::Field { .. })) => {
-            return login_page(&shared, &ctx, &headers, &next, &f.username, Some(&e));
-        }
-        Err(e) => return Err(e),
-    };
-    if let Some(old) = &ctx.session {
-        shared.app.store.delete_session(&old.token).await?;
-    }
-    let (token, _csrf) = shared.app.store.create_session(user.id, SESSION_TTL_MS, now_ms()).await?;
-    tracing::info!(user_id = user.id, "signed in");
-    let target = if next == "/" { Role::parse(&user.role).map(home_of).unwrap_or("/") } else { next.as_str() };
-    let r = with_cookie(Redirect::to(target).into_response(), session_cookie(&token, shared.app.secure_cookies));
-    Ok(with_cookie(r, signin::clear_login_cookie(shared.app.secure_cookies)))
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
-/// `POST /logout`
-pub async fn logout(State(shared): S, ctx: Ctx, Form(f): Form<CsrfForm>) -> Result<Response, Error> {
-    let who = ctx.check_csrf(&f.csrf)?;
-    shared.app.store.delete_session(&who.token).await?;
-    Ok(with_cookie(Redirect::to("/login").into_response(), clear_session_cookie(shared.app.secure_cookies)))
-}
-
-/// `GET /lang/{code}?next=`: the language switch.
-pub async fn switch_language(State(shared): S, Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
-    let locale = Locale::from_code(&code).unwrap_or_default();
-    with_cookie(Redirect::to(safe_next(q.next.as_deref())).into_response(), lang_cookie(locale, shared.app.secure_cookies))
-}
-
 async fn cards(shared: &Shared, who: &Signed, policy: &qingling_rules::Policy, rows: &[matter::Model]) -> Result<Vec<views::Card>, Error> {
     let ids: Vec<String> = rows.iter().map(|m| m.id.clone()).collect();
     let numbers = shared.app.store.notice_numbers(&ids).await?;
-    let facilities = matters::facility_names(shared, who).await?;
+    let facilities = facility_names(shared, who).await?;
     let data = CardData { policy, numbers: &numbers, facilities: &facilities, now_ms: now_ms() };
     Ok(rows.iter().map(|m| card(m, &data)).collect())
 }
@@ -152,7 +35,7 @@ async fn cards(shared: &Shared, who: &Signed, policy: &qingling_rules::Policy, r
 pub async fn board(State(shared): S, ctx: Ctx) -> Result<Response, Error> {
     let who = ctx.signed()?;
     let b = shared.app.store.board(&who.user, now_ms(), &shared.app.policy.calendar).await?;
-    let policy = crate::calendar::policy_in_force(&shared).await?;
+    let policy = shared.policy_in_force().await?;
     let mut levels = vec![];
     for (level, rows) in &b.by_level {
         levels.push(context! { level => level, step => views::step_id(&shared.app.policy, *level), cards => cards(&shared, &who, &policy, rows).await? });
@@ -173,7 +56,7 @@ pub async fn notices(State(shared): S, ctx: Ctx) -> Result<Response, Error> {
     let rows = shared.app.store.matters_for(&who.user).await?;
     let (open, ended): (Vec<_>, Vec<_>) = rows.into_iter().partition(|m| !Status::parse(&m.status).is_some_and(Status::is_ended));
     let heading = if who.role == Role::Facility { "web.notices.title" } else { "web.matters.title" };
-    let policy = crate::calendar::policy_in_force(&shared).await?;
+    let policy = shared.policy_in_force().await?;
     let page = context! {
         heading => heading,
         intro => "web.notices.intro",
@@ -190,7 +73,7 @@ pub async fn rechecks(State(shared): S, ctx: Ctx) -> Result<Response, Error> {
     let who = ctx.signed()?;
     let mut rows: Vec<_> = shared.app.store.matters_for(&who.user).await?.into_iter().filter(|m| m.status == Status::EvidenceSubmitted.as_str()).collect();
     rows.sort_by_key(|m| m.next_due_ms.unwrap_or(i64::MAX));
-    let policy = crate::calendar::policy_in_force(&shared).await?;
+    let policy = shared.policy_in_force().await?;
     let page = context! {
         heading => "web.rechecks.title",
         intro => "web.rechecks.intro",
@@ -261,8 +144,8 @@ async fn matter_page(shared: &Shared, ctx: &Ctx, who: &Signed, row: &matter::Mod
     // The live state is the freshest; the stored snapshot serves while Temporal is away.
     let state: Option<Matter> = live.as_ref().map(|v| v.matter.clone()).or_else(|| serde_json::from_str(&row.snapshot).ok());
     let numbers = shared.app.store.notice_numbers(std::slice::from_ref(&row.id)).await?;
-    let facilities = matters::facility_names(shared, who).await?;
-    let policy = crate::calendar::policy_in_force(shared).await?;
+    let facilities = facility_names(shared, who).await?;
+    let policy = shared.policy_in_force().await?;
     let data = CardData { policy: &policy, numbers: &numbers, facilities: &facilities, now_ms: now };
     let mut summary = card(row, &data);
     if let Some(m) = &state {
@@ -367,32 +250,4 @@ pub async fn submit_evidence(State(shared): S, ctx: Ctx, Visible(row): Visible<m
     }
     .await;
     finish(&shared, &ctx, &who, &row, "submit_evidence", result).await
-}
-
-/// Any other path.
-pub async fn not_found() -> Error {
-    Error::NotFound
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_local_paths_are_followed_after_sign_in() {
-        assert_eq!(safe_next(Some("/matters/x?done=1")), "/matters/x?done=1");
-        assert_eq!(safe_next(Some("//evil.example")), "/");
-        assert_eq!(safe_next(Some("https://evil.example")), "/");
-        assert_eq!(safe_next(None), "/");
-        for attack in ["/\t/evil.example/", "/\n/evil.example", "/\\evil.example", "/\r\nSet-Cookie: x=1", "/ /evil", "/\u{3000}/evil"] {
-            assert_eq!(safe_next(Some(attack)), "/", "{attack:?}");
-        }
-        assert_eq!(safe_next(Some("/matters/%E7%85%A7?next=%2F")), "/matters/%E7%85%A7?next=%2F");
-    }
-
-    #[test]
-    fn urls_are_encoded_byte_by_byte() {
-        assert_eq!(url_encode("/board?x=1"), "%2Fboard%3Fx%3D1");
-        assert_eq!(url_encode("照片.png"), "%E7%85%A7%E7%89%87.png");
-    }
 }

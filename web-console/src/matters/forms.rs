@@ -3,6 +3,7 @@
 //! the field.
 
 use crate::error::Error;
+use crate::http::{FormFields, field};
 use chrono::NaiveDate;
 use qingling_rules::input::{InputLimits, TextProblem, check_text};
 use qingling_rules::matter::{Action, DeadlineKind, MatterKind, Milestone, Severity};
@@ -109,14 +110,6 @@ impl IssueRequest {
         let basis = text(input.basis.as_deref(), "basis", false, limits.basis_chars, false)?;
         Ok(IssueRequest { facility_id, kind, severity, title, description, basis })
     }
-}
-
-/// The fields of an action form, as posted (`Vec` keeps repeated plan rows in order).
-pub type FormFields = Vec<(String, String)>;
-
-/// The first value of a form field.
-pub fn field<'a>(fields: &'a FormFields, name: &str) -> &'a str {
-    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
 }
 
 fn all<'a>(fields: &'a FormFields, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {

@@ -2,12 +2,11 @@
 //! cookie-authenticated write carries `X-CSRF-Token` (checked in [`crate::context`]).
 
 use crate::Shared;
-use crate::context::{Ctx, SESSION_TTL_MS, clear_session_cookie, now_ms, session_cookie};
+use crate::context::{Ctx, now_ms};
 use crate::error::Error;
-use crate::forms::{IssueInput, IssueRequest};
 use crate::http::{Uploads, Visible, facility_json, parse_json, read_uploads};
-use crate::matters::{self, event_json, evidence_json, matter_json, notice_json, user_json};
-use crate::signin::check_password;
+use crate::matters::forms::{IssueInput, IssueRequest};
+use crate::matters::{self, event_json, evidence_json, matter_json, notice_json};
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -15,57 +14,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use qingling_activities::db::entities::matter;
 use qingling_rules::matter::Action;
-use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
 type S = State<Arc<Shared>>;
-
-#[derive(Deserialize)]
-struct Credentials {
-    username: String,
-    password: String,
-}
-
-/// `POST /api/session`: throttled like the login form (see [`crate::signin`]). A session the
-/// client already had ends: signing in always starts a new one.
-#[tracing::instrument(skip_all)]
-pub async fn login(State(shared): S, ctx: Ctx, headers: axum::http::HeaderMap, body: Bytes) -> Result<Response, Error> {
-    // Only JSON: a cross-site form can post `text/plain` that parses as JSON, and would sign the
-    // browser in to an account of its choosing; `application/json` needs a CORS preflight.
-    let json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).map(str::trim);
-    if !json.is_some_and(|t| t.eq_ignore_ascii_case("application/json")) {
-        return Err(Error::BadRequest("send the credentials as application/json".into()));
-    }
-    let creds: Credentials = parse_json(&body)?;
-    let user = check_password(&shared, &ctx, &creds.username, &creds.password).await?;
-    if let Some(old) = &ctx.session {
-        shared.app.store.delete_session(&old.token).await?;
-    }
-    let (token, csrf) = shared.app.store.create_session(user.id, SESSION_TTL_MS, now_ms()).await?;
-    tracing::info!(user_id = user.id, "signed in");
-    let mut r = Json(json!({ "user": user_json(&user), "csrf": csrf })).into_response();
-    let cookie = HeaderValue::from_str(&session_cookie(&token, shared.app.secure_cookies)).map_err(|e| Error::Internal(e.to_string()))?;
-    r.headers_mut().append(header::SET_COOKIE, cookie);
-    Ok(r)
-}
-
-/// `DELETE /api/session`
-#[tracing::instrument(skip_all)]
-pub async fn logout(State(shared): S, ctx: Ctx) -> Result<Response, Error> {
-    let who = ctx.signed()?;
-    shared.app.store.delete_session(&who.token).await?;
-    let mut r = StatusCode::NO_CONTENT.into_response();
-    let cookie = HeaderValue::from_str(&clear_session_cookie(shared.app.secure_cookies)).map_err(|e| Error::Internal(e.to_string()))?;
-    r.headers_mut().append(header::SET_COOKIE, cookie);
-    Ok(r)
-}
-
-/// `GET /api/me`
-pub async fn me(ctx: Ctx) -> Result<Json<Value>, Error> {
-    let who = ctx.signed()?;
-    Ok(Json(json!({ "user": user_json(&who.user), "csrf": who.csrf, "locale": ctx.locale.code() })))
-}
 
 /// `GET /api/facilities`
 pub async fn facilities(State(shared): S, ctx: Ctx) -> Result<Json<Value>, Error> {
@@ -93,7 +45,7 @@ pub async fn issue(State(shared): S, ctx: Ctx, headers: axum::http::HeaderMap, b
 async fn rows_json(shared: &Shared, rows: &[matter::Model]) -> Result<Vec<Value>, Error> {
     let ids: Vec<String> = rows.iter().map(|m| m.id.clone()).collect();
     let numbers = shared.app.store.notice_numbers(&ids).await?;
-    let policy = crate::calendar::policy_in_force(shared).await?;
+    let policy = shared.policy_in_force().await?;
     Ok(rows.iter().map(|m| matter_json(m, numbers.get(&m.id).map(String::as_str), &policy.calendar)).collect())
 }
 
@@ -118,7 +70,7 @@ pub async fn show(State(shared): S, Visible(row): Visible<matter::Model>) -> Res
         }
     };
     Ok(Json(json!({
-        "matter": matter_json(&row, notice.as_ref().map(|n| n.number.as_str()), &crate::calendar::policy_in_force(&shared).await?.calendar),
+        "matter": matter_json(&row, notice.as_ref().map(|n| n.number.as_str()), &shared.policy_in_force().await?.calendar),
         "live": live,
         "events": events.iter().map(event_json).collect::<Vec<_>>(),
         "evidence": evidence.iter().map(evidence_json).collect::<Vec<_>>(),

@@ -121,7 +121,7 @@ pub async fn assign_inspection(shared: &Shared, who: &Signed, input: AssignInput
         return Err(Error::Forbidden);
     }
     let store = &shared.app.store;
-    let policy = &crate::calendar::policy_in_force(shared).await?;
+    let policy = &shared.policy_in_force().await?;
     let facility = store.facility_for(&who.user, input.facility_id).await?.ok_or_else(|| refusal("facility_unknown"))?;
     let catalog = &shared.app.checklists;
     let template = match input.version {
@@ -167,7 +167,7 @@ pub async fn assign(State(shared): S, ctx: Ctx, body: Bytes) -> Result<Response,
     let input: AssignInput = parse_json(&body)?;
     match assign_inspection(&shared, &who, input).await? {
         (id, Some(row)) => {
-            let calendar = crate::calendar::policy_in_force(&shared).await?.calendar;
+            let calendar = shared.policy_in_force().await?.calendar;
             Ok((StatusCode::CREATED, Json(json!({ "inspection_id": id, "inspection": inspection_json(&row, &calendar) }))).into_response())
         }
         (id, None) => Ok((StatusCode::ACCEPTED, Json(json!({ "inspection_id": id }))).into_response()),
@@ -188,7 +188,7 @@ pub async fn show(State(shared): S, Visible(row): Visible<InspectionRow>) -> Res
     let template = serde_json::to_value(pinned_template(&shared, &row).await?).unwrap_or(Value::Null);
     let draft = i.draft.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()).unwrap_or_else(|| json!({}));
     Ok(Json(json!({
-        "inspection": inspection_json(&row, &crate::calendar::policy_in_force(&shared).await?.calendar),
+        "inspection": inspection_json(&row, &shared.policy_in_force().await?.calendar),
         "template": template,
         "draft": { "answers": draft, "rev": i.draft_rev },
         "result": result_json(&shared, &row).await?,
@@ -339,7 +339,7 @@ pub async fn submit(State(shared): S, ctx: Ctx, Visible(row): Visible<Inspection
     }
     // Every photo an answer cites must have been taken for this inspection.
     rules::check_photos(&filled, &shared.app.store.inspection_photos(&id).await?)?;
-    let today = crate::calendar::policy_in_force(&shared).await?.calendar.local_date(now_ms());
+    let today = shared.policy_in_force().await?.calendar.local_date(now_ms());
     if let Ok(date) = chrono::NaiveDate::parse_from_str(&row.inspection.date, "%Y-%m-%d") {
         rules::check_submission_day(date, today)?;
     }
@@ -372,7 +372,7 @@ async fn done(shared: &Shared, id: &str) -> Result<Response, Error> {
         Some(row) => (StatusCode::OK, row),
         None => (StatusCode::ACCEPTED, store.inspection(id).await?.ok_or(Error::NotFound)?),
     };
-    let calendar = crate::calendar::policy_in_force(shared).await?.calendar;
+    let calendar = shared.policy_in_force().await?.calendar;
     Ok((status, Json(json!({ "inspection": inspection_json(&row, &calendar), "result": result_json(shared, &row).await? }))).into_response())
 }
 

@@ -2,7 +2,7 @@
 //! page, and the service worker and assets that let the checklist work without a network.
 //!
 //! The checklist page is a shell: `assets/checklist.js` reads the inspection, its template and the
-//! server's draft from the JSON API (`/api/inspections/{id}`, in `inspections.rs`), keeps every
+//! server's draft from the JSON API (`/api/inspections/{id}`, in `api.rs`), keeps every
 //! answer in the tablet's IndexedDB as it is given, and syncs when it can. The shell itself holds
 //! nothing about the inspection but its id, so the API alone decides who may see it.
 
@@ -24,11 +24,11 @@ use std::sync::{Arc, OnceLock};
 
 type S = State<Arc<Shared>>;
 
-const CHECKLIST_JS: &str = include_str!("../assets/checklist.js");
-const CHECKLIST_RULES_JS: &str = include_str!("../assets/checklist-rules.js");
-const CHECKLIST_CSS: &str = include_str!("../assets/checklist.css");
-const SERVICE_WORKER: &str = include_str!("../assets/sw.js");
-const LOGOUT_JS: &str = include_str!("../assets/logout.js");
+const CHECKLIST_JS: &str = include_str!("../../assets/checklist.js");
+const CHECKLIST_RULES_JS: &str = include_str!("../../assets/checklist-rules.js");
+const CHECKLIST_CSS: &str = include_str!("../../assets/checklist.css");
+const SERVICE_WORKER: &str = include_str!("../../assets/sw.js");
+const LOGOUT_JS: &str = include_str!("../../assets/logout.js");
 
 /// The catalogue prefix of every text the checklist script shows.
 const MESSAGE_PREFIX: &str = "web.checklist.";
@@ -60,7 +60,7 @@ pub fn list_page(shared: &Shared, ctx: &Ctx, items: &[ListItem]) -> Result<Respo
 pub async fn list(State(shared): S, ctx: Ctx) -> Result<Response, Error> {
     let who = ctx.signed()?;
     let rows = shared.app.store.inspections_for(&who.user).await?;
-    let facilities = crate::matters::facility_names(&shared, &who).await?;
+    let facilities = crate::http::facility_names(&shared, &who).await?;
     let items: Vec<ListItem> = rows
         .into_iter()
         .map(|i| {
@@ -216,14 +216,14 @@ pub async fn assign(State(shared): S, ctx: Ctx, axum::Form(fields): axum::Form<V
     }
     let facility_id = field(&fields, "facility_id").and_then(|v| v.parse().ok()).unwrap_or(-1);
     let inspectors = fields.iter().filter(|(k, _)| k == "inspector").filter_map(|(_, v)| v.parse().ok()).collect();
-    let input = crate::inspections::AssignInput {
+    let input = super::api::AssignInput {
         facility_id,
         template: field(&fields, "template").unwrap_or_default().to_string(),
         version: None,
         inspectors,
         date: field(&fields, "date").map(str::to_string),
     };
-    match crate::inspections::assign_inspection(&shared, &who, input).await {
+    match super::api::assign_inspection(&shared, &who, input).await {
         Ok(_) => Ok(axum::response::Redirect::to("/inspections?done=assigned").into_response()),
         Err(e @ (Error::Refused(_) | Error::Unavailable(_))) => assign_page(&shared, &ctx, &who, &fields, Some(&e)).await,
         Err(e) => Err(e),

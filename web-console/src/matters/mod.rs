@@ -2,13 +2,17 @@
 //! acting, storing evidence, and the JSON shapes of the stored rows. Authorization lives here,
 //! so both front doors apply the same rule: a matter the caller may not see does not exist.
 
+pub mod api;
+pub mod forms;
+pub mod pages;
+
 use crate::Shared;
 use crate::context::{Signed, now_ms};
 use crate::engine;
 use crate::error::Error;
-use crate::forms::IssueRequest;
 use crate::http::Upload;
-use qingling_activities::db::entities::{evidence_file, matter, matter_event, notice, user};
+use forms::IssueRequest;
+use qingling_activities::db::entities::{evidence_file, matter, matter_event, notice};
 use qingling_activities::evidence;
 use qingling_rules::matter::{Action, EvidenceRef, NewMatter, Role, Status};
 use qingling_rules::refusal::{Class, Refusal};
@@ -16,7 +20,6 @@ use qingling_workflows::MatterView;
 use qingling_workflows::rectification::{ActionRequest, UploadRequest};
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::time::Duration;
 
 /// How long issuing waits for the worker to write the new matter.
@@ -104,7 +107,7 @@ pub async fn issue(shared: &Shared, who: &Signed, req: IssueRequest, key: Option
     };
     let matter_id = new.id.clone();
     tracing::Span::current().record("matter_id", matter_id.as_str());
-    let policy = crate::calendar::policy_in_force(shared).await?;
+    let policy = shared.policy_in_force().await?;
     let facts = shared.app.store.facility_facts(new.facility_id).await?;
     let (workflow_id, started) = engine::issue(&shared.app.temporal.client()?, new, &policy, facts).await?;
     let store = &shared.app.store;
@@ -235,20 +238,8 @@ pub async fn evidence_file(shared: &Shared, row: &matter::Model, sha256: &str) -
     Ok((file, evidence::path_of(&shared.app.store, sha256)))
 }
 
-/// Facility names the caller may see, by id.
-pub async fn facility_names(shared: &Shared, who: &Signed) -> Result<HashMap<i64, String>, Error> {
-    Ok(shared.app.store.facilities_for(&who.user).await?.into_iter().map(|f| (f.id, f.name)).collect())
-}
-
 // JSON shapes. Rows are copied field by field so the API does not change when a column is
 // added, and nothing secret (password hashes) can slip out.
-
-pub fn user_json(u: &user::Model) -> Value {
-    json!({
-        "id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
-        "facility_id": u.facility_id, "region_id": u.region_id, "locale": u.locale,
-    })
-}
 
 /// A stored matter as the API shows it. Dates counted over a year whose holiday schedule is not
 /// published carry `provisional: true` (`next_due_provisional` for `next_due_ms`).
