@@ -467,3 +467,51 @@ pub fn calendar(opts: CalendarOptions) -> Result<()> {
     add(&c, first, "20wd over a provisional year (warm)");
     Ok(())
 }
+
+pub struct DrawOptions {
+    pub facilities: usize,
+    pub inspectors: usize,
+    pub runs: usize,
+}
+
+/// The draw's cost (DRAW.md) over `rules::draw::synthetic`'s campaign, beside a bare
+/// Fisher–Yates shuffle of the same homes in the same run, the least a random selection can
+/// cost. `cargo bench -p qingling-rules --bench draw` runs the same in a release build of the
+/// rules alone.
+pub fn draw(opts: DrawOptions) -> Result<()> {
+    use qingling_rules::draw::{self, synthetic};
+    let c = synthetic::campaign(opts.facilities, opts.inspectors);
+    println!(
+        "bench draw: {} facilities × {} inspectors, {} conflicts, teams of {} with a {} specialist, own-district rule, load cap {}; {} runs ({} build)",
+        c.targets.len(),
+        c.inspectors.len(),
+        c.conflicts.len(),
+        c.plan.team_size,
+        c.plan.required_specialisms.join(", "),
+        c.plan.load_cap,
+        opts.runs,
+        if cfg!(debug_assertions) { "debug" } else { "release" }
+    );
+    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
+    let (mut drawing, mut shuffling, mut last) = (vec![], vec![], None);
+    for _ in 0..opts.runs {
+        let t = Instant::now();
+        let d = draw::draw(&c.key, &c.plan, &c.targets, &c.inspectors, &c.conflicts)
+            .map_err(|e| anyhow::anyhow!(e.message(qingling_rules::messages::Locale::En)))?;
+        drawing.push(ms(t));
+        last = Some(d);
+        let t = Instant::now();
+        std::hint::black_box(synthetic::shuffle(&c.targets));
+        shuffling.push(ms(t));
+    }
+    let d = last.expect("at least one run");
+    let picks: usize = d.teams.iter().map(|t| t.picks.len()).sum();
+    let skipped: usize = d.teams.iter().flat_map(|t| &t.picks).filter(|p| p.skipped.is_some()).count();
+    println!("  → {} targets in {} strata, {picks} team selections ({skipped} skipped for recusal)", d.targets.len(), d.strata.len());
+    println!("{:<34} {:>6} {:>12} {:>12} {:>12}", "step (milliseconds)", "runs", "mean", "p50", "p99");
+    let ratio = synthetic::median(&drawing) / synthetic::median(&shuffling).max(1e-9);
+    stats("draw (targets and teams)", drawing);
+    stats("Fisher-Yates shuffle of the homes", shuffling);
+    println!("ratio draw / shuffle (p50): {ratio:.1}×");
+    Ok(())
+}

@@ -3,6 +3,7 @@
 //! exit status means is in `exit.rs`.
 
 mod bench;
+mod draw_cli;
 
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
@@ -96,6 +97,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The verifiable draw (DRAW.md): select, commit, run, verify.
+    Draw {
+        #[command(subcommand)]
+        command: DrawCommand,
+    },
     /// Run the benchmarks of BENCHMARKS.md.
     Bench {
         #[command(subcommand)]
@@ -178,6 +184,85 @@ enum AuditCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum DrawCommand {
+    /// Print the positions RFC 3797 selects, one a line, in selection order.
+    ///
+    /// Prints the 1-based positions RFC 3797 selects from POOL entries under the key string of
+    /// the sources, one a line, in selection order. RFC 3797's own example:
+    ///   qingling draw select --sources "9319/2 5 12 8 10/9 18 26 34 41 45" --pool 25 --count 10
+    Select {
+        /// The sources' values: sources separated by /, each whole numbers separated by spaces
+        #[arg(long, value_name = "S1/S2/…", value_parser = parse_draw_sources)]
+        sources: DrawSources,
+        /// Entries to choose from (1 to 65536)
+        #[arg(long, value_name = "N", value_parser = pool_size)]
+        pool: usize,
+        /// Entries to choose (at most the pool)
+        #[arg(long, value_name = "K")]
+        count: usize,
+    },
+    /// Print the commitment to publish before the draw (JSON).
+    ///
+    /// Prints the commitment a campaign publishes before the randomness exists: the SHA-256 of
+    /// both directory snapshots, the plan and the named random sources (DRAW.md §1).
+    Commit {
+        /// The plan (JSON: items, districts, ratio_permille, team_size, …)
+        #[arg(long, value_name = "FILE")]
+        plan: PathBuf,
+        /// The targets directory snapshot (JSON list)
+        #[arg(long, value_name = "FILE")]
+        targets: PathBuf,
+        /// The inspectors directory snapshot (JSON: inspectors and conflicts)
+        #[arg(long, value_name = "FILE")]
+        inspectors: PathBuf,
+        /// A public random source, named in advance (text:NAME for one that is not numbers); repeat in order
+        #[arg(long = "source", value_name = "NAME")]
+        sources: Vec<String>,
+    },
+    /// Run a committed draw with the sources' values; print the bundle (JSON).
+    ///
+    /// Runs the draw a commitment announced, with the sources' values as read out, and prints
+    /// the bundle anyone can verify. The directories must be the committed ones.
+    Run {
+        /// The published commitment (JSON)
+        #[arg(long, value_name = "FILE")]
+        commitment: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        targets: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        inspectors: PathBuf,
+        /// The sources' values in the commitment's order, separated by /
+        #[arg(long, value_name = "V1/V2/…")]
+        values: String,
+        /// Who witnessed the values being read (repeat)
+        #[arg(long = "witness", value_name = "NAME")]
+        witnesses: Vec<String>,
+    },
+    /// Re-run a published draw: print verified, or the first difference.
+    ///
+    /// Checks a bundle: the directories hash to the commitment, and the draw run again from the
+    /// sources' values gives the recorded result. Prints `verified`, or the first difference.
+    #[command(after_help = CHECK_FOOTER)]
+    Verify {
+        /// The bundle (JSON)
+        #[arg(value_name = "BUNDLE")]
+        bundle: PathBuf,
+    },
+}
+
+/// The parsed `--sources` of `draw select`.
+#[derive(Debug, Clone)]
+struct DrawSources(Vec<qingling_rules::draw::SourceValues>);
+
+fn parse_draw_sources(s: &str) -> Result<DrawSources, String> {
+    qingling_rules::draw::parse_sources(s).map(DrawSources).map_err(|e| e.message(qingling_rules::messages::Locale::En))
+}
+
+fn pool_size(s: &str) -> Result<usize, String> {
+    count_in(s, 1..=qingling_rules::draw::MAX_POOL, "a number from 1 to 65536")
+}
+
+#[derive(Debug, Subcommand)]
 enum BenchCommand {
     /// Drive N matters to closure and a minimal baseline workflow.
     Engine {
@@ -199,6 +284,18 @@ enum BenchCommand {
         /// Runs of printing the notice to PDF
         #[arg(long, value_name = "P", default_value_t = 5, value_parser = at_least_one)]
         pdf_runs: usize,
+    },
+    /// A campaign's draw over F facilities and I inspectors, beside a bare shuffle of the same homes.
+    Draw {
+        /// Facilities in the directory
+        #[arg(long, value_name = "F", default_value_t = 100_000, value_parser = at_least_one)]
+        facilities: usize,
+        /// Inspectors in the directory
+        #[arg(long, value_name = "I", default_value_t = 10_000, value_parser = at_least_one)]
+        inspectors: usize,
+        /// Runs of each
+        #[arg(long, value_name = "R", default_value_t = 5, value_parser = at_least_one)]
+        runs: usize,
     },
     /// Statutory days of N provisional years, cold; period arithmetic over published and provisional years.
     Calendar {
@@ -274,15 +371,31 @@ async fn run(command: Command) -> Result<()> {
         Command::Checklists { command: ChecklistsCommand::Check { path } } => checklists_check(&path),
         Command::Audit { command: AuditCommand::Verify } => audit_verify().await,
         Command::Audit { command: AuditCommand::Anchor } => audit_anchor().await,
+        Command::Draw { command } => draw(command),
         Command::Bench { command: BenchCommand::Engine { matters, concurrency } } => bench::engine(bench::Options { matters, concurrency }).await,
         Command::Bench { command: BenchCommand::Checklist { items, runs, pdf_runs } } => {
             bench::checklist(bench::ChecklistOptions { items, runs, pdf_runs }).await
         }
+        Command::Bench { command: BenchCommand::Draw { facilities, inspectors, runs } } => bench::draw(bench::DrawOptions { facilities, inspectors, runs }),
         Command::Bench { command: BenchCommand::Calendar { years, runs } } => bench::calendar(bench::CalendarOptions { years, runs }),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "qingling", &mut std::io::stdout());
             Ok(())
         }
+    }
+}
+
+fn draw(command: DrawCommand) -> Result<()> {
+    match command {
+        DrawCommand::Select { sources, pool, count } => {
+            if count > pool {
+                Cli::command().error(clap::error::ErrorKind::ValueValidation, format!("--count {count} is more than --pool {pool}")).exit();
+            }
+            draw_cli::select(&sources.0, pool, count)
+        }
+        DrawCommand::Commit { plan, targets, inspectors, sources } => draw_cli::commit(&plan, &targets, &inspectors, &sources),
+        DrawCommand::Run { commitment, targets, inspectors, values, witnesses } => draw_cli::run(&commitment, &targets, &inspectors, &values, &witnesses),
+        DrawCommand::Verify { bundle } => draw_cli::verify(&bundle),
     }
 }
 
