@@ -29,6 +29,7 @@ pub mod recipients;
 pub mod seed;
 pub mod signin;
 pub mod store;
+pub mod tables;
 
 /// Everything that can go wrong in this crate, except evidence refusals (see [`evidence::Error`]).
 #[derive(Debug, thiserror::Error)]

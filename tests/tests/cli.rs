@@ -173,3 +173,35 @@ fn completions_print_a_script_for_each_shell() {
     let (code, _, err) = run_code(&["completions", "tcsh"]);
     assert!(code == USAGE && err.contains("'tcsh'"), "{code:?} {err}");
 }
+
+/// `qingling directory check` reads a CSV or .xlsx table as an import would and writes nothing:
+/// a table with bad rows is refused whole, every problem named as row:column: message.
+#[test]
+fn directory_check_lists_every_problem_of_a_csv_or_xlsx_table() {
+    use qingling_activities::tables::{Format, write};
+    use qingling_rules::directory::{Kind, headers};
+    let dir = temp_dir("directory");
+    let good = vec![vec!["F001".to_string(), "甲院".into(), "110105".into(), "养老院".into(), "10".into(), "A".into()]];
+    let mut bad = good.clone();
+    bad.push(vec!["F002".into(), "乙院".into(), "110105".into(), "宾馆".into(), "ten".into(), "B".into()]);
+    bad.push(vec!["F001".into(), "丙院".into(), "110105".into(), "养老院".into(), "3".into(), "C".into()]);
+    for (format, ext) in [(Format::Csv, "csv"), (Format::Xlsx, "xlsx")] {
+        let ok = dir.join(format!("good.{ext}"));
+        std::fs::write(&ok, write(format, &headers(Kind::Targets), &good).unwrap()).unwrap();
+        assert_eq!(run_code(&["directory", "check", "--kind", "targets", ok.to_str().unwrap()]), (SUCCESS, "ok: 1 rows".into(), String::new()));
+        let no = dir.join(format!("bad.{ext}"));
+        std::fs::write(&no, write(format, &headers(Kind::Targets), &bad).unwrap()).unwrap();
+        let (code, out, err) = run_code(&["directory", "check", "--kind", "targets", "--lang", "zh-CN", no.to_str().unwrap()]);
+        assert_eq!(code, PROBLEMS, "{err}");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3, "{out}");
+        assert!(lines[0].starts_with("3:机构类型: 「宾馆」不在可选范围内"), "{out}");
+        assert_eq!(lines[1], "3:床位数: 「ten」不是 0 到 100000 之间的整数。");
+        assert_eq!(lines[2], "4:机构编码: 「F001」已在第 2 行出现。");
+        assert!(err.contains("3 problem(s); nothing was imported"), "{err}");
+    }
+    let (code, _, err) = run_code(&["directory", "check", "--kind", "targets", dir.join("x.txt").to_str().unwrap()]);
+    assert_eq!((code, err.contains("name a .csv or .xlsx file")), (FAILURE, true), "{err}");
+    let (code, _, _) = run_code(&["directory", "check", "--kind", "rooms", "x.csv"]);
+    assert_eq!(code, USAGE);
+}

@@ -97,6 +97,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Check a directory table (CSV or .xlsx) before importing it.
+    Directory {
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
     /// The verifiable draw (DRAW.md): select, commit, run, verify.
     Draw {
         #[command(subcommand)]
@@ -181,6 +186,27 @@ enum AuditCommand {
     /// Appends the chain heads to the anchor file now (a worker does it every
     /// QINGLING_AUDIT_ANCHOR_SECS) and prints the anchor's MAC, to publish or keep elsewhere.
     Anchor,
+}
+
+#[derive(Debug, Subcommand)]
+enum DirectoryCommand {
+    /// Check a targets or inspectors table; every problem as row:column: message.
+    ///
+    /// Reads a CSV file (UTF-8 or GB18030) or the first sheet of an .xlsx workbook and checks it
+    /// as an import would, writing nothing: every problem as `row:column: message` (the header
+    /// is row 1), or `ok: N rows`.
+    #[command(after_help = CHECK_FOOTER)]
+    Check {
+        /// targets (检查对象名录库) or inspectors (执法检查人员名录库)
+        #[arg(long, value_parser = ["targets", "inspectors"])]
+        kind: String,
+        /// The language of the messages
+        #[arg(long, default_value = "en", value_parser = ["en", "zh-CN"])]
+        lang: String,
+        /// The table: a .csv or .xlsx file
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -372,6 +398,7 @@ async fn run(command: Command) -> Result<()> {
         Command::Audit { command: AuditCommand::Verify } => audit_verify().await,
         Command::Audit { command: AuditCommand::Anchor } => audit_anchor().await,
         Command::Draw { command } => draw(command),
+        Command::Directory { command: DirectoryCommand::Check { kind, lang, file } } => directory_check(&kind, &lang, &file),
         Command::Bench { command: BenchCommand::Engine { matters, concurrency } } => bench::engine(bench::Options { matters, concurrency }).await,
         Command::Bench { command: BenchCommand::Checklist { items, runs, pdf_runs } } => {
             bench::checklist(bench::ChecklistOptions { items, runs, pdf_runs }).await
@@ -381,6 +408,37 @@ async fn run(command: Command) -> Result<()> {
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "qingling", &mut std::io::stdout());
             Ok(())
+        }
+    }
+}
+
+/// `qingling directory check --kind K FILE`.
+fn directory_check(kind: &str, lang: &str, file: &Path) -> Result<()> {
+    use qingling_activities::tables::{self, Format};
+    use qingling_rules::directory;
+    let Some(format) = Format::of_name(&file.display().to_string()) else {
+        bail!("{}: name a .csv or .xlsx file", file.display());
+    };
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let table = tables::read(format, &bytes).map_err(|e| ProblemsFound(format!("{}: {e}", file.display())))?;
+    let locale = qingling_rules::messages::Locale::from_code(lang).unwrap_or_default();
+    let checked = match kind {
+        "targets" => directory::parse_targets(&table).map(|rows| rows.len()),
+        _ => directory::parse_inspectors(&table).map(|rows| rows.len()),
+    };
+    match checked {
+        Ok(n) => {
+            println!("ok: {n} rows");
+            Ok(())
+        }
+        Err(refused) => {
+            for p in &refused.problems {
+                println!("{}", p.line(locale));
+            }
+            if refused.total > refused.problems.len() {
+                println!("… and {} more", refused.total - refused.problems.len());
+            }
+            Err(ProblemsFound(format!("{}: {} problem(s); nothing was imported", file.display(), refused.total)).into())
         }
     }
 }
