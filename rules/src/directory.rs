@@ -304,62 +304,65 @@ fn unique(seen: &mut BTreeMap<String, usize>, key: &str, row: usize, column: &st
     }
 }
 
-/// The targets directory from a table, or every problem with it.
-pub fn parse_targets(table: &Table) -> Result<Vec<TargetRecord>, Refused> {
+/// Checks a table of `kind`: the header first (a table with a wrong header, or too many rows,
+/// is refused before any row is read), then `record` on each row with a value, which notes its
+/// problems and gives the row's record when it has none.
+fn parse_rows<T>(kind: Kind, table: &Table, mut record: impl FnMut(&Row, &mut Problems) -> Option<T>) -> Result<Vec<T>, Refused> {
     let mut problems = Problems::default();
-    let columns = map_header(Kind::Targets, &table.header, &mut problems);
+    let columns = map_header(kind, &table.header, &mut problems);
     if problems.total > 0 || too_many(table, &mut problems) {
         return problems.finish(vec![]);
     }
     let mut out = vec![];
-    let mut seen = BTreeMap::new();
     for (number, cells) in data_rows(table) {
-        let row = Row { number, cells, columns: &columns };
-        let code = row.code(0, &mut problems);
-        let name = row.required(1, NAME_CHARS, &mut problems);
-        let district = row.code(2, &mut problems);
-        let facility_type = row.one_of(3, FACILITY_TYPES, &mut problems);
-        let beds = row.required(4, 12, &mut problems).and_then(|v| match v.parse::<u32>() {
+        if let Some(r) = record(&Row { number, cells, columns: &columns }, &mut problems) {
+            out.push(r);
+        }
+    }
+    problems.finish(out)
+}
+
+/// The targets directory from a table, or every problem with it.
+pub fn parse_targets(table: &Table) -> Result<Vec<TargetRecord>, Refused> {
+    let mut seen = BTreeMap::new();
+    parse_rows(Kind::Targets, table, |row, problems| {
+        let number = row.number;
+        let code = row.code(0, problems);
+        let name = row.required(1, NAME_CHARS, problems);
+        let district = row.code(2, problems);
+        let facility_type = row.one_of(3, FACILITY_TYPES, problems);
+        let beds = row.required(4, 12, problems).and_then(|v| match v.parse::<u32>() {
             Ok(n) if n <= 100_000 => Some(n),
             _ => {
                 problems.push(Problem::new(number, row.header(4), "bad_number").arg("value", v).arg("max", "100000"));
                 None
             }
         });
-        let risk = row.one_of(5, RISKS, &mut problems).map(|r| match r {
+        let risk = row.one_of(5, RISKS, problems).map(|r| match r {
             "A" => RiskClass::A,
             "B" => RiskClass::B,
             "C" => RiskClass::C,
             _ => RiskClass::D,
         });
         if let Some(code) = &code
-            && !unique(&mut seen, code, number, row.header(0), &mut problems)
+            && !unique(&mut seen, code, number, row.header(0), problems)
         {
-            continue;
+            return None;
         }
-        if let (Some(code), Some(name), Some(district), Some(facility_type), Some(beds), Some(risk)) = (code, name, district, facility_type, beds, risk) {
-            out.push(TargetRecord { code, name, district, facility_type: facility_type.to_string(), beds, risk });
-        }
-    }
-    problems.finish(out)
+        Some(TargetRecord { code: code?, name: name?, district: district?, facility_type: facility_type?.to_string(), beds: beds?, risk: risk? })
+    })
 }
 
 /// The inspectors directory from a table, or every problem with it.
 pub fn parse_inspectors(table: &Table) -> Result<Vec<InspectorRecord>, Refused> {
-    let mut problems = Problems::default();
-    let columns = map_header(Kind::Inspectors, &table.header, &mut problems);
-    if problems.total > 0 || too_many(table, &mut problems) {
-        return problems.finish(vec![]);
-    }
-    let mut out = vec![];
     let mut seen = BTreeMap::new();
-    for (number, cells) in data_rows(table) {
-        let row = Row { number, cells, columns: &columns };
-        let certificate = row.code(0, &mut problems);
-        let name = row.required(1, NAME_CHARS, &mut problems);
-        let district = row.code(2, &mut problems);
-        let qualification = row.text(3, NAME_CHARS, &mut problems).or(Some(String::new()));
-        let specialisms = row.text(4, 200, &mut problems).and_then(|v| {
+    parse_rows(Kind::Inspectors, table, |row, problems| {
+        let (number, columns) = (row.number, row.columns);
+        let certificate = row.code(0, problems);
+        let name = row.required(1, NAME_CHARS, problems);
+        let district = row.code(2, problems);
+        let qualification = row.text(3, NAME_CHARS, problems).or(Some(String::new()));
+        let specialisms = row.text(4, 200, problems).and_then(|v| {
             let mut set = BTreeSet::new();
             for part in v.split(['、', ',', '，', ';', '；', ' ']).map(str::trim).filter(|p| !p.is_empty()) {
                 match vocabulary_code(SPECIALISMS, part) {
@@ -375,60 +378,52 @@ pub fn parse_inspectors(table: &Table) -> Result<Vec<InspectorRecord>, Refused> 
             Some(set)
         });
         let specialisms = if columns[4].is_none() { Some(BTreeSet::new()) } else { specialisms };
-        let availability = row.one_of(5, AVAILABILITY, &mut problems).map(|a| match a {
+        let availability = row.one_of(5, AVAILABILITY, problems).map(|a| match a {
             "available" => Availability::Available,
             "leave" => Availability::Leave,
             _ => Availability::Suspended,
         });
         if let Some(c) = &certificate
-            && !unique(&mut seen, c, number, row.header(0), &mut problems)
+            && !unique(&mut seen, c, number, row.header(0), problems)
         {
-            continue;
+            return None;
         }
         let qualification = if columns[3].is_none() { Some(String::new()) } else { qualification };
-        if let (Some(certificate), Some(name), Some(district), Some(qualification), Some(specialisms), Some(availability)) =
-            (certificate, name, district, qualification, specialisms, availability)
-        {
-            out.push(InspectorRecord { certificate, name, district, qualification, specialisms, availability });
-        }
-    }
-    problems.finish(out)
+        Some(InspectorRecord {
+            certificate: certificate?,
+            name: name?,
+            district: district?,
+            qualification: qualification?,
+            specialisms: specialisms?,
+            availability: availability?,
+        })
+    })
 }
 
 /// The declared conflicts from a table, checked against the directories they name.
 pub fn parse_conflicts(table: &Table, certificates: &BTreeSet<String>, facilities: &BTreeSet<String>) -> Result<Vec<ConflictRecord>, Refused> {
-    let mut problems = Problems::default();
-    let columns = map_header(Kind::Conflicts, &table.header, &mut problems);
-    if problems.total > 0 || too_many(table, &mut problems) {
-        return problems.finish(vec![]);
-    }
-    let mut out = vec![];
     let mut seen = BTreeMap::new();
-    for (number, cells) in data_rows(table) {
-        let row = Row { number, cells, columns: &columns };
-        let certificate = row.code(0, &mut problems).filter(|c| {
+    parse_rows(Kind::Conflicts, table, |row, problems| {
+        let number = row.number;
+        let certificate = row.code(0, problems).filter(|c| {
             let known = certificates.contains(c);
             if !known {
                 problems.push(Problem::new(number, row.header(0), "unknown_inspector").arg("value", c.as_str()));
             }
             known
         });
-        let facility = row.code(1, &mut problems).filter(|f| {
+        let facility = row.code(1, problems).filter(|f| {
             let known = facilities.contains(f);
             if !known {
                 problems.push(Problem::new(number, row.header(1), "unknown_facility").arg("value", f.as_str()));
             }
             known
         });
-        let relation = row.one_of(2, RELATIONS, &mut problems);
-        if let (Some(certificate), Some(facility), Some(relation)) = (certificate, facility, relation) {
-            let key = format!("{certificate} {facility} {relation}");
-            if unique(&mut seen, &key, number, row.header(0), &mut problems) {
-                out.push(ConflictRecord { certificate, facility, relation: relation.to_string() });
-            }
-        }
-    }
-    problems.finish(out)
+        let relation = row.one_of(2, RELATIONS, problems);
+        let (certificate, facility, relation) = (certificate?, facility?, relation?);
+        let key = format!("{certificate} {facility} {relation}");
+        unique(&mut seen, &key, number, row.header(0), problems).then(|| ConflictRecord { certificate, facility, relation: relation.to_string() })
+    })
 }
 
 #[cfg(test)]
