@@ -72,19 +72,17 @@ pub fn key_string(sources: &[SourceValues]) -> Result<String, Refusal> {
 /// Reads `"9319/2 5 12 8 10/9 18 26 34 41 45"`: sources separated by `/`, each a list of whole
 /// numbers separated by spaces (the command line's form).
 pub fn parse_sources(text: &str) -> Result<Vec<SourceValues>, Refusal> {
-    text.split('/')
-        .enumerate()
-        .map(|(i, part)| {
-            let values: Result<Vec<u64>, _> = part.split_whitespace().map(str::parse::<u64>).collect();
-            match values {
-                Ok(v) if !v.is_empty() => Ok(SourceValues::Numbers(v)),
-                Ok(_) => Err(Refusal::new("draw.empty_source").arg("source", (i + 1).to_string())),
-                Err(_) => {
-                    Err(Refusal::new("draw.not_a_number").arg("source", (i + 1).to_string()).arg("value", part.trim().chars().take(40).collect::<String>()))
-                }
-            }
-        })
-        .collect()
+    text.split('/').enumerate().map(|(i, part)| parse_source(i, part)).collect()
+}
+
+/// Reads the numbers of source `index` (0-based; refusals name it 1-based), separated by spaces.
+pub fn parse_source(index: usize, part: &str) -> Result<SourceValues, Refusal> {
+    let values: Result<Vec<u64>, _> = part.split_whitespace().map(str::parse::<u64>).collect();
+    match values {
+        Ok(v) if !v.is_empty() => Ok(SourceValues::Numbers(v)),
+        Ok(_) => Err(Refusal::new("draw.empty_source").arg("source", (index + 1).to_string())),
+        Err(_) => Err(Refusal::new("draw.not_a_number").arg("source", (index + 1).to_string()).arg("value", part.trim().chars().take(40).collect::<String>())),
+    }
 }
 
 /// The remainder of the big-endian number `digest` divided by `m`.

@@ -181,3 +181,16 @@ fn a_committed_draw_runs_verifies_and_every_alteration_is_caught_by_both_verifie
     assert_eq!(code, Some(1));
     assert!(err.contains("is not a draw bundle"), "{err}");
 }
+
+#[test]
+fn draw_run_names_the_source_whose_value_is_not_a_number() {
+    let d = dir("values");
+    let (plan, targets, inspectors) = directories();
+    let (plan_f, targets_f, inspectors_f) = (write(&d, "plan.json", &plan), write(&d, "targets.json", &targets), write(&d, "inspectors.json", &inspectors));
+    let (_, commitment, _) =
+        run(&["draw", "commit", "--plan", &plan_f, "--targets", &targets_f, "--inspectors", &inspectors_f, "--source", "福彩3D", "--source", "见证人宣读"]);
+    let commitment_f = write(&d, "commitment.json", &serde_json::from_str::<Value>(&commitment).unwrap());
+    let (code, _, err) = run(&["draw", "run", "--commitment", &commitment_f, "--targets", &targets_f, "--inspectors", &inspectors_f, "--values", "3 1 4/15 x"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("Random source 2 is not a list of whole numbers: \"15 x\". (见证人宣读)"), "{err}");
+}

@@ -79,10 +79,7 @@ fn parse_values(values: &str, named: &[SourceName]) -> Result<Vec<SourceValues>>
             if source.kind == "text" {
                 return Ok(SourceValues::Text(part.trim().to_string()));
             }
-            match draw::parse_sources(part) {
-                Ok(mut v) => Ok(v.remove(0)),
-                Err(e) => bail!("source {} ({}): {}", i + 1, source.name, e.message(Locale::En).replace("Random source 1", "it")),
-            }
+            draw::parse_source(i, part).map_err(|e| anyhow::anyhow!("{} ({})", e.message(Locale::En), source.name))
         })
         .collect()
 }
