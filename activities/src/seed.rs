@@ -1,11 +1,13 @@
 //! Demo data for a first start: two districts of Beijing with their bureaus, four facilities and
-//! one account per role, all with the password [`DEMO_PASSWORD`]. Runs only on an empty users
+//! one account per role, all with the password [`DEMO_PASSWORD`], and the two directories of
+//! 双随机 for them (the homes by code, the inspectors by certificate). Runs only on an empty users
 //! table, so it never touches a real installation.
 
 use crate::Result;
-use crate::db::entities::{facility, region, user};
+use crate::db::entities::{directory_inspector, directory_target, facility, region, user};
 use crate::password::hash_password;
 use crate::store::Store;
+use crate::store::directory::{SnapshotKind, take_snapshot};
 use sea_orm::{ActiveValue::NotSet, EntityTrait, PaginatorTrait, Set, TransactionTrait};
 
 /// The password of every demo account.
@@ -54,12 +56,13 @@ pub async fn seed_demo(store: &Store, now_ms: i64) -> Result<Option<Vec<DemoAcco
         let haidian = region::Entity::insert(region("110108", "海淀区", "district", Some(city), "海淀区民政局", "海民")).exec(&txn).await?.last_insert_id;
 
         let mut facilities = vec![];
-        for (region_id, name, address) in [
-            (chaoyang, "朝阳区第一社会福利院", "北京市朝阳区双桥东路1号"),
-            (chaoyang, "朝阳区康乐养老院", "北京市朝阳区康乐路8号"),
-            (chaoyang, "望京颐养中心", "北京市朝阳区望京街16号"),
-            (haidian, "海淀区温泉敬老院", "北京市海淀区温泉路21号"),
-        ] {
+        let homes = [
+            (chaoyang, "朝阳区第一社会福利院", "北京市朝阳区双桥东路1号", "BJ110105-001", "welfare_home", 320, "B"),
+            (chaoyang, "朝阳区康乐养老院", "北京市朝阳区康乐路8号", "BJ110105-002", "nursing_home", 80, "C"),
+            (chaoyang, "望京颐养中心", "北京市朝阳区望京街16号", "BJ110105-003", "community_center", 40, "A"),
+            (haidian, "海淀区温泉敬老院", "北京市海淀区温泉路21号", "BJ110108-001", "nursing_home", 120, "B"),
+        ];
+        for (region_id, name, address, ..) in homes {
             let row = facility::ActiveModel {
                 id: NotSet,
                 region_id: Set(region_id),
@@ -126,11 +129,37 @@ pub async fn seed_demo(store: &Store, now_ms: i64) -> Result<Option<Vec<DemoAcco
                 password: DEMO_PASSWORD.into(),
             });
         }
+        for ((.., code, kind, beds, risk), id) in homes.iter().zip(&facilities) {
+            let row = directory_target::ActiveModel {
+                facility_id: Set(*id),
+                code: Set(code.to_string()),
+                facility_type: Set(kind.to_string()),
+                beds: Set(*beds),
+                risk: Set(risk.to_string()),
+                updated_at_ms: Set(now_ms),
+            };
+            directory_target::Entity::insert(row).exec_without_returning(&txn).await?;
+        }
+        for (certificate, name, specialisms) in [("京执110105-0101", "赵检查", "fire"), ("京执110105-0102", "钱检查", "medical")] {
+            let row = directory_inspector::ActiveModel {
+                certificate: Set(certificate.into()),
+                name: Set(name.into()),
+                region_id: Set(chaoyang),
+                qualification: Set("行政执法证".into()),
+                specialisms: Set(specialisms.into()),
+                availability: Set("available".into()),
+                updated_at_ms: Set(now_ms),
+            };
+            directory_inspector::Entity::insert(row).exec_without_returning(&txn).await?;
+        }
         Ok::<_, sea_orm::DbErr>(accounts)
     }
     .await;
     match result {
         Ok(accounts) => {
+            for kind in [SnapshotKind::Targets, SnapshotKind::Inspectors] {
+                take_snapshot(&txn, kind, "seed", None, now_ms).await?;
+            }
             txn.commit().await?;
             Ok(Some(accounts))
         }

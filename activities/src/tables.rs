@@ -148,7 +148,7 @@ pub fn write(format: Format, header: &[&str], rows: &[Vec<String>]) -> Result<Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use qingling_rules::directory::{Kind, headers, parse_targets};
+    use qingling_rules::directory::{Districts, Kind, headers, parse_targets};
     use qingling_rules::messages::Locale;
 
     fn sample() -> Vec<Vec<String>> {
@@ -165,7 +165,7 @@ mod tests {
             let table = read(format, &bytes).unwrap();
             assert_eq!(table.header, headers(Kind::Targets), "{format:?}");
             assert_eq!(table.rows, sample(), "{format:?}");
-            assert_eq!(parse_targets(&table).unwrap().len(), 2);
+            assert_eq!(parse_targets(&table, &Districts::any()).unwrap().len(), 2);
         }
     }
 
@@ -188,7 +188,7 @@ mod tests {
         rows.push(vec!["F001".into(), "重复".into(), "110105".into(), "养老院".into(), "1".into(), "A".into()]);
         for format in [Format::Csv, Format::Xlsx] {
             let table = read(format, &write(format, &headers(Kind::Targets), &rows).unwrap()).unwrap();
-            let refused = parse_targets(&table).unwrap_err();
+            let refused = parse_targets(&table, &Districts::any()).unwrap_err();
             let lines: Vec<String> = refused.problems.iter().map(|p| p.line(Locale::ZhCn)).collect();
             assert_eq!(lines.len(), 4, "{format:?}: {lines:?}");
             assert!(lines[0].starts_with("4:机构名称: ") && lines[1].starts_with("4:机构类型: ") && lines[2].starts_with("4:床位数: "), "{lines:?}");

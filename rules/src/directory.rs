@@ -67,6 +67,41 @@ pub struct Refused {
     pub total: usize,
 }
 
+/// The districts a table may name: the known district codes, and of them those the importer may
+/// change (a supervisor's region). `None` leaves that check out: every code is known (a file
+/// checked without a database, as `qingling directory check` does), or writable (an
+/// administrator).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Districts {
+    pub known: Option<BTreeSet<String>>,
+    pub writable: Option<BTreeSet<String>>,
+    /// The entries already in the directory (a home's code, an inspector's certificate) and
+    /// their district: one held by a district the importer may not change cannot be taken over
+    /// by naming it in a row of theirs.
+    pub existing: BTreeMap<String, String>,
+}
+
+impl Districts {
+    /// No district check at all.
+    pub fn any() -> Districts {
+        Districts::default()
+    }
+
+    /// The problem with naming `code` in a row, if any.
+    fn problem(&self, row: usize, column: &str, code: &str) -> Option<Problem> {
+        if self.known.as_ref().is_some_and(|k| !k.contains(code)) {
+            return Some(Problem::new(row, column, "unknown_district").arg("value", code));
+        }
+        match &self.writable {
+            Some(w) if !w.contains(code) => {
+                let allowed = if w.is_empty() { "-".to_string() } else { w.iter().cloned().collect::<Vec<_>>().join("、") };
+                Some(Problem::new(row, column, "outside_region").arg("value", code).arg("allowed", allowed))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// A home in the targets directory, as imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetRecord {
@@ -161,6 +196,61 @@ const CONFLICT_COLUMNS: &[Column] = &[
 /// The headers of a kind of table, as an export writes them (Chinese).
 pub fn headers(kind: Kind) -> Vec<&'static str> {
     columns(kind).iter().map(|c| c.zh).collect()
+}
+
+fn name_of(list: Vocabulary, code: &str) -> String {
+    list.iter().find(|(c, _)| *c == code).map_or(code, |(_, zh)| zh).to_string()
+}
+
+impl TargetRecord {
+    /// The row an export writes (Chinese names for listed values), read back as the same record.
+    pub fn row(&self) -> Vec<String> {
+        vec![
+            self.code.clone(),
+            self.name.clone(),
+            self.district.clone(),
+            name_of(FACILITY_TYPES, &self.facility_type),
+            self.beds.to_string(),
+            self.risk.as_str().to_string(),
+        ]
+    }
+}
+
+impl InspectorRecord {
+    pub fn row(&self) -> Vec<String> {
+        vec![
+            self.certificate.clone(),
+            self.name.clone(),
+            self.district.clone(),
+            self.qualification.clone(),
+            self.specialisms.iter().map(|s| name_of(SPECIALISMS, s)).collect::<Vec<_>>().join("、"),
+            name_of(AVAILABILITY, self.availability.as_str()),
+        ]
+    }
+}
+
+impl ConflictRecord {
+    pub fn row(&self) -> Vec<String> {
+        vec![self.certificate.clone(), self.facility.clone(), name_of(RELATIONS, &self.relation)]
+    }
+}
+
+impl Availability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Availability::Available => "available",
+            Availability::Leave => "leave",
+            Availability::Suspended => "suspended",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Availability> {
+        match s {
+            "available" => Some(Availability::Available),
+            "leave" => Some(Availability::Leave),
+            "suspended" => Some(Availability::Suspended),
+            _ => None,
+        }
+    }
 }
 
 /// Which directory table.
@@ -267,6 +357,36 @@ impl Row<'_> {
         }
         Some(v)
     }
+    /// A certificate number: any printable text without spaces (they are written as
+    /// `京执110105-0101`).
+    fn certificate(&self, c: usize, problems: &mut Problems) -> Option<String> {
+        let v = self.required(c, CODE_CHARS, problems)?;
+        if v.chars().any(char::is_whitespace) {
+            problems.push(Problem::new(self.number, self.header(c), "bad_certificate").arg("value", v));
+            return None;
+        }
+        Some(v)
+    }
+    /// A key (code or certificate) held by a district the importer may not change.
+    fn held(&self, key: &Option<String>, c: usize, districts: &Districts, problems: &mut Problems) -> bool {
+        let held = key.as_ref().and_then(|k| districts.existing.get(k)).and_then(|d| districts.problem(self.number, self.header(c), d));
+        match held {
+            Some(p) => {
+                problems.push(p);
+                true
+            }
+            None => false,
+        }
+    }
+    /// A district code, known and writable.
+    fn district(&self, c: usize, districts: &Districts, problems: &mut Problems) -> Option<String> {
+        let v = self.code(c, problems)?;
+        if let Some(p) = districts.problem(self.number, self.header(c), &v) {
+            problems.push(p);
+            return None;
+        }
+        Some(v)
+    }
     fn one_of(&self, c: usize, list: Vocabulary, problems: &mut Problems) -> Option<&'static str> {
         let v = self.required(c, NAME_CHARS, problems)?;
         let found = vocabulary_code(list, &v);
@@ -323,13 +443,13 @@ fn parse_rows<T>(kind: Kind, table: &Table, mut record: impl FnMut(&Row, &mut Pr
 }
 
 /// The targets directory from a table, or every problem with it.
-pub fn parse_targets(table: &Table) -> Result<Vec<TargetRecord>, Refused> {
+pub fn parse_targets(table: &Table, districts: &Districts) -> Result<Vec<TargetRecord>, Refused> {
     let mut seen = BTreeMap::new();
     parse_rows(Kind::Targets, table, |row, problems| {
         let number = row.number;
         let code = row.code(0, problems);
         let name = row.required(1, NAME_CHARS, problems);
-        let district = row.code(2, problems);
+        let district = row.district(2, districts, problems);
         let facility_type = row.one_of(3, FACILITY_TYPES, problems);
         let beds = row.required(4, 12, problems).and_then(|v| match v.parse::<u32>() {
             Ok(n) if n <= 100_000 => Some(n),
@@ -349,18 +469,21 @@ pub fn parse_targets(table: &Table) -> Result<Vec<TargetRecord>, Refused> {
         {
             return None;
         }
+        if row.held(&code, 0, districts, problems) {
+            return None;
+        }
         Some(TargetRecord { code: code?, name: name?, district: district?, facility_type: facility_type?.to_string(), beds: beds?, risk: risk? })
     })
 }
 
 /// The inspectors directory from a table, or every problem with it.
-pub fn parse_inspectors(table: &Table) -> Result<Vec<InspectorRecord>, Refused> {
+pub fn parse_inspectors(table: &Table, districts: &Districts) -> Result<Vec<InspectorRecord>, Refused> {
     let mut seen = BTreeMap::new();
     parse_rows(Kind::Inspectors, table, |row, problems| {
         let (number, columns) = (row.number, row.columns);
-        let certificate = row.code(0, problems);
+        let certificate = row.certificate(0, problems);
         let name = row.required(1, NAME_CHARS, problems);
-        let district = row.code(2, problems);
+        let district = row.district(2, districts, problems);
         let qualification = row.text(3, NAME_CHARS, problems).or(Some(String::new()));
         let specialisms = row.text(4, 200, problems).and_then(|v| {
             let mut set = BTreeSet::new();
@@ -388,6 +511,9 @@ pub fn parse_inspectors(table: &Table) -> Result<Vec<InspectorRecord>, Refused> 
         {
             return None;
         }
+        if row.held(&certificate, 0, districts, problems) {
+            return None;
+        }
         let qualification = if columns[3].is_none() { Some(String::new()) } else { qualification };
         Some(InspectorRecord {
             certificate: certificate?,
@@ -400,24 +526,36 @@ pub fn parse_inspectors(table: &Table) -> Result<Vec<InspectorRecord>, Refused> 
     })
 }
 
-/// The declared conflicts from a table, checked against the directories they name.
-pub fn parse_conflicts(table: &Table, certificates: &BTreeSet<String>, facilities: &BTreeSet<String>) -> Result<Vec<ConflictRecord>, Refused> {
+/// The declared conflicts from a table, checked against the directories they name:
+/// `facilities` maps each home's code to its district, which must be writable.
+pub fn parse_conflicts(
+    table: &Table,
+    certificates: &BTreeSet<String>,
+    facilities: &BTreeMap<String, String>,
+    districts: &Districts,
+) -> Result<Vec<ConflictRecord>, Refused> {
     let mut seen = BTreeMap::new();
     parse_rows(Kind::Conflicts, table, |row, problems| {
         let number = row.number;
-        let certificate = row.code(0, problems).filter(|c| {
+        let certificate = row.certificate(0, problems).filter(|c| {
             let known = certificates.contains(c);
             if !known {
                 problems.push(Problem::new(number, row.header(0), "unknown_inspector").arg("value", c.as_str()));
             }
             known
         });
-        let facility = row.code(1, problems).filter(|f| {
-            let known = facilities.contains(f);
-            if !known {
+        let facility = row.code(1, problems).filter(|f| match facilities.get(f) {
+            None => {
                 problems.push(Problem::new(number, row.header(1), "unknown_facility").arg("value", f.as_str()));
+                false
             }
-            known
+            Some(district) => match districts.problem(number, row.header(1), district) {
+                Some(p) => {
+                    problems.push(p);
+                    false
+                }
+                None => true,
+            },
         });
         let relation = row.one_of(2, RELATIONS, problems);
         let (certificate, facility, relation) = (certificate?, facility?, relation?);

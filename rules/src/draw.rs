@@ -213,6 +213,9 @@ impl RiskClass {
             RiskClass::D => "D",
         }
     }
+    pub fn parse(s: &str) -> Option<RiskClass> {
+        RiskClass::ALL.into_iter().find(|r| r.as_str() == s)
+    }
 }
 
 /// A facility in the directory of inspection targets (检查对象名录库), as the draw sees it.
@@ -531,6 +534,27 @@ fn draw_teams(key: &str, plan: &Plan, chosen: &[&Target], inspectors: &[Inspecto
         teams.push(Team { target: target.id.clone(), inspectors: team.iter().map(|c| pool[*c].id.clone()).collect(), picks });
     }
     Ok(teams)
+}
+
+/// Whether `replacement` may take a place in the team for `target` (a reassignment after the
+/// draw, with a reason): in the committed directory, available, not already in the team, with no
+/// declared conflict with the target, and not of its district when the plan says so.
+pub fn check_replacement(plan: &Plan, directory: &InspectorDirectory, target: &Target, team: &Team, replacement: &str) -> Result<(), Refusal> {
+    let refuse = |code: &str| Refusal::new(format!("campaign.{code}")).arg("inspector", replacement).arg("target", target.id.clone());
+    let found = directory.inspectors.iter().find(|i| i.id == replacement).ok_or_else(|| refuse("unknown_inspector"))?;
+    if !found.available {
+        return Err(refuse("unavailable"));
+    }
+    if team.inspectors.iter().any(|i| i == replacement) {
+        return Err(refuse("already_in_team"));
+    }
+    if let Some(c) = directory.conflicts.iter().find(|c| c.inspector == replacement && c.target == target.id) {
+        return Err(refuse("conflicted").arg("relation", format!("relation.{}", c.relation)));
+    }
+    if plan.not_own_district && found.district == target.district {
+        return Err(refuse("own_district"));
+    }
+    Ok(())
 }
 
 // ───────────────────────────── the published bundle ─────────────────────────────

@@ -7,6 +7,7 @@
 //! call them during replay and tests can call them in microseconds.
 
 pub mod calendar;
+pub mod campaign;
 pub mod directory;
 pub mod draw;
 pub mod duration;

@@ -48,6 +48,10 @@ pub enum Error {
     /// step on a held case. The refusal's class decides the status.
     #[error("refused: {0}")]
     Refused(Refusal),
+    /// An imported directory table with problems: nothing was written. Each problem names its
+    /// row and column.
+    #[error("table refused: {} problems", .0.total)]
+    Table(Arc<qingling_rules::directory::Refused>),
     /// An idempotency key sent again with a different request.
     #[error("idempotency key reused with another request")]
     KeyReused,
@@ -80,7 +84,7 @@ impl Error {
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Error::Field { .. } | Error::Schedule(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Field { .. } | Error::Schedule(_) | Error::Table(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Refused(r) => StatusCode::from_u16(r.class.http_status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
             Error::KeyReused => StatusCode::CONFLICT,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -106,6 +110,7 @@ impl Error {
             Error::Field { code, .. } => format!("validation.{code}"),
             Error::Refused(r) => r.code.clone(),
             Error::Schedule(_) => "calendar.invalid_schedule".into(),
+            Error::Table(_) => "directory.refused".into(),
             Error::KeyReused => "request.key_reused".into(),
             Error::Unavailable(_) => "engine.unavailable".into(),
             Error::Gone => "engine.gone".into(),
@@ -126,6 +131,7 @@ impl Error {
                 t(locale, &self.code(), &[("field", &label)])
             }
             Error::TooLarge { max_bytes } => t(locale, "request.too_large", &[("max", &human_bytes(*max_bytes))]),
+            Error::Table(r) => t(locale, "directory.refused", &[("total", &r.total.to_string())]),
             _ => t(locale, &self.code(), &[]),
         }
     }
@@ -163,6 +169,13 @@ impl Error {
             let problems: Vec<serde_json::Value> =
                 r.problems.iter().map(|p| serde_json::json!({ "item": p.item, "code": p.code, "detail": p.detail, "message": p.message(locale) })).collect();
             error["problems"] = problems.into();
+        }
+        // A refused table lists its problems as `row:column: message` and in parts.
+        if let Error::Table(r) = self {
+            let problems: Vec<serde_json::Value> =
+                r.problems.iter().map(|p| serde_json::json!({ "row": p.row, "column": p.column, "code": p.code, "message": p.line(locale) })).collect();
+            error["problems"] = problems.into();
+            error["total"] = r.total.into();
         }
         serde_json::json!({ "error": error })
     }
@@ -282,6 +295,12 @@ mod tests {
             Error::evidence("type_not_allowed", Class::Invalid, 0),
             Error::evidence("no_file", Class::Invalid, 0),
             Error::Refused(Refusal::stuck("disk full")),
+            Error::Table(Arc::new(qingling_rules::directory::Refused { problems: vec![], total: 3 })),
+            Error::Refused(Refusal::new("directory.file_unreadable").arg("detail", "x")),
+            Error::Refused(Refusal::new("directory.file_too_large").arg("max", "32 MB")),
+            Error::Refused(Refusal::new("directory.file_empty")),
+            Error::Refused(Refusal::new("directory.file_encoding")),
+            Error::Refused(Refusal::new("directory.file_type").arg("name", "a.txt")),
             Error::Unavailable("down".into()),
             Error::Internal("bug".into()),
         ];

@@ -147,6 +147,18 @@ pub fn file_response(bytes: Vec<u8>, content_type: &str, download_name: Option<&
     Ok(r)
 }
 
+/// A file to save (an export): downloaded under `file_name`, never cached.
+pub fn download_response(bytes: Vec<u8>, content_type: &str, file_name: &str) -> Result<Response, Error> {
+    let mut r = Response::new(Body::from(bytes));
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).map_err(|e| Error::Internal(e.to_string()))?);
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    let disposition = format!("attachment; filename=\"export\"; filename*=UTF-8''{}", url_encode(file_name));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|e| Error::Internal(e.to_string()))?);
+    Ok(r)
+}
+
 /// The response with one more `Set-Cookie`.
 pub fn with_cookie(mut r: Response, cookie: String) -> Response {
     if let Ok(v) = HeaderValue::from_str(&cookie) {

@@ -23,6 +23,7 @@ mod views;
 // feature (web-console/tests/modules.rs checks both).
 mod accounts;
 mod calendar;
+mod directory;
 mod health;
 mod inspections;
 mod matters;
@@ -83,6 +84,7 @@ pub fn is_public(path: &str) -> bool {
 pub fn router(state: AppState) -> Router {
     let upload_limit = DefaultBodyLimit::max(usize::try_from(state.policy.evidence.max_bytes).unwrap_or(usize::MAX).saturating_add(UPLOAD_HEADROOM));
     let photo_limit = DefaultBodyLimit::max(usize::try_from(state.policy.inspection.photo_max_bytes).unwrap_or(usize::MAX).saturating_add(UPLOAD_HEADROOM));
+    let table_limit = DefaultBodyLimit::max(directory::MAX_FILE_BYTES.saturating_add(UPLOAD_HEADROOM));
     let shared = Arc::new(Shared { app: state, views: views::environment() });
     Router::new()
         .route("/healthz", get(healthz))
@@ -100,6 +102,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/matters/{id}/evidence/{sha256}", get(matters::api::evidence_file))
         .route("/api/board", get(matters::api::board))
         .route("/api/calendar", get(calendar::api_show).post(calendar::api_load))
+        .route("/api/directory/snapshots", get(directory::api_snapshots))
+        .route("/api/directory/snapshots/{kind}/{sha256}", get(directory::api_snapshot))
+        .route("/api/directory/{kind}", get(directory::api_rows))
+        .route("/api/directory/{kind}/import", post(directory::api_import).layer(table_limit))
         .route("/api/health", get(health::api_show))
         .route("/api/health/repair", post(health::api_repair))
         .route("/api/inspections", get(inspections::api::list).post(inspections::api::assign))
@@ -120,6 +126,9 @@ pub fn router(state: AppState) -> Router {
         .route("/notices", get(matters::pages::notices))
         .route("/rechecks", get(matters::pages::rechecks))
         .route("/admin/calendar", get(calendar::show).post(calendar::submit))
+        .route("/directory", get(directory::show))
+        .route("/directory/import", post(directory::submit).layer(table_limit))
+        .route("/directory/{kind}/export/{format}", get(directory::export))
         .route("/admin/health", get(health::show))
         .route("/admin/health/repair", post(health::repair_form))
         .route("/account", get(accounts::account_page))

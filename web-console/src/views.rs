@@ -32,6 +32,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("health.html", include_str!("../templates/health.html")),
     ("account.html", include_str!("../templates/account.html")),
     ("users.html", include_str!("../templates/users.html")),
+    ("directory.html", include_str!("../templates/directory.html")),
 ];
 
 /// The template environment, built once at start.
@@ -85,13 +86,18 @@ fn nav(ctx: &Ctx) -> Vec<NavItem> {
             ("/matters/new", "web.nav.issue"),
             ("/inspections", "web.checklist.nav"),
             ("/notices", "web.nav.matters"),
+            ("/directory", "web.nav.directory"),
             ("/admin/calendar", "web.nav.calendar"),
             ("/admin/health", "web.nav.health"),
             ("/admin/users", "web.nav.users"),
         ],
-        Role::Supervisor => {
-            &[("/board", "web.nav.board"), ("/matters/new", "web.nav.issue"), ("/inspections", "web.checklist.nav"), ("/notices", "web.nav.matters")]
-        }
+        Role::Supervisor => &[
+            ("/board", "web.nav.board"),
+            ("/matters/new", "web.nav.issue"),
+            ("/inspections", "web.checklist.nav"),
+            ("/notices", "web.nav.matters"),
+            ("/directory", "web.nav.directory"),
+        ],
         Role::Inspector => {
             &[("/inspections", "web.checklist.nav"), ("/rechecks", "web.nav.rechecks"), ("/board", "web.nav.board"), ("/notices", "web.nav.matters")]
         }

@@ -153,3 +153,109 @@ async fn the_console_guards_every_door_and_reports_an_unreachable_engine() {
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(app.send(get("/api/me", Some(&f1))).await.status, StatusCode::UNAUTHORIZED);
 }
+
+/// A multipart form of the directory page: its fields and one file.
+fn directory_form(cookie: &str, csrf: &str, fields: &[(&str, &str)], file: (&str, &[u8])) -> Request<Body> {
+    let boundary = "qinglingdirectory";
+    let mut body = vec![];
+    for (name, value) in [("csrf", csrf)].iter().chain(fields) {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+    }
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n", file.0)
+            .as_bytes(),
+    );
+    body.extend_from_slice(file.1);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    Request::builder()
+        .method("POST")
+        .uri("/directory/import")
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .expect("request")
+}
+
+fn csv_import(uri: &str, cookie: &str, csrf: &str, csv: &str) -> Request<Body> {
+    Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header(header::COOKIE, cookie)
+        .header("X-CSRF-Token", csrf)
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(csv.to_string()))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn a_directory_import_is_checked_first_refused_whole_and_exported_back() {
+    use qingling_activities::db::entities::directory_target;
+    let app = app("directory").await;
+    let (sup, csrf) = app.login("supervisor").await;
+    let seeded = directory_target::Entity::find().count(&app.store.db).await.unwrap();
+    assert_eq!(seeded, 4, "the demo directory");
+
+    // The API: bad rows refused whole, each named by row and column, in the reader's language.
+    let bad = "机构编码,机构名称,所在区,机构类型,床位数,风险等级\nBJ110105-009,新院,110105,养老院,10,A\nBJ110108-001,温泉,110108,养老院,10,A\nBJ110105-010,另一院,110105,宾馆,x,A\n";
+    let r = app.send(csv_import("/api/directory/targets/import", &sup, &csrf, bad)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let e = &r.json()["error"];
+    assert_eq!((e["code"].as_str(), e["total"].as_u64()), (Some("directory.refused"), Some(4)));
+    let lines: Vec<&str> = e["problems"].as_array().unwrap().iter().map(|p| p["message"].as_str().unwrap()).collect();
+    assert_eq!(lines[0], "3:所在区: 110108 不在您的管辖范围内；您只能修改 110105 的名录。", "{lines:?}");
+    assert_eq!(lines[1], "3:机构编码: 110108 不在您的管辖范围内；您只能修改 110105 的名录。", "a Haidian home is not Chaoyang's to change");
+    assert!(lines[2].starts_with("4:机构类型: 「宾馆」不在可选范围内"), "{lines:?}");
+    assert!(lines[3].starts_with("4:床位数: 「x」不是 0 到 100000 之间的整数"), "{lines:?}");
+    assert_eq!(directory_target::Entity::find().count(&app.store.db).await.unwrap(), seeded, "nothing written");
+
+    // A dry run says what would happen; the import does it and names the new snapshot.
+    let good = "code,name,district,facility_type,beds,risk\nBJ110105-009,新院,110105,nursing_home,10,A\n";
+    let r = app.send(csv_import("/api/directory/targets/import?dry_run=true", &sup, &csrf, good)).await;
+    assert_eq!(
+        (r.status, r.json()["import"]["added"].as_u64(), r.json()["import"]["written"].as_bool()),
+        (StatusCode::OK, Some(1), Some(false)),
+        "{}",
+        r.text()
+    );
+    let r = app.send(csv_import("/api/directory/targets/import", &sup, &csrf, good)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let sha = r.json()["import"]["snapshot"]["sha256"].as_str().unwrap().to_string();
+    let snapshot = app.send(get(&format!("/api/directory/snapshots/targets/{sha}"), Some(&sup))).await;
+    assert_eq!(snapshot.status, StatusCode::OK);
+    let digest: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(&snapshot.body).iter().map(|b| format!("{b:02x}")).collect()
+    };
+    assert_eq!(digest, sha, "the snapshot's bytes are what its name is the digest of");
+
+    // The page: an .xlsx with a bad row lists every problem and writes nothing.
+    let xlsx = qingling_activities::tables::write(
+        qingling_activities::tables::Format::Xlsx,
+        &["机构编码", "机构名称", "所在区", "机构类型", "床位数", "风险等级"],
+        &[vec!["BJ110105-011".into(), "".into(), "110105".into(), "养老院".into(), "5".into(), "戊".into()]],
+    )
+    .unwrap();
+    let r = app.send(directory_form(&sup, &csrf, &[("kind", "targets"), ("intent", "import"), ("mode", "merge")], ("homes.xlsx", &xlsx))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let page = r.text();
+    assert!(page.contains("2:机构名称: 该单元格为空，需要填写。"), "{page}");
+    assert!(page.contains("2:风险等级: 「戊」不在可选范围内"), "{page}");
+    assert!(page.contains("该表有 2 处问题，未写入任何数据"), "{page}");
+    let r = app.send(directory_form(&sup, &csrf, &[("kind", "targets"), ("intent", "check")], ("homes.txt", b"x"))).await;
+    assert!(r.text().contains("「homes.txt」不是 .csv 或 .xlsx 文件。"), "{}", r.text());
+
+    // The export reads back: CSV with a byte-order mark for Excel, and the page lists the rows.
+    let r = app.send(get("/directory/targets/export/csv", Some(&sup))).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers[header::CONTENT_DISPOSITION].to_str().unwrap().starts_with("attachment;"));
+    let table = qingling_activities::tables::read(qingling_activities::tables::Format::Csv, &r.body).unwrap();
+    assert_eq!(table.rows.len(), 4, "Chaoyang's three demo homes and the new one, not Haidian's: {:?}", table.rows);
+    assert!(table.rows.iter().any(|row| row[0] == "BJ110105-009" && row[3] == "养老院"));
+    let page = app.send(get("/directory?kind=targets", Some(&sup))).await;
+    assert!(page.text().contains("BJ110105-009") && !page.text().contains("BJ110108-001"), "scoped to the supervisor's district");
+
+    // Inspectors and facilities do not maintain directories.
+    let (insp, insp_csrf) = app.login("inspector1").await;
+    assert_eq!(app.send(csv_import("/api/directory/targets/import", &insp, &insp_csrf, good)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.send(get("/directory", Some(&insp))).await.status, StatusCode::FORBIDDEN);
+}

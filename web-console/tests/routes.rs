@@ -8,7 +8,8 @@
 //! - a signed-in user of another district or facility asks for a matter or inspection that is
 //!   not theirs: every method of every route that names it answers 404, never 2xx, 403 or 422,
 //!   so nobody learns that it exists;
-//! - the administrators' routes refuse everyone else.
+//! - the administrators' routes refuse everyone else, and the directories' routes everyone but
+//!   administrators and supervisors.
 
 mod common;
 
@@ -27,6 +28,8 @@ enum Guard {
     Inspection,
     /// Administrators (or oversight) only.
     Admin,
+    /// Those who maintain the directories: administrators and supervisors.
+    Maintainer,
 }
 
 /// How each route is guarded. A route added to `src/lib.rs` without a line here fails
@@ -46,6 +49,13 @@ const GUARDS: &[(&str, Guard)] = &[
     ("/api/matters/{id}/evidence/{sha256}", Guard::Matter),
     ("/api/board", Guard::Signed),
     ("/api/calendar", Guard::Signed),
+    ("/api/directory/snapshots", Guard::Maintainer),
+    ("/api/directory/snapshots/{kind}/{sha256}", Guard::Maintainer),
+    ("/api/directory/{kind}", Guard::Maintainer),
+    ("/api/directory/{kind}/import", Guard::Maintainer),
+    ("/directory", Guard::Maintainer),
+    ("/directory/import", Guard::Maintainer),
+    ("/directory/{kind}/export/{format}", Guard::Maintainer),
     ("/api/health", Guard::Admin),
     ("/api/health/repair", Guard::Admin),
     ("/api/inspections", Guard::Signed),
@@ -121,7 +131,12 @@ fn every_route_declares_its_guard() {
 
 /// The concrete URI of a route, with `{id}` filled in.
 fn uri(path: &str, id: &str) -> String {
-    path.replace("{id}", id).replace("{sha256}", &"a".repeat(64)).replace("{idx}", "1").replace("{format}", "html").replace("{code}", "en")
+    path.replace("{id}", id)
+        .replace("{sha256}", &"a".repeat(64))
+        .replace("{idx}", "1")
+        .replace("{format}", "html")
+        .replace("{code}", "en")
+        .replace("{kind}", "targets")
 }
 
 #[tokio::test]
@@ -195,10 +210,12 @@ async fn a_case_outside_the_callers_scope_is_not_found_on_every_route_that_names
 #[tokio::test]
 async fn the_administrators_routes_refuse_everyone_else() {
     let app = app("routes-admin").await;
-    for user in ["supervisor", "inspector1", "facility1"] {
+    for (user, refused) in
+        [("supervisor", &[Guard::Admin][..]), ("inspector1", &[Guard::Admin, Guard::Maintainer]), ("facility1", &[Guard::Admin, Guard::Maintainer])]
+    {
         let (cookie, csrf) = app.login(user).await;
         for (path, methods) in declared_routes() {
-            if guard_of(&path) != Some(Guard::Admin) {
+            if !guard_of(&path).is_some_and(|g| refused.contains(&g)) {
                 continue;
             }
             for method in methods {

@@ -423,8 +423,8 @@ fn directory_check(kind: &str, lang: &str, file: &Path) -> Result<()> {
     let table = tables::read(format, &bytes).map_err(|e| ProblemsFound(format!("{}: {e}", file.display())))?;
     let locale = qingling_rules::messages::Locale::from_code(lang).unwrap_or_default();
     let checked = match kind {
-        "targets" => directory::parse_targets(&table).map(|rows| rows.len()),
-        _ => directory::parse_inspectors(&table).map(|rows| rows.len()),
+        "targets" => directory::parse_targets(&table, &directory::Districts::any()).map(|rows| rows.len()),
+        _ => directory::parse_inspectors(&table, &directory::Districts::any()).map(|rows| rows.len()),
     };
     match checked {
         Ok(n) => {

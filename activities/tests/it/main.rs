@@ -7,6 +7,7 @@
 
 mod audit;
 mod chain;
+mod directory;
 mod evidence;
 mod inspection;
 mod mail;

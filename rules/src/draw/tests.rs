@@ -389,3 +389,24 @@ fn canonical_json_sorts_keys_and_writes_chinese_as_is() {
     assert_eq!(canonical_json(&v), r#"{"a":{"y":[2,1],"z":"朝阳"},"b":1}"#);
     assert_eq!(digest(&serde_json::json!([])), "4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945");
 }
+
+#[test]
+fn a_replacement_must_be_available_unconflicted_and_new_to_the_team() {
+    let t = target("F1", "110105", RiskClass::B);
+    let mut away = inspector("I9", "110108", &[]);
+    away.available = false;
+    let directory = InspectorDirectory {
+        inspectors: vec![inspector("I1", "110108", &[]), inspector("I2", "110108", &[]), inspector("I3", "110108", &[]), inspector("I4", "110105", &[]), away],
+        conflicts: vec![Conflict { inspector: "I3".into(), target: "F1".into(), relation: "relative".into() }],
+    };
+    let team = Team { target: "F1".into(), inspectors: vec!["I1".into(), "I2".into()], picks: vec![] };
+    let own = Plan { not_own_district: true, ..plan() };
+    let code = |who: &str| check_replacement(&own, &directory, &t, &team, who).err().map(|r| r.code);
+    assert_eq!(code("I1").as_deref(), Some("campaign.already_in_team"));
+    assert_eq!(code("I3").as_deref(), Some("campaign.conflicted"));
+    assert_eq!(code("I4").as_deref(), Some("campaign.own_district"));
+    assert_eq!(code("I9").as_deref(), Some("campaign.unavailable"));
+    assert_eq!(code("I0").as_deref(), Some("campaign.unknown_inspector"));
+    let ok = InspectorDirectory { inspectors: vec![inspector("I5", "110108", &[])], ..directory.clone() };
+    assert!(check_replacement(&own, &ok, &t, &team, "I5").is_ok());
+}

@@ -7,10 +7,11 @@
 //! This module reads the file and its `[policy]` header and resolves the [`Policy`]; each family
 //! of sections has its module, with the file's form of its tables, its checks and its tests:
 //! `matter` (deadlines, extension, reopen, escalation, numbering, evidence), `inspection`,
-//! `input`, `signin`, `engine`, and `calendar` (statutory days and published years). Every
+//! `input`, `signin`, `engine`, `campaign`, and `calendar` (statutory days and published years). Every
 //! error names the key and says why ([`Error::Key`]).
 
 mod calendar;
+mod campaign;
 mod engine;
 mod input;
 mod inspection;
@@ -18,6 +19,7 @@ mod matter;
 mod signin;
 
 pub use calendar::CalendarYear;
+pub use campaign::{CampaignRules, Reveal};
 pub use engine::EngineRules;
 pub use inspection::InspectionRules;
 pub use matter::{Audience, Deadlines, EscalationStep, EvidenceRules, ExtensionRules, KNOWN_EVIDENCE_TYPES, Numbering, ReopenRules};
@@ -71,6 +73,9 @@ pub struct Policy {
     /// Absent from policies serialised before it existed (old workflow inputs).
     #[serde(default)]
     pub engine: EngineRules,
+    /// Absent from policies serialised before campaigns existed (old workflow inputs).
+    #[serde(default)]
+    pub campaign: CampaignRules,
 }
 
 /// The file as it is written: each section in its module's form.
@@ -90,6 +95,7 @@ struct File {
     input: crate::input::InputLimits,
     engine: EngineRules,
     signin: crate::signin::SigninRules,
+    campaign: CampaignRules,
 }
 
 #[derive(Deserialize)]
@@ -196,6 +202,7 @@ impl File {
         input::validate(&self.input)?;
         engine::validate(&self.engine)?;
         signin::validate(&self.signin)?;
+        campaign::validate(&self.campaign)?;
         let calendar = calendar::resolve(self.statutory, &self.calendar, utc_offset_secs)?;
         Ok(Policy {
             version: self.policy.version,
@@ -211,6 +218,7 @@ impl File {
             input: self.input,
             engine: self.engine,
             signin: self.signin,
+            campaign: self.campaign,
         })
     }
 }

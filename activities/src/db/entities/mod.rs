@@ -2,6 +2,10 @@
 //! [`crate::db::migration`]; these only describe it to queries.
 
 pub mod calendar_schedule;
+pub mod directory_conflict;
+pub mod directory_inspector;
+pub mod directory_snapshot;
+pub mod directory_target;
 pub mod evidence_file;
 pub mod facility;
 pub mod inspection;

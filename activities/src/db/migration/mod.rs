@@ -11,6 +11,7 @@ mod m20261201_000004_stuck;
 mod m20261201_000005_signin;
 mod m20261201_000006_notice_documents;
 mod m20261201_000007_template_pins;
+mod m20261202_000008_directories;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_signin::Migration),
             Box::new(m20261201_000006_notice_documents::Migration),
             Box::new(m20261201_000007_template_pins::Migration),
+            Box::new(m20261202_000008_directories::Migration),
         ]
     }
 }
