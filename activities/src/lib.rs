@@ -13,6 +13,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod campaign;
 pub mod chain;
 pub mod db;
 pub mod evidence;

@@ -315,6 +315,22 @@ pub fn parse_cron(text: &str) -> Result<Cron, Refusal> {
     Ok(Cron { text: fields.join(" "), schedule })
 }
 
+/// A recurring plan's cron expression, checked against the policy: runs no closer together than
+/// `campaign.min_interval` (looked at over the next 50 runs from `now_ms`).
+pub fn check_cron(text: &str, policy: &Policy, now_ms: i64) -> Result<Cron, Refusal> {
+    let cron = parse_cron(text)?;
+    let min = policy.campaign.min_interval;
+    let min_ms = match min {
+        PolicyDuration::Days(n) | PolicyDuration::WorkingDays(n) => i64::from(n) * 86_400_000,
+        PolicyDuration::Months(n) => i64::from(n) * 28 * 86_400_000,
+        clock => clock.clock_millis().unwrap_or(i64::MAX),
+    };
+    if cron.runs_closer_than(now_ms, min_ms) {
+        return Err(refuse("cron", "cron_too_often").arg("value", cron.text.clone()).arg("min", min.to_string()));
+    }
+    Ok(cron)
+}
+
 /// One run of a recurring plan: when the schedule fires, and the working day the campaign then
 /// counts from (the same day, or the next working day when it falls on a day off).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

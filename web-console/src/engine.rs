@@ -153,6 +153,80 @@ pub async fn start_inspection(client: &Client, input: qingling_workflows::Inspec
     }
 }
 
+/// Starts a campaign's workflow; returns its workflow id.
+#[tracing::instrument(skip_all, fields(campaign_id = %input.id))]
+pub async fn start_campaign(client: &Client, input: qingling_workflows::CampaignInput) -> Result<String, EngineError> {
+    let workflow_id = ids::campaign_workflow_id(&input.id);
+    let options = WorkflowStartOptions::new(ids::TASK_QUEUE, workflow_id.clone())
+        .id_reuse_policy(temporalio_client::WorkflowIdReusePolicy::RejectDuplicate)
+        .static_summary(input.plan.title.clone())
+        .build();
+    match tokio::time::timeout(UPDATE_TIMEOUT, client.start_workflow(qingling_workflows::Campaign::run, input, options)).await {
+        Ok(Ok(_handle)) => Ok(workflow_id),
+        Ok(Err(WorkflowStartError::AlreadyStarted { .. })) => Ok(workflow_id),
+        Ok(Err(e)) => Err(start_error(e)),
+        Err(_) => Err(EngineError::Unavailable("starting the workflow timed out".into())),
+    }
+}
+
+/// Creates the Temporal Schedule of a recurring campaign plan: each run starts a `Campaign`
+/// workflow (`campaign-{plan}-{time}`) with the plan's input; the workflow moves a run on a day off
+/// to the next working day.
+#[tracing::instrument(skip_all, fields(plan_id = %plan_id))]
+pub async fn create_campaign_schedule(
+    client: &Client,
+    plan_id: &str,
+    input: qingling_workflows::CampaignInput,
+    cron: &str,
+    timezone: &str,
+) -> Result<String, EngineError> {
+    use temporalio_client::schedules::{CreateScheduleOptions, ScheduleAction, ScheduleSpec};
+    let schedule_id = ids::campaign_schedule_id(plan_id);
+    let action = ScheduleAction::start_workflow(qingling_workflows::Campaign::run, input, ids::TASK_QUEUE, ids::campaign_workflow_id(plan_id));
+    let spec = ScheduleSpec::builder().cron_strings(vec![cron.to_string()]).timezone_name(timezone.to_string()).build();
+    let options = CreateScheduleOptions::builder().action(action).spec(spec).note("qingling campaign plan".to_string()).build();
+    match tokio::time::timeout(UPDATE_TIMEOUT, client.create_schedule(schedule_id.clone(), options)).await {
+        Ok(Ok(_)) => Ok(schedule_id),
+        Ok(Err(e)) => Err(EngineError::Unavailable(format!("creating the schedule failed: {e}"))),
+        Err(_) => Err(EngineError::Unavailable("creating the schedule timed out".into())),
+    }
+}
+
+/// Deletes a recurring plan's Schedule (the campaigns it started run on).
+pub async fn delete_campaign_schedule(client: &Client, schedule_id: &str) -> Result<(), EngineError> {
+    let handle = client.get_schedule_handle(schedule_id.to_string());
+    match tokio::time::timeout(UPDATE_TIMEOUT, handle.delete(Default::default())).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(EngineError::Unavailable(format!("deleting the schedule failed: {e}"))),
+        Err(_) => Err(EngineError::Unavailable("deleting the schedule timed out".into())),
+    }
+}
+
+/// The draw's sources and witnesses, entered at the ceremony.
+pub async fn draw_campaign(
+    client: &Client,
+    workflow_id: &str,
+    req: qingling_rules::campaign::DrawRequest,
+) -> Result<qingling_workflows::CampaignView, EngineError> {
+    update_workflow::<qingling_workflows::Campaign, _>(client, workflow_id.to_string(), || qingling_workflows::Campaign::draw, req, new_update_id()).await
+}
+
+pub async fn reassign_campaign(
+    client: &Client,
+    workflow_id: &str,
+    r: qingling_rules::campaign::Reassignment,
+) -> Result<qingling_workflows::CampaignView, EngineError> {
+    update_workflow::<qingling_workflows::Campaign, _>(client, workflow_id.to_string(), || qingling_workflows::Campaign::reassign, r, new_update_id()).await
+}
+
+pub async fn assign_campaign(client: &Client, workflow_id: &str, by: Actor) -> Result<qingling_workflows::CampaignView, EngineError> {
+    update_workflow::<qingling_workflows::Campaign, _>(client, workflow_id.to_string(), || qingling_workflows::Campaign::assign, by, new_update_id()).await
+}
+
+pub async fn publish_campaign(client: &Client, workflow_id: &str, by: Actor) -> Result<qingling_workflows::CampaignView, EngineError> {
+    update_workflow::<qingling_workflows::Campaign, _>(client, workflow_id.to_string(), || qingling_workflows::Campaign::publish, by, new_update_id()).await
+}
+
 /// Starts the roll-out of a year's schedule to the running workflows, once per schedule content:
 /// a roll-out of the same content already running or done is not started again.
 #[tracing::instrument(skip_all, fields(year = update.year))]

@@ -23,6 +23,7 @@ mod views;
 // feature (web-console/tests/modules.rs checks both).
 mod accounts;
 mod calendar;
+mod campaigns;
 mod directory;
 mod health;
 mod inspections;
@@ -102,6 +103,16 @@ pub fn router(state: AppState) -> Router {
         .route("/api/matters/{id}/evidence/{sha256}", get(matters::api::evidence_file))
         .route("/api/board", get(matters::api::board))
         .route("/api/calendar", get(calendar::api_show).post(calendar::api_load))
+        .route("/api/campaigns", get(campaigns::api_list).post(campaigns::api_plan))
+        .route("/api/campaign-plans", post(campaigns::api_plan_recurring))
+        .route("/api/campaign-plans/runs", get(campaigns::api_next_runs))
+        .route("/api/campaign-plans/{id}", axum::routing::delete(campaigns::api_stop_recurring))
+        .route("/api/campaigns/{id}", get(campaigns::api_show))
+        .route("/api/campaigns/{id}/bundle", get(campaigns::api_bundle))
+        .route("/api/campaigns/{id}/draw", post(campaigns::api_draw))
+        .route("/api/campaigns/{id}/reassign", post(campaigns::api_reassign))
+        .route("/api/campaigns/{id}/assign", post(campaigns::api_assign))
+        .route("/api/campaigns/{id}/publish", post(campaigns::api_publish))
         .route("/api/directory/snapshots", get(directory::api_snapshots))
         .route("/api/directory/snapshots/{kind}/{sha256}", get(directory::api_snapshot))
         .route("/api/directory/{kind}", get(directory::api_rows))

@@ -30,6 +30,9 @@ enum Guard {
     Admin,
     /// Those who maintain the directories: administrators and supervisors.
     Maintainer,
+    /// Names a campaign (`{id}`): administrators and supervisors, and outside the caller's
+    /// region it is a 404.
+    Campaign,
 }
 
 /// How each route is guarded. A route added to `src/lib.rs` without a line here fails
@@ -49,6 +52,16 @@ const GUARDS: &[(&str, Guard)] = &[
     ("/api/matters/{id}/evidence/{sha256}", Guard::Matter),
     ("/api/board", Guard::Signed),
     ("/api/calendar", Guard::Signed),
+    ("/api/campaigns", Guard::Maintainer),
+    ("/api/campaign-plans", Guard::Maintainer),
+    ("/api/campaign-plans/runs", Guard::Maintainer),
+    ("/api/campaign-plans/{id}", Guard::Maintainer),
+    ("/api/campaigns/{id}", Guard::Campaign),
+    ("/api/campaigns/{id}/bundle", Guard::Campaign),
+    ("/api/campaigns/{id}/draw", Guard::Campaign),
+    ("/api/campaigns/{id}/reassign", Guard::Campaign),
+    ("/api/campaigns/{id}/assign", Guard::Campaign),
+    ("/api/campaigns/{id}/publish", Guard::Campaign),
     ("/api/directory/snapshots", Guard::Maintainer),
     ("/api/directory/snapshots/{kind}/{sha256}", Guard::Maintainer),
     ("/api/directory/{kind}", Guard::Maintainer),
@@ -210,9 +223,11 @@ async fn a_case_outside_the_callers_scope_is_not_found_on_every_route_that_names
 #[tokio::test]
 async fn the_administrators_routes_refuse_everyone_else() {
     let app = app("routes-admin").await;
-    for (user, refused) in
-        [("supervisor", &[Guard::Admin][..]), ("inspector1", &[Guard::Admin, Guard::Maintainer]), ("facility1", &[Guard::Admin, Guard::Maintainer])]
-    {
+    for (user, refused) in [
+        ("supervisor", &[Guard::Admin][..]),
+        ("inspector1", &[Guard::Admin, Guard::Maintainer, Guard::Campaign]),
+        ("facility1", &[Guard::Admin, Guard::Maintainer, Guard::Campaign]),
+    ] {
         let (cookie, csrf) = app.login(user).await;
         for (path, methods) in declared_routes() {
             if !guard_of(&path).is_some_and(|g| refused.contains(&g)) {

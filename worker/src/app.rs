@@ -253,6 +253,7 @@ pub fn build_worker(runtime: &Runtime, client: Client, store: Store, settings: &
         public_url: settings.public_url.clone(),
         chromium: settings.chromium.clone(),
     };
+    let campaigns = qingling_activities::campaign::CampaignActivitiesImpl { store: store.clone() };
     let activities = MatterActivitiesImpl {
         store,
         mailer: mailer(settings),
@@ -270,10 +271,13 @@ pub fn build_worker(runtime: &Runtime, client: Client, store: Store, settings: &
         .map_err(|e| anyhow!("registering workflows: {e}"))?
         .register_workflow::<qingling_workflows::NoticeDelivery>()
         .map_err(|e| anyhow!("registering workflows: {e}"))?
+        .register_workflow::<qingling_workflows::Campaign>()
+        .map_err(|e| anyhow!("registering workflows: {e}"))?
         .register_activities(calendar)
         .register_activities(notices)
         .register_activities(activities)
         .register_activities(inspections)
+        .register_activities(campaigns)
         .graceful_shutdown_period(Duration::from_secs(5))
         .build();
     Worker::new(runtime, client, options).map_err(|e| anyhow!("cannot create the Temporal worker: {e}"))

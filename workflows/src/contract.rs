@@ -208,3 +208,134 @@ impl CalendarActivities {
         unimplemented!()
     }
 }
+
+// ---- 双随机 campaigns ----
+
+/// One event of a campaign, numbered by its workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignEvent {
+    pub seq: u64,
+    pub at_ms: i64,
+    pub kind: String,
+    pub actor: Option<Actor>,
+    pub payload: serde_json::Value,
+}
+
+/// The campaign's row as it stands, with its new events (skipped when already stored) and the
+/// inspections started for its homes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignRecord {
+    pub campaign_id: String,
+    pub workflow_id: String,
+    pub region_id: i64,
+    pub created_by: i64,
+    pub created_ms: i64,
+    pub schedule_id: Option<String>,
+    pub state: qingling_rules::campaign::Campaign,
+    pub events: Vec<CampaignEvent>,
+    /// (target code, inspection id) of inspections started.
+    pub inspections: Vec<(String, String)>,
+    pub updated_ms: i64,
+}
+
+/// Publish a campaign's commitment: snapshot both directories now and commit to them, the plan
+/// and the named sources. Idempotent: a campaign committed already gets its commitment back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommitRequest {
+    pub campaign_id: String,
+    pub plan: qingling_rules::draw::Plan,
+    pub sources: Vec<qingling_rules::draw::SourceName>,
+    pub by: i64,
+    pub at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Committed {
+    pub commitment_sha256: String,
+    pub targets_sha256: String,
+    pub inspectors_sha256: String,
+}
+
+/// Run the committed draw with the sources' values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DrawRun {
+    pub campaign_id: String,
+    pub values: Vec<qingling_rules::draw::SourceValues>,
+    pub witnesses: Vec<String>,
+    pub operator: Actor,
+    pub at_ms: i64,
+}
+
+/// A home drawn, with what its inspection needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DrawnHome {
+    pub target: String,
+    pub facility_id: i64,
+    pub facility: crate::visibility::FacilityFacts,
+    /// The team as drawn: certificate numbers and, for each, the inspector's account.
+    pub team: Vec<(String, Actor)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum DrawOutcome {
+    Drawn {
+        bundle_sha256: String,
+        homes: Vec<DrawnHome>,
+    },
+    /// The committed directories cannot make this draw (a team short of inspectors …).
+    Refused(qingling_rules::refusal::Refusal),
+}
+
+/// A replacement in a drawn team, checked against the committed directory and recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReassignRun {
+    pub campaign_id: String,
+    pub reassignment: qingling_rules::campaign::Reassignment,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ReassignOutcome {
+    Done(DrawnHome),
+    Refused(qingling_rules::refusal::Refusal),
+}
+
+/// How far a campaign's inspections are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub total: u32,
+    pub done: u32,
+    /// The homes whose inspection is not done yet.
+    pub waiting: Vec<String>,
+}
+
+pub struct CampaignActivities;
+
+#[activity_definitions]
+impl CampaignActivities {
+    /// Upserts the campaign's row, appends its new events, notes the inspections started.
+    #[activity(name = "campaign.record")]
+    pub fn record(record: CampaignRecord) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+
+    #[activity(name = "campaign.commit")]
+    pub fn commit(request: CommitRequest) -> Result<Committed, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Runs the draw on the committed snapshots and stores its bundle (once: a retry finds it).
+    #[activity(name = "campaign.draw")]
+    pub fn draw(run: DrawRun) -> Result<DrawOutcome, ActivityError> {
+        unimplemented!()
+    }
+
+    #[activity(name = "campaign.reassign")]
+    pub fn reassign(run: ReassignRun) -> Result<ReassignOutcome, ActivityError> {
+        unimplemented!()
+    }
+
+    #[activity(name = "campaign.progress")]
+    pub fn progress(campaign_id: String) -> Result<Progress, ActivityError> {
+        unimplemented!()
+    }
+}

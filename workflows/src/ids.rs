@@ -23,3 +23,13 @@ pub fn inspection_workflow_id(inspection_id: &str) -> String {
 pub fn calendar_rollout_workflow_id(year: i32, digest: &str) -> String {
     format!("calendar-{year}-{}", &digest[..digest.len().min(16)])
 }
+
+/// The workflow id of a 双随机 campaign.
+pub fn campaign_workflow_id(campaign_id: &str) -> String {
+    format!("campaign-{campaign_id}")
+}
+
+/// The Temporal Schedule of a recurring campaign plan.
+pub fn campaign_schedule_id(plan_id: &str) -> String {
+    format!("campaign-plan-{plan_id}")
+}

@@ -6,6 +6,7 @@
 //! (`clippy.toml` disallows the clock and the environment in this crate).
 
 pub mod calendar;
+pub mod campaign;
 pub mod contract;
 pub mod ids;
 pub mod inspection;
@@ -14,6 +15,7 @@ pub mod rectification;
 pub mod visibility;
 
 pub use calendar::CalendarRollout;
+pub use campaign::{Campaign, CampaignInput, CampaignView};
 pub use inspection::{Inspection, InspectionInput, InspectionView};
 pub use notice::NoticeDelivery;
 pub use rectification::{MatterView, Rectification, RectificationInput};

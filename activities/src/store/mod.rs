@@ -2,7 +2,7 @@
 //! and the worker share, one file per feature: accounts and sessions (`users`), facilities and
 //! regions (`facilities`), matters (`matters`), the deadline board (`board`), notices
 //! (`notices`), inspections (`inspections`), the two directories of 双随机 and their snapshots
-//! (`directory`). Schedules (`crate::calendar`), the sign-in throttle
+//! (`directory`), campaigns (`campaigns`). Schedules (`crate::calendar`), the sign-in throttle
 //! (`crate::signin`) and held workflows (`crate::ops`) add their own `impl Store` blocks in the
 //! modules they belong to.
 //!
@@ -13,6 +13,7 @@
 //! ([`user_can_see_inspection`]).
 
 mod board;
+mod campaigns;
 pub mod directory;
 mod facilities;
 mod inspections;

@@ -121,3 +121,13 @@ fn the_next_runs_move_off_days_off_to_the_next_working_day() {
     assert_eq!(timezone_name(-5 * 3600).as_deref(), Some("Etc/GMT+5"));
     assert_eq!(timezone_name(5 * 3600 + 1800), None);
 }
+
+#[test]
+fn a_recurring_plan_runs_no_more_often_than_the_policy_allows() {
+    let policy = Policy::builtin();
+    let now = FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap().timestamp_millis();
+    assert!(check_cron("0 9 1 3,9 *", &policy, now).is_ok());
+    let r = check_cron("0 */6 * * *", &policy, now).unwrap_err();
+    assert_eq!(r.code, "campaign.cron_too_often");
+    assert!(r.message(crate::messages::Locale::En).contains("0 */6 * * *"), "{}", r.message(crate::messages::Locale::En));
+}

@@ -2,6 +2,10 @@
 //! [`crate::db::migration`]; these only describe it to queries.
 
 pub mod calendar_schedule;
+pub mod campaign;
+pub mod campaign_draw;
+pub mod campaign_event;
+pub mod campaign_target;
 pub mod directory_conflict;
 pub mod directory_inspector;
 pub mod directory_snapshot;

@@ -12,6 +12,7 @@ mod m20261201_000005_signin;
 mod m20261201_000006_notice_documents;
 mod m20261201_000007_template_pins;
 mod m20261202_000008_directories;
+mod m20261202_000009_campaigns;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_notice_documents::Migration),
             Box::new(m20261201_000007_template_pins::Migration),
             Box::new(m20261202_000008_directories::Migration),
+            Box::new(m20261202_000009_campaigns::Migration),
         ]
     }
 }

@@ -1,0 +1,355 @@
+//! The campaign activities (`workflows::campaign`): the campaign's row and events, the
+//! commitment (snapshots of both directories taken now), the draw on the committed snapshots
+//! with its bundle stored once, a reassignment checked against the committed directory, and the
+//! inspections' progress. Each is idempotent: a retry finds what the first attempt stored.
+
+use crate::Error;
+use crate::db::entities::{campaign, campaign_draw, campaign_event, campaign_target, directory_target, inspection, user};
+use crate::store::Store;
+use crate::store::directory::{SnapshotKind, take_snapshot};
+use qingling_rules::draw::{self, Bundle, Commitment, InspectorDirectory, Target, Team};
+use qingling_rules::inspection::InspectionStatus;
+use qingling_rules::matter::{Actor, Role};
+use qingling_rules::refusal::Refusal;
+use qingling_workflows::contract::{
+    CampaignActivities, CampaignRecord, CommitRequest, Committed, DrawOutcome, DrawRun, DrawnHome, Progress, ReassignOutcome, ReassignRun,
+};
+use sea_orm::{ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use temporalio_common::ActivityDefinition;
+use temporalio_common::error::ApplicationFailure;
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+
+pub struct CampaignActivitiesImpl {
+    pub store: Store,
+}
+
+const _: fn() = || {
+    fn same<D: ActivityDefinition<Input = I, Output = O>, I, O>(_: &D, _: fn(I) -> O) {}
+    same(&CampaignActivities::record, |_: CampaignRecord| ());
+    same(&CampaignActivities::progress, |_: String| -> Progress { Progress { total: 0, done: 0, waiting: vec![] } });
+};
+
+/// Every failure here is the database's or an inconsistency a later attempt may not have:
+/// retried (with Temporal's back-off) and logged.
+fn failure(what: &str, id: &str, e: Error) -> ActivityError {
+    tracing::warn!(campaign_id = %id, error = %e, "{what} failed; it will be retried");
+    ActivityError::application(ApplicationFailure::new(e))
+}
+
+#[activities]
+impl CampaignActivitiesImpl {
+    #[activity(name = ActivityDefinition::name(&CampaignActivities::record))]
+    pub async fn record(self: Arc<Self>, _ctx: ActivityContext, record: CampaignRecord) -> Result<(), ActivityError> {
+        record_campaign(&self.store, &record).await.map_err(|e| failure("campaign.record", &record.campaign_id, e))
+    }
+
+    #[activity(name = ActivityDefinition::name(&CampaignActivities::commit))]
+    pub async fn commit(self: Arc<Self>, _ctx: ActivityContext, request: CommitRequest) -> Result<Committed, ActivityError> {
+        commit(&self.store, &request).await.map_err(|e| failure("campaign.commit", &request.campaign_id, e))
+    }
+
+    #[activity(name = ActivityDefinition::name(&CampaignActivities::draw))]
+    pub async fn draw(self: Arc<Self>, _ctx: ActivityContext, run: DrawRun) -> Result<DrawOutcome, ActivityError> {
+        run_draw(&self.store, &run).await.map_err(|e| failure("campaign.draw", &run.campaign_id, e))
+    }
+
+    #[activity(name = ActivityDefinition::name(&CampaignActivities::reassign))]
+    pub async fn reassign(self: Arc<Self>, _ctx: ActivityContext, run: ReassignRun) -> Result<ReassignOutcome, ActivityError> {
+        reassign(&self.store, &run).await.map_err(|e| failure("campaign.reassign", &run.campaign_id, e))
+    }
+
+    #[activity(name = ActivityDefinition::name(&CampaignActivities::progress))]
+    pub async fn progress(self: Arc<Self>, _ctx: ActivityContext, campaign_id: String) -> Result<Progress, ActivityError> {
+        progress(&self.store, &campaign_id).await.map_err(|e| failure("campaign.progress", &campaign_id, e))
+    }
+}
+
+/// Upserts the campaign's row, appends the events not stored yet, and notes each home's
+/// inspection.
+#[tracing::instrument(name = "campaign.record", skip_all, fields(campaign_id = %r.campaign_id))]
+pub async fn record_campaign(store: &Store, r: &CampaignRecord) -> crate::Result<()> {
+    let txn = store.db.begin().await?;
+    let state = serde_json::to_string(&r.state)?;
+    let status = r.state.status.as_str().to_string();
+    let publish_by = r.state.dates.map(|d| d.publish_by_ms);
+    match campaign::Entity::find_by_id(r.campaign_id.clone()).one(&txn).await? {
+        None => {
+            let row = campaign::ActiveModel {
+                id: Set(r.campaign_id.clone()),
+                workflow_id: Set(r.workflow_id.clone()),
+                region_id: Set(r.region_id),
+                title: Set(r.state.plan.title.clone()),
+                status: Set(status),
+                state: Set(state),
+                commitment: Set(None),
+                commitment_sha256: Set(r.state.commitment_sha256.clone()),
+                bundle_sha256: Set(r.state.bundle_sha256.clone()),
+                schedule_id: Set(r.schedule_id.clone()),
+                created_by: Set(r.created_by),
+                created_at_ms: Set(r.created_ms),
+                updated_at_ms: Set(r.updated_ms),
+                publish_by_ms: Set(publish_by),
+                published_at_ms: Set(r.state.published_ms),
+            };
+            campaign::Entity::insert(row).exec_without_returning(&txn).await?;
+        }
+        Some(found) if found.updated_at_ms > r.updated_ms => {}
+        Some(found) => {
+            let mut row: campaign::ActiveModel = found.into();
+            row.status = Set(status);
+            row.state = Set(state);
+            row.commitment_sha256 = Set(r.state.commitment_sha256.clone());
+            row.bundle_sha256 = Set(r.state.bundle_sha256.clone());
+            row.updated_at_ms = Set(r.updated_ms);
+            row.publish_by_ms = Set(publish_by);
+            row.published_at_ms = Set(r.state.published_ms);
+            campaign::Entity::update(row).exec(&txn).await?;
+        }
+    }
+    let stored: i64 = campaign_event::Entity::find()
+        .filter(campaign_event::Column::CampaignId.eq(r.campaign_id.clone()))
+        .order_by_desc(campaign_event::Column::Seq)
+        .one(&txn)
+        .await?
+        .map_or(0, |e| i64::from(e.seq));
+    for e in r.events.iter().filter(|e| e.seq as i64 > stored) {
+        let row = campaign_event::ActiveModel {
+            id: NotSet,
+            campaign_id: Set(r.campaign_id.clone()),
+            seq: Set(i32::try_from(e.seq).unwrap_or(i32::MAX)),
+            kind: Set(e.kind.clone()),
+            payload: Set(e.payload.to_string()),
+            actor_id: Set(e.actor.as_ref().map(|a| a.user_id)),
+            at_ms: Set(e.at_ms),
+        };
+        campaign_event::Entity::insert(row).exec_without_returning(&txn).await?;
+    }
+    for (target, inspection_id) in &r.inspections {
+        campaign_target::Entity::update_many()
+            .col_expr(campaign_target::Column::InspectionId, sea_orm::sea_query::Expr::value(inspection_id.clone()))
+            .filter(campaign_target::Column::CampaignId.eq(r.campaign_id.clone()))
+            .filter(campaign_target::Column::TargetCode.eq(target.clone()))
+            .filter(campaign_target::Column::InspectionId.is_null())
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+fn parse<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> crate::Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::Inconsistent(format!("{what} does not read back: {e}")))
+}
+
+async fn row(store: &Store, id: &str) -> crate::Result<campaign::Model> {
+    campaign::Entity::find_by_id(id.to_string()).one(&store.db).await?.ok_or_else(|| Error::Inconsistent(format!("campaign {id} is not stored yet")))
+}
+
+/// The committed snapshots, read back.
+async fn committed(store: &Store, c: &Commitment) -> crate::Result<(Vec<Target>, InspectorDirectory)> {
+    let t = store.directory_snapshot(SnapshotKind::Targets, &c.targets_sha256).await?.ok_or_else(|| Error::Inconsistent("targets snapshot missing".into()))?;
+    let i = store
+        .directory_snapshot(SnapshotKind::Inspectors, &c.inspectors_sha256)
+        .await?
+        .ok_or_else(|| Error::Inconsistent("inspectors snapshot missing".into()))?;
+    Ok((parse("targets snapshot", &t.content)?, parse("inspectors snapshot", &i.content)?))
+}
+
+/// Snapshots both directories as they stand and stores the commitment (once).
+pub async fn commit(store: &Store, r: &CommitRequest) -> crate::Result<Committed> {
+    let found = row(store, &r.campaign_id).await?;
+    if let Some(text) = &found.commitment {
+        let c: Commitment = parse("commitment", text)?;
+        return Ok(Committed { commitment_sha256: draw::digest(&c), targets_sha256: c.targets_sha256, inspectors_sha256: c.inspectors_sha256 });
+    }
+    let txn = store.db.begin().await?;
+    let targets = take_snapshot(&txn, SnapshotKind::Targets, "commitment", Some(r.by), r.at_ms).await?;
+    let inspectors = take_snapshot(&txn, SnapshotKind::Inspectors, "commitment", Some(r.by), r.at_ms).await?;
+    let c = Commitment {
+        algorithm: draw::ALGORITHM.to_string(),
+        targets_sha256: targets.sha256.clone(),
+        inspectors_sha256: inspectors.sha256.clone(),
+        plan: r.plan.clone(),
+        sources: r.sources.clone(),
+    };
+    let sha = draw::digest(&c);
+    let mut update: campaign::ActiveModel = found.into();
+    update.commitment = Set(Some(draw::canonical_json(&c)));
+    update.commitment_sha256 = Set(Some(sha.clone()));
+    campaign::Entity::update(update).exec(&txn).await?;
+    txn.commit().await?;
+    tracing::info!(campaign_id = %r.campaign_id, commitment = %sha, "campaign committed");
+    Ok(Committed { commitment_sha256: sha, targets_sha256: targets.sha256, inspectors_sha256: inspectors.sha256 })
+}
+
+/// The inspector accounts by certificate number.
+async fn accounts<C: ConnectionTrait>(db: &C) -> crate::Result<BTreeMap<String, user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Inspector.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|u| u.certificate.clone().map(|c| (c, u)))
+        .collect())
+}
+
+fn actor(u: &user::Model) -> Actor {
+    Actor { user_id: u.id, name: u.display_name.clone(), role: Role::Inspector, facility_id: None }
+}
+
+/// The homes of a stored draw, with their facilities and accounts.
+async fn homes(store: &Store, campaign_id: &str) -> crate::Result<Result<Vec<DrawnHome>, Refusal>> {
+    let rows = campaign_target::Entity::find()
+        .filter(campaign_target::Column::CampaignId.eq(campaign_id))
+        .order_by_asc(campaign_target::Column::Id)
+        .all(&store.db)
+        .await?;
+    let people = accounts(&store.db).await?;
+    let mut out = vec![];
+    for r in rows {
+        let team: Vec<String> = parse("team", &r.team)?;
+        let mut members = vec![];
+        for cert in team {
+            match people.get(&cert) {
+                Some(u) => members.push((cert, actor(u))),
+                None => return Ok(Err(Refusal::new("campaign.no_account").arg("inspector", cert))),
+            }
+        }
+        out.push(DrawnHome { target: r.target_code.clone(), facility_id: r.facility_id, facility: store.facility_facts(r.facility_id).await?, team: members });
+    }
+    Ok(Ok(out))
+}
+
+/// Runs the committed draw and stores its bundle and homes in one transaction (once).
+pub async fn run_draw(store: &Store, r: &DrawRun) -> crate::Result<DrawOutcome> {
+    let found = row(store, &r.campaign_id).await?;
+    let stored = campaign_draw::Entity::find().filter(campaign_draw::Column::CampaignId.eq(r.campaign_id.clone())).one(&store.db).await?;
+    if let Some(d) = stored {
+        return Ok(match homes(store, &r.campaign_id).await? {
+            Ok(homes) => DrawOutcome::Drawn { bundle_sha256: d.bundle_sha256, homes },
+            Err(refusal) => DrawOutcome::Refused(refusal),
+        });
+    }
+    let c: Commitment = parse("commitment", found.commitment.as_deref().ok_or_else(|| Error::Inconsistent("the campaign is not committed".into()))?)?;
+    let (targets, inspectors) = committed(store, &c).await?;
+    let bundle = match Bundle::run(c, targets, inspectors, r.values.clone(), r.witnesses.clone()) {
+        Ok(b) => b,
+        Err(refusal) => return Ok(DrawOutcome::Refused(refusal)),
+    };
+    // Every drawn home must still be a facility, every drawn inspector have an account.
+    let codes: BTreeMap<String, i64> = directory_target::Entity::find().all(&store.db).await?.into_iter().map(|t| (t.code, t.facility_id)).collect();
+    let people = accounts(&store.db).await?;
+    for team in &bundle.result.teams {
+        if !codes.contains_key(&team.target) {
+            return Ok(DrawOutcome::Refused(Refusal::new("campaign.target_gone").arg("target", team.target.clone())));
+        }
+        if let Some(missing) = team.inspectors.iter().find(|c| !people.contains_key(*c)) {
+            return Ok(DrawOutcome::Refused(Refusal::new("campaign.no_account").arg("inspector", missing.clone())));
+        }
+    }
+    let sha = draw::digest(&bundle);
+    let txn = store.db.begin().await?;
+    let draw_row = campaign_draw::ActiveModel {
+        id: NotSet,
+        campaign_id: Set(r.campaign_id.clone()),
+        seq: Set(1),
+        bundle: Set(draw::canonical_json(&bundle)),
+        bundle_sha256: Set(sha.clone()),
+        operator_id: Set(r.operator.user_id),
+        witnesses: Set(serde_json::to_string(&r.witnesses)?),
+        created_at_ms: Set(r.at_ms),
+        superseded_reason: Set(None),
+        superseded_at_ms: Set(None),
+    };
+    campaign_draw::Entity::insert(draw_row).exec_without_returning(&txn).await?;
+    for team in &bundle.result.teams {
+        let row = campaign_target::ActiveModel {
+            id: NotSet,
+            campaign_id: Set(r.campaign_id.clone()),
+            target_code: Set(team.target.clone()),
+            facility_id: Set(codes[&team.target]),
+            team: Set(serde_json::to_string(&team.inspectors)?),
+            inspection_id: Set(None),
+            updated_at_ms: Set(r.at_ms),
+        };
+        campaign_target::Entity::insert(row).exec_without_returning(&txn).await?;
+    }
+    txn.commit().await?;
+    tracing::info!(campaign_id = %r.campaign_id, bundle = %sha, homes = bundle.result.teams.len(), "campaign drawn");
+    Ok(match homes(store, &r.campaign_id).await? {
+        Ok(homes) => DrawOutcome::Drawn { bundle_sha256: sha, homes },
+        Err(refusal) => DrawOutcome::Refused(refusal),
+    })
+}
+
+/// The committed bundle of a campaign.
+pub async fn bundle(store: &Store, campaign_id: &str) -> crate::Result<Option<Bundle>> {
+    let stored = campaign_draw::Entity::find()
+        .filter(campaign_draw::Column::CampaignId.eq(campaign_id))
+        .filter(campaign_draw::Column::SupersededAtMs.is_null())
+        .order_by_desc(campaign_draw::Column::Seq)
+        .one(&store.db)
+        .await?;
+    stored.map(|d| parse("bundle", &d.bundle)).transpose()
+}
+
+/// Replaces one inspector of a drawn team when the committed directory allows it.
+pub async fn reassign(store: &Store, run: &ReassignRun) -> crate::Result<ReassignOutcome> {
+    let r = &run.reassignment;
+    let b = bundle(store, &run.campaign_id).await?.ok_or_else(|| Error::Inconsistent("the campaign is not drawn".into()))?;
+    let row = campaign_target::Entity::find()
+        .filter(campaign_target::Column::CampaignId.eq(run.campaign_id.clone()))
+        .filter(campaign_target::Column::TargetCode.eq(r.target.clone()))
+        .one(&store.db)
+        .await?
+        .ok_or_else(|| Error::Inconsistent(format!("{} is not drawn", r.target)))?;
+    let mut members: Vec<String> = parse("team", &row.team)?;
+    let team = Team { target: r.target.clone(), inspectors: members.clone(), picks: vec![] };
+    // A retry after the change was stored finds the replacement in place.
+    if !members.contains(&r.replacement) {
+        let target = b.targets.iter().find(|t| t.id == r.target).ok_or_else(|| Error::Inconsistent(format!("{} is not in the snapshot", r.target)))?;
+        if let Err(why) = draw::check_replacement(&b.commitment.plan, &b.inspectors, target, &team, &r.replacement) {
+            return Ok(ReassignOutcome::Refused(why));
+        }
+        if !accounts(&store.db).await?.contains_key(&r.replacement) {
+            return Ok(ReassignOutcome::Refused(Refusal::new("campaign.no_account").arg("inspector", r.replacement.clone())));
+        }
+        for m in members.iter_mut().filter(|m| **m == r.out) {
+            *m = r.replacement.clone();
+        }
+        let mut update: campaign_target::ActiveModel = row.into();
+        update.team = Set(serde_json::to_string(&members)?);
+        campaign_target::Entity::update(update).exec(&store.db).await?;
+    }
+    let all = homes(store, &run.campaign_id).await?;
+    Ok(match all {
+        Ok(list) => match list.into_iter().find(|h| h.target == r.target) {
+            Some(home) => ReassignOutcome::Done(home),
+            None => ReassignOutcome::Refused(Refusal::new("campaign.not_drawn").arg("target", r.target.clone())),
+        },
+        Err(why) => ReassignOutcome::Refused(why),
+    })
+}
+
+/// How many of the campaign's inspections are done, and the homes still waiting.
+pub async fn progress(store: &Store, campaign_id: &str) -> crate::Result<Progress> {
+    let prefix = format!("{campaign_id}-");
+    let rows = inspection::Entity::find().filter(inspection::Column::Id.starts_with(&prefix)).all(&store.db).await?;
+    let targets: BTreeMap<i64, String> = campaign_target::Entity::find()
+        .filter(campaign_target::Column::CampaignId.eq(campaign_id))
+        .all(&store.db)
+        .await?
+        .into_iter()
+        .map(|t| (t.facility_id, t.target_code))
+        .collect();
+    let done_states = [InspectionStatus::Submitted.as_str(), InspectionStatus::Completed.as_str()];
+    let done = rows.iter().filter(|i| done_states.contains(&i.status.as_str())).count();
+    let mut waiting: Vec<String> =
+        rows.iter().filter(|i| !done_states.contains(&i.status.as_str())).filter_map(|i| targets.get(&i.facility_id).cloned()).collect();
+    waiting.sort();
+    waiting.dedup();
+    Ok(Progress { total: rows.len() as u32, done: done as u32, waiting })
+}

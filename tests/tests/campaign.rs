@@ -1,0 +1,178 @@
+//! A 双随机 campaign end to end on the real dev server: planned, committed to the directories'
+//! snapshots before the draw, drawn with witnesses, its bundle verified by the engine and by the
+//! independent script, an unassigned team escalating, a reassignment refused by the committed
+//! directory, the teams assigned (one inspection per home), the window missed, and publication
+//! on time and late.
+
+use anyhow::Context;
+use qingling_tests::app::{Session, TestApp};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn policy() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("campaign-policy.toml")
+}
+
+fn plan(title: &str) -> Value {
+    json!({
+        "title": title,
+        "templates": ["fire-major-hazard"],
+        "ratio_permille": { "A": 1000, "B": 1000, "C": 1000, "D": 1000 },
+        "window": "12s",
+        "sources": [{ "name": "中国福利彩票双色球第2026140期开奖号码（红球）", "kind": "numbers" }],
+    })
+}
+
+/// Polls the campaign until `done` holds (at most `within`).
+async fn until(s: &Session, id: &str, within: Duration, what: &str, done: impl Fn(&Value) -> bool) -> anyhow::Result<Value> {
+    let start = Instant::now();
+    loop {
+        let (status, body) = s.get(&format!("/api/campaigns/{id}")).await?;
+        anyhow::ensure!(status == 200, "GET campaign: {status} {body}");
+        if done(&body["campaign"]) {
+            return Ok(body["campaign"].clone());
+        }
+        anyhow::ensure!(start.elapsed() < within, "{what} did not happen within {within:?}: {body}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+fn events<'a>(c: &'a Value, kind: &str) -> Vec<&'a Value> {
+    c["events"].as_array().map(|e| e.iter().filter(|e| e["kind"] == kind).collect()).unwrap_or_default()
+}
+
+fn escalated(c: &Value, deadline: &str) -> bool {
+    events(c, "escalated").iter().any(|e| e["payload"]["deadline"] == deadline)
+}
+
+#[tokio::test]
+async fn a_campaign_commits_before_the_draw_verifies_escalates_and_publishes() -> anyhow::Result<()> {
+    let mut app = TestApp::start_with_policy("campaign", policy()).await?;
+    app.spawn_app().await?;
+    let sup = app.login("supervisor").await?;
+
+    // A bad plan is refused naming its field; a good one is committed at once.
+    let (status, body) =
+        sup.post("/api/campaigns", json!({ "title": "x", "templates": ["fire-major-hazard"], "window": "12s", "sources": [], "team_size": 1 })).await?;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("campaign.team_too_small")), "{body}");
+    let (status, body) = sup.post("/api/campaigns", plan("朝阳区养老机构消防安全双随机抽查（准时公示）")).await?;
+    assert_eq!(status, 201, "{body}");
+    let on_time = body["campaign"]["id"].as_str().context("id")?.to_string();
+    let commitment = &body["campaign"]["commitment"];
+    let (_, snaps) = sup.get("/api/directory/snapshots?kind=targets").await?;
+    assert_eq!(commitment["targets_sha256"], snaps["snapshots"][0]["sha256"], "the commitment names the directory snapshot taken for it");
+    assert_eq!(commitment["plan"]["districts"], json!(["110105"]), "the supervisor's districts, written out");
+    let (status, body) = sup.post("/api/campaigns", plan("朝阳区养老机构消防安全双随机抽查（逾期公示）")).await?;
+    assert_eq!(status, 201, "{body}");
+    let late = body["campaign"]["id"].as_str().context("id")?.to_string();
+
+    // The draw needs one value per committed source and a witness; then it runs.
+    let (status, body) = sup.post(&format!("/api/campaigns/{on_time}/draw"), json!({ "values": ["1 2", "3"], "witnesses": ["李见证"] })).await?;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("draw.source_count")), "{body}");
+    let (status, body) = sup.post(&format!("/api/campaigns/{on_time}/draw"), json!({ "values": ["9 18 26 34 41 45"], "witnesses": [] })).await?;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("campaign.no_witness")), "{body}");
+    for id in [&on_time, &late] {
+        let (status, body) =
+            sup.post(&format!("/api/campaigns/{id}/draw"), json!({ "values": ["9 18 26 34 41 45"], "witnesses": ["李见证", "张见证"] })).await?;
+        assert_eq!((status, body["campaign"]["status"].as_str()), (200, Some("drawn")), "{body}");
+        assert_eq!(body["campaign"]["homes"].as_array().map(Vec::len), Some(3), "every Chaoyang home at 1000‰: {body}");
+    }
+    let (status, body) = sup.post(&format!("/api/campaigns/{on_time}/draw"), json!({ "values": ["1 2 3"], "witnesses": ["李见证"] })).await?;
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("campaign.wrong_state")), "a draw is never redone: {body}");
+
+    // Anyone can re-run it: the engine and the independent script agree.
+    let (status, bytes) = sup.get_bytes(&format!("/api/campaigns/{on_time}/bundle")).await?;
+    assert_eq!(status, 200);
+    let file = std::env::temp_dir().join(format!("bundle-{on_time}.json"));
+    std::fs::write(&file, &bytes)?;
+    let out = Command::new(qingling_tests::app::qingling_bin()?).args(["draw", "verify"]).arg(&file).env_remove("QINGLING_POLICY").output()?;
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "verified\n", "{}", String::from_utf8_lossy(&out.stderr));
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/verify-draw.py");
+    let out = Command::new("python3").arg(script).arg(&file).output()?;
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "verified", "{}", String::from_utf8_lossy(&out.stderr));
+
+    // Left unassigned past the deadline, the campaign climbs the ladder.
+    let c = until(&sup, &on_time, Duration::from_secs(20), "the unassigned team escalating", |c| escalated(c, "assign")).await?;
+    assert_eq!(events(&c, "escalated")[0]["payload"]["step"], "reminder");
+
+    // A replacement the committed directory does not have is refused, and nothing changes.
+    let team = c["homes"][0].clone();
+    let body = json!({ "target": team["target"], "out": team["team"][0], "in": "京执999999-0000", "reason": "病假" });
+    let (status, body) = sup.post(&format!("/api/campaigns/{on_time}/reassign"), body).await?;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("campaign.unknown_inspector")), "{body}");
+
+    // Assigned: one inspection per home, to the drawn team.
+    for id in [&on_time, &late] {
+        let (status, body) = sup.post(&format!("/api/campaigns/{id}/assign"), json!({})).await?;
+        assert_eq!((status, body["campaign"]["status"].as_str()), (200, Some("assigned")), "{body}");
+    }
+    let c = until(&sup, &on_time, Duration::from_secs(20), "the inspections stored", |c| {
+        c["homes"].as_array().is_some_and(|h| h.iter().all(|h| h["inspection_id"].is_string()))
+    })
+    .await?;
+    let first = c["homes"][0]["inspection_id"].as_str().context("inspection id")?;
+    let (status, inspection) = sup.get(&format!("/api/inspections/{first}")).await?;
+    assert_eq!(status, 200, "{inspection}");
+    let inspectors: Vec<String> =
+        inspection["inspection"]["inspectors"].as_array().context("inspectors")?.iter().filter_map(|i| i["username"].as_str().map(str::to_string)).collect();
+    assert_eq!(inspectors.len(), 2, "{inspection}");
+
+    // Publication before the window ends (and with inspections open) is refused.
+    let (status, body) = sup.post(&format!("/api/campaigns/{on_time}/publish"), json!({})).await?;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("campaign.not_finished")), "{body}");
+    // The window passes with nothing inspected: escalated, naming the homes still waiting.
+    let c = until(&sup, &on_time, Duration::from_secs(30), "the missed window escalating", |c| escalated(c, "inspect")).await?;
+    let missed = events(&c, "escalated").into_iter().find(|e| e["payload"]["deadline"] == "inspect").context("inspect")?;
+    assert_eq!(missed["payload"]["waiting"].as_array().map(Vec::len), Some(3), "{missed}");
+
+    // Published on time; the other one only after its publication deadline, recorded as late.
+    let (status, body) = sup.post(&format!("/api/campaigns/{on_time}/publish"), json!({})).await?;
+    assert_eq!(status, 200, "{body}");
+    let c = until(&sup, &on_time, Duration::from_secs(20), "closed", |c| c["status"] == "closed").await?;
+    assert_eq!(events(&c, "published")[0]["payload"]["on_time"], true);
+    let c = until(&sup, &late, Duration::from_secs(40), "the late publication escalating", |c| escalated(c, "publish")).await?;
+    assert!(c["published_at_ms"].is_null());
+    let (status, body) = sup.post(&format!("/api/campaigns/{late}/publish"), json!({})).await?;
+    assert_eq!(status, 200, "{body}");
+    let c = until(&sup, &late, Duration::from_secs(20), "closed", |c| c["status"] == "closed").await?;
+    assert_eq!(events(&c, "published")[0]["payload"]["on_time"], false);
+
+    // A recurring plan: its cron expression is checked, its next runs shown in Beijing time,
+    // and its Temporal Schedule starts campaigns of their own (every 2 s here).
+    let (status, body) = sup.post("/api/campaign-plans", json!({ "plan": plan("每两秒"), "cron": "0 9 * * 1-5" })).await?;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("campaign.cron")), "weekdays by number are refused: {body}");
+    let (status, body) = sup.get("/api/campaign-plans/runs?cron=0%209%201%2010%20*").await?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["next_runs"].as_array().map(Vec::len), Some(5));
+    assert!(body["next_runs"][0]["at"].as_str().is_some_and(|at| at.ends_with("-10-01 09:00:00")), "{body}");
+    assert_eq!(body["next_runs"][0]["moved"], true, "1 October is National Day: {body}");
+    let (status, body) = sup.post("/api/campaign-plans", json!({ "plan": plan("朝阳区双随机抽查（周期）"), "cron": "*/2 * * * * * *" })).await?;
+    assert_eq!(status, 201, "{body}");
+    let plan_id = body["plan_id"].as_str().context("plan id")?.to_string();
+    let start = Instant::now();
+    let scheduled = loop {
+        let (_, list) = sup.get("/api/campaigns").await?;
+        let found = list["campaigns"].as_array().and_then(|l| l.iter().find(|c| c["id"].as_str().is_some_and(|id| id.starts_with(&plan_id))).cloned());
+        if let Some(c) = found {
+            break c;
+        }
+        anyhow::ensure!(start.elapsed() < Duration::from_secs(30), "no campaign from the schedule: {list}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let id = scheduled["id"].as_str().context("id")?.to_string();
+    // On a working day it commits at once; on a day off it waits for the next working day.
+    let c = until(&sup, &id, Duration::from_secs(20), "the scheduled campaign committed or moved", |c| {
+        !c["commitment"].is_null() || !events(c, "moved").is_empty()
+    })
+    .await?;
+    assert_eq!(c["state"]["plan"]["title"], "朝阳区双随机抽查（周期）");
+    let (status, _, body) = sup.raw(reqwest::Method::DELETE, &format!("/api/campaign-plans/{plan_id}"), "application/json", vec![]).await?;
+    assert_eq!(status, 204, "{body}");
+
+    // Inspectors and facilities see no campaign.
+    let inspector = app.login("inspector1").await?;
+    assert_eq!(inspector.get(&format!("/api/campaigns/{on_time}")).await?.0, 403);
+    Ok(())
+}
