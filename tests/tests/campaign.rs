@@ -119,6 +119,25 @@ async fn a_campaign_commits_before_the_draw_verifies_escalates_and_publishes() -
         inspection["inspection"]["inspectors"].as_array().context("inspectors")?.iter().filter_map(|i| i["username"].as_str().map(str::to_string)).collect();
     assert_eq!(inspectors.len(), 2, "{inspection}");
 
+    // The public site shows the commitment and the draw at once, but no drawn home before its
+    // inspection, and not the bundle (it names them all) before publication.
+    let public = |path: String| {
+        let url = format!("{}{path}", app.base);
+        async move {
+            let r = reqwest::get(url).await?;
+            let status = r.status().as_u16();
+            // Pages escape "/" as &#x2f; (minijinja's HTML escaping); JSON has none.
+            anyhow::Ok((status, r.text().await?.replace("&#x2f;", "/")))
+        }
+    };
+    let (status, page) = public(format!("/public/campaigns/{on_time}")).await?;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(c["commitment_sha256"].as_str().context("sha")?), "the commitment's digest");
+    assert!(page.contains("9.18.26.34.41.45./"), "the key string");
+    assert!(!page.contains("第一社会福利院") && !page.contains("康乐养老院"), "no drawn home named before its inspection: {page}");
+    assert_eq!(public(format!("/public/campaigns/{on_time}/bundle.json")).await?.0, 404, "the bundle waits for publication");
+    assert_eq!(public(format!("/public/campaigns/{on_time}/commitment.json")).await?.0, 200);
+
     // Publication before the window ends (and with inspections open) is refused.
     let (status, body) = sup.post(&format!("/api/campaigns/{on_time}/publish"), json!({})).await?;
     assert_eq!((status, body["error"]["code"].as_str()), (422, Some("campaign.not_finished")), "{body}");
@@ -132,6 +151,16 @@ async fn a_campaign_commits_before_the_draw_verifies_escalates_and_publishes() -
     assert_eq!(status, 200, "{body}");
     let c = until(&sup, &on_time, Duration::from_secs(20), "closed", |c| c["status"] == "closed").await?;
     assert_eq!(events(&c, "published")[0]["payload"]["on_time"], true);
+    // Published: the homes are named (not inspected, as they were not), the bundle is public and
+    // verifies, and the feeds carry the campaign.
+    let (_, page) = public(format!("/public/campaigns/{on_time}")).await?;
+    assert!(page.contains("第一社会福利院") && page.contains("尚未检查"), "{page}");
+    let (status, public_bundle) = public(format!("/public/campaigns/{on_time}/bundle.json")).await?;
+    assert_eq!((status, public_bundle.as_bytes()), (200, bytes.as_slice()), "the public bundle is the one verified above");
+    let (_, feed) = public("/public/feed.json".to_string()).await?;
+    assert!(feed.contains(&on_time), "{feed}");
+    let (status, atom) = public("/public/feed.atom".to_string()).await?;
+    assert!(status == 200 && atom.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">") && atom.contains("准时公示"), "{atom}");
     let c = until(&sup, &late, Duration::from_secs(40), "the late publication escalating", |c| escalated(c, "publish")).await?;
     assert!(c["published_at_ms"].is_null());
     let (status, body) = sup.post(&format!("/api/campaigns/{late}/publish"), json!({})).await?;

@@ -28,6 +28,7 @@ mod directory;
 mod health;
 mod inspections;
 mod matters;
+mod public;
 mod session;
 
 pub use error::Error;
@@ -74,11 +75,14 @@ const CSS: &str = include_str!("../assets/app.css");
 const UPLOAD_HEADROOM: usize = 1024 * 1024;
 
 /// The routes anyone may reach without signing in: liveness, assets, the service worker,
-/// signing in and out, the language switch, and the front door (which sends a stranger to the
+/// signing in and out, the language switch, the public site (`/public…`), and the front door (which sends a stranger to the
 /// sign-in page). Every other path needs a session, checked by the request-context middleware
 /// before any handler (or body extractor) runs, so a new route cannot forget it.
 pub fn is_public(path: &str) -> bool {
-    matches!(path, "/" | "/healthz" | "/login" | "/logout" | "/sw.js" | "/api/session") || path.starts_with("/assets/") || path.starts_with("/lang/")
+    matches!(path, "/" | "/healthz" | "/login" | "/logout" | "/sw.js" | "/api/session" | "/public")
+        || path.starts_with("/assets/")
+        || path.starts_with("/lang/")
+        || path.starts_with("/public/")
 }
 
 /// The console's routes.
@@ -133,6 +137,14 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
         .route("/lang/{code}", get(session::switch_language))
+        // ── The public site (一公开): no sign-in ──
+        .route("/public", get(public::index))
+        .route("/public/feed.json", get(public::feed_json))
+        .route("/public/feed.atom", get(public::feed_atom))
+        .route("/public/campaigns/{id}", get(public::campaign_page))
+        .route("/public/campaigns/{id}/commitment.json", get(public::commitment))
+        .route("/public/campaigns/{id}/bundle.json", get(public::bundle))
+        .route("/public/facilities/{id}", get(public::facility_page))
         .route("/board", get(matters::pages::board))
         .route("/notices", get(matters::pages::notices))
         .route("/rechecks", get(matters::pages::rechecks))

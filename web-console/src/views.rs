@@ -33,6 +33,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("account.html", include_str!("../templates/account.html")),
     ("users.html", include_str!("../templates/users.html")),
     ("directory.html", include_str!("../templates/directory.html")),
+    ("public.html", include_str!("../templates/public.html")),
 ];
 
 /// The template environment, built once at start.

@@ -11,7 +11,7 @@ use std::path::Path;
 const SHARED: &[&str] = &["context", "engine", "error", "http", "i18n", "middleware", "notice_document", "signin", "views"];
 
 /// The features: each uses the shared layer and nothing of another feature.
-const FEATURES: &[&str] = &["accounts", "calendar", "campaigns", "directory", "health", "inspections", "matters", "session"];
+const FEATURES: &[&str] = &["accounts", "calendar", "campaigns", "directory", "health", "inspections", "matters", "public", "session"];
 
 /// Every `.rs` file under `dir`, with its path.
 fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

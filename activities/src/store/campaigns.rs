@@ -77,3 +77,78 @@ impl Store {
         Ok(campaign_target::Entity::find().filter(campaign_target::Column::CampaignId.eq(id)).order_by_asc(campaign_target::Column::Id).all(&self.db).await?)
     }
 }
+
+/// A drawn home as the public may see it: named only once its inspection is done (or at once
+/// when the policy reveals drawn homes at the draw), with its results.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PublicHome {
+    pub facility_id: i64,
+    pub facility: String,
+    pub inspected_on: Option<String>,
+    pub findings: Option<i32>,
+    /// The notices' matters: (notice number, status, major hazard).
+    pub notices: Vec<(String, String, bool)>,
+}
+
+impl Store {
+    /// Campaigns past their commitment (the public may read those), newest first.
+    pub async fn public_campaigns(&self, limit: u64) -> Result<Vec<campaign::Model>> {
+        use sea_orm::QuerySelect;
+        Ok(campaign::Entity::find()
+            .filter(campaign::Column::Commitment.is_not_null())
+            .order_by_desc(campaign::Column::CreatedAtMs)
+            .limit(limit)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// The homes of a campaign the public may see: those whose inspection is done, or every
+    /// drawn one when `reveal_all`.
+    pub async fn public_homes(&self, campaign_id: &str, reveal_all: bool) -> Result<Vec<PublicHome>> {
+        use crate::db::entities::{facility, inspection, inspection_notice, matter};
+        let targets = self.campaign_targets(campaign_id).await?;
+        let mut out = vec![];
+        for t in targets {
+            let done = match &t.inspection_id {
+                Some(id) => inspection::Entity::find_by_id(id.clone()).one(&self.db).await?.filter(|i| i.status == "completed"),
+                None => None,
+            };
+            if done.is_none() && !reveal_all {
+                continue;
+            }
+            let name = facility::Entity::find_by_id(t.facility_id).one(&self.db).await?.map(|f| f.name).unwrap_or_default();
+            let mut notices = vec![];
+            if let Some(i) = &done {
+                for n in inspection_notice::Entity::find()
+                    .filter(inspection_notice::Column::InspectionId.eq(i.id.clone()))
+                    .order_by_asc(inspection_notice::Column::Idx)
+                    .all(&self.db)
+                    .await?
+                {
+                    let status = matter::Entity::find_by_id(n.matter_id.clone()).one(&self.db).await?.map(|m| m.status).unwrap_or_default();
+                    notices.push((n.number, status, n.major_hazard));
+                }
+            }
+            out.push(PublicHome {
+                facility_id: t.facility_id,
+                facility: name,
+                inspected_on: done.as_ref().map(|i| i.date.clone()),
+                findings: done.and_then(|i| i.findings),
+                notices,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A facility's completed inspections, newest first: (date, template title, findings).
+    pub async fn public_inspections(&self, facility_id: i64) -> Result<Vec<(String, String, Option<i32>)>> {
+        use crate::db::entities::inspection;
+        let rows = inspection::Entity::find()
+            .filter(inspection::Column::FacilityId.eq(facility_id))
+            .filter(inspection::Column::Status.eq("completed"))
+            .order_by_desc(inspection::Column::Date)
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|i| (i.date, i.title, i.findings)).collect())
+    }
+}
