@@ -4,6 +4,7 @@
 //! inspections' progress. Each is idempotent: a retry finds what the first attempt stored.
 
 use crate::Error;
+use crate::chain::{AuditKey, EventContent, Link, Log, Stored};
 use crate::db::entities::{campaign, campaign_draw, campaign_event, campaign_target, directory_target, inspection, user};
 use crate::store::Store;
 use crate::store::directory::{SnapshotKind, take_snapshot};
@@ -14,6 +15,7 @@ use qingling_rules::refusal::Refusal;
 use qingling_workflows::contract::{
     CampaignActivities, CampaignRecord, CommitRequest, Committed, DrawOutcome, DrawRun, DrawnHome, Progress, ReassignOutcome, ReassignRun,
 };
+use sea_orm::sea_query::Condition;
 use sea_orm::{ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,6 +26,73 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
 pub struct CampaignActivitiesImpl {
     pub store: Store,
+    /// The key of the campaigns' event chains (the matters' key).
+    pub audit_key: AuditKey,
+}
+
+/// The campaigns' event log: table `campaign_events`, one keyed hash chain per campaign, tagged
+/// `campaign` (so an event copied from another kind's log does not verify).
+pub struct CampaignLog;
+
+impl Log for CampaignLog {
+    type Entity = campaign_event::Entity;
+    const KIND: Option<&'static str> = Some("campaign");
+    const NOUN: &'static str = "campaign";
+
+    fn subject(id: &str) -> Condition {
+        Condition::all().add(campaign_event::Column::CampaignId.eq(id))
+    }
+
+    fn seq() -> campaign_event::Column {
+        campaign_event::Column::Seq
+    }
+
+    fn hash() -> campaign_event::Column {
+        campaign_event::Column::Hash
+    }
+
+    fn row(link: &Link<'_>) -> campaign_event::ActiveModel {
+        let c = &link.content;
+        campaign_event::ActiveModel {
+            id: NotSet,
+            campaign_id: Set(c.subject.to_string()),
+            seq: Set(c.seq),
+            kind: Set(c.kind.to_string()),
+            payload: Set(c.payload.to_string()),
+            actor_id: Set(c.actor_id),
+            actor_name: Set(c.actor_name.map(str::to_string)),
+            actor_role: Set(c.actor_role.map(str::to_string)),
+            at_ms: Set(c.at_ms),
+            prev_hash: Set(link.prev_hash.to_string()),
+            hash: Set(link.hash.to_string()),
+        }
+    }
+}
+
+impl Stored for campaign_event::Model {
+    fn link(&self) -> Link<'_> {
+        Link {
+            content: EventContent {
+                log: CampaignLog::KIND,
+                subject: &self.campaign_id,
+                seq: self.seq,
+                at_ms: self.at_ms,
+                kind: &self.kind,
+                actor_id: self.actor_id,
+                actor_name: self.actor_name.as_deref(),
+                actor_role: self.actor_role.as_deref(),
+                payload: &self.payload,
+            },
+            prev_hash: &self.prev_hash,
+            hash: &self.hash,
+        }
+    }
+}
+
+/// Checks one campaign's chain as stored: `None` when every link holds.
+pub async fn check_chain(store: &Store, key: &AuditKey, campaign_id: &str) -> crate::Result<Option<crate::chain::Break>> {
+    let events = crate::chain::read::<CampaignLog>(&store.db, campaign_id).await?;
+    Ok(crate::chain::check(key, &events, None, None))
 }
 
 const _: fn() = || {
@@ -43,7 +112,7 @@ fn failure(what: &str, id: &str, e: Error) -> ActivityError {
 impl CampaignActivitiesImpl {
     #[activity(name = ActivityDefinition::name(&CampaignActivities::record))]
     pub async fn record(self: Arc<Self>, _ctx: ActivityContext, record: CampaignRecord) -> Result<(), ActivityError> {
-        record_campaign(&self.store, &record).await.map_err(|e| failure("campaign.record", &record.campaign_id, e))
+        record_campaign(&self.store, &self.audit_key, &record).await.map_err(|e| failure("campaign.record", &record.campaign_id, e))
     }
 
     #[activity(name = ActivityDefinition::name(&CampaignActivities::commit))]
@@ -70,7 +139,7 @@ impl CampaignActivitiesImpl {
 /// Upserts the campaign's row, appends the events not stored yet, and notes each home's
 /// inspection.
 #[tracing::instrument(name = "campaign.record", skip_all, fields(campaign_id = %r.campaign_id))]
-pub async fn record_campaign(store: &Store, r: &CampaignRecord) -> crate::Result<()> {
+pub async fn record_campaign(store: &Store, key: &AuditKey, r: &CampaignRecord) -> crate::Result<()> {
     let txn = store.db.begin().await?;
     let state = serde_json::to_string(&r.state)?;
     let status = r.state.status.as_str().to_string();
@@ -109,24 +178,26 @@ pub async fn record_campaign(store: &Store, r: &CampaignRecord) -> crate::Result
             campaign::Entity::update(row).exec(&txn).await?;
         }
     }
-    let stored: i64 = campaign_event::Entity::find()
-        .filter(campaign_event::Column::CampaignId.eq(r.campaign_id.clone()))
-        .order_by_desc(campaign_event::Column::Seq)
-        .one(&txn)
-        .await?
-        .map_or(0, |e| i64::from(e.seq));
-    for e in r.events.iter().filter(|e| e.seq as i64 > stored) {
-        let row = campaign_event::ActiveModel {
-            id: NotSet,
-            campaign_id: Set(r.campaign_id.clone()),
-            seq: Set(i32::try_from(e.seq).unwrap_or(i32::MAX)),
-            kind: Set(e.kind.clone()),
-            payload: Set(e.payload.to_string()),
-            actor_id: Set(e.actor.as_ref().map(|a| a.user_id)),
-            at_ms: Set(e.at_ms),
-        };
-        campaign_event::Entity::insert(row).exec_without_returning(&txn).await?;
-    }
+    let payloads: Vec<String> = r.events.iter().map(|e| e.payload.to_string()).collect();
+    let roles: Vec<Option<&str>> = r.events.iter().map(|e| e.actor.as_ref().map(|a| a.role.as_str())).collect();
+    let contents: Vec<EventContent<'_>> = r
+        .events
+        .iter()
+        .zip(&payloads)
+        .zip(&roles)
+        .map(|((e, payload), role)| EventContent {
+            log: CampaignLog::KIND,
+            subject: &r.campaign_id,
+            seq: e.seq as i64,
+            at_ms: e.at_ms,
+            kind: &e.kind,
+            actor_id: e.actor.as_ref().map(|a| a.user_id),
+            actor_name: e.actor.as_ref().map(|a| a.name.as_str()),
+            actor_role: *role,
+            payload,
+        })
+        .collect();
+    crate::chain::append::<CampaignLog>(&txn, key, &contents).await?;
     for (target, inspection_id) in &r.inspections {
         campaign_target::Entity::update_many()
             .col_expr(campaign_target::Column::InspectionId, sea_orm::sea_query::Expr::value(inspection_id.clone()))

@@ -1,8 +1,9 @@
 //! A 双随机 campaign end to end on the real dev server: planned, committed to the directories'
 //! snapshots before the draw, drawn with witnesses, its bundle verified by the engine and by the
 //! independent script, an unassigned team escalating, a reassignment refused by the committed
-//! directory, the teams assigned (one inspection per home), the window missed, and publication
-//! on time and late.
+//! directory, the teams assigned (one inspection per home), the window missed, publication on
+//! time and late, the public site before and after, a Schedule starting campaigns, and the
+//! campaign's history replayed on the current code.
 
 use anyhow::Context;
 use qingling_tests::app::{Session, TestApp};
@@ -10,6 +11,8 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
+use temporalio_client::{WorkflowFetchHistoryOptions, WorkflowHistory};
+use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
 
 fn policy() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("campaign-policy.toml")
@@ -47,7 +50,7 @@ fn escalated(c: &Value, deadline: &str) -> bool {
     events(c, "escalated").iter().any(|e| e["payload"]["deadline"] == deadline)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_campaign_commits_before_the_draw_verifies_escalates_and_publishes() -> anyhow::Result<()> {
     let mut app = TestApp::start_with_policy("campaign", policy()).await?;
     app.spawn_app().await?;
@@ -199,6 +202,43 @@ async fn a_campaign_commits_before_the_draw_verifies_escalates_and_publishes() -
     assert_eq!(c["state"]["plan"]["title"], "朝阳区双随机抽查（周期）");
     let (status, _, body) = sup.raw(reqwest::Method::DELETE, &format!("/api/campaign-plans/{plan_id}"), "application/json", vec![]).await?;
     assert_eq!(status, 204, "{body}");
+
+    // The current code replays the campaign's own history (its select over timers, updates and
+    // the children's completion is deterministic). QINGLING_RECORD_HISTORIES=DIR keeps it.
+    let client = qingling_app::app::connect_temporal(Some(&app.dev.address)).await?;
+    let id = qingling_workflows::ids::campaign_workflow_id(&on_time);
+    let history = client.get_workflow_handle::<qingling_workflows::Campaign>(&id).fetch_history(WorkflowFetchHistoryOptions::default()).to_json().await?;
+    if let Ok(dir) = std::env::var("QINGLING_RECORD_HISTORIES") {
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(PathBuf::from(&dir).join("campaign.json"), &history)?;
+    }
+    let options =
+        WorkflowReplayerOptions::new().register_workflow::<qingling_workflows::Campaign>()?.register_workflow::<qingling_workflows::Inspection>()?.build();
+    let results = WorkflowReplayer::new(options)?.replay_workflows([WorkflowHistory::from_json(&history)?]).await?;
+    assert!(
+        results.iter().all(|r| r.replay_failure.is_none()),
+        "the campaign's history no longer replays: {:?}",
+        results.iter().map(|r| &r.replay_failure).collect::<Vec<_>>()
+    );
+
+    // Every step is an event in the campaign's keyed hash chain: it verifies as stored, and an
+    // event edited in the database is found.
+    let key = qingling_activities::chain::AuditKey::load(&app.data_dir.join("audit.key"))?.context("the worker's audit key")?;
+    assert_eq!(qingling_activities::campaign::check_chain(&app.store, &key, &on_time).await?, None);
+    let kinds: Vec<String> = app.store.campaign_events(&on_time).await?.into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.first().map(String::as_str), Some("planned"));
+    assert!(["committed", "drawn", "escalated", "assigned", "published", "closed"].iter().all(|k| kinds.iter().any(|x| x == k)), "{kinds:?}");
+    {
+        use qingling_activities::db::entities::campaign_event;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        campaign_event::Entity::update_many()
+            .col_expr(campaign_event::Column::Payload, Expr::value("{\"on_time\":true,\"edited\":1}"))
+            .filter(campaign_event::Column::CampaignId.eq(late.clone()))
+            .filter(campaign_event::Column::Kind.eq("published"))
+            .exec(&app.store.db)
+            .await?;
+    }
+    assert!(qingling_activities::campaign::check_chain(&app.store, &key, &late).await?.is_some(), "an edited event breaks the chain");
 
     // Inspectors and facilities see no campaign.
     let inspector = app.login("inspector1").await?;

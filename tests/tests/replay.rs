@@ -22,6 +22,7 @@ async fn replay(histories: Vec<(String, WorkflowHistory)>) -> anyhow::Result<()>
         .register_workflow::<qingling_workflows::Rectification>()?
         .register_workflow::<qingling_workflows::Inspection>()?
         .register_workflow::<qingling_workflows::CalendarRollout>()?
+        .register_workflow::<qingling_workflows::Campaign>()?
         .build();
     let replayer = WorkflowReplayer::new(options)?;
     let names: Vec<String> = histories.iter().map(|(n, _)| n.clone()).collect();

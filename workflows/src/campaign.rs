@@ -9,7 +9,7 @@
 //! campaign with the reason. Each deadline (assignment, the window, publication) climbs the
 //! escalation ladder when missed. The rules (`qingling_rules::campaign`) decide every step.
 
-use crate::contract::{CampaignActivities, CampaignEvent, CampaignRecord, CommitRequest, DrawOutcome, DrawRun, DrawnHome, ReassignOutcome, ReassignRun};
+use crate::contract::{CampaignActivities, CampaignRecord, CommitRequest, DrawOutcome, DrawRun, DrawnHome, PendingEvent, ReassignOutcome, ReassignRun};
 use crate::ids::inspection_workflow_id;
 use crate::inspection::{Inspection, InspectionInput, inspection_visibility};
 use crate::rectification::ms;
@@ -64,7 +64,7 @@ pub struct Campaign {
     pending_reassign: Vec<Reassignment>,
     assign_by: Option<Actor>,
     publish_by: Option<Actor>,
-    events: Vec<CampaignEvent>,
+    events: Vec<PendingEvent>,
     next_seq: u64,
     /// The state changed since the last record.
     dirty: bool,
@@ -82,7 +82,7 @@ impl Campaign {
 
     fn event(&mut self, at_ms: i64, kind: &str, actor: Option<Actor>, payload: serde_json::Value) {
         self.next_seq += 1;
-        self.events.push(CampaignEvent { seq: self.next_seq, at_ms, kind: kind.to_string(), actor, payload });
+        self.events.push(PendingEvent { seq: self.next_seq, at_ms, kind: kind.to_string(), actor, payload });
         self.dirty = true;
     }
 

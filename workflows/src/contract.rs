@@ -211,18 +211,8 @@ impl CalendarActivities {
 
 // ---- 双随机 campaigns ----
 
-/// One event of a campaign, numbered by its workflow.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CampaignEvent {
-    pub seq: u64,
-    pub at_ms: i64,
-    pub kind: String,
-    pub actor: Option<Actor>,
-    pub payload: serde_json::Value,
-}
-
-/// The campaign's row as it stands, with its new events (skipped when already stored) and the
-/// inspections started for its homes.
+/// The campaign's row as it stands, with its new events (numbered by the workflow like a
+/// matter's, skipped when already stored) and the inspections started for its homes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CampaignRecord {
     pub campaign_id: String,
@@ -232,7 +222,7 @@ pub struct CampaignRecord {
     pub created_ms: i64,
     pub schedule_id: Option<String>,
     pub state: qingling_rules::campaign::Campaign,
-    pub events: Vec<CampaignEvent>,
+    pub events: Vec<PendingEvent>,
     /// (target code, inspection id) of inspections started.
     pub inspections: Vec<(String, String)>,
     pub updated_ms: i64,

@@ -106,6 +106,13 @@ impl ImportSummary {
         };
         ImportSummary { kind, rows, added: 0, changed: 0, unchanged: 0, removed: 0, removing: vec![], written: false, snapshot: None }
     }
+    /// Commits the import's transaction: the summary of what was written, naming the snapshot.
+    async fn committed(mut self, txn: sea_orm::DatabaseTransaction, snapshot: &ds::Model) -> std::result::Result<ImportSummary, ImportError> {
+        txn.commit().await?;
+        self.written = true;
+        self.snapshot = Some(SnapshotInfo::from(snapshot));
+        Ok(self)
+    }
     fn remove(&mut self, key: &str) {
         self.removed += 1;
         if self.removing.len() < directory::MAX_PROBLEMS {
@@ -445,10 +452,7 @@ impl Store {
         if conflicts_changed {
             take_snapshot(&txn, SnapshotKind::Inspectors, "import", Some(who.id), now_ms).await?;
         }
-        txn.commit().await?;
-        summary.written = true;
-        summary.snapshot = Some(SnapshotInfo::from(&snapshot));
-        Ok(summary)
+        summary.committed(txn, &snapshot).await
     }
 
     /// Checks `table` as the inspectors directory and, unless `dry_run`, writes it (by
@@ -521,10 +525,7 @@ impl Store {
             dc::Entity::delete_many().filter(dc::Column::Certificate.is_in(certs)).exec(&txn).await?;
         }
         let snapshot = take_snapshot(&txn, SnapshotKind::Inspectors, "import", Some(who.id), now_ms).await?;
-        txn.commit().await?;
-        summary.written = true;
-        summary.snapshot = Some(SnapshotInfo::from(&snapshot));
-        Ok(summary)
+        summary.committed(txn, &snapshot).await
     }
 
     /// Checks `table` as declared conflicts (each naming a known inspector and a home of the
@@ -584,10 +585,7 @@ impl Store {
             dc::Entity::delete_many().filter(dc::Column::Id.is_in(ids)).exec(&txn).await?;
         }
         let snapshot = take_snapshot(&txn, SnapshotKind::Inspectors, "import", Some(who.id), now_ms).await?;
-        txn.commit().await?;
-        summary.written = true;
-        summary.snapshot = Some(SnapshotInfo::from(&snapshot));
-        Ok(summary)
+        summary.committed(txn, &snapshot).await
     }
 
     /// The rows of a directory table that `who` may see (an administrator every district, anyone

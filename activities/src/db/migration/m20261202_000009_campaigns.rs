@@ -69,7 +69,11 @@ enum CampaignEvents {
     Kind,
     Payload,
     ActorId,
+    ActorName,
+    ActorRole,
     AtMs,
+    PrevHash,
+    Hash,
 }
 
 #[async_trait::async_trait]
@@ -137,11 +141,15 @@ impl MigrationTrait for Migration {
                 .table(CampaignEvents::Table)
                 .col(ColumnDef::new(CampaignEvents::Id).big_integer().not_null().auto_increment().primary_key())
                 .col(ColumnDef::new(CampaignEvents::CampaignId).string_len(64).not_null())
-                .col(ColumnDef::new(CampaignEvents::Seq).integer().not_null())
+                .col(big(CampaignEvents::Seq))
                 .col(ColumnDef::new(CampaignEvents::Kind).string_len(32).not_null())
                 .col(ColumnDef::new(CampaignEvents::Payload).text().not_null())
                 .col(ColumnDef::new(CampaignEvents::ActorId).big_integer().null())
+                .col(ColumnDef::new(CampaignEvents::ActorName).string_len(255).null())
+                .col(ColumnDef::new(CampaignEvents::ActorRole).string_len(32).null())
                 .col(big(CampaignEvents::AtMs))
+                .col(ColumnDef::new(CampaignEvents::PrevHash).string_len(64).not_null())
+                .col(ColumnDef::new(CampaignEvents::Hash).string_len(64).not_null())
                 .to_owned(),
         )
         .await?;
