@@ -6,8 +6,8 @@
 //! - without a session, every guarded route refuses (401 for the API; the sign-in page for a
 //!   page; 403 for a write without the CSRF token), and nothing answers 2xx;
 //! - a signed-in user of another district or facility asks for a matter or inspection that is
-//!   not theirs: every method of every route that names it answers 404, never 2xx, 403 or 422,
-//!   so nobody learns that it exists;
+//!   not theirs (or a campaign of another district): every method of every route that names it
+//!   answers 404, never 2xx, 403 or 422, so nobody learns that it exists;
 //! - the administrators' routes refuse everyone else, and the directories' routes everyone but
 //!   administrators and supervisors.
 
@@ -190,6 +190,7 @@ async fn a_case_outside_the_callers_scope_is_not_found_on_every_route_that_names
     let app = app("routes-scope").await;
     let matter = stored_matter(&app.store).await;
     let inspection = stored_inspection(&app.store).await;
+    let campaign = stored_campaign(&app.store).await;
     let nobody = uuid::Uuid::new_v4().to_string();
     // Haidian's supervisor and a facility of Haidian; the matter and inspection are Chaoyang's.
     for user in ["haidian", "facility3"] {
@@ -198,6 +199,9 @@ async fn a_case_outside_the_callers_scope_is_not_found_on_every_route_that_names
             let id = match guard_of(&path) {
                 Some(Guard::Matter) => &matter,
                 Some(Guard::Inspection) => &inspection,
+                // A facility may not touch campaigns at all (403 for any id); another district's
+                // supervisor finds none.
+                Some(Guard::Campaign) if user == "haidian" => &campaign,
                 _ => continue,
             };
             for method in methods {
@@ -224,6 +228,8 @@ async fn a_case_outside_the_callers_scope_is_not_found_on_every_route_that_names
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
     }
     let r = app.send(get(&uri("/api/inspections/{id}", &inspection), Some(&cookie))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app.send(get(&uri("/api/campaigns/{id}", &campaign), Some(&cookie))).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 }
 

@@ -229,3 +229,30 @@ pub fn request_with(method: &str, uri: &str, (cookie, csrf): (&str, &str), form:
         .body(Body::from(format!("csrf={csrf}")))
         .expect("request")
 }
+
+/// A campaign row as the worker would write it, planned by Chaoyang's bureau (facility 1's region).
+pub async fn stored_campaign(store: &Store) -> String {
+    use qingling_activities::db::entities::campaign;
+    let facility = store.facility(1).await.ok().flatten().expect("facility 1");
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = chrono::Utc::now().timestamp_millis();
+    let row = campaign::Model {
+        id: id.clone(),
+        workflow_id: format!("campaign-{id}"),
+        region_id: facility.region_id,
+        title: "朝阳区双随机抽查".into(),
+        status: "committed".into(),
+        state: "{}".into(),
+        commitment: None,
+        commitment_sha256: None,
+        bundle_sha256: None,
+        schedule_id: None,
+        created_by: 2,
+        created_at_ms: now,
+        updated_at_ms: now,
+        publish_by_ms: None,
+        published_at_ms: None,
+    };
+    campaign::Entity::insert(row.into_active_model()).exec_without_returning(&store.db).await.expect("insert campaign");
+    id
+}
