@@ -87,25 +87,38 @@ async fn answer_when(shared: &Shared, id: &str, done: impl Fn(&campaign::Model) 
     }
 }
 
-/// `POST /api/campaigns`: plans a one-off campaign; its workflow publishes the commitment at once.
-#[tracing::instrument(skip_all, fields(campaign_id))]
-pub async fn api_plan(State(shared): S, ctx: Ctx, body: Bytes) -> Result<Response, Error> {
-    let who = oversight(&ctx)?;
-    let input: PlanInput = parse_json(&body)?;
+/// A campaign's workflow input from a plan a person sent: the plan checked against the policy in
+/// force, the catalogue and the districts the person plans for; its templates pinned; its region
+/// the planner's (an administrator's: the first district's). One-off and recurring plans alike.
+async fn campaign_input(
+    shared: &Shared,
+    who: &Signed,
+    input: &PlanInput,
+    id: String,
+    schedule_id: Option<String>,
+) -> Result<qingling_workflows::CampaignInput, Error> {
     let store = &shared.app.store;
     let policy = shared.policy_in_force().await?;
     let catalog = &shared.app.checklists;
     let templates: BTreeSet<String> = catalog.iter().map(|t| t.id.clone()).collect();
     let districts = store.plannable_districts(&who.user).await?;
-    let plan = check_plan(&input, &policy, &Known { templates: &templates, districts: &districts })?;
+    let plan = check_plan(input, &policy, &Known { templates: &templates, districts: &districts })?;
     let pinned = plan.templates.iter().filter_map(|t| catalog.latest(t).cloned()).collect();
     let region_id = match who.user.region_id {
         Some(r) => r,
         None => store.district_id(&plan.districts[0]).await?.ok_or(Error::NotFound)?,
     };
+    Ok(qingling_workflows::CampaignInput { id, region_id, plan, templates: pinned, planned_by: who.actor(), policy, schedule_id })
+}
+
+/// `POST /api/campaigns`: plans a one-off campaign; its workflow publishes the commitment at once.
+#[tracing::instrument(skip_all, fields(campaign_id))]
+pub async fn api_plan(State(shared): S, ctx: Ctx, body: Bytes) -> Result<Response, Error> {
+    let who = oversight(&ctx)?;
+    let input: PlanInput = parse_json(&body)?;
     let id = uuid::Uuid::new_v4().to_string();
     tracing::Span::current().record("campaign_id", id.as_str());
-    let input = qingling_workflows::CampaignInput { id: id.clone(), region_id, plan, templates: pinned, planned_by: who.actor(), policy, schedule_id: None };
+    let input = campaign_input(&shared, &who, &input, id.clone(), None).await?;
     crate::engine::start_campaign(&shared.app.temporal.client()?, input).await?;
     let r = answer_when(&shared, &id, |c| c.commitment.is_some()).await?;
     Ok(if r.status() == StatusCode::OK { (StatusCode::CREATED, r).into_response() } else { r })
@@ -231,33 +244,16 @@ pub struct RecurringInput {
 pub async fn api_plan_recurring(State(shared): S, ctx: Ctx, body: Bytes) -> Result<Response, Error> {
     let who = oversight(&ctx)?;
     let input: RecurringInput = parse_json(&body)?;
-    let store = &shared.app.store;
     let policy = shared.policy_in_force().await?;
     let now = crate::context::now_ms();
     let cron = qingling_rules::campaign::check_cron(&input.cron, &policy, now)?;
-    let catalog = &shared.app.checklists;
-    let templates: BTreeSet<String> = catalog.iter().map(|t| t.id.clone()).collect();
-    let districts = store.plannable_districts(&who.user).await?;
-    let plan = check_plan(&input.plan, &policy, &Known { templates: &templates, districts: &districts })?;
     let timezone = qingling_rules::campaign::timezone_name(policy.calendar.utc_offset_secs)
         .ok_or_else(|| Error::Internal("the policy's UTC offset is not whole hours".into()))?;
-    let pinned = plan.templates.iter().filter_map(|t| catalog.latest(t).cloned()).collect();
-    let region_id = match who.user.region_id {
-        Some(r) => r,
-        None => store.district_id(&plan.districts[0]).await?.ok_or(Error::NotFound)?,
-    };
     let plan_id = format!("p{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
     tracing::Span::current().record("plan_id", plan_id.as_str());
     let runs = cron.next_runs(&policy.calendar, now, RUNS_SHOWN);
-    let input = qingling_workflows::CampaignInput {
-        id: String::new(),
-        region_id,
-        plan,
-        templates: pinned,
-        planned_by: who.actor(),
-        policy,
-        schedule_id: Some(plan_id.clone()),
-    };
+    // Each run names itself from its workflow id (the workflow sets `id`).
+    let input = campaign_input(&shared, &who, &input.plan, String::new(), Some(plan_id.clone())).await?;
     let schedule_id = crate::engine::create_campaign_schedule(&shared.app.temporal.client()?, &plan_id, input, &cron.text, &timezone).await?;
     let body = json!({ "plan_id": plan_id, "schedule_id": schedule_id, "cron": cron.text, "timezone": timezone, "next_runs": runs_json(&runs) });
     Ok((StatusCode::CREATED, Json(body)).into_response())

@@ -142,16 +142,17 @@ impl From<sea_orm::DbErr> for ImportError {
     }
 }
 
-/// The regions, by id, with the district codes each may change.
-struct Regions {
+/// The regions, by id, with the district codes each may change (also what a person may plan a
+/// campaign for, and see of campaigns: `store::campaigns`).
+pub(super) struct Regions {
     all: BTreeMap<i64, region::Model>,
 }
 
 impl Regions {
-    async fn load<C: ConnectionTrait>(db: &C) -> Result<Regions> {
+    pub(super) async fn load<C: ConnectionTrait>(db: &C) -> Result<Regions> {
         Ok(Regions { all: region::Entity::find().all(db).await?.into_iter().map(|r| (r.id, r)).collect() })
     }
-    fn districts(&self) -> impl Iterator<Item = &region::Model> {
+    pub(super) fn districts(&self) -> impl Iterator<Item = &region::Model> {
         self.all.values().filter(|r| r.level == "district")
     }
     fn code(&self, id: i64) -> Option<&str> {
@@ -161,7 +162,7 @@ impl Regions {
         self.districts().find(|r| r.code == code).map(|r| r.id)
     }
     /// Whether `region` is `ancestor` or lies under it.
-    fn within(&self, mut region: i64, ancestor: i64) -> bool {
+    pub(super) fn within(&self, mut region: i64, ancestor: i64) -> bool {
         for _ in 0..8 {
             if region == ancestor {
                 return true;
