@@ -95,11 +95,51 @@ fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
 }
 
-/// A free TCP port on 127.0.0.1 (bind port 0, read it back, release it).
+/// A free TCP port on 127.0.0.1 for a server that is about to be started on it.
 ///
-/// There is a small window in which another process could take the port; good enough for
-/// local development and tests.
+/// Chosen *below* the kernel's ephemeral range (`net.ipv4.ip_local_port_range`, 32768–60999 by
+/// default), never by binding port 0: a port from the ephemeral range can be taken, between this
+/// check and the server's bind, by any outgoing connection's source port — on a busy test run
+/// (workers, clients and browsers connecting all the time) that happened, and a dev server died
+/// with "address already in use". Ports below the range are only taken by servers that ask for
+/// them. Successive calls in one process never return the same port; the start of the walk
+/// differs between processes (process id and clock), so two test binaries do not walk in step.
+/// Falls back to port 0 when the range leaves no room below it.
 pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    const FLOOR: u32 = 10_000;
+    let ceiling = ephemeral_floor().min(u32::from(u16::MAX));
+    if ceiling <= FLOOR + 1_000 {
+        return any_port();
+    }
+    let span = ceiling - FLOOR;
+    let _ = NEXT.compare_exchange(u32::MAX, walk_start(span), Ordering::Relaxed, Ordering::Relaxed);
+    for _ in 0..span {
+        let offset = NEXT.fetch_add(1, Ordering::Relaxed) % span;
+        let port = u16::try_from(FLOOR + offset).unwrap_or(0);
+        if port != 0 && port_is_free(port) {
+            return port;
+        }
+    }
+    any_port()
+}
+
+/// The lowest ephemeral port (32768 when `/proc` does not say).
+fn ephemeral_floor() -> u32 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|low| low.parse().ok()))
+        .unwrap_or(32_768)
+}
+
+/// Where this process starts its walk through `span` ports.
+fn walk_start(span: u32) -> u32 {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    (std::process::id().wrapping_mul(7_919) ^ nanos) % span
+}
+
+fn any_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).and_then(|l| l.local_addr()).map(|a| a.port()).expect("binding 127.0.0.1:0 to find a free port")
 }
 
@@ -494,5 +534,25 @@ async fn keep_tail(reader: impl AsyncRead + Unpin, tail: Arc<Mutex<Output>>) {
                 out.tail.push_back(line);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A port from the ephemeral range can be taken by any outgoing connection before the server
+    /// binds it (a CI run lost its dev server's UI port that way): ports come from below it, and
+    /// one process never gets the same one twice.
+    #[test]
+    fn free_ports_are_below_the_ephemeral_range_and_never_repeat() {
+        let floor = ephemeral_floor();
+        let ports: Vec<u16> = (0..200).map(|_| free_port()).collect();
+        for port in &ports {
+            assert!(u32::from(*port) < floor, "port {port} is in the ephemeral range (from {floor})");
+            assert!(*port >= 10_000, "port {port} is below the walk's floor");
+        }
+        let distinct: std::collections::HashSet<_> = ports.iter().collect();
+        assert_eq!(distinct.len(), ports.len(), "a port was handed out twice: {ports:?}");
     }
 }
