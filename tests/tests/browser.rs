@@ -70,6 +70,30 @@ async fn a_supervisor_assigns_an_inspection_through_the_form() -> anyhow::Result
     Ok(())
 }
 
+/// The campaign pages in a browser: runs previewed, a plan, the draw ceremony with a refusal,
+/// a refused replacement, the teams sent; the public page signed out. What the pages did is
+/// checked as stored: the commitment shown is the one stored, the draw was recorded once with
+/// both witnesses, the refused replacement changed nothing, and every home has its inspection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_runs_a_campaign_through_the_pages_and_the_public_reads_it() -> anyhow::Result<()> {
+    let app = TestApp::start("browser-campaign").await?;
+    let result = run_script("campaign.mjs", &app.base, &app.data_dir).await?;
+    let id = result["campaign_id"].as_str().expect("the script names the campaign").to_string();
+    let c = app.store.campaign(&id).await?.expect("stored");
+    assert_eq!(c.status, "assigned");
+    assert_eq!(result["commitment"].as_str(), c.commitment_sha256.as_deref(), "the page showed the stored commitment");
+    let events = app.store.campaign_events(&id).await?;
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).filter(|k| *k != "escalated").collect();
+    assert_eq!(kinds, ["planned", "committed", "drawn", "assigned"], "the refused value and the refused replacement left nothing behind");
+    let drawn: serde_json::Value = serde_json::from_str(&events.iter().find(|e| e.kind == "drawn").expect("drawn").payload)?;
+    let bundle = qingling_activities::campaign::bundle(&app.store, &id).await?.expect("a bundle");
+    assert_eq!(bundle.witnesses, ["李见证", "张见证"], "both witnesses, one a line: {drawn}");
+    let homes = app.store.campaign_homes(&id).await?;
+    assert_eq!(homes.len() as u64, result["homes"].as_u64().unwrap_or_default());
+    assert!(homes.iter().all(|h| h.inspection_status.as_deref() == Some("assigned") && h.team.len() == 2), "{homes:?}");
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_administrator_loads_a_years_schedule_through_the_calendar_page() -> anyhow::Result<()> {
     let app = TestApp::start("browser-calendar").await?;

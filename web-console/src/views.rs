@@ -34,6 +34,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("users.html", include_str!("../templates/users.html")),
     ("directory.html", include_str!("../templates/directory.html")),
     ("public.html", include_str!("../templates/public.html")),
+    ("campaigns.html", include_str!("../templates/campaigns.html")),
+    ("campaign.html", include_str!("../templates/campaign.html")),
 ];
 
 /// The template environment, built once at start.
@@ -87,6 +89,7 @@ fn nav(ctx: &Ctx) -> Vec<NavItem> {
             ("/matters/new", "web.nav.issue"),
             ("/inspections", "web.checklist.nav"),
             ("/notices", "web.nav.matters"),
+            ("/campaigns", "web.nav.campaigns"),
             ("/directory", "web.nav.directory"),
             ("/admin/calendar", "web.nav.calendar"),
             ("/admin/health", "web.nav.health"),
@@ -97,6 +100,7 @@ fn nav(ctx: &Ctx) -> Vec<NavItem> {
             ("/matters/new", "web.nav.issue"),
             ("/inspections", "web.checklist.nav"),
             ("/notices", "web.nav.matters"),
+            ("/campaigns", "web.nav.campaigns"),
             ("/directory", "web.nav.directory"),
         ],
         Role::Inspector => {

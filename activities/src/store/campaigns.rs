@@ -60,6 +60,70 @@ impl Store {
     }
 }
 
+/// A drawn home as the console shows it to oversight: who goes, and how far the inspection is.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CampaignHome {
+    pub target: String,
+    pub facility_id: i64,
+    pub facility: String,
+    /// The team's certificate numbers with the names the inspectors directory gives them now.
+    pub team: Vec<(String, String)>,
+    pub inspection_id: Option<String>,
+    /// `assigned | in_progress | submitted | completed`, once the inspection exists.
+    pub inspection_status: Option<String>,
+    pub inspection_date: Option<String>,
+    pub findings: Option<i32>,
+}
+
+impl Store {
+    /// A campaign's drawn homes with their teams and inspections, in the order drawn (four
+    /// queries, whatever the number of homes).
+    pub async fn campaign_homes(&self, campaign_id: &str) -> Result<Vec<CampaignHome>> {
+        use crate::db::entities::{directory_inspector, facility, inspection};
+        use std::collections::HashMap;
+        let targets = self.campaign_targets(campaign_id).await?;
+        let facility_ids: Vec<i64> = targets.iter().map(|t| t.facility_id).collect();
+        let names: HashMap<i64, String> =
+            facility::Entity::find().filter(facility::Column::Id.is_in(facility_ids)).all(&self.db).await?.into_iter().map(|f| (f.id, f.name)).collect();
+        let inspection_ids: Vec<String> = targets.iter().filter_map(|t| t.inspection_id.clone()).collect();
+        let inspections: HashMap<String, inspection::Model> = if inspection_ids.is_empty() {
+            HashMap::new()
+        } else {
+            inspection::Entity::find().filter(inspection::Column::Id.is_in(inspection_ids)).all(&self.db).await?.into_iter().map(|i| (i.id.clone(), i)).collect()
+        };
+        let teams: Vec<Vec<String>> = targets.iter().map(|t| serde_json::from_str(&t.team).unwrap_or_default()).collect();
+        let certificates: BTreeSet<String> = teams.iter().flatten().cloned().collect();
+        let people: HashMap<String, String> = if certificates.is_empty() {
+            HashMap::new()
+        } else {
+            directory_inspector::Entity::find()
+                .filter(directory_inspector::Column::Certificate.is_in(certificates))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|i| (i.certificate, i.name))
+                .collect()
+        };
+        Ok(targets
+            .into_iter()
+            .zip(teams)
+            .map(|(t, team)| {
+                let i = t.inspection_id.as_ref().and_then(|id| inspections.get(id));
+                CampaignHome {
+                    facility: names.get(&t.facility_id).cloned().unwrap_or_default(),
+                    team: team.into_iter().map(|c| { let name = people.get(&c).cloned().unwrap_or_default(); (c, name) }).collect(),
+                    inspection_status: i.map(|i| i.status.clone()),
+                    inspection_date: i.map(|i| i.date.clone()),
+                    findings: i.and_then(|i| i.findings),
+                    target: t.target_code,
+                    facility_id: t.facility_id,
+                    inspection_id: t.inspection_id,
+                }
+            })
+            .collect())
+    }
+}
+
 /// A drawn home as the public may see it: named only once its inspection is done (or at once
 /// when the policy reveals drawn homes at the draw), with its results.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -3,7 +3,7 @@
 use super::{Store, in_scope, scope_condition};
 use crate::db::entities::{facility, region, user};
 use crate::{Error, Result};
-use sea_orm::{EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 impl Store {
     pub async fn facility(&self, id: i64) -> Result<Option<facility::Model>> {
@@ -26,6 +26,15 @@ impl Store {
 
     pub async fn region(&self, id: i64) -> Result<Option<region::Model>> {
         Ok(region::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
+    /// Region names by division code, for the codes given (one query).
+    pub async fn region_names(&self, codes: &std::collections::BTreeSet<String>) -> Result<std::collections::HashMap<String, String>> {
+        if codes.is_empty() {
+            return Ok(Default::default());
+        }
+        let rows = region::Entity::find().filter(region::Column::Code.is_in(codes.iter().cloned())).all(&self.db).await?;
+        Ok(rows.into_iter().map(|r| (r.code, r.name)).collect())
     }
 
     /// A facility's name and its region's division code, which its workflows carry for

@@ -22,6 +22,7 @@ mod notices;
 mod users;
 
 pub use board::Board;
+pub use campaigns::CampaignHome;
 pub use inspections::{InspectionRow, user_can_see_inspection};
 pub use matters::user_can_see;
 
