@@ -9,10 +9,17 @@ time (the Temporal SDK among them) — five minutes of CI for nothing. Here one
 `cargo test --workspace --no-run` builds everything and the binaries run as cargo would run
 them (working directory = the package's root).
 
+Two lanes run side by side. The timed lane runs, one at a time and at normal priority, every
+binary that drives the engine against second-scale deadlines (two of those at once on two cores
+made them miss, and a worker whose workflow tasks take seconds hits an SDK panic). The background
+lane runs, one at a time and at the lowest CPU priority (nice 19), the binaries that count no
+deadline: unit tests, the CLI and draw tests, the replay, the fuzzer. The timed lane waits on
+timers about half the time; the background lane only uses what it leaves idle, so the timed
+binaries see nearly the CPU they would alone and the background ones finish in its shadow.
+
 Each binary's output goes to target/test-logs/<pass>-<package>-<target>.log and is printed
 whole when it ends, so parallel output never interleaves. Environment:
-  QINGLING_TEST_JOBS   binaries at once (default 1: the deadline tests count 2-second periods,
-                       and two binaries at once on two cores made them miss)
+  QINGLING_TEST_SERIAL 1: one binary at a time, no background lane
   QINGLING_TEST_PASSES "sqlite,postgres" (default both)
 Extra arguments go to every test binary (e.g. `-- --nocapture`, a test-name filter).
 Exit status 0 when every binary passed.
@@ -33,6 +40,18 @@ TIMES = ROOT / "target" / "test-times.json"
 # pass (the browser tests exercise the pages' own scripts, which do not depend on the database).
 PG_PACKAGES = {"qingling-activities", "qingling-tests"}
 PG_SKIP_TARGETS = {"browser", "draw"}
+
+# The engine-driving binaries that count no deadline: they go to the background lane with every
+# binary outside qingling-tests (none of those starts a worker).
+BACKGROUND_TARGETS = {"fuzz", "draw", "cli", "replay"}
+
+
+def background(pkg, name):
+    return pkg != "qingling-tests" or name in BACKGROUND_TARGETS
+
+
+def lowest_priority():
+    os.nice(19)
 
 
 def say(msg):
@@ -97,7 +116,7 @@ def main():
     args = sys.argv[1:]
     if args and args[0] == "--":
         args = args[1:]
-    jobs = max(1, int(os.environ.get("QINGLING_TEST_JOBS", "1")))
+    serial = os.environ.get("QINGLING_TEST_SERIAL", "") not in ("", "0")
     passes = [p.strip() for p in os.environ.get("QINGLING_TEST_PASSES", "sqlite,postgres").split(",") if p.strip()]
 
     say("building every test binary (cargo test --workspace --no-run)")
@@ -121,7 +140,8 @@ def main():
             if db == "postgres":
                 env.setdefault("QINGLING_FUZZ_REQUESTS", "1000")
             label = f"{db} {pkg} {kind} {name}"
-            runs.append({"label": label, "key": f"{db}-{pkg}-{kind}-{name}", "exe": exe, "cwd": cwd, "env": env})
+            lane = "background" if background(pkg, name) and not serial else "timed"
+            runs.append({"label": label, "key": f"{db}-{pkg}-{kind}-{name}", "exe": exe, "cwd": cwd, "env": env, "lane": lane})
 
     # Longest first (from the last run's times), so the lanes end together.
     try:
@@ -132,11 +152,12 @@ def main():
 
     LOGS.mkdir(parents=True, exist_ok=True)
     lock = threading.Lock()
-    queue = list(runs)
+    queues = {"timed": [r for r in runs if r["lane"] == "timed"], "background": [r for r in runs if r["lane"] == "background"]}
     results = []
     cpus = {}
 
-    def lane():
+    def lane(name):
+        queue = queues[name]
         while True:
             with lock:
                 if not queue:
@@ -146,7 +167,8 @@ def main():
             start = time.monotonic()
             with open(log_path, "w") as log:
                 proc = subprocess.Popen([run["exe"], *args], cwd=run["cwd"], env=run["env"],
-                                        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        preexec_fn=lowest_priority if name == "background" else None)
                 # wait4 gives the CPU time of this binary and of the children it reaped (dev
                 # servers, the qingling binary, SMTP sinks): whether it waits or computes.
                 _, status, usage = os.wait4(proc.pid, 0)
@@ -162,9 +184,10 @@ def main():
                 sys.stdout.write(log_path.read_text(errors="replace"))
                 sys.stdout.flush()
 
-    say(f"running {len(runs)} test binaries ({', '.join(passes)}), {jobs} at a time")
+    say(f"running {len(runs)} test binaries ({', '.join(passes)}): {len(queues['timed'])} in the timed lane, "
+        f"{len(queues['background'])} in the background lane (nice 19)")
     t1 = time.monotonic()
-    threads = [threading.Thread(target=lane) for _ in range(jobs)]
+    threads = [threading.Thread(target=lane, args=(name,)) for name in queues]
     for t in threads:
         t.start()
     for t in threads:
@@ -181,7 +204,8 @@ def main():
     print("\nscripts/test: per binary (slowest first):")
     for run, rc, took in sorted(results, key=lambda r: -r[2]):
         if took >= 1.0 or rc != 0:
-            print(f"  {took:7.1f}s  {cpus.get(run['key'], 0):5.0f}s cpu  {'ok    ' if rc == 0 else 'FAILED'}  {run['label']}")
+            lane_tag = "bg " if run["lane"] == "background" else "   "
+            print(f"  {took:7.1f}s  {cpus.get(run['key'], 0):5.0f}s cpu  {lane_tag}{'ok    ' if rc == 0 else 'FAILED'}  {run['label']}")
     print(f"scripts/test: {len(results)} binaries, {len(failed)} failed, {wall:.0f}s wall "
           f"({sum(t for _, _, t in results):.0f}s of test time)")
     for run, rc in failed:

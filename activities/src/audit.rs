@@ -23,7 +23,7 @@
 pub use crate::chain::{AuditKey, EventContent, GENESIS, event_hash};
 
 use crate::chain::{self, Link, Log, Stored};
-use crate::db::entities::{matter, matter_event};
+use crate::db::entities::{campaign, matter, matter_event};
 use crate::{Error, Result, sha256_hex};
 use sea_orm::sea_query::Condition;
 use sea_orm::{ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
@@ -103,6 +103,10 @@ fn legacy_hash(prev_hash: &str, content: &EventContent<'_>) -> String {
 pub struct AuditReport {
     pub matters: usize,
     pub events: usize,
+    /// Campaigns and their events (each campaign's chain is checked as stored; the anchor file
+    /// covers matters only).
+    pub campaigns: usize,
+    pub campaign_events: usize,
     /// Anchor lines read, and the time of the latest.
     pub anchors: usize,
     pub latest_anchor_ms: Option<i64>,
@@ -128,6 +132,9 @@ impl AuditReport {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokenLink {
+    /// What the chain belongs to: `matter` or `campaign`.
+    pub subject: &'static str,
+    /// The matter's or campaign's id.
     pub matter_id: String,
     pub seq: i64,
     pub why: String,
@@ -135,7 +142,7 @@ pub struct BrokenLink {
 
 impl std::fmt::Display for BrokenLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "matter {} event {}: {}", self.matter_id, self.seq, self.why)
+        write!(f, "{} {} event {}: {}", self.subject, self.matter_id, self.seq, self.why)
     }
 }
 
@@ -149,14 +156,14 @@ pub fn check_chain(
     recorded_last_seq: Option<i64>,
     anchored: Option<(i64, &str)>,
 ) -> Option<BrokenLink> {
-    chain::check(key, events, recorded_last_seq, anchored).map(|b| BrokenLink { matter_id: matter_id.to_string(), seq: b.seq, why: b.why })
+    chain::check(key, events, recorded_last_seq, anchored).map(|b| BrokenLink { subject: "matter", matter_id: matter_id.to_string(), seq: b.seq, why: b.why })
 }
 
 /// Verifies every matter's chain, and every head the anchor file recorded. Reads one matter at a
 /// time so memory stays flat however long the histories grow (the anchored heads are held: about
 /// 100 bytes per matter).
 pub async fn verify<C: ConnectionTrait>(db: &C, key: &AuditKey, anchors: Option<&Path>) -> Result<AuditReport> {
-    let mut report = AuditReport { matters: 0, events: 0, anchors: 0, latest_anchor_ms: None, broken: vec![], broken_count: 0 };
+    let mut report = AuditReport { matters: 0, events: 0, campaigns: 0, campaign_events: 0, anchors: 0, latest_anchor_ms: None, broken: vec![], broken_count: 0 };
     let mut heads: BTreeMap<String, (i64, String)> = BTreeMap::new();
     let mut anchor_problems = vec![];
     if let Some(path) = anchors {
@@ -187,6 +194,7 @@ pub async fn verify<C: ConnectionTrait>(db: &C, key: &AuditKey, anchors: Option<
     // Anchored matters the database no longer has at all.
     for (matter_id, (seq, _)) in heads {
         report.push(BrokenLink {
+            subject: "matter",
             matter_id,
             seq: 1,
             why: format!("deleted: the anchor file recorded this matter up to event {seq}, the database has no such matter"),
@@ -194,6 +202,16 @@ pub async fn verify<C: ConnectionTrait>(db: &C, key: &AuditKey, anchors: Option<
     }
     for p in anchor_problems {
         report.push(p);
+    }
+    let campaigns: Vec<String> =
+        campaign::Entity::find().select_only().column(campaign::Column::Id).order_by_asc(campaign::Column::Id).into_tuple().all(db).await?;
+    report.campaigns = campaigns.len();
+    for id in campaigns {
+        let events = chain::read::<crate::campaign::CampaignLog>(db, &id).await?;
+        report.campaign_events += events.len();
+        if let Some(b) = chain::check(key, &events, None, None) {
+            report.push(BrokenLink { subject: "campaign", matter_id: id, seq: b.seq, why: b.why });
+        }
     }
     Ok(report)
 }
@@ -222,7 +240,7 @@ pub async fn seal_legacy<C: ConnectionTrait + TransactionTrait>(db: &C, key: &Au
             continue;
         }
         if let Some(b) = chain::check_with(legacy_hash, &events, None, None) {
-            let b = BrokenLink { matter_id: matter_id.clone(), seq: b.seq, why: b.why };
+            let b = BrokenLink { subject: "matter", matter_id: matter_id.clone(), seq: b.seq, why: b.why };
             tracing::error!(%b, "an unkeyed chain is already broken; left as it is");
             left += 1;
             continue;
@@ -289,7 +307,7 @@ impl AnchorLog {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(log),
             Err(e) => return Err(e.into()),
         };
-        let problem = |line: usize, why: String| BrokenLink { matter_id: format!("(anchor file {} line {line})", path.display()), seq: 0, why };
+        let problem = |line: usize, why: String| BrokenLink { subject: "matter", matter_id: format!("(anchor file {} line {line})", path.display()), seq: 0, why };
         for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
             let line = line?;
             if line.trim().is_empty() {

@@ -5,7 +5,14 @@
 
 use crate::Error;
 use crate::chain::{AuditKey, EventContent, Link, Log, Stored};
-use crate::db::entities::{campaign, campaign_draw, campaign_event, campaign_target, directory_target, inspection, user};
+use crate::db::entities::{campaign, campaign_draw, campaign_event, campaign_mail, campaign_target, directory_target, inspection, user};
+use crate::mail::{Mailer, compose_stem, format_instant};
+use crate::outbox::{self, Outbox, Queued};
+use crate::recipients::{self, Recipient};
+use qingling_rules::calendar::Calendar;
+use qingling_rules::campaign::Deadline;
+use qingling_rules::messages::{self, Locale};
+use qingling_rules::policy::Audience;
 use crate::store::Store;
 use crate::store::directory::{SnapshotKind, take_snapshot};
 use qingling_rules::draw::{self, Bundle, Commitment, InspectorDirectory, Target, Team};
@@ -13,7 +20,7 @@ use qingling_rules::inspection::InspectionStatus;
 use qingling_rules::matter::{Actor, Role};
 use qingling_rules::refusal::Refusal;
 use qingling_workflows::contract::{
-    CampaignActivities, CampaignRecord, CommitRequest, Committed, DrawOutcome, DrawRun, DrawnHome, Progress, ReassignOutcome, ReassignRun,
+    CampaignActivities, CampaignRecord, CommitRequest, Committed, DrawOutcome, DrawRun, DrawnHome, PendingEvent, Progress, ReassignOutcome, ReassignRun,
 };
 use sea_orm::sea_query::Condition;
 use sea_orm::{ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
@@ -28,6 +35,127 @@ pub struct CampaignActivitiesImpl {
     pub store: Store,
     /// The key of the campaigns' event chains (the matters' key).
     pub audit_key: AuditKey,
+    /// Sends the mails a campaign's escalations cause.
+    pub mail: CampaignMail,
+}
+
+/// What escalation mails need: the mailer, the calendar that writes their dates, and the console's
+/// address for the link.
+#[derive(Clone)]
+pub struct CampaignMail {
+    pub mailer: Mailer,
+    pub calendar: Calendar,
+    pub public_url: String,
+}
+
+/// The campaigns' outbox: table `campaign_mails`, keyed like the matters' `mails`.
+pub struct CampaignOutbox;
+
+impl Outbox for CampaignOutbox {
+    type Entity = campaign_mail::Entity;
+
+    fn subject(id: &str) -> Condition {
+        Condition::all().add(campaign_mail::Column::CampaignId.eq(id))
+    }
+
+    fn key() -> Vec<campaign_mail::Column> {
+        vec![campaign_mail::Column::CampaignId, campaign_mail::Column::Seq, campaign_mail::Column::NoticeKind, campaign_mail::Column::RecipientEmail]
+    }
+
+    fn id() -> campaign_mail::Column {
+        campaign_mail::Column::Id
+    }
+
+    fn status() -> campaign_mail::Column {
+        campaign_mail::Column::Status
+    }
+
+    fn sent_at() -> campaign_mail::Column {
+        campaign_mail::Column::SentAtMs
+    }
+
+    fn row(m: &outbox::Mail<'_>) -> campaign_mail::ActiveModel {
+        campaign_mail::ActiveModel {
+            id: NotSet,
+            campaign_id: Set(m.subject_id.to_string()),
+            seq: Set(m.cause_seq),
+            notice_kind: Set(m.notice_kind.to_string()),
+            recipient_email: Set(m.to.email.clone()),
+            recipient_name: Set(m.to.name.clone()),
+            subject: Set(m.text.subject.clone()),
+            body: Set(m.text.body.clone()),
+            status: Set(outbox::PENDING.to_string()),
+            sent_at_ms: Set(None),
+        }
+    }
+
+    fn queued(row: campaign_mail::Model) -> Queued {
+        Queued { id: row.id, email: row.recipient_email, name: row.recipient_name, subject: row.subject, body: row.body, notice_kind: row.notice_kind }
+    }
+}
+
+/// The notice kind (and catalogue stem, `mail.campaign_escalated_*`) of an escalation mail.
+pub const ESCALATED: &str = "campaign_escalated";
+
+/// Who is told of a campaign's escalation: the region's supervisors always (the campaign is
+/// theirs); administrators when the step names them; when the inspections are late and the step
+/// names inspectors, the teams of the homes not inspected yet. Never a facility: a campaign is
+/// about many, and a home is not told it was drawn before its inspection.
+async fn escalation_recipients(db: &impl ConnectionTrait, r: &CampaignRecord, payload: &serde_json::Value) -> crate::Result<Vec<Recipient>> {
+    let notify: Vec<Audience> = payload.get("notify").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
+    let mut audience = vec![Audience::Supervisor];
+    if notify.contains(&Audience::Admin) {
+        audience.push(Audience::Admin);
+    }
+    let mut out = recipients::resolve_in_region(db, &audience, r.region_id).await?;
+    if notify.contains(&Audience::Inspector) && payload.get("deadline").and_then(|d| d.as_str()) == Some(Deadline::Inspect.as_str()) {
+        let waiting: Vec<String> = payload.get("waiting").and_then(|w| serde_json::from_value(w.clone()).ok()).unwrap_or_default();
+        let targets = campaign_target::Entity::find()
+            .filter(campaign_target::Column::CampaignId.eq(r.campaign_id.clone()))
+            .filter(campaign_target::Column::TargetCode.is_in(waiting))
+            .all(db)
+            .await?;
+        let certificates: std::collections::BTreeSet<String> = targets.iter().flat_map(|t| serde_json::from_str::<Vec<String>>(&t.team).unwrap_or_default()).collect();
+        if !certificates.is_empty() {
+            for u in user::Entity::find().filter(user::Column::Certificate.is_in(certificates)).order_by_asc(user::Column::Id).all(db).await? {
+                let email = u.email.trim().to_string();
+                if !email.is_empty() && email.parse::<lettre::Address>().is_ok() && !out.iter().any(|o| o.email.eq_ignore_ascii_case(&email)) {
+                    out.push(Recipient { email, name: u.display_name, locale: Locale::from_code(&u.locale).unwrap_or_default() });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Queues the mails of one escalation event, in the reader's language.
+async fn queue_escalation(db: &impl ConnectionTrait, mail: &CampaignMail, r: &CampaignRecord, e: &PendingEvent) -> crate::Result<()> {
+    let deadline = e.payload.get("deadline").and_then(|d| d.as_str()).unwrap_or_default();
+    let due_ms = r.state.dates.map(|d| match deadline {
+        "assign" => d.assign_by_ms,
+        "inspect" => d.window_end_ms,
+        _ => d.publish_by_ms,
+    });
+    let step = e.payload.get("step").and_then(|s| s.as_str()).unwrap_or_default();
+    let level = e.payload.get("level").map(|l| l.to_string()).unwrap_or_default();
+    let waiting = e.payload.get("waiting").and_then(|w| w.as_array()).map_or(0, Vec::len);
+    let link = format!("{}/campaigns/{}", mail.public_url.trim_end_matches('/'), r.campaign_id);
+    for to in escalation_recipients(db, r, &e.payload).await? {
+        let l = to.locale;
+        let args = [
+            ("title", r.state.plan.title.clone()),
+            ("deadline", messages::t(l, &format!("campaign_deadline.{deadline}"), &[])),
+            ("step", messages::t(l, &format!("escalation.{step}"), &[])),
+            ("level", level.clone()),
+            ("due", due_ms.map(|ms| format_instant(&mail.calendar, ms)).unwrap_or_default()),
+            ("waiting", if waiting > 0 { messages::t(l, "mail.campaign_waiting", &[("n", &waiting.to_string())]) } else { String::new() }),
+        ];
+        let refs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let text = compose_stem(l, ESCALATED, &to.name, &refs, &link)?;
+        let m = outbox::Mail { subject_id: &r.campaign_id, cause_seq: e.seq as i64, notice_kind: ESCALATED, to: &to, text: &text };
+        outbox::queue::<CampaignOutbox>(db, &m).await?;
+    }
+    Ok(())
 }
 
 /// The campaigns' event log: table `campaign_events`, one keyed hash chain per campaign, tagged
@@ -112,7 +240,7 @@ fn failure(what: &str, id: &str, e: Error) -> ActivityError {
 impl CampaignActivitiesImpl {
     #[activity(name = ActivityDefinition::name(&CampaignActivities::record))]
     pub async fn record(self: Arc<Self>, _ctx: ActivityContext, record: CampaignRecord) -> Result<(), ActivityError> {
-        record_campaign(&self.store, &self.audit_key, &record).await.map_err(|e| failure("campaign.record", &record.campaign_id, e))
+        record_campaign(&self.store, &self.audit_key, Some(&self.mail), &record).await.map_err(|e| failure("campaign.record", &record.campaign_id, e))
     }
 
     #[activity(name = ActivityDefinition::name(&CampaignActivities::commit))]
@@ -136,10 +264,11 @@ impl CampaignActivitiesImpl {
     }
 }
 
-/// Upserts the campaign's row, appends the events not stored yet, and notes each home's
-/// inspection.
+/// Upserts the campaign's row, appends the events not stored yet, queues the mails of its
+/// escalations (with `mail`), and notes each home's inspection, in one transaction; then sends
+/// the queued mails.
 #[tracing::instrument(name = "campaign.record", skip_all, fields(campaign_id = %r.campaign_id))]
-pub async fn record_campaign(store: &Store, key: &AuditKey, r: &CampaignRecord) -> crate::Result<()> {
+pub async fn record_campaign(store: &Store, key: &AuditKey, mail: Option<&CampaignMail>, r: &CampaignRecord) -> crate::Result<()> {
     let txn = store.db.begin().await?;
     let state = serde_json::to_string(&r.state)?;
     let status = r.state.status.as_str().to_string();
@@ -198,6 +327,11 @@ pub async fn record_campaign(store: &Store, key: &AuditKey, r: &CampaignRecord) 
         })
         .collect();
     crate::chain::append::<CampaignLog>(&txn, key, &contents).await?;
+    if let Some(mail) = mail {
+        for e in r.events.iter().filter(|e| e.kind == "escalated") {
+            queue_escalation(&txn, mail, r, e).await?;
+        }
+    }
     for (target, inspection_id) in &r.inspections {
         campaign_target::Entity::update_many()
             .col_expr(campaign_target::Column::InspectionId, sea_orm::sea_query::Expr::value(inspection_id.clone()))
@@ -208,6 +342,9 @@ pub async fn record_campaign(store: &Store, key: &AuditKey, r: &CampaignRecord) 
             .await?;
     }
     txn.commit().await?;
+    if let Some(mail) = mail {
+        outbox::send_pending::<CampaignOutbox>(&store.db, &mail.mailer, &r.campaign_id).await?;
+    }
     Ok(())
 }
 

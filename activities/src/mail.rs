@@ -112,7 +112,12 @@ pub fn notice_key(notice: Notice) -> &'static str {
 /// Composes a notice mail in the reader's language. `args` fill the catalogue placeholders
 /// (`notice`, `title`, `facility`, `due`, ...); `link` is the matter's address in the console.
 pub fn compose(locale: Locale, notice: Notice, to_name: &str, args: &[(&str, &str)], link: &str) -> Result<Composed> {
-    let stem = notice_key(notice);
+    compose_stem(locale, notice_key(notice), to_name, args, link)
+}
+
+/// Composes the mail whose texts are `mail.<stem>_subject` and `mail.<stem>_body`: any kind of
+/// case's notices (a matter's through [`compose`], a campaign's escalation as `campaign_escalated`).
+pub fn compose_stem(locale: Locale, stem: &str, to_name: &str, args: &[(&str, &str)], link: &str) -> Result<Composed> {
     let subject = t(locale, &format!("mail.{stem}_subject"), args);
     // A date counted over a year whose holiday schedule is not published yet is footnoted.
     let provisional = args.iter().find(|(k, _)| *k == "provisional").map(|(_, v)| *v).filter(|v| !v.is_empty());

@@ -28,20 +28,31 @@ pub struct Recipient {
 /// The recipients of a notification to `audience` about a case of `facility`, overseen by
 /// `region_id` (a matter keeps the region it was issued in).
 pub async fn resolve(db: &impl ConnectionTrait, audience: &[Audience], facility: &facility::Model, region_id: i64) -> Result<Vec<Recipient>> {
+    resolve_for(db, audience, Some(facility), region_id).await
+}
+
+/// The recipients of a notification about a case of no single facility (a campaign), overseen
+/// by `region_id`: `Facility` names nobody.
+pub async fn resolve_in_region(db: &impl ConnectionTrait, audience: &[Audience], region_id: i64) -> Result<Vec<Recipient>> {
+    resolve_for(db, audience, None, region_id).await
+}
+
+async fn resolve_for(db: &impl ConnectionTrait, audience: &[Audience], facility: Option<&facility::Model>, region_id: i64) -> Result<Vec<Recipient>> {
     let mut out = vec![];
     for a in audience {
         let query = user::Entity::find().order_by_asc(user::Column::Id);
-        let query = match a {
-            Audience::Facility => {
+        let query = match (a, facility) {
+            (Audience::Facility, None) => continue,
+            (Audience::Facility, Some(facility)) => {
                 if let Some(email) = facility.email.as_deref().filter(|e| !e.trim().is_empty()) {
                     // The office's address names no reader to ask for a language: Chinese, its notices' language.
                     out.push(Recipient { email: email.trim().to_string(), name: facility.name.clone(), locale: Locale::ZhCn });
                 }
                 query.filter(user::Column::Role.eq("facility")).filter(user::Column::FacilityId.eq(facility.id))
             }
-            Audience::Inspector => query.filter(user::Column::Role.eq("inspector")).filter(user::Column::RegionId.eq(region_id)),
-            Audience::Supervisor => query.filter(user::Column::Role.eq("supervisor")).filter(user::Column::RegionId.eq(region_id)),
-            Audience::Admin => query.filter(user::Column::Role.eq("admin")),
+            (Audience::Inspector, _) => query.filter(user::Column::Role.eq("inspector")).filter(user::Column::RegionId.eq(region_id)),
+            (Audience::Supervisor, _) => query.filter(user::Column::Role.eq("supervisor")).filter(user::Column::RegionId.eq(region_id)),
+            (Audience::Admin, _) => query.filter(user::Column::Role.eq("admin")),
         };
         for u in query.all(db).await? {
             let locale = Locale::from_code(&u.locale).unwrap_or_default();

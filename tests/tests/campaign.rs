@@ -99,6 +99,30 @@ async fn a_campaign_commits_before_the_draw_verifies_escalates_and_publishes() -
     // Left unassigned past the deadline, the campaign climbs the ladder.
     let c = until(&sup, &on_time, Duration::from_secs(20), "the unassigned team escalating", |c| escalated(c, "assign")).await?;
     assert_eq!(events(&c, "escalated")[0]["payload"]["step"], "reminder");
+    // Each escalation is mailed to the district's supervisors (never to a home: a drawn home is not
+    // told before its inspection), once, in the reader's language.
+    let mail = app
+        .smtp
+        .wait_for(
+            |m| {
+                let (subject, to) = qingling_tests::app::subject_and_to(m);
+                to.contains("supervisor@example.test") && subject.contains("【逾期提醒】双随机抽查「朝阳区养老机构消防安全双随机抽查（准时公示）」：派出检查组已逾期")
+            },
+            Duration::from_secs(20),
+        )
+        .await?;
+    assert!(mail.contains("X-RcptTo: supervisor@example.test") || mail.contains("supervisor@example.test"), "{mail}");
+    {
+        use qingling_activities::db::entities::campaign_mail;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let stored = campaign_mail::Entity::find().filter(campaign_mail::Column::CampaignId.eq(on_time.clone())).all(&app.store.db).await?;
+        assert!(stored.iter().any(|m| m.body.contains(&format!("/campaigns/{on_time}"))), "the mail links to the campaign's page: {stored:?}");
+    }
+    let campaign_mails: Vec<(String, String)> =
+        app.smtp.messages().iter().map(|m| qingling_tests::app::subject_and_to(m)).filter(|(subject, _)| subject.contains("双随机抽查「")).collect();
+    assert!(campaign_mails.iter().all(|(_, to)| !to.contains("facility")), "no home hears of the draw: {campaign_mails:?}");
+    let reminders = campaign_mails.iter().filter(|(s, to)| s.contains("【逾期提醒】") && s.contains("（准时公示）") && to.contains("supervisor@")).count();
+    assert_eq!(reminders, 1, "one reminder per recipient: {campaign_mails:?}");
 
     // A replacement the committed directory does not have is refused, and nothing changes.
     let team = c["homes"][0].clone();
@@ -200,8 +224,20 @@ async fn a_campaign_commits_before_the_draw_verifies_escalates_and_publishes() -
     })
     .await?;
     assert_eq!(c["state"]["plan"]["title"], "朝阳区双随机抽查（周期）");
+    // The plan is listed with its next runs for its district only, and only its district stops it.
+    let (_, plans) = sup.get("/api/campaign-plans").await?;
+    let listed = plans["plans"].as_array().and_then(|p| p.iter().find(|p| p["plan_id"] == plan_id.as_str()).cloned()).context("the plan is listed")?;
+    assert_eq!((listed["cron"].as_str(), listed["next_runs"].as_array().map(Vec::len)), (Some("*/2 * * * * * *"), Some(5)), "{listed}");
+    let haidian = app.login("haidian").await?;
+    let (_, theirs) = haidian.get("/api/campaign-plans").await?;
+    assert_eq!(theirs["plans"], json!([]), "another district does not see the plan");
+    let (status, _, _) = haidian.raw(reqwest::Method::DELETE, &format!("/api/campaign-plans/{plan_id}"), "application/json", vec![]).await?;
+    assert_eq!(status, 404, "nor stop it");
     let (status, _, body) = sup.raw(reqwest::Method::DELETE, &format!("/api/campaign-plans/{plan_id}"), "application/json", vec![]).await?;
     assert_eq!(status, 204, "{body}");
+    let (_, plans) = sup.get("/api/campaign-plans").await?;
+    let stopped = plans["plans"].as_array().and_then(|p| p.iter().find(|p| p["plan_id"] == plan_id.as_str()).cloned()).context("still listed")?;
+    assert!(stopped["stopped_at_ms"].is_i64() && stopped["next_runs"] == json!([]), "stopped, with no more runs: {stopped}");
 
     // The current code replays the campaign's own history (its select over timers, updates and
     // the children's completion is deterministic). QINGLING_RECORD_HISTORIES=DIR keeps it.
@@ -225,6 +261,9 @@ async fn a_campaign_commits_before_the_draw_verifies_escalates_and_publishes() -
     // event edited in the database is found.
     let key = qingling_activities::chain::AuditKey::load(&app.data_dir.join("audit.key"))?.context("the worker's audit key")?;
     assert_eq!(qingling_activities::campaign::check_chain(&app.store, &key, &on_time).await?, None);
+    let out = app.command(&["audit", "verify"])?.output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("campaign events, every hash chain intact"), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     let kinds: Vec<String> = app.store.campaign_events(&on_time).await?.into_iter().map(|e| e.kind).collect();
     assert_eq!(kinds.first().map(String::as_str), Some("planned"));
     assert!(["committed", "drawn", "escalated", "assigned", "published", "closed"].iter().all(|k| kinds.iter().any(|x| x == k)), "{kinds:?}");
@@ -239,6 +278,12 @@ async fn a_campaign_commits_before_the_draw_verifies_escalates_and_publishes() -
             .await?;
     }
     assert!(qingling_activities::campaign::check_chain(&app.store, &key, &late).await?.is_some(), "an edited event breaks the chain");
+    // `qingling audit verify` checks the campaigns' chains with the matters': it names the edit.
+    let out = app.command(&["audit", "verify"])?.output()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "a broken campaign chain fails the audit: {stderr}");
+    assert!(stderr.contains(&format!("broken chain: campaign {late} event")), "{stderr}");
+    assert!(!stderr.contains(&format!("campaign {on_time} ")), "the untouched campaign verifies: {stderr}");
 
     // Inspectors and facilities see no campaign.
     let inspector = app.login("inspector1").await?;

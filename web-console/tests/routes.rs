@@ -67,6 +67,7 @@ const GUARDS: &[(&str, Guard)] = &[
     ("/api/directory/{kind}", Guard::Maintainer),
     ("/api/directory/{kind}/import", Guard::Maintainer),
     ("/campaigns", Guard::Maintainer),
+    ("/campaigns/plans/{id}/stop", Guard::Maintainer),
     ("/campaigns/{id}", Guard::Campaign),
     ("/campaigns/{id}/draw", Guard::Campaign),
     ("/campaigns/{id}/reassign", Guard::Campaign),

@@ -253,7 +253,15 @@ pub fn build_worker(runtime: &Runtime, client: Client, store: Store, settings: &
         public_url: settings.public_url.clone(),
         chromium: settings.chromium.clone(),
     };
-    let campaigns = qingling_activities::campaign::CampaignActivitiesImpl { store: store.clone(), audit_key: audit_key.clone() };
+    let campaigns = qingling_activities::campaign::CampaignActivitiesImpl {
+        store: store.clone(),
+        audit_key: audit_key.clone(),
+        mail: qingling_activities::campaign::CampaignMail {
+            mailer: mailer(settings),
+            calendar: settings.policy.calendar.clone(),
+            public_url: settings.public_url.clone(),
+        },
+    };
     let activities = MatterActivitiesImpl {
         store,
         mailer: mailer(settings),

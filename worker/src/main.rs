@@ -566,7 +566,10 @@ async fn audit_verify() -> Result<()> {
         None => format!("no anchors yet in {}", settings.audit_anchors.display()),
     };
     if report.broken.is_empty() {
-        println!("ok: {} matters, {} events, every hash chain intact; {anchors}", report.matters, report.events);
+        println!(
+            "ok: {} matters, {} events, {} campaigns, {} campaign events, every hash chain intact; {anchors}",
+            report.matters, report.events, report.campaigns, report.campaign_events
+        );
         return Ok(());
     }
     for b in &report.broken {
@@ -575,7 +578,11 @@ async fn audit_verify() -> Result<()> {
     if report.broken_count > report.broken.len() {
         eprintln!("… and {} more", report.broken_count - report.broken.len());
     }
-    Err(ProblemsFound(format!("{} of {} matters fail the chain check ({} events; {anchors})", report.broken_count, report.matters, report.events)).into())
+    Err(ProblemsFound(format!(
+        "{} chains of {} matters and {} campaigns fail the check ({} events, {} campaign events; {anchors})",
+        report.broken_count, report.matters, report.campaigns, report.events, report.campaign_events
+    ))
+    .into())
 }
 
 /// `qingling audit anchor`.

@@ -387,9 +387,12 @@ impl Campaign {
                         vec![]
                     };
                     ctx.state_mut(|s| {
-                        let step = s.input.policy.escalation.get(level as usize - 1).map(|e| e.id.clone()).unwrap_or_default();
+                        let rung = s.input.policy.escalation.get(level as usize - 1);
+                        let step = rung.map(|e| e.id.clone()).unwrap_or_default();
+                        // Whom the step tells (the campaign's activity mails them).
+                        let notify = rung.map(|e| e.notify.clone()).unwrap_or_default();
                         s.case.escalate(which, level);
-                        let payload = serde_json::json!({ "deadline": which.as_str(), "level": level, "step": step, "waiting": waiting });
+                        let payload = serde_json::json!({ "deadline": which.as_str(), "level": level, "step": step, "waiting": waiting, "notify": notify });
                         s.event(now, "escalated", None, payload);
                     });
                 }

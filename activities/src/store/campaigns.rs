@@ -4,7 +4,7 @@
 use super::Store;
 use super::directory::Regions;
 use crate::Result;
-use crate::db::entities::{campaign, campaign_event, campaign_target, region, user};
+use crate::db::entities::{campaign, campaign_event, campaign_plan, campaign_target, region, user};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::BTreeSet;
 
@@ -25,12 +25,16 @@ impl Store {
         Ok(region::Entity::find().filter(region::Column::Code.eq(code)).one(&self.db).await?.map(|r| r.id))
     }
 
-    fn sees_campaign(r: &Regions, who: &user::Model, c: &campaign::Model) -> bool {
+    fn sees_region(r: &Regions, who: &user::Model, region_id: i64) -> bool {
         match (who.role.as_str(), who.region_id) {
             ("admin", _) => true,
-            ("supervisor", Some(region)) => r.within(c.region_id, region),
+            ("supervisor", Some(region)) => r.within(region_id, region),
             _ => false,
         }
+    }
+
+    fn sees_campaign(r: &Regions, who: &user::Model, c: &campaign::Model) -> bool {
+        Self::sees_region(r, who, c.region_id)
     }
 
     /// The campaigns a person may see, newest first.
@@ -57,6 +61,42 @@ impl Store {
 
     pub async fn campaign_targets(&self, id: &str) -> Result<Vec<campaign_target::Model>> {
         Ok(campaign_target::Entity::find().filter(campaign_target::Column::CampaignId.eq(id)).order_by_asc(campaign_target::Column::Id).all(&self.db).await?)
+    }
+}
+
+impl Store {
+    /// Keeps a recurring plan (its Schedule is made already).
+    pub async fn save_campaign_plan(&self, row: campaign_plan::Model) -> Result<()> {
+        use sea_orm::IntoActiveModel;
+        campaign_plan::Entity::insert(row.into_active_model()).exec_without_returning(&self.db).await?;
+        Ok(())
+    }
+
+    /// The recurring plans a person may see (those of campaigns they would see), newest first.
+    pub async fn campaign_plans_for(&self, who: &user::Model) -> Result<Vec<campaign_plan::Model>> {
+        let r = Regions::load(&self.db).await?;
+        let rows = campaign_plan::Entity::find().order_by_desc(campaign_plan::Column::CreatedAtMs).all(&self.db).await?;
+        Ok(rows.into_iter().filter(|p| Self::sees_region(&r, who, p.region_id)).collect())
+    }
+
+    /// One recurring plan, if the person may see it.
+    pub async fn campaign_plan_for(&self, who: &user::Model, id: &str) -> Result<Option<campaign_plan::Model>> {
+        let Some(p) = campaign_plan::Entity::find_by_id(id.to_string()).one(&self.db).await? else { return Ok(None) };
+        let r = Regions::load(&self.db).await?;
+        Ok(Self::sees_region(&r, who, p.region_id).then_some(p))
+    }
+
+    /// Marks a recurring plan stopped (once: a second stop keeps the first one's time and person).
+    pub async fn stop_campaign_plan(&self, id: &str, by: i64, now_ms: i64) -> Result<()> {
+        use sea_orm::sea_query::Expr;
+        campaign_plan::Entity::update_many()
+            .col_expr(campaign_plan::Column::StoppedBy, Expr::value(by))
+            .col_expr(campaign_plan::Column::StoppedAtMs, Expr::value(now_ms))
+            .filter(campaign_plan::Column::Id.eq(id))
+            .filter(campaign_plan::Column::StoppedAtMs.is_null())
+            .exec(&self.db)
+            .await?;
+        Ok(())
     }
 }
 

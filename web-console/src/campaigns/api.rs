@@ -175,7 +175,21 @@ pub async fn api_next_runs(State(shared): S, ctx: Ctx, axum::extract::Query(q): 
 
 /// `DELETE /api/campaign-plans/{id}`: stops a recurring plan (the campaigns it started go on).
 pub async fn api_stop_recurring(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<Response, Error> {
-    oversight(&ctx)?;
-    super::stop_recurring(&shared, &id).await?;
+    let who = oversight(&ctx)?;
+    super::stop_recurring(&shared, &who, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /api/campaign-plans`: the recurring plans the caller may see, with their next runs.
+pub async fn api_list_recurring(State(shared): S, ctx: Ctx) -> Result<Json<Value>, Error> {
+    let who = oversight(&ctx)?;
+    let plans: Vec<Value> = super::recurring_plans(&shared, &who)
+        .await?
+        .into_iter()
+        .map(|(p, runs)| {
+            json!({ "plan_id": p.id, "schedule_id": p.schedule_id, "title": p.title, "cron": p.cron, "timezone": p.timezone,
+                "created_at_ms": p.created_at_ms, "stopped_at_ms": p.stopped_at_ms, "next_runs": runs_json(&runs) })
+        })
+        .collect();
+    Ok(Json(json!({ "plans": plans })))
 }

@@ -11,7 +11,7 @@ use crate::Shared;
 use crate::context::{Ctx, Signed, now_ms};
 use crate::error::Error;
 use crate::http::wait_for;
-use qingling_activities::db::entities::campaign;
+use qingling_activities::db::entities::{campaign, campaign_plan};
 use qingling_rules::campaign::{CampaignStatus, DrawRequest, Known, PlanInput, Reassignment, Run, check_cron, check_plan, timezone_name};
 use qingling_rules::matter::Role;
 use qingling_rules::refusal::Refusal;
@@ -102,7 +102,22 @@ async fn plan_recurring(shared: &Shared, who: &Signed, plan: &PlanInput, cron: &
     let next_runs = cron.next_runs(&policy.calendar, now, RUNS_SHOWN);
     // Each run names itself from its workflow id (the workflow sets `id`).
     let input = campaign_input(shared, who, plan, String::new(), Some(plan_id.clone())).await?;
+    // What every run starts from, policy included: a run keeps the rules of the day it was planned.
+    let row = campaign_plan::Model {
+        id: plan_id.clone(),
+        schedule_id: qingling_workflows::ids::campaign_schedule_id(&plan_id),
+        region_id: input.region_id,
+        title: input.plan.title.clone(),
+        cron: cron.text.clone(),
+        timezone: timezone.clone(),
+        input: serde_json::to_string(&input).map_err(|e| Error::Internal(e.to_string()))?,
+        created_by: who.user.id,
+        created_at_ms: now,
+        stopped_by: None,
+        stopped_at_ms: None,
+    };
     let schedule_id = crate::engine::create_campaign_schedule(&shared.app.temporal.client()?, &plan_id, input, &cron.text, &timezone).await?;
+    shared.app.store.save_campaign_plan(campaign_plan::Model { schedule_id: schedule_id.clone(), ..row }).await?;
     Ok(Recurring { plan_id, schedule_id, cron: cron.text, timezone, next_runs })
 }
 
@@ -172,11 +187,32 @@ async fn publish(shared: &Shared, who: &Signed, c: &campaign::Model) -> Result<O
     stored_when(shared, &c.id, |c| c.published_at_ms.is_some()).await
 }
 
-/// Stops a recurring plan (the campaigns it started go on).
-async fn stop_recurring(shared: &Shared, id: &str) -> Result<(), Error> {
+/// Stops a recurring plan the person may see (the campaigns it started go on); a plan of
+/// another region is not found. Stopping a stopped plan changes nothing.
+async fn stop_recurring(shared: &Shared, who: &Signed, id: &str) -> Result<(), Error> {
     if id.len() > 32 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(Error::NotFound);
     }
-    crate::engine::delete_campaign_schedule(&shared.app.temporal.client()?, &qingling_workflows::ids::campaign_schedule_id(id)).await?;
+    let plan = shared.app.store.campaign_plan_for(&who.user, id).await?.ok_or(Error::NotFound)?;
+    if plan.stopped_at_ms.is_some() {
+        return Ok(());
+    }
+    crate::engine::delete_campaign_schedule(&shared.app.temporal.client()?, &plan.schedule_id).await?;
+    shared.app.store.stop_campaign_plan(id, who.user.id, now_ms()).await?;
     Ok(())
+}
+
+/// The recurring plans a person may see, each with its next runs (none once stopped).
+async fn recurring_plans(shared: &Shared, who: &Signed) -> Result<Vec<(campaign_plan::Model, Vec<Run>)>, Error> {
+    let policy = shared.policy_in_force().await?;
+    let now = now_ms();
+    let mut out = vec![];
+    for p in shared.app.store.campaign_plans_for(&who.user).await? {
+        let runs = match (p.stopped_at_ms, check_cron(&p.cron, &policy, now)) {
+            (None, Ok(cron)) => cron.next_runs(&policy.calendar, now, RUNS_SHOWN),
+            _ => vec![],
+        };
+        out.push((p, runs));
+    }
+    Ok(out)
 }

@@ -41,7 +41,7 @@ fn all<'a>(fields: &'a FormFields, name: &str) -> Vec<&'a str> {
 
 /// Items of a free-text list field ("市场监管、消防救援"), split on commas, 、 and line breaks.
 fn items(text: &str) -> Vec<String> {
-    text.split(|c: char| matches!(c, ',' | '，' | '、' | '\n' | '\r' | ';' | '；')).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    text.split([',', '，', '、', '\n', '\r', ';', '；']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 fn number(fields: &FormFields, name: &'static str) -> Result<u32, Error> {
@@ -131,6 +131,14 @@ async fn list_page(shared: &Shared, ctx: &Ctx, who: &Signed, fields: Option<&For
         .iter()
         .map(|c| json!({ "id": c.id, "title": c.title, "status": c.status, "created_at": local_time(c.created_at_ms, offset), "recurring": c.schedule_id.is_some() }))
         .collect();
+    let plans: Vec<Value> = super::recurring_plans(shared, who)
+        .await?
+        .iter()
+        .map(|(p, runs)| {
+            json!({ "id": p.id, "title": p.title, "cron": p.cron, "created_at": local_time(p.created_at_ms, offset),
+                "stopped_at": p.stopped_at_ms.map(|t| local_time(t, offset)), "runs": runs_view(runs) })
+        })
+        .collect();
     let zh = ctx.locale == Locale::ZhCn;
     let mut templates: Vec<_> = shared.app.checklists.iter().collect();
     templates.sort_by(|a, b| a.id.cmp(&b.id).then(b.version.cmp(&a.version)));
@@ -166,6 +174,8 @@ async fn list_page(shared: &Shared, ctx: &Ctx, who: &Signed, fields: Option<&For
     let status = if outcome.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let page = context! {
         campaigns => campaigns,
+        plans => plans,
+        stopped => ctx.path.contains("done=stopped"),
         templates => templates,
         districts => districts,
         facility_types => vocabulary(FACILITY_TYPES, ctx.locale),
@@ -219,6 +229,20 @@ pub async fn submit(State(shared): S, ctx: Ctx, Form(fields): Form<FormFields>) 
     // A saved plan starts a fresh form; a preview or a refusal keeps what was typed.
     let keep = outcome.saved_plan.is_none();
     list_page(&shared, &ctx, &who, keep.then_some(&fields), outcome).await
+}
+
+/// `POST /campaigns/plans/{id}/stop`: a recurring plan stopped (the campaigns it started go on).
+#[tracing::instrument(skip_all, fields(plan_id = %id))]
+pub async fn stop_plan(State(shared): S, ctx: Ctx, Path(id): Path<String>, Form(fields): Form<FormFields>) -> Result<Response, Error> {
+    let who = ctx.check_csrf(field(&fields, "csrf"))?;
+    oversight(&ctx)?;
+    match super::stop_recurring(&shared, &who, &id).await {
+        Ok(()) => Ok(Redirect::to("/campaigns?done=stopped").into_response()),
+        Err(e) => {
+            let message = shown(e, ctx.locale)?;
+            list_page(&shared, &ctx, &who, None, Outcome { error: Some(message), ..Outcome::default() }).await
+        }
+    }
 }
 
 fn event_view(e: &qingling_activities::db::entities::campaign_event::Model, offset: i32) -> Value {
@@ -406,6 +430,9 @@ mod tests {
         for locale in Locale::ALL {
             let page = context! {
                 campaigns => vec![json!({ "id": "c-1", "title": "朝阳区消防抽查", "status": "drawn", "created_at": "2026-12-07 10:00", "recurring": true })],
+                plans => vec![json!({ "id": "pabc", "title": "每月抽查", "cron": "0 9 1 * *", "created_at": "2026-12-07 10:00", "stopped_at": null, "runs": [{ "at": "2027-01-01 09:00", "effective": "2027-01-04", "moved": true }] }),
+                    json!({ "id": "pdef", "title": "已停", "cron": "0 9 1 * *", "created_at": "2026-12-07 10:00", "stopped_at": "2026-12-08 10:00", "runs": [] })],
+                stopped => true,
                 templates => vec![json!({ "id": "fire-major-hazard", "title": "消防安全" })],
                 districts => vec![json!({ "code": "110105", "name": "朝阳区" })],
                 facility_types => vocabulary(FACILITY_TYPES, locale),
@@ -423,7 +450,9 @@ mod tests {
             assert_no_raw_keys(&html, "campaigns.html");
             assert!(html.contains("value=\"fire-major-hazard\" checked"), "the ticked template stays ticked");
             assert!(html.contains("<option value=\"text\" selected>"), "the source's kind stays chosen");
-            assert_eq!(html.matches("data-run").count(), 2);
+            assert_eq!(html.matches("data-run").count(), 3, "two previewed, one of the plan's");
+            assert_eq!(html.matches("data-plan=").count(), 2);
+            assert_eq!(html.matches("/stop\"").count() + html.matches("&#x2f;stop\"").count(), 1, "only the running plan can be stopped");
             assert!(html.contains("2027-01-04"), "a moved run names the working day");
             assert!(html.contains("csrf-1"));
         }

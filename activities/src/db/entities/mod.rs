@@ -5,6 +5,8 @@ pub mod calendar_schedule;
 pub mod campaign;
 pub mod campaign_draw;
 pub mod campaign_event;
+pub mod campaign_mail;
+pub mod campaign_plan;
 pub mod campaign_target;
 pub mod directory_conflict;
 pub mod directory_inspector;

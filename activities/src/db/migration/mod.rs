@@ -13,6 +13,7 @@ mod m20261201_000006_notice_documents;
 mod m20261201_000007_template_pins;
 mod m20261202_000008_directories;
 mod m20261202_000009_campaigns;
+mod m20261207_000010_campaign_mails_and_plans;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_template_pins::Migration),
             Box::new(m20261202_000008_directories::Migration),
             Box::new(m20261202_000009_campaigns::Migration),
+            Box::new(m20261207_000010_campaign_mails_and_plans::Migration),
         ]
     }
 }
