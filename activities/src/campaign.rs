@@ -21,6 +21,7 @@ use qingling_rules::matter::{Actor, Role};
 use qingling_rules::refusal::Refusal;
 use qingling_workflows::contract::{
     CampaignActivities, CampaignRecord, CommitRequest, Committed, DrawOutcome, DrawRun, DrawnHome, PendingEvent, Progress, ReassignOutcome, ReassignRun,
+    SupersedeRun,
 };
 use sea_orm::sea_query::Condition;
 use sea_orm::{ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
@@ -258,6 +259,11 @@ impl CampaignActivitiesImpl {
         reassign(&self.store, &run).await.map_err(|e| failure("campaign.reassign", &run.campaign_id, e))
     }
 
+    #[activity(name = ActivityDefinition::name(&CampaignActivities::supersede))]
+    pub async fn supersede(self: Arc<Self>, _ctx: ActivityContext, run: SupersedeRun) -> Result<(), ActivityError> {
+        supersede(&self.store, &run).await.map_err(|e| failure("campaign.supersede", &run.campaign_id, e))
+    }
+
     #[activity(name = ActivityDefinition::name(&CampaignActivities::progress))]
     pub async fn progress(self: Arc<Self>, _ctx: ActivityContext, campaign_id: String) -> Result<Progress, ActivityError> {
         progress(&self.store, &campaign_id).await.map_err(|e| failure("campaign.progress", &campaign_id, e))
@@ -434,7 +440,11 @@ async fn homes(store: &Store, campaign_id: &str) -> crate::Result<Result<Vec<Dra
 /// Runs the committed draw and stores its bundle and homes in one transaction (once).
 pub async fn run_draw(store: &Store, r: &DrawRun) -> crate::Result<DrawOutcome> {
     let found = row(store, &r.campaign_id).await?;
-    let stored = campaign_draw::Entity::find().filter(campaign_draw::Column::CampaignId.eq(r.campaign_id.clone())).one(&store.db).await?;
+    let stored = campaign_draw::Entity::find()
+        .filter(campaign_draw::Column::CampaignId.eq(r.campaign_id.clone()))
+        .filter(campaign_draw::Column::Seq.eq(r.seq as i32))
+        .one(&store.db)
+        .await?;
     if let Some(d) = stored {
         return Ok(match homes(store, &r.campaign_id).await? {
             Ok(homes) => DrawOutcome::Drawn { bundle_sha256: d.bundle_sha256, homes },
@@ -463,7 +473,7 @@ pub async fn run_draw(store: &Store, r: &DrawRun) -> crate::Result<DrawOutcome> 
     let draw_row = campaign_draw::ActiveModel {
         id: NotSet,
         campaign_id: Set(r.campaign_id.clone()),
-        seq: Set(1),
+        seq: Set(r.seq as i32),
         bundle: Set(draw::canonical_json(&bundle)),
         bundle_sha256: Set(sha.clone()),
         operator_id: Set(r.operator.user_id),
@@ -491,6 +501,39 @@ pub async fn run_draw(store: &Store, r: &DrawRun) -> crate::Result<DrawOutcome> 
         Ok(homes) => DrawOutcome::Drawn { bundle_sha256: sha, homes },
         Err(refusal) => DrawOutcome::Refused(refusal),
     })
+}
+
+/// Sets a campaign's draw `seq` aside with the reason and clears the homes it drew (the draw's
+/// bundle keeps them). Once: a retry finds the draw marked and nothing left to clear.
+pub async fn supersede(store: &Store, r: &SupersedeRun) -> crate::Result<()> {
+    let txn = store.db.begin().await?;
+    campaign_draw::Entity::update_many()
+        .col_expr(campaign_draw::Column::SupersededReason, sea_orm::sea_query::Expr::value(r.reason.clone()))
+        .col_expr(campaign_draw::Column::SupersededAtMs, sea_orm::sea_query::Expr::value(r.at_ms))
+        .filter(campaign_draw::Column::CampaignId.eq(r.campaign_id.clone()))
+        .filter(campaign_draw::Column::Seq.eq(r.seq as i32))
+        .filter(campaign_draw::Column::SupersededAtMs.is_null())
+        .exec(&txn)
+        .await?;
+    campaign_target::Entity::delete_many().filter(campaign_target::Column::CampaignId.eq(r.campaign_id.clone())).exec(&txn).await?;
+    txn.commit().await?;
+    tracing::info!(campaign_id = %r.campaign_id, draw = r.seq, "campaign draw superseded");
+    Ok(())
+}
+
+/// Every draw of a campaign, the current one last (a superseded draw names its reason).
+pub async fn draws(store: &Store, campaign_id: &str) -> crate::Result<Vec<campaign_draw::Model>> {
+    Ok(campaign_draw::Entity::find().filter(campaign_draw::Column::CampaignId.eq(campaign_id)).order_by_asc(campaign_draw::Column::Seq).all(&store.db).await?)
+}
+
+/// One draw's bundle, current or superseded.
+pub async fn bundle_of_draw(store: &Store, campaign_id: &str, seq: i32) -> crate::Result<Option<Bundle>> {
+    let stored = campaign_draw::Entity::find()
+        .filter(campaign_draw::Column::CampaignId.eq(campaign_id))
+        .filter(campaign_draw::Column::Seq.eq(seq))
+        .one(&store.db)
+        .await?;
+    stored.map(|d| parse("bundle", &d.bundle)).transpose()
 }
 
 /// The committed bundle of a campaign.

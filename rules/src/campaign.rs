@@ -379,7 +379,7 @@ pub fn timezone_name(utc_offset_secs: i32) -> Option<String> {
 }
 
 mod case;
-pub use case::{Campaign, CampaignStatus, Deadline, DrawRequest, Reassignment};
+pub use case::{Campaign, CampaignStatus, Deadline, DrawRequest, Reassignment, SupersedeRequest, Supersession};
 
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 // A supervisor runs a 双随机 campaign through the pages at a tablet viewport: previews a recurring
 // plan's next five runs, plans a one-off campaign (the commitment is published at once), holds the
 // draw ceremony (a value that is not numbers is refused with what was typed kept, then the
-// sources' values and two witnesses), tries a replacement the committed directory does not have
+// sources' values and two witnesses), sets the draw aside with a reason and draws again, tries a replacement the committed directory does not have
 // (refused with the reason), confirms the teams; then the public reads the campaign signed out.
 // Prints `RESULT {"campaign_id": …, "commitment": …, "homes": n}`.
 import { TABLET, check, launch, screenshot, signIn, base } from './lib.mjs';
@@ -52,6 +52,17 @@ try {
   check(await page.locator('[data-home] [data-member]').count() === homes * 2, 'a team of two for each');
   await screenshot(page, 'campaign-drawn');
 
+  // A draw entered wrongly is set aside with a reason (kept, and shown), then drawn again.
+  await page.fill('#supersede input[name=reason]', '红球号码录入错误');
+  await Promise.all([page.waitForNavigation(), page.click('#supersede button[type=submit]')]);
+  check(await page.getAttribute('#status', 'data-status') === 'committed', `back to committed (${await page.locator('.alert').allInnerTexts()})`);
+  check((await page.locator('#superseded').innerText()).includes('红球号码录入错误'), 'the draw set aside is listed with its reason');
+  await page.fill('#draw input[name=value]', '9 18 26 34 41 46');
+  await page.fill('#draw textarea[name=witnesses]', '李见证\n张见证');
+  await Promise.all([page.waitForNavigation(), page.click('#draw button[type=submit]')]);
+  check(await page.getAttribute('#status', 'data-status') === 'drawn', 'drawn again');
+  check((await page.locator('[data-key]').innerText()).includes('9.18.26.34.41.46./'), 'with the new values');
+
   // A replacement from outside the committed directory is refused with the reason.
   await page.fill('#reassign input[name=in]', '京执999999-0000');
   await page.fill('#reassign input[name=reason]', '病假');
@@ -63,8 +74,13 @@ try {
   // The teams go: one inspection per home.
   await Promise.all([page.waitForNavigation(), page.click('#assign button[type=submit]')]);
   check(await page.getAttribute('#status', 'data-status') === 'assigned', `assigned (${await page.locator('.alert').allInnerTexts()})`);
+  // Each inspection's own workflow stores it a moment after the teams go: the page shows it on reload.
+  for (let i = 0; i < 40 && await page.locator('[data-inspection-status=assigned]').count() < homes; i++) {
+    await page.waitForTimeout(500);
+    await page.reload();
+  }
   check(await page.locator('[data-inspection-status=assigned]').count() === homes, 'each home has its inspection');
-  check(await page.locator('[data-event=drawn]').count() === 1 && await page.locator('[data-event=assigned]').count() === 1, 'the events list the draw and the teams');
+  check(await page.locator('[data-event=drawn]').count() === 2 && await page.locator('[data-event=draw_superseded]').count() === 1 && await page.locator('[data-event=assigned]').count() === 1, 'the events list both draws, the one set aside, and the teams');
   await screenshot(page, 'campaign-assigned');
 
   // The public, signed out, reads the commitment and the draw; no home is named before its inspection.

@@ -71,7 +71,7 @@ async fn a_supervisor_assigns_an_inspection_through_the_form() -> anyhow::Result
 }
 
 /// The campaign pages in a browser: runs previewed, a plan, the draw ceremony with a refusal,
-/// a refused replacement, the teams sent; the public page signed out. What the pages did is
+/// a draw set aside and made again, a refused replacement, the teams sent; the public page signed out. What the pages did is
 /// checked as stored: the commitment shown is the one stored, the draw was recorded once with
 /// both witnesses, the refused replacement changed nothing, and every home has its inspection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,7 +84,9 @@ async fn a_supervisor_runs_a_campaign_through_the_pages_and_the_public_reads_it(
     assert_eq!(result["commitment"].as_str(), c.commitment_sha256.as_deref(), "the page showed the stored commitment");
     let events = app.store.campaign_events(&id).await?;
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).filter(|k| *k != "escalated").collect();
-    assert_eq!(kinds, ["planned", "committed", "drawn", "assigned"], "the refused value and the refused replacement left nothing behind");
+    assert_eq!(kinds, ["planned", "committed", "drawn", "draw_superseded", "drawn", "assigned"], "the refused value and the refused replacement left nothing behind");
+    let draws = qingling_activities::campaign::draws(&app.store, &id).await?;
+    assert_eq!(draws.iter().map(|d| d.superseded_reason.as_deref()).collect::<Vec<_>>(), [Some("红球号码录入错误"), None]);
     let drawn: serde_json::Value = serde_json::from_str(&events.iter().find(|e| e.kind == "drawn").expect("drawn").payload)?;
     let bundle = qingling_activities::campaign::bundle(&app.store, &id).await?.expect("a bundle");
     assert_eq!(bundle.witnesses, ["李见证", "张见证"], "both witnesses, one a line: {drawn}");

@@ -85,6 +85,34 @@ async fn a_campaign_commits_before_the_draw_verifies_escalates_and_publishes() -
     let (status, body) = sup.post(&format!("/api/campaigns/{on_time}/draw"), json!({ "values": ["1 2 3"], "witnesses": ["李见证"] })).await?;
     assert_eq!((status, body["error"]["code"].as_str()), (409, Some("campaign.wrong_state")), "a draw is never redone: {body}");
 
+    // A draw entered wrongly is set aside with a reason, kept and published, and drawn again on
+    // the same commitment.
+    let (_, first) = sup.get(&format!("/api/campaigns/{late}")).await?;
+    let first_sha = first["campaign"]["bundle_sha256"].as_str().context("drawn")?.to_string();
+    let (status, body) = sup.post(&format!("/api/campaigns/{late}/supersede"), json!({ "reason": " " })).await?;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("campaign.required")), "a reason is required: {body}");
+    let (status, body) = sup.post(&format!("/api/campaigns/{late}/supersede"), json!({ "reason": "红球号码录入错误" })).await?;
+    assert_eq!((status, body["campaign"]["status"].as_str()), (200, Some("committed")), "{body}");
+    assert_eq!(body["campaign"]["homes"], json!([]), "the homes of the draw set aside are cleared: {body}");
+    let (status, body) =
+        sup.post(&format!("/api/campaigns/{late}/draw"), json!({ "values": ["9 18 26 34 41 46"], "witnesses": ["李见证", "张见证"] })).await?;
+    assert_eq!((status, body["campaign"]["status"].as_str()), (200, Some("drawn")), "{body}");
+    let draws = body["campaign"]["draws"].as_array().context("draws")?.clone();
+    assert_eq!(draws.len(), 2, "{draws:?}");
+    assert_eq!((draws[0]["bundle_sha256"].as_str(), draws[0]["superseded_reason"].as_str()), (Some(first_sha.as_str()), Some("红球号码录入错误")));
+    assert!(draws[1]["superseded_at_ms"].is_null() && draws[1]["bundle_sha256"] != draws[0]["bundle_sha256"], "{draws:?}");
+    let events_now = body["campaign"]["events"].as_array().context("events")?;
+    assert!(events_now.iter().any(|e| e["kind"] == "draw_superseded" && e["payload"]["reason"] == "红球号码录入错误"), "{events_now:?}");
+    // The draw set aside still re-runs from its own bundle, and the public sees it set aside.
+    let (status, bytes) = sup.get_bytes(&format!("/api/campaigns/{late}/bundle?draw=1")).await?;
+    assert_eq!(status, 200);
+    let file = std::env::temp_dir().join(format!("bundle-{late}-1.json"));
+    std::fs::write(&file, &bytes)?;
+    let out = Command::new(qingling_tests::app::qingling_bin()?).args(["draw", "verify"]).arg(&file).env_remove("QINGLING_POLICY").output()?;
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "verified\n", "{}", String::from_utf8_lossy(&out.stderr));
+    let page = reqwest::get(format!("{}/public/campaigns/{late}", app.base)).await?.text().await?;
+    assert!(page.contains("红球号码录入错误") && page.contains(&first_sha), "the public page names the draw set aside and why");
+
     // Anyone can re-run it: the engine and the independent script agree.
     let (status, bytes) = sup.get_bytes(&format!("/api/campaigns/{on_time}/bundle")).await?;
     assert_eq!(status, 200);

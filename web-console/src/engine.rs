@@ -219,6 +219,14 @@ pub async fn reassign_campaign(
     update_workflow::<qingling_workflows::Campaign, _>(client, workflow_id.to_string(), || qingling_workflows::Campaign::reassign, r, new_update_id()).await
 }
 
+pub async fn supersede_campaign(
+    client: &Client,
+    workflow_id: &str,
+    req: qingling_rules::campaign::SupersedeRequest,
+) -> Result<qingling_workflows::CampaignView, EngineError> {
+    update_workflow::<qingling_workflows::Campaign, _>(client, workflow_id.to_string(), || qingling_workflows::Campaign::supersede, req, new_update_id()).await
+}
+
 pub async fn assign_campaign(client: &Client, workflow_id: &str, by: Actor) -> Result<qingling_workflows::CampaignView, EngineError> {
     update_workflow::<qingling_workflows::Campaign, _>(client, workflow_id.to_string(), || qingling_workflows::Campaign::assign, by, new_update_id()).await
 }

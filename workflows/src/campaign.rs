@@ -9,14 +9,14 @@
 //! campaign with the reason. Each deadline (assignment, the window, publication) climbs the
 //! escalation ladder when missed. The rules (`qingling_rules::campaign`) decide every step.
 
-use crate::contract::{CampaignActivities, CampaignRecord, CommitRequest, DrawOutcome, DrawRun, DrawnHome, PendingEvent, ReassignOutcome, ReassignRun};
+use crate::contract::{CampaignActivities, CampaignRecord, CommitRequest, DrawOutcome, DrawRun, DrawnHome, PendingEvent, ReassignOutcome, ReassignRun, SupersedeRun};
 use crate::ids::inspection_workflow_id;
 use crate::inspection::{Inspection, InspectionInput, inspection_visibility};
 use crate::rectification::ms;
 use futures::FutureExt;
 use futures::future::FusedFuture;
 use qingling_checklists::Template;
-use qingling_rules::campaign::{Campaign as Case, CampaignPlan, CampaignStatus, Deadline, DrawRequest, Reassignment, dates};
+use qingling_rules::campaign::{Campaign as Case, CampaignPlan, CampaignStatus, Deadline, DrawRequest, Reassignment, SupersedeRequest, dates};
 use qingling_rules::matter::Actor;
 use qingling_rules::policy::Policy;
 use qingling_rules::refusal::{Class, Refusal};
@@ -62,6 +62,7 @@ pub struct Campaign {
     inspections: Vec<(String, String)>,
     pending_draw: Option<DrawRequest>,
     pending_reassign: Vec<Reassignment>,
+    pending_supersede: Option<SupersedeRequest>,
     assign_by: Option<Actor>,
     publish_by: Option<Actor>,
     events: Vec<PendingEvent>,
@@ -123,8 +124,15 @@ impl Campaign {
         self.case.check_reassign(r, &self.teams())
     }
 
+    fn check_supersede(&self, req: &SupersedeRequest) -> Result<(), Refusal> {
+        if self.pending_supersede.is_some() || self.assign_by.is_some() || !self.pending_reassign.is_empty() {
+            return Err(busy());
+        }
+        self.case.check_supersede(req, self.input.policy.campaign.max_supersessions)
+    }
+
     fn check_assign(&self, by: &Actor) -> Result<(), Refusal> {
-        if self.assign_by.is_some() || !self.pending_reassign.is_empty() {
+        if self.assign_by.is_some() || !self.pending_reassign.is_empty() || self.pending_supersede.is_some() {
             return Err(busy());
         }
         self.case.check_assign(by)
@@ -159,6 +167,7 @@ impl Campaign {
             inspections: vec![],
             pending_draw: None,
             pending_reassign: vec![],
+            pending_supersede: None,
             assign_by: None,
             publish_by: None,
             events: vec![],
@@ -239,7 +248,8 @@ impl Campaign {
                 let values = ctx.state(|s| s.case.check_draw(&req));
                 let outcome = match values {
                     Ok(values) => {
-                        let run = DrawRun { campaign_id: id.clone(), values, witnesses: req.witnesses.clone(), operator: req.operator.clone(), at_ms: now };
+                        let seq = ctx.state(|s| s.case.draw_seq());
+                        let run = DrawRun { campaign_id: id.clone(), seq, values, witnesses: req.witnesses.clone(), operator: req.operator.clone(), at_ms: now };
                         ctx.execute_activity(CampaignActivities::draw, run, remote()).await?
                     }
                     Err(r) => DrawOutcome::Refused(r),
@@ -263,6 +273,21 @@ impl Campaign {
                         }
                     }
                 });
+                continue;
+            }
+            if let Some(req) = ctx.state(|s| s.pending_supersede.clone()) {
+                if status == CampaignStatus::Drawn {
+                    let (seq, bundle) = ctx.state(|s| (s.case.draw_seq(), s.case.bundle_sha256.clone().unwrap_or_default()));
+                    let run = SupersedeRun { campaign_id: id.clone(), seq, reason: req.reason.trim().to_string(), at_ms: now };
+                    ctx.execute_activity(CampaignActivities::supersede, run, remote()).await?;
+                    ctx.state_mut(|s| {
+                        let payload = serde_json::json!({ "seq": seq, "bundle_sha256": bundle, "reason": req.reason.trim() });
+                        s.case.supersede(req.clone(), now);
+                        s.homes.clear();
+                        s.event(now, "draw_superseded", Some(req.by.clone()), payload);
+                    });
+                }
+                ctx.state_mut(|s| s.pending_supersede = None);
                 continue;
             }
             if let Some(r) = ctx.state(|s| s.pending_reassign.first().cloned()) {
@@ -416,6 +441,20 @@ impl Campaign {
     pub fn draw(&mut self, _ctx: &mut SyncWorkflowContext<Self>, req: DrawRequest) -> Result<CampaignView, UpdateError> {
         self.check_draw(&req).map_err(|r| r.to_wire())?;
         self.pending_draw = Some(req);
+        self.version += 1;
+        Ok(self.view())
+    }
+
+    #[update_validator(supersede)]
+    fn validate_supersede(&self, _ctx: &WorkflowContextView, req: &SupersedeRequest) -> Result<(), UpdateError> {
+        self.check_supersede(req).map_err(|r| r.to_wire().into())
+    }
+
+    /// The current draw set aside with a reason, before the teams go; a new draw follows.
+    #[update]
+    pub fn supersede(&mut self, _ctx: &mut SyncWorkflowContext<Self>, req: SupersedeRequest) -> Result<CampaignView, UpdateError> {
+        self.check_supersede(&req).map_err(|r| r.to_wire())?;
+        self.pending_supersede = Some(req);
         self.version += 1;
         Ok(self.view())
     }

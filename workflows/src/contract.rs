@@ -250,9 +250,26 @@ pub struct Committed {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DrawRun {
     pub campaign_id: String,
+    /// The draw's number: 1, then one more after each draw set aside.
+    #[serde(default = "first_draw")]
+    pub seq: u32,
     pub values: Vec<qingling_rules::draw::SourceValues>,
     pub witnesses: Vec<String>,
     pub operator: Actor,
+    pub at_ms: i64,
+}
+
+fn first_draw() -> u32 {
+    1
+}
+
+/// Set a drawn campaign's current draw aside (its bundle stays stored, marked with the reason)
+/// and clear the homes it drew, so a new draw can follow. Idempotent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupersedeRun {
+    pub campaign_id: String,
+    pub seq: u32,
+    pub reason: String,
     pub at_ms: i64,
 }
 
@@ -326,6 +343,11 @@ impl CampaignActivities {
 
     #[activity(name = "campaign.progress")]
     pub fn progress(campaign_id: String) -> Result<Progress, ActivityError> {
+        unimplemented!()
+    }
+
+    #[activity(name = "campaign.supersede")]
+    pub fn supersede(run: SupersedeRun) -> Result<(), ActivityError> {
         unimplemented!()
     }
 }

@@ -70,6 +70,26 @@ pub struct Reassignment {
     pub by: Actor,
 }
 
+/// A draw set aside before the teams were sent, with the reason (a value entered wrongly, a
+/// ceremony interrupted). The draw stays stored and published; a new draw follows on the same
+/// commitment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Supersession {
+    /// The draw's number (1 for the first).
+    pub seq: u32,
+    pub bundle_sha256: String,
+    pub reason: String,
+    pub by: Actor,
+    pub at_ms: i64,
+}
+
+/// The request to set the current draw aside.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupersedeRequest {
+    pub reason: String,
+    pub by: Actor,
+}
+
 /// A deadline of a campaign, each on the escalation ladder when missed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -113,6 +133,9 @@ pub struct Campaign {
     pub escalation: Vec<(Deadline, u32)>,
     /// Why the draw failed.
     pub failure: Option<Refusal>,
+    /// Draws set aside, oldest first (each with its reason).
+    #[serde(default)]
+    pub superseded: Vec<Supersession>,
 }
 
 fn refusal(code: &str) -> Refusal {
@@ -153,7 +176,40 @@ impl Campaign {
             inspected: false,
             escalation: vec![],
             failure: None,
+            superseded: vec![],
         }
+    }
+
+    /// The number of the current draw (or of the next one, before it is made).
+    pub fn draw_seq(&self) -> u32 {
+        self.superseded.len() as u32 + 1
+    }
+
+    /// The draw may be set aside: drawn and not assigned yet, by oversight, with a reason, at most
+    /// `max` times in a campaign (policy `campaign.max_supersessions`), so a draw cannot be
+    /// redone until it suits someone.
+    pub fn check_supersede(&self, req: &SupersedeRequest, max: u32) -> Result<(), Refusal> {
+        if self.status != CampaignStatus::Drawn {
+            return Err(wrong_state(self.status, "supersede"));
+        }
+        oversight(&req.by)?;
+        one_line("reason", &req.reason, REASON_CHARS)?;
+        if self.superseded.len() as u32 >= max {
+            return Err(refusal("supersede_limit").class(Class::Conflict).arg("max", max.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Sets the current draw aside: back to committed, the draw's dates, teams' reassignments and
+    /// escalation of the teams' deadline gone; the next draw counts afresh.
+    pub fn supersede(&mut self, req: SupersedeRequest, now_ms: i64) {
+        let seq = self.draw_seq();
+        self.superseded.push(Supersession { seq, bundle_sha256: self.bundle_sha256.take().unwrap_or_default(), reason: req.reason.trim().to_string(), by: req.by, at_ms: now_ms });
+        self.status = CampaignStatus::Committed;
+        self.draw = None;
+        self.dates = None;
+        self.reassignments.clear();
+        self.escalation.retain(|(d, _)| *d != Deadline::Assign);
     }
 
     /// The draw may be entered: committed, by oversight, one value per committed source (each

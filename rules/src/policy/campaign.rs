@@ -35,6 +35,14 @@ pub struct CampaignRules {
     pub min_interval: PolicyDuration,
     /// When drawn targets become public.
     pub reveal: Reveal,
+    /// How many times a campaign's draw may be set aside (with a reason) before the teams go.
+    #[serde(default = "builtin_max_supersessions")]
+    pub max_supersessions: u32,
+}
+
+/// For a policy serialised before supersession existed (an old workflow input).
+fn builtin_max_supersessions() -> u32 {
+    super::Policy::builtin().campaign.max_supersessions
 }
 
 /// Shares by risk class, a class named by its letter.
@@ -73,6 +81,9 @@ pub(super) fn validate(c: &CampaignRules) -> Result<(), Error> {
     }
     if c.min_team_size > 20 {
         return Err(key_err("campaign.min_team_size", format!("{} is more than 20 inspectors", c.min_team_size)));
+    }
+    if c.max_supersessions > 10 {
+        return Err(key_err("campaign.max_supersessions", format!("{} is more than 10: a draw redone that often is not a random draw", c.max_supersessions)));
     }
     if c.load_cap == 0 || c.load_cap > 1000 {
         return Err(key_err("campaign.load_cap", format!("{} is outside 1 to 1000 targets", c.load_cap)));

@@ -2,7 +2,7 @@
 //! homes and bundle (which `qingling draw verify` and `scripts/verify-draw.py` re-run), enter the
 //! draw, reassign, assign, publish. The decisions are the module's (`super`), shared with the pages.
 
-use super::{DrawInput, ReassignInput, oversight, visible};
+use super::{DrawInput, ReassignInput, SupersedeInput, oversight, visible};
 use crate::Shared;
 use crate::context::Ctx;
 use crate::error::Error;
@@ -38,9 +38,15 @@ async fn campaign_json(shared: &Shared, c: &campaign::Model) -> Result<Value, Er
         .into_iter()
         .map(|t| json!({ "target": t.target_code, "facility_id": t.facility_id, "team": parsed(Some(&t.team)), "inspection_id": t.inspection_id }))
         .collect();
+    let draws: Vec<Value> = qingling_activities::campaign::draws(store, &c.id)
+        .await?
+        .into_iter()
+        .map(|d| json!({ "seq": d.seq, "bundle_sha256": d.bundle_sha256, "created_at_ms": d.created_at_ms, "superseded_reason": d.superseded_reason, "superseded_at_ms": d.superseded_at_ms }))
+        .collect();
     Ok(json!({
         "id": c.id,
         "title": c.title,
+        "draws": draws,
         "status": c.status,
         "region_id": c.region_id,
         "state": parsed(Some(&c.state)),
@@ -89,11 +95,17 @@ pub async fn api_show(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Res
     Ok(Json(json!({ "campaign": campaign_json(&shared, &c).await? })))
 }
 
-/// `GET /api/campaigns/{id}/bundle`: the draw's bundle, as `qingling draw verify` reads it.
-pub async fn api_bundle(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Result<Response, Error> {
+/// `GET /api/campaigns/{id}/bundle[?draw=N]`: the current draw's bundle (or draw N's, superseded
+/// or not), as `qingling draw verify` reads it.
+pub async fn api_bundle(State(shared): S, ctx: Ctx, Path(id): Path<String>, axum::extract::Query(q): axum::extract::Query<DrawQuery>) -> Result<Response, Error> {
     let who = oversight(&ctx)?;
     let c = visible(&shared, &who, &id).await?;
-    let bundle = qingling_activities::campaign::bundle(&shared.app.store, &c.id).await?.ok_or(Error::NotFound)?;
+    let store = &shared.app.store;
+    let bundle = match q.draw {
+        Some(n) => qingling_activities::campaign::bundle_of_draw(store, &c.id, n).await?,
+        None => qingling_activities::campaign::bundle(store, &c.id).await?,
+    };
+    let bundle = bundle.ok_or(Error::NotFound)?;
     Ok(([(header::CONTENT_TYPE, "application/json")], qingling_rules::draw::canonical_json(&bundle)).into_response())
 }
 
@@ -116,6 +128,22 @@ pub async fn api_reassign(State(shared): S, ctx: Ctx, Path(id): Path<String>, bo
     super::reassign(&shared, &who, &c, input).await?;
     let now = shared.app.store.campaign(&id).await?.ok_or(Error::NotFound)?;
     Ok(Json(json!({ "campaign": campaign_json(&shared, &now).await? })).into_response())
+}
+
+/// `POST /api/campaigns/{id}/supersede`: the current draw set aside with a reason; a new draw follows.
+#[tracing::instrument(skip_all, fields(campaign_id = %id))]
+pub async fn api_supersede(State(shared): S, ctx: Ctx, Path(id): Path<String>, body: Bytes) -> Result<Response, Error> {
+    let who = oversight(&ctx)?;
+    let c = visible(&shared, &who, &id).await?;
+    let input: SupersedeInput = parse_json(&body)?;
+    let stored = super::supersede(&shared, &who, &c, input).await?;
+    answer(&shared, &id, stored).await
+}
+
+#[derive(Deserialize)]
+pub struct DrawQuery {
+    #[serde(default)]
+    draw: Option<i32>,
 }
 
 /// `POST /api/campaigns/{id}/assign`: the drawn teams confirmed; the inspections start.

@@ -12,7 +12,7 @@ use crate::context::{Ctx, Signed, now_ms};
 use crate::error::Error;
 use crate::http::wait_for;
 use qingling_activities::db::entities::{campaign, campaign_plan};
-use qingling_rules::campaign::{CampaignStatus, DrawRequest, Known, PlanInput, Reassignment, Run, check_cron, check_plan, timezone_name};
+use qingling_rules::campaign::{CampaignStatus, DrawRequest, Known, PlanInput, Reassignment, Run, SupersedeRequest, check_cron, check_plan, timezone_name};
 use qingling_rules::matter::Role;
 use qingling_rules::refusal::Refusal;
 use serde::Deserialize;
@@ -173,6 +173,20 @@ async fn reassign(shared: &Shared, who: &Signed, c: &campaign::Model, input: Rea
     crate::engine::reassign_campaign(&shared.app.temporal.client()?, &c.workflow_id, r).await?;
     wait_for(STORED_WITHIN, || async { Ok((store.campaign_events(&c.id).await?.len() > before).then_some(())) }).await?;
     Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupersedeInput {
+    pub reason: String,
+}
+
+/// The current draw set aside with a reason (before the teams go); answers once the campaign is
+/// back to committed, ready for a new draw.
+async fn supersede(shared: &Shared, who: &Signed, c: &campaign::Model, input: SupersedeInput) -> Result<Option<campaign::Model>, Error> {
+    let req = SupersedeRequest { reason: input.reason, by: who.actor() };
+    crate::engine::supersede_campaign(&shared.app.temporal.client()?, &c.workflow_id, req).await?;
+    stored_when(shared, &c.id, |c| c.status == CampaignStatus::Committed.as_str()).await
 }
 
 /// The drawn teams confirmed; the inspections start.

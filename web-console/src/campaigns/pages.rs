@@ -30,7 +30,7 @@ type S = State<Arc<Shared>>;
 /// Rows of the plan form's source table.
 const SOURCE_ROWS: usize = 3;
 /// What a step that succeeded says on the page it redirects to (`?done=`).
-const DONE: [&str; 4] = ["drawn", "reassigned", "assigned", "published"];
+const DONE: [&str; 5] = ["drawn", "reassigned", "superseded", "assigned", "published"];
 /// Events the campaign page lists (newest last); the API has them all.
 const EVENTS_SHOWN: usize = 200;
 
@@ -288,6 +288,14 @@ async fn campaign_page(shared: &Shared, ctx: &Ctx, c: &campaign::Model, error: O
     let escalation: Vec<Value> =
         state.as_ref().map(|s| s.escalation.iter().filter(|(_, l)| *l > 0).map(|(d, l)| json!({ "deadline": d.as_str(), "level": l })).collect()).unwrap_or_default();
     let failure = state.as_ref().and_then(|s| s.failure.as_ref()).map(|r| Error::Refused(r.clone()).message(ctx.locale));
+    let superseded: Vec<Value> = qingling_activities::campaign::draws(store, &c.id)
+        .await?
+        .into_iter()
+        .filter_map(|d| {
+            let at = d.superseded_at_ms?;
+            Some(json!({ "seq": d.seq, "bundle_sha256": d.bundle_sha256, "drawn_at": local_time(d.created_at_ms, offset), "at": local_time(at, offset), "reason": d.superseded_reason }))
+        })
+        .collect();
     let events = store.campaign_events(&c.id).await?;
     let skip = events.len().saturating_sub(EVENTS_SHOWN);
     let events: Vec<Value> = events.iter().skip(skip).map(|e| event_view(e, offset)).collect();
@@ -323,6 +331,8 @@ async fn campaign_page(shared: &Shared, ctx: &Ctx, c: &campaign::Model, error: O
         events => events,
         can_draw => status == CampaignStatus::Committed,
         can_reassign => status == CampaignStatus::Drawn,
+        superseded => superseded,
+        supersessions_left => shared.app.policy.campaign.max_supersessions.saturating_sub(state.as_ref().map_or(0, |s| s.superseded.len() as u32)),
         can_publish => status == CampaignStatus::Assigned,
         error => error,
         values => values,
@@ -346,6 +356,11 @@ pub async fn draw(shared: S, ctx: Ctx, id: Path<String>, form: Form<FormFields>)
 /// `POST /campaigns/{id}/reassign`: one inspector replaced, with a reason.
 pub async fn reassign(shared: S, ctx: Ctx, id: Path<String>, form: Form<FormFields>) -> Result<Response, Error> {
     act(shared, ctx, id, "reassign", form).await
+}
+
+/// `POST /campaigns/{id}/supersede`: the current draw set aside, with a reason.
+pub async fn supersede(shared: S, ctx: Ctx, id: Path<String>, form: Form<FormFields>) -> Result<Response, Error> {
+    act(shared, ctx, id, "supersede", form).await
 }
 
 /// `POST /campaigns/{id}/assign`: the teams confirmed.
@@ -377,6 +392,7 @@ async fn act(State(shared): S, ctx: Ctx, Path(id): Path<String>, step: &'static 
             };
             super::reassign(&shared, &who, &c, input).await.map(|_| "reassigned")
         }
+        "supersede" => super::supersede(&shared, &who, &c, super::SupersedeInput { reason: field(&fields, "reason").to_string() }).await.map(|_| "superseded"),
         "assign" => super::assign(&shared, &who, &c).await.map(|_| "assigned"),
         "publish" => super::publish(&shared, &who, &c).await.map(|_| "published"),
         _ => return Err(Error::NotFound),
@@ -461,7 +477,7 @@ mod tests {
     #[test]
     fn the_campaign_page_renders_every_stage_and_event_in_both_languages() {
         let env = environment();
-        let kinds = ["planned", "moved", "committed", "drawn", "draw_refused", "reassigned", "reassign_refused", "assigned", "inspected", "escalated", "published", "closed", "failed"];
+        let kinds = ["planned", "moved", "committed", "drawn", "draw_refused", "draw_superseded", "reassigned", "reassign_refused", "assigned", "inspected", "escalated", "published", "closed", "failed"];
         let events: Vec<Value> = kinds
             .iter()
             .enumerate()
@@ -494,6 +510,8 @@ mod tests {
                     events => &events,
                     can_draw => status == "committed",
                     can_reassign => status == "drawn",
+                    superseded => vec![json!({ "seq": 1, "bundle_sha256": "ef", "drawn_at": "a", "at": "b", "reason": "录错号码" })],
+                    supersessions_left => 1,
                     can_publish => status == "assigned",
                     error => "refused",
                     values => json!({ "values": ["9 18"], "witnesses": "李见证", "target": "T1", "out": "京执1", "in": "京执9", "reason": "病假" }),
@@ -503,6 +521,8 @@ mod tests {
                 assert_no_raw_keys(&html, &format!("campaign.html, {status}, {locale:?}"));
                 assert_eq!(html.contains("action=\"&#x2f;campaigns&#x2f;c-1&#x2f;draw\"") || html.contains("action=\"/campaigns/c-1/draw\""), status == "committed", "{status}: the draw form");
                 assert_eq!(html.contains("id=\"reassign\""), status == "drawn", "{status}: the reassignment form");
+                assert_eq!(html.contains("id=\"supersede\""), status == "drawn", "{status}: the supersede form");
+                assert!(html.contains("录错号码"), "{status}: a superseded draw shows its reason");
                 assert_eq!(html.contains("id=\"publish\""), status == "assigned", "{status}: the publish form");
                 assert_eq!(html.matches("data-skip").count(), if status == "committed" { 0 } else { 2 });
                 assert_eq!(html.matches("data-event=").count(), kinds.len());

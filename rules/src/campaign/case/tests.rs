@@ -106,3 +106,35 @@ fn a_missed_deadline_climbs_the_ladder_and_the_next_deadline_follows() {
     c.status = CampaignStatus::Published;
     assert_eq!(c.deadline(), None);
 }
+
+#[test]
+fn a_draw_is_set_aside_only_before_the_teams_go_with_a_reason_and_a_limit() {
+    let mut c = campaign();
+    let policy = Policy::builtin();
+    let max = policy.campaign.max_supersessions;
+    let drawn = 1_764_554_400_000;
+    let req = |reason: &str, role: Role| SupersedeRequest { reason: reason.into(), by: actor(role) };
+    c.status = CampaignStatus::Committed;
+    assert_eq!(c.check_supersede(&req("录错", Role::Supervisor), max).unwrap_err().code, "campaign.wrong_state", "nothing drawn yet");
+    for n in 1..=max {
+        c.status = CampaignStatus::Drawn;
+        c.bundle_sha256 = Some(format!("sha{n}"));
+        c.dates = Some(dates(&c.plan, &policy, drawn));
+        c.escalate(Deadline::Assign, 2);
+        assert_eq!(c.draw_seq(), n);
+        assert_eq!(c.check_supersede(&req(" ", Role::Supervisor), max).unwrap_err().code, "campaign.required");
+        assert_eq!(c.check_supersede(&req("录错\u{7}", Role::Supervisor), max).unwrap_err().code, "campaign.control_chars");
+        assert_eq!(c.check_supersede(&req("录错", Role::Inspector), max).unwrap_err().code, "campaign.not_oversight");
+        assert!(c.check_supersede(&req("录错", Role::Admin), max).is_ok());
+        c.supersede(req("  号码录错  ", Role::Supervisor), drawn + i64::from(n));
+        assert_eq!(c.status, CampaignStatus::Committed, "ready for a new draw on the same commitment");
+        assert!(c.bundle_sha256.is_none() && c.dates.is_none() && c.draw.is_none());
+        assert_eq!(c.level(Deadline::Assign), 0, "the teams' deadline starts again with the new draw");
+        let last = c.superseded.last().unwrap();
+        assert_eq!((last.seq, last.bundle_sha256.as_str(), last.reason.as_str()), (n, format!("sha{n}").as_str(), "号码录错"));
+    }
+    c.status = CampaignStatus::Drawn;
+    assert_eq!(c.check_supersede(&req("又录错", Role::Supervisor), max).unwrap_err().code, "campaign.supersede_limit", "not redone until it suits");
+    c.status = CampaignStatus::Assigned;
+    assert_eq!(c.check_supersede(&req("录错", Role::Supervisor), max + 5).unwrap_err().code, "campaign.wrong_state", "the teams have gone");
+}
