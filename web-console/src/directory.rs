@@ -204,6 +204,9 @@ pub async fn api_snapshot(State(shared): S, ctx: Ctx, Path((kind, sha256)): Path
 pub struct PageQuery {
     #[serde(default)]
     kind: String,
+    /// The listed row (0-based) the edit form starts from.
+    #[serde(default)]
+    edit: Option<usize>,
 }
 
 /// `GET /directory/{kind}/export/{format}` (`csv` or `xlsx`): every row the caller may see.
@@ -227,10 +230,35 @@ fn snapshot_view(s: &SnapshotInfo, offset: i32) -> minijinja::Value {
     context! { sha256 => s.sha256.clone(), short => s.sha256[..12].to_string(), rows => s.rows, cause => s.cause.clone(), at => local_time(s.created_at_ms, offset) }
 }
 
+fn header_row(kind: Kind) -> Vec<String> {
+    headers(kind).into_iter().map(str::to_string).collect()
+}
+
+/// What the one-row form starts from: what was typed (after a refusal), or a listed row.
+#[derive(Default)]
+struct Editing {
+    typed: Option<Vec<String>>,
+    row: Option<usize>,
+}
+
 async fn page(shared: &Shared, ctx: &Ctx, who: &Signed, kind: Kind, outcome: minijinja::Value, status: StatusCode) -> Result<Response, Error> {
+    page_editing(shared, ctx, who, kind, outcome, status, Editing::default()).await
+}
+
+async fn page_editing(
+    shared: &Shared,
+    ctx: &Ctx,
+    who: &Signed,
+    kind: Kind,
+    outcome: minijinja::Value,
+    status: StatusCode,
+    edit: Editing,
+) -> Result<Response, Error> {
     let store = &shared.app.store;
     let offset = shared.app.policy.calendar.utc_offset_secs;
     let rows = store.directory_rows(&who.user, kind).await?;
+    let editing: Vec<String> =
+        edit.typed.or_else(|| edit.row.and_then(|i| rows.get(i).cloned())).unwrap_or_else(|| vec![String::new(); headers(kind).len()]);
     let snapshot_of = |k| async move { store.directory_snapshots(k, 1).await.map(|l| l.first().map(|s| snapshot_view(s, offset))) };
     let page = context! {
         kind => kind_name(kind),
@@ -242,6 +270,7 @@ async fn page(shared: &Shared, ctx: &Ctx, who: &Signed, kind: Kind, outcome: min
         targets_snapshot => snapshot_of(SnapshotKind::Targets).await?,
         inspectors_snapshot => snapshot_of(SnapshotKind::Inspectors).await?,
         outcome => outcome,
+        editing => editing,
         admin => who.role == Role::Admin,
         max_file => human_bytes(MAX_FILE_BYTES as u64),
     };
@@ -252,7 +281,7 @@ async fn page(shared: &Shared, ctx: &Ctx, who: &Signed, kind: Kind, outcome: min
 pub async fn show(State(shared): S, ctx: Ctx, Query(q): Query<PageQuery>) -> Result<Response, Error> {
     let who = maintainer(&ctx)?;
     let kind = kind_of(if q.kind.is_empty() { "targets" } else { &q.kind })?;
-    page(&shared, &ctx, &who, kind, context! {}, StatusCode::OK).await
+    page_editing(&shared, &ctx, &who, kind, context! {}, StatusCode::OK, Editing { typed: None, row: q.edit }).await
 }
 
 fn upload_table(files: Vec<Upload>) -> Result<Table, Error> {
@@ -261,19 +290,10 @@ fn upload_table(files: Vec<Upload>) -> Result<Table, Error> {
     read_table(format, &file.bytes)
 }
 
-/// `POST /directory/import` (multipart: `kind`, `mode`, `intent` = `check` or `import`, `file`):
-/// the page again, with the dry run's or the import's outcome, or every problem.
-#[tracing::instrument(skip_all)]
-pub async fn submit(State(shared): S, ctx: Ctx, multipart: crate::http::Uploads) -> Result<Response, Error> {
-    maintainer(&ctx)?;
-    let (files, fields) = read_uploads(multipart, MAX_FILE_BYTES as u64).await?;
-    let who = ctx.check_csrf(field(&fields, "csrf"))?;
-    let kind = kind_of(field(&fields, "kind"))?;
-    let mode_name = field(&fields, "mode");
-    let dry_run = field(&fields, "intent") != "import";
-    let done = async { import(&shared, &who, kind, &upload_table(files)?, mode_of(mode_name)?, dry_run).await }.await;
+/// The outcome panel of a write (an import, or one row edited or removed), or of its refusal.
+fn outcome_of(ctx: &Ctx, shared: &Shared, done: Result<ImportSummary, Error>, dry_run: bool, mode_name: &str) -> Result<(minijinja::Value, StatusCode), Error> {
     let offset = shared.app.policy.calendar.utc_offset_secs;
-    let (outcome, status) = match done {
+    Ok(match done {
         Ok(s) => {
             let snapshot = s.snapshot.as_ref().map(|x| snapshot_view(x, offset));
             (context! { summary => s, snapshot => snapshot, dry_run => dry_run, mode => mode_name }, StatusCode::OK)
@@ -288,6 +308,69 @@ pub async fn submit(State(shared): S, ctx: Ctx, multipart: crate::http::Uploads)
         }
         Err(e @ (Error::Refused(_) | Error::Field { .. })) => (context! { error => e.message(ctx.locale), dry_run => dry_run, mode => mode_name }, e.status()),
         Err(e) => return Err(e),
-    };
+    })
+}
+
+/// The cells of one row as the form sent them (`cell`, once per column, in the export's order).
+fn row_of(fields: &[(String, String)], kind: Kind) -> Result<Vec<String>, Error> {
+    let cells: Vec<String> = fields.iter().filter(|(k, _)| k == "cell").map(|(_, v)| v.clone()).collect();
+    if cells.len() != headers(kind).len() {
+        return Err(Error::Field { field: "cell", code: "required" });
+    }
+    Ok(cells)
+}
+
+/// `POST /directory/{kind}/row` (form: `cell` per column): one row added, or changed by its key
+/// (a target's code, an inspector's certificate number; a conflict is added), checked as an
+/// import's row is; a new snapshot.
+#[tracing::instrument(skip_all, fields(kind = %kind))]
+pub async fn save_row(State(shared): S, ctx: Ctx, Path(kind): Path<String>, axum::Form(fields): axum::Form<Vec<(String, String)>>) -> Result<Response, Error> {
+    let who = ctx.check_csrf(field(&fields, "csrf"))?;
+    maintainer(&ctx)?;
+    let kind = kind_of(&kind)?;
+    let done = async {
+        let table = Table { header: header_row(kind), rows: vec![row_of(&fields, kind)?] };
+        import(&shared, &who, kind, &table, Mode::Edit, false).await
+    }
+    .await;
+    let (outcome, status) = outcome_of(&ctx, &shared, done, false, "edit")?;
+    // After a refusal the form keeps what was typed.
+    let typed = (status != StatusCode::OK).then(|| fields.iter().filter(|(k, _)| k == "cell").map(|(_, v)| v.clone()).collect());
+    page_editing(&shared, &ctx, &who, kind, outcome, status, Editing { typed, row: None }).await
+}
+
+/// `POST /directory/{kind}/remove` (form: `cell` per column, the row as listed): that row
+/// removed (a target leaves the directory, its facility and cases stay; an inspector or a target
+/// takes its declared conflicts along), a new snapshot. A row changed or removed meanwhile is not
+/// found, and nothing is written.
+#[tracing::instrument(skip_all, fields(kind = %kind))]
+pub async fn remove_row(State(shared): S, ctx: Ctx, Path(kind): Path<String>, axum::Form(fields): axum::Form<Vec<(String, String)>>) -> Result<Response, Error> {
+    let who = ctx.check_csrf(field(&fields, "csrf"))?;
+    maintainer(&ctx)?;
+    let kind = kind_of(&kind)?;
+    let done = async {
+        let gone = row_of(&fields, kind)?;
+        let mut rows = shared.app.store.directory_rows(&who.user, kind).await?;
+        let at = rows.iter().position(|r| *r == gone).ok_or_else(|| Error::Refused(Refusal::new("directory.row_gone").class(Class::Conflict)))?;
+        rows.remove(at);
+        import(&shared, &who, kind, &Table { header: header_row(kind), rows }, Mode::Remove, false).await
+    }
+    .await;
+    let (outcome, status) = outcome_of(&ctx, &shared, done, false, "edit")?;
+    page(&shared, &ctx, &who, kind, outcome, status).await
+}
+
+/// `POST /directory/import` (multipart: `kind`, `mode`, `intent` = `check` or `import`, `file`):
+/// the page again, with the dry run's or the import's outcome, or every problem.
+#[tracing::instrument(skip_all)]
+pub async fn submit(State(shared): S, ctx: Ctx, multipart: crate::http::Uploads) -> Result<Response, Error> {
+    maintainer(&ctx)?;
+    let (files, fields) = read_uploads(multipart, MAX_FILE_BYTES as u64).await?;
+    let who = ctx.check_csrf(field(&fields, "csrf"))?;
+    let kind = kind_of(field(&fields, "kind"))?;
+    let mode_name = field(&fields, "mode");
+    let dry_run = field(&fields, "intent") != "import";
+    let done = async { import(&shared, &who, kind, &upload_table(files)?, mode_of(mode_name)?, dry_run).await }.await;
+    let (outcome, status) = outcome_of(&ctx, &shared, done, dry_run, mode_name)?;
     page(&shared, &ctx, &who, kind, outcome, status).await
 }

@@ -160,6 +160,8 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns/{id}/publish", post(campaigns::pages::publish))
         .route("/directory", get(directory::show))
         .route("/directory/import", post(directory::submit).layer(table_limit))
+        .route("/directory/{kind}/row", post(directory::save_row))
+        .route("/directory/{kind}/remove", post(directory::remove_row))
         .route("/directory/{kind}/export/{format}", get(directory::export))
         .route("/admin/health", get(health::show))
         .route("/admin/health/repair", post(health::repair_form))

@@ -259,3 +259,71 @@ async fn a_directory_import_is_checked_first_refused_whole_and_exported_back() {
     assert_eq!(app.send(csv_import("/api/directory/targets/import", &insp, &insp_csrf, good)).await.status, StatusCode::FORBIDDEN);
     assert_eq!(app.send(get("/directory", Some(&insp))).await.status, StatusCode::FORBIDDEN);
 }
+
+/// The directory page's one-row form: `cell`s in the export's column order.
+fn row_form(uri: &str, cookie: &str, csrf: &str, cells: &[&str]) -> Request<Body> {
+    let encode = |v: &str| v.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
+    let mut pairs = vec![format!("csrf={}", encode(csrf))];
+    pairs.extend(cells.iter().map(|c| format!("cell={}", encode(c))));
+    Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(pairs.join("&")))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn one_directory_row_is_added_changed_and_removed_on_the_page_each_a_snapshot() {
+    use qingling_activities::db::entities::{directory_snapshot, directory_target};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let app = app("directory-rows").await;
+    let (sup, csrf) = app.login("supervisor").await;
+    let db = &app.store.db;
+    let snapshots = || async { directory_snapshot::Entity::find().filter(directory_snapshot::Column::Cause.eq("edit")).count(db).await.unwrap() };
+    let beds = |code: &'static str| async move { directory_target::Entity::find().filter(directory_target::Column::Code.eq(code)).one(db).await.unwrap().map(|t| t.beds) };
+
+    // Added, then changed by its code: each write that changes what a draw sees (here the risk
+    // class) a snapshot of cause "edit".
+    let new = ["BJ110105-020", "朝阳区新开养老院", "110105", "养老院", "30", "B"];
+    let r = app.send(row_form("/directory/targets/row", &sup, &csrf, &new)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!((beds("BJ110105-020").await, snapshots().await), (Some(30), 1));
+    let changed = ["BJ110105-020", "朝阳区新开养老院", "110105", "养老院", "45", "C"];
+    assert_eq!(app.send(row_form("/directory/targets/row", &sup, &csrf, &changed)).await.status, StatusCode::OK);
+    assert_eq!((beds("BJ110105-020").await, snapshots().await), (Some(45), 2));
+
+    // A bad row is refused with its problems, nothing written, and the form keeps what was typed.
+    let bad = ["BJ110105-020", "朝阳区新开养老院", "110105", "养老院", "很多", "C"];
+    let r = app.send(row_form("/directory/targets/row", &sup, &csrf, &bad)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("2:床位数:") && r.text().contains("value=\"很多\""), "{}", r.text());
+    assert_eq!((beds("BJ110105-020").await, snapshots().await), (Some(45), 2));
+    // Another district's home is not this supervisor's to write.
+    let haidian = ["BJ110108-009", "海淀区某养老院", "110108", "养老院", "10", "A"];
+    assert_eq!(app.send(row_form("/directory/targets/row", &sup, &csrf, &haidian)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(beds("BJ110108-009").await, None);
+    // A row with the wrong number of cells is a field error, not a half row.
+    assert_eq!(app.send(row_form("/directory/targets/row", &sup, &csrf, &new[..3])).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The edit link fills the form with the row; removing it takes exactly that row.
+    let page = app.send(get("/directory?kind=targets&edit=0", Some(&sup))).await.text();
+    assert!(page.contains("id=\"row-form\"") && page.contains("data-row=\"0\""), "{page}");
+    let exported = app.send(get("/directory/targets/export/csv", Some(&sup))).await;
+    let before = qingling_activities::tables::read(qingling_activities::tables::Format::Csv, &exported.body).unwrap().rows;
+    let listed: Vec<&str> = before.iter().find(|r| r[0] == "BJ110105-020").unwrap().iter().map(String::as_str).collect();
+    let r = app.send(row_form("/directory/targets/remove", &sup, &csrf, &listed)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // Back to the seeded directory: a snapshot is named by its digest, so that one is the seed's.
+    assert_eq!((beds("BJ110105-020").await, snapshots().await), (None, 2));
+    let seeded = directory_snapshot::Entity::find().filter(directory_snapshot::Column::Cause.eq("seed")).all(db).await.unwrap();
+    let now = qingling_activities::store::directory::take_snapshot(db, qingling_activities::store::directory::SnapshotKind::Targets, "check", None, 0).await.unwrap();
+    assert!(seeded.iter().any(|s| s.sha256 == now.sha256), "the directory is the seeded one again");
+    assert_eq!(directory_target::Entity::find().count(&app.store.db).await.unwrap() as usize, before.len() - 1 + 1, "only that row (Haidian's home stays)");
+    // Removing it again finds nothing, and writes nothing.
+    let r = app.send(row_form("/directory/targets/remove", &sup, &csrf, &listed)).await;
+    assert_eq!((r.status, snapshots().await), (StatusCode::CONFLICT, 2));
+    // Without the session's token, nothing.
+    assert_eq!(app.send(row_form("/directory/targets/row", &sup, "wrong", &new)).await.status, StatusCode::FORBIDDEN);
+}

@@ -77,6 +77,8 @@ const GUARDS: &[(&str, Guard)] = &[
     ("/campaigns/{id}/publish", Guard::Campaign),
     ("/directory", Guard::Maintainer),
     ("/directory/import", Guard::Maintainer),
+    ("/directory/{kind}/row", Guard::Maintainer),
+    ("/directory/{kind}/remove", Guard::Maintainer),
     ("/directory/{kind}/export/{format}", Guard::Maintainer),
     ("/api/health", Guard::Admin),
     ("/api/health/repair", Guard::Admin),

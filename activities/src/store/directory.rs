@@ -35,6 +35,25 @@ pub enum Mode {
     Merge,
     /// The table is the whole directory of the importer's districts: what it leaves out is removed.
     Replace,
+    /// [`Mode::Merge`] of one row edited in the console (its snapshot's cause is `edit`).
+    Edit,
+    /// [`Mode::Replace`] by the rest of the rows when one is removed in the console (`edit`).
+    Remove,
+}
+
+impl Mode {
+    /// Whether what the table leaves out is removed.
+    fn replaces(self) -> bool {
+        matches!(self, Mode::Replace | Mode::Remove)
+    }
+
+    /// The cause the snapshot of the write names.
+    fn cause(self) -> &'static str {
+        match self {
+            Mode::Merge | Mode::Replace => "import",
+            Mode::Edit | Mode::Remove => "edit",
+        }
+    }
 }
 
 /// Which snapshot.
@@ -391,9 +410,9 @@ impl Store {
         summary.added = added.len();
         summary.changed = changed.len();
         let named: BTreeSet<&str> = records.iter().map(|r| r.code.as_str()).collect();
-        let removed: Vec<&HeldTarget> = match mode {
-            Mode::Merge => vec![],
-            Mode::Replace => {
+        let removed: Vec<&HeldTarget> = match mode.replaces() {
+            false => vec![],
+            true => {
                 held.values().filter(|h| writable_district(&districts.writable, &h.record.district) && !named.contains(h.record.code.as_str())).collect()
             }
         };
@@ -449,9 +468,9 @@ impl Store {
             dt::Entity::delete_many().filter(dt::Column::FacilityId.is_in(ids)).exec(&txn).await?;
             conflicts_changed |= dc::Entity::delete_many().filter(dc::Column::FacilityCode.is_in(codes)).exec(&txn).await?.rows_affected > 0;
         }
-        let snapshot = take_snapshot(&txn, SnapshotKind::Targets, "import", Some(who.id), now_ms).await?;
+        let snapshot = take_snapshot(&txn, SnapshotKind::Targets, mode.cause(), Some(who.id), now_ms).await?;
         if conflicts_changed {
-            take_snapshot(&txn, SnapshotKind::Inspectors, "import", Some(who.id), now_ms).await?;
+            take_snapshot(&txn, SnapshotKind::Inspectors, mode.cause(), Some(who.id), now_ms).await?;
         }
         summary.committed(txn, &snapshot).await
     }
@@ -487,9 +506,9 @@ impl Store {
             }
         }
         let named: BTreeSet<&str> = records.iter().map(|r| r.certificate.as_str()).collect();
-        let removed: Vec<&InspectorRecord> = match mode {
-            Mode::Merge => vec![],
-            Mode::Replace => held.values().filter(|h| writable_district(&districts.writable, &h.district) && !named.contains(h.certificate.as_str())).collect(),
+        let removed: Vec<&InspectorRecord> = match mode.replaces() {
+            false => vec![],
+            true => held.values().filter(|h| writable_district(&districts.writable, &h.district) && !named.contains(h.certificate.as_str())).collect(),
         };
         for r in &removed {
             summary.remove(&r.certificate);
@@ -525,7 +544,7 @@ impl Store {
             di::Entity::delete_many().filter(di::Column::Certificate.is_in(certs.clone())).exec(&txn).await?;
             dc::Entity::delete_many().filter(dc::Column::Certificate.is_in(certs)).exec(&txn).await?;
         }
-        let snapshot = take_snapshot(&txn, SnapshotKind::Inspectors, "import", Some(who.id), now_ms).await?;
+        let snapshot = take_snapshot(&txn, SnapshotKind::Inspectors, mode.cause(), Some(who.id), now_ms).await?;
         summary.committed(txn, &snapshot).await
     }
 
@@ -553,9 +572,9 @@ impl Store {
         summary.added = added.len();
         summary.unchanged = records.len() - added.len();
         let named: BTreeSet<String> = records.iter().map(|r| key(&r.certificate, &r.facility, &r.relation)).collect();
-        let removed: Vec<&dc::Model> = match mode {
-            Mode::Merge => vec![],
-            Mode::Replace => held
+        let removed: Vec<&dc::Model> = match mode.replaces() {
+            false => vec![],
+            true => held
                 .iter()
                 .filter(|c| homes.get(&c.facility_code).is_none_or(|d| writable_district(&districts.writable, d)))
                 .filter(|c| !named.contains(&key(&c.certificate, &c.facility_code, &c.relation)))
@@ -585,7 +604,7 @@ impl Store {
             let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
             dc::Entity::delete_many().filter(dc::Column::Id.is_in(ids)).exec(&txn).await?;
         }
-        let snapshot = take_snapshot(&txn, SnapshotKind::Inspectors, "import", Some(who.id), now_ms).await?;
+        let snapshot = take_snapshot(&txn, SnapshotKind::Inspectors, mode.cause(), Some(who.id), now_ms).await?;
         summary.committed(txn, &snapshot).await
     }
 
