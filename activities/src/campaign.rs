@@ -7,7 +7,7 @@ use crate::Error;
 use crate::chain::{AuditKey, EventContent, Link, Log, Stored};
 use crate::db::entities::{campaign, campaign_draw, campaign_event, campaign_mail, campaign_target, directory_target, inspection, user};
 use crate::mail::{Mailer, compose_stem, format_instant};
-use crate::outbox::{self, Outbox, Queued};
+use crate::outbox;
 use crate::recipients::{self, Recipient};
 use qingling_rules::calendar::Calendar;
 use qingling_rules::campaign::Deadline;
@@ -52,48 +52,7 @@ pub struct CampaignMail {
 /// The campaigns' outbox: table `campaign_mails`, keyed like the matters' `mails`.
 pub struct CampaignOutbox;
 
-impl Outbox for CampaignOutbox {
-    type Entity = campaign_mail::Entity;
-
-    fn subject(id: &str) -> Condition {
-        Condition::all().add(campaign_mail::Column::CampaignId.eq(id))
-    }
-
-    fn key() -> Vec<campaign_mail::Column> {
-        vec![campaign_mail::Column::CampaignId, campaign_mail::Column::Seq, campaign_mail::Column::NoticeKind, campaign_mail::Column::RecipientEmail]
-    }
-
-    fn id() -> campaign_mail::Column {
-        campaign_mail::Column::Id
-    }
-
-    fn status() -> campaign_mail::Column {
-        campaign_mail::Column::Status
-    }
-
-    fn sent_at() -> campaign_mail::Column {
-        campaign_mail::Column::SentAtMs
-    }
-
-    fn row(m: &outbox::Mail<'_>) -> campaign_mail::ActiveModel {
-        campaign_mail::ActiveModel {
-            id: NotSet,
-            campaign_id: Set(m.subject_id.to_string()),
-            seq: Set(m.cause_seq),
-            notice_kind: Set(m.notice_kind.to_string()),
-            recipient_email: Set(m.to.email.clone()),
-            recipient_name: Set(m.to.name.clone()),
-            subject: Set(m.text.subject.clone()),
-            body: Set(m.text.body.clone()),
-            status: Set(outbox::PENDING.to_string()),
-            sent_at_ms: Set(None),
-        }
-    }
-
-    fn queued(row: campaign_mail::Model) -> Queued {
-        Queued { id: row.id, email: row.recipient_email, name: row.recipient_name, subject: row.subject, body: row.body, notice_kind: row.notice_kind }
-    }
-}
+crate::outbox_table!(CampaignOutbox, campaign_mail, campaign_id, CampaignId);
 
 /// The notice kind (and catalogue stem, `mail.campaign_escalated_*`) of an escalation mail.
 pub const ESCALATED: &str = "campaign_escalated";

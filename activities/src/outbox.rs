@@ -65,6 +65,67 @@ pub trait Outbox {
     fn queued(row: Model<Self>) -> Queued;
 }
 
+/// The [`Outbox`] of a mail table of the usual shape: `id`, the subject's id column (`$subject`,
+/// `$Subject` as sea-orm names its column), `seq`, `notice_kind`, `recipient_email`,
+/// `recipient_name`, `subject`, `body`, `status`, `sent_at_ms`, keyed by (subject, seq, notice
+/// kind, recipient address). `outbox_table!(MatterOutbox, mail, matter_id, MatterId)`.
+#[macro_export]
+macro_rules! outbox_table {
+    ($outbox:ident, $table:ident, $subject:ident, $Subject:ident) => {
+        impl $crate::outbox::Outbox for $outbox {
+            type Entity = $table::Entity;
+
+            fn subject(id: &str) -> sea_orm::sea_query::Condition {
+                use sea_orm::ColumnTrait;
+                sea_orm::sea_query::Condition::all().add($table::Column::$Subject.eq(id))
+            }
+
+            fn key() -> Vec<$table::Column> {
+                vec![$table::Column::$Subject, $table::Column::Seq, $table::Column::NoticeKind, $table::Column::RecipientEmail]
+            }
+
+            fn id() -> $table::Column {
+                $table::Column::Id
+            }
+
+            fn status() -> $table::Column {
+                $table::Column::Status
+            }
+
+            fn sent_at() -> $table::Column {
+                $table::Column::SentAtMs
+            }
+
+            fn row(m: &$crate::outbox::Mail<'_>) -> $table::ActiveModel {
+                use sea_orm::ActiveValue::{NotSet, Set};
+                $table::ActiveModel {
+                    id: NotSet,
+                    $subject: Set(m.subject_id.to_string()),
+                    seq: Set(m.cause_seq),
+                    notice_kind: Set(m.notice_kind.to_string()),
+                    recipient_email: Set(m.to.email.clone()),
+                    recipient_name: Set(m.to.name.clone()),
+                    subject: Set(m.text.subject.clone()),
+                    body: Set(m.text.body.clone()),
+                    status: Set($crate::outbox::PENDING.to_string()),
+                    sent_at_ms: Set(None),
+                }
+            }
+
+            fn queued(row: $table::Model) -> $crate::outbox::Queued {
+                $crate::outbox::Queued {
+                    id: row.id,
+                    email: row.recipient_email,
+                    name: row.recipient_name,
+                    subject: row.subject,
+                    body: row.body,
+                    notice_kind: row.notice_kind,
+                }
+            }
+        }
+    };
+}
+
 /// Queues a mail unless it is queued already (then the row stays as it is, whatever its text);
 /// returns whether a row was written. Run it in the step's transaction.
 pub async fn queue<O: Outbox>(db: &impl ConnectionTrait, mail: &Mail<'_>) -> Result<bool>

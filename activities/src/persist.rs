@@ -15,7 +15,7 @@ use crate::audit::{AuditKey, EventContent, MatterLog};
 use crate::chain::{self, Log};
 use crate::db::entities::{facility, inspection_notice, mail, matter, notice, region};
 use crate::mail::{Mailer, compose, format_instant, notice_key};
-use crate::outbox::{self, Outbox, Queued};
+use crate::outbox;
 use crate::store::Store;
 use crate::{Error, numbering, recipients};
 use chrono::Datelike;
@@ -23,7 +23,7 @@ use qingling_rules::matter::{DeadlineKind, Matter};
 use qingling_rules::messages::{Locale, t};
 use qingling_rules::{Calendar, Policy};
 use qingling_workflows::contract::{MatterActivities, PendingMail, PersistBatch, Persisted, StuckReport};
-use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::NotSet, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set, TransactionTrait};
 use std::sync::Arc;
 use temporalio_common::ActivityDefinition;
@@ -111,48 +111,7 @@ impl Projection {
 /// The matters' outbox: table `mails`, one row per (matter, event, notice kind, recipient).
 pub struct MatterOutbox;
 
-impl Outbox for MatterOutbox {
-    type Entity = mail::Entity;
-
-    fn subject(id: &str) -> Condition {
-        Condition::all().add(mail::Column::MatterId.eq(id))
-    }
-
-    fn key() -> Vec<mail::Column> {
-        vec![mail::Column::MatterId, mail::Column::Seq, mail::Column::NoticeKind, mail::Column::RecipientEmail]
-    }
-
-    fn id() -> mail::Column {
-        mail::Column::Id
-    }
-
-    fn status() -> mail::Column {
-        mail::Column::Status
-    }
-
-    fn sent_at() -> mail::Column {
-        mail::Column::SentAtMs
-    }
-
-    fn row(m: &outbox::Mail<'_>) -> mail::ActiveModel {
-        mail::ActiveModel {
-            id: NotSet,
-            matter_id: Set(m.subject_id.to_string()),
-            seq: Set(m.cause_seq),
-            notice_kind: Set(m.notice_kind.to_string()),
-            recipient_email: Set(m.to.email.clone()),
-            recipient_name: Set(m.to.name.clone()),
-            subject: Set(m.text.subject.clone()),
-            body: Set(m.text.body.clone()),
-            status: Set(outbox::PENDING.to_string()),
-            sent_at_ms: Set(None),
-        }
-    }
-
-    fn queued(row: mail::Model) -> Queued {
-        Queued { id: row.id, email: row.recipient_email, name: row.recipient_name, subject: row.subject, body: row.body, notice_kind: row.notice_kind }
-    }
-}
+crate::outbox_table!(MatterOutbox, mail, matter_id, MatterId);
 
 impl MatterActivitiesImpl {
     /// The activity's work without Temporal around it: write the batch, then send the mails.

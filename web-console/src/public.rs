@@ -84,14 +84,7 @@ pub async fn campaign_page(State(shared): S, ctx: Ctx, Path(id): Path<String>) -
     });
     let offset = shared.app.policy.calendar.utc_offset_secs;
     // A draw set aside is public from the moment it is, with its reason: nothing is redone unseen.
-    let superseded: Vec<Value> = qingling_activities::campaign::draws(&shared.app.store, &c.id)
-        .await?
-        .into_iter()
-        .filter_map(|d| {
-            let at = d.superseded_at_ms?;
-            Some(json!({ "seq": d.seq, "bundle_sha256": d.bundle_sha256, "drawn_at": local_time(d.created_at_ms, offset), "at": local_time(at, offset), "reason": d.superseded_reason }))
-        })
-        .collect();
+    let superseded = crate::views::superseded_draws(&qingling_activities::campaign::draws(&shared.app.store, &c.id).await?, offset);
     let homes = shared.app.store.public_homes(&c.id, reveal_all(&shared, &c)).await?;
     let page = context! {
         view => "campaign",

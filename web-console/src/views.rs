@@ -52,6 +52,21 @@ pub fn environment() -> Environment<'static> {
 
 /// A local time as people read it. A deadline that ends at midnight belongs to the day before
 /// it ("2026-11-23 24:00"), as notices word it.
+/// A campaign's draws set aside, for the console's and the public campaign page alike (what a
+/// draw set aside shows is the same to everyone: number, digest, when, why).
+pub fn superseded_draws(draws: &[qingling_activities::db::entities::campaign_draw::Model], offset_secs: i32) -> Vec<serde_json::Value> {
+    draws
+        .iter()
+        .filter_map(|d| {
+            let at = d.superseded_at_ms?;
+            Some(serde_json::json!({
+                "seq": d.seq, "bundle_sha256": d.bundle_sha256, "drawn_at": local_time(d.created_at_ms, offset_secs),
+                "at": local_time(at, offset_secs), "reason": d.superseded_reason,
+            }))
+        })
+        .collect()
+}
+
 pub fn local_time(ms: i64, offset_secs: i32) -> String {
     let Some(offset) = FixedOffset::east_opt(offset_secs) else { return String::new() };
     let Some(at) = offset.timestamp_millis_opt(ms).single() else { return String::new() };

@@ -288,14 +288,7 @@ async fn campaign_page(shared: &Shared, ctx: &Ctx, c: &campaign::Model, error: O
     let escalation: Vec<Value> =
         state.as_ref().map(|s| s.escalation.iter().filter(|(_, l)| *l > 0).map(|(d, l)| json!({ "deadline": d.as_str(), "level": l })).collect()).unwrap_or_default();
     let failure = state.as_ref().and_then(|s| s.failure.as_ref()).map(|r| Error::Refused(r.clone()).message(ctx.locale));
-    let superseded: Vec<Value> = qingling_activities::campaign::draws(store, &c.id)
-        .await?
-        .into_iter()
-        .filter_map(|d| {
-            let at = d.superseded_at_ms?;
-            Some(json!({ "seq": d.seq, "bundle_sha256": d.bundle_sha256, "drawn_at": local_time(d.created_at_ms, offset), "at": local_time(at, offset), "reason": d.superseded_reason }))
-        })
-        .collect();
+    let superseded = crate::views::superseded_draws(&qingling_activities::campaign::draws(store, &c.id).await?, offset);
     let events = store.campaign_events(&c.id).await?;
     let skip = events.len().saturating_sub(EVENTS_SHOWN);
     let events: Vec<Value> = events.iter().skip(skip).map(|e| event_view(e, offset)).collect();
