@@ -163,7 +163,8 @@ pub fn check_chain(
 /// time so memory stays flat however long the histories grow (the anchored heads are held: about
 /// 100 bytes per matter).
 pub async fn verify<C: ConnectionTrait>(db: &C, key: &AuditKey, anchors: Option<&Path>) -> Result<AuditReport> {
-    let mut report = AuditReport { matters: 0, events: 0, campaigns: 0, campaign_events: 0, anchors: 0, latest_anchor_ms: None, broken: vec![], broken_count: 0 };
+    let mut report =
+        AuditReport { matters: 0, events: 0, campaigns: 0, campaign_events: 0, anchors: 0, latest_anchor_ms: None, broken: vec![], broken_count: 0 };
     let mut heads: BTreeMap<String, (i64, String)> = BTreeMap::new();
     let mut anchor_problems = vec![];
     if let Some(path) = anchors {
@@ -307,7 +308,8 @@ impl AnchorLog {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(log),
             Err(e) => return Err(e.into()),
         };
-        let problem = |line: usize, why: String| BrokenLink { subject: "matter", matter_id: format!("(anchor file {} line {line})", path.display()), seq: 0, why };
+        let problem =
+            |line: usize, why: String| BrokenLink { subject: "matter", matter_id: format!("(anchor file {} line {line})", path.display()), seq: 0, why };
         for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
             let line = line?;
             if line.trim().is_empty() {

@@ -9,15 +9,15 @@ use crate::db::entities::{campaign, campaign_draw, campaign_event, campaign_mail
 use crate::mail::{Mailer, compose_stem, format_instant};
 use crate::outbox;
 use crate::recipients::{self, Recipient};
-use qingling_rules::calendar::Calendar;
-use qingling_rules::campaign::Deadline;
-use qingling_rules::messages::{self, Locale};
-use qingling_rules::policy::Audience;
 use crate::store::Store;
 use crate::store::directory::{SnapshotKind, take_snapshot};
+use qingling_rules::calendar::Calendar;
+use qingling_rules::campaign::Deadline;
 use qingling_rules::draw::{self, Bundle, Commitment, InspectorDirectory, Target, Team};
 use qingling_rules::inspection::InspectionStatus;
 use qingling_rules::matter::{Actor, Role};
+use qingling_rules::messages::{self, Locale};
+use qingling_rules::policy::Audience;
 use qingling_rules::refusal::Refusal;
 use qingling_workflows::contract::{
     CampaignActivities, CampaignRecord, CommitRequest, Committed, DrawOutcome, DrawRun, DrawnHome, PendingEvent, Progress, ReassignOutcome, ReassignRun,
@@ -75,7 +75,8 @@ async fn escalation_recipients(db: &impl ConnectionTrait, r: &CampaignRecord, pa
             .filter(campaign_target::Column::TargetCode.is_in(waiting))
             .all(db)
             .await?;
-        let certificates: std::collections::BTreeSet<String> = targets.iter().flat_map(|t| serde_json::from_str::<Vec<String>>(&t.team).unwrap_or_default()).collect();
+        let certificates: std::collections::BTreeSet<String> =
+            targets.iter().flat_map(|t| serde_json::from_str::<Vec<String>>(&t.team).unwrap_or_default()).collect();
         if !certificates.is_empty() {
             for u in user::Entity::find().filter(user::Column::Certificate.is_in(certificates)).order_by_asc(user::Column::Id).all(db).await? {
                 let email = u.email.trim().to_string();

@@ -84,7 +84,11 @@ async fn a_supervisor_runs_a_campaign_through_the_pages_and_the_public_reads_it(
     assert_eq!(result["commitment"].as_str(), c.commitment_sha256.as_deref(), "the page showed the stored commitment");
     let events = app.store.campaign_events(&id).await?;
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).filter(|k| *k != "escalated").collect();
-    assert_eq!(kinds, ["planned", "committed", "drawn", "draw_superseded", "drawn", "assigned"], "the refused value and the refused replacement left nothing behind");
+    assert_eq!(
+        kinds,
+        ["planned", "committed", "drawn", "draw_superseded", "drawn", "assigned"],
+        "the refused value and the refused replacement left nothing behind"
+    );
     let draws = qingling_activities::campaign::draws(&app.store, &id).await?;
     assert_eq!(draws.iter().map(|d| d.superseded_reason.as_deref()).collect::<Vec<_>>(), [Some("红球号码录入错误"), None]);
     let drawn: serde_json::Value = serde_json::from_str(&events.iter().find(|e| e.kind == "drawn").expect("drawn").payload)?;

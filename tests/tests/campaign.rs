@@ -94,8 +94,7 @@ async fn a_campaign_commits_before_the_draw_verifies_escalates_and_publishes() -
     let (status, body) = sup.post(&format!("/api/campaigns/{late}/supersede"), json!({ "reason": "红球号码录入错误" })).await?;
     assert_eq!((status, body["campaign"]["status"].as_str()), (200, Some("committed")), "{body}");
     assert_eq!(body["campaign"]["homes"], json!([]), "the homes of the draw set aside are cleared: {body}");
-    let (status, body) =
-        sup.post(&format!("/api/campaigns/{late}/draw"), json!({ "values": ["9 18 26 34 41 46"], "witnesses": ["李见证", "张见证"] })).await?;
+    let (status, body) = sup.post(&format!("/api/campaigns/{late}/draw"), json!({ "values": ["9 18 26 34 41 46"], "witnesses": ["李见证", "张见证"] })).await?;
     assert_eq!((status, body["campaign"]["status"].as_str()), (200, Some("drawn")), "{body}");
     let draws = body["campaign"]["draws"].as_array().context("draws")?.clone();
     assert_eq!(draws.len(), 2, "{draws:?}");
@@ -134,7 +133,8 @@ async fn a_campaign_commits_before_the_draw_verifies_escalates_and_publishes() -
         .wait_for(
             |m| {
                 let (subject, to) = qingling_tests::app::subject_and_to(m);
-                to.contains("supervisor@example.test") && subject.contains("【逾期提醒】双随机抽查「朝阳区养老机构消防安全双随机抽查（准时公示）」：派出检查组已逾期")
+                to.contains("supervisor@example.test")
+                    && subject.contains("【逾期提醒】双随机抽查「朝阳区养老机构消防安全双随机抽查（准时公示）」：派出检查组已逾期")
             },
             Duration::from_secs(20),
         )

@@ -257,8 +257,7 @@ async fn page_editing(
     let store = &shared.app.store;
     let offset = shared.app.policy.calendar.utc_offset_secs;
     let rows = store.directory_rows(&who.user, kind).await?;
-    let editing: Vec<String> =
-        edit.typed.or_else(|| edit.row.and_then(|i| rows.get(i).cloned())).unwrap_or_else(|| vec![String::new(); headers(kind).len()]);
+    let editing: Vec<String> = edit.typed.or_else(|| edit.row.and_then(|i| rows.get(i).cloned())).unwrap_or_else(|| vec![String::new(); headers(kind).len()]);
     let snapshot_of = |k| async move { store.directory_snapshots(k, 1).await.map(|l| l.first().map(|s| snapshot_view(s, offset))) };
     let page = context! {
         kind => kind_name(kind),
@@ -344,7 +343,12 @@ pub async fn save_row(State(shared): S, ctx: Ctx, Path(kind): Path<String>, axum
 /// takes its declared conflicts along), a new snapshot. A row changed or removed meanwhile is not
 /// found, and nothing is written.
 #[tracing::instrument(skip_all, fields(kind = %kind))]
-pub async fn remove_row(State(shared): S, ctx: Ctx, Path(kind): Path<String>, axum::Form(fields): axum::Form<Vec<(String, String)>>) -> Result<Response, Error> {
+pub async fn remove_row(
+    State(shared): S,
+    ctx: Ctx,
+    Path(kind): Path<String>,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, Error> {
     let who = ctx.check_csrf(field(&fields, "csrf"))?;
     maintainer(&ctx)?;
     let kind = kind_of(&kind)?;

@@ -262,7 +262,9 @@ async fn a_directory_import_is_checked_first_refused_whole_and_exported_back() {
 
 /// The directory page's one-row form: `cell`s in the export's column order.
 fn row_form(uri: &str, cookie: &str, csrf: &str, cells: &[&str]) -> Request<Body> {
-    let encode = |v: &str| v.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
+    let encode = |v: &str| {
+        v.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>()
+    };
     let mut pairs = vec![format!("csrf={}", encode(csrf))];
     pairs.extend(cells.iter().map(|c| format!("cell={}", encode(c))));
     Request::builder()
@@ -282,7 +284,9 @@ async fn one_directory_row_is_added_changed_and_removed_on_the_page_each_a_snaps
     let (sup, csrf) = app.login("supervisor").await;
     let db = &app.store.db;
     let snapshots = || async { directory_snapshot::Entity::find().filter(directory_snapshot::Column::Cause.eq("edit")).count(db).await.unwrap() };
-    let beds = |code: &'static str| async move { directory_target::Entity::find().filter(directory_target::Column::Code.eq(code)).one(db).await.unwrap().map(|t| t.beds) };
+    let beds = |code: &'static str| async move {
+        directory_target::Entity::find().filter(directory_target::Column::Code.eq(code)).one(db).await.unwrap().map(|t| t.beds)
+    };
 
     // Added, then changed by its code: each write that changes what a draw sees (here the risk
     // class) a snapshot of cause "edit".
@@ -318,7 +322,8 @@ async fn one_directory_row_is_added_changed_and_removed_on_the_page_each_a_snaps
     // Back to the seeded directory: a snapshot is named by its digest, so that one is the seed's.
     assert_eq!((beds("BJ110105-020").await, snapshots().await), (None, 2));
     let seeded = directory_snapshot::Entity::find().filter(directory_snapshot::Column::Cause.eq("seed")).all(db).await.unwrap();
-    let now = qingling_activities::store::directory::take_snapshot(db, qingling_activities::store::directory::SnapshotKind::Targets, "check", None, 0).await.unwrap();
+    let now =
+        qingling_activities::store::directory::take_snapshot(db, qingling_activities::store::directory::SnapshotKind::Targets, "check", None, 0).await.unwrap();
     assert!(seeded.iter().any(|s| s.sha256 == now.sha256), "the directory is the seeded one again");
     assert_eq!(directory_target::Entity::find().count(&app.store.db).await.unwrap() as usize, before.len() - 1 + 1, "only that row (Haidian's home stays)");
     // Removing it again finds nothing, and writes nothing.

@@ -9,7 +9,9 @@
 //! campaign with the reason. Each deadline (assignment, the window, publication) climbs the
 //! escalation ladder when missed. The rules (`qingling_rules::campaign`) decide every step.
 
-use crate::contract::{CampaignActivities, CampaignRecord, CommitRequest, DrawOutcome, DrawRun, DrawnHome, PendingEvent, ReassignOutcome, ReassignRun, SupersedeRun};
+use crate::contract::{
+    CampaignActivities, CampaignRecord, CommitRequest, DrawOutcome, DrawRun, DrawnHome, PendingEvent, ReassignOutcome, ReassignRun, SupersedeRun,
+};
 use crate::ids::inspection_workflow_id;
 use crate::inspection::{Inspection, InspectionInput, inspection_visibility};
 use crate::rectification::ms;
@@ -249,7 +251,8 @@ impl Campaign {
                 let outcome = match values {
                     Ok(values) => {
                         let seq = ctx.state(|s| s.case.draw_seq());
-                        let run = DrawRun { campaign_id: id.clone(), seq, values, witnesses: req.witnesses.clone(), operator: req.operator.clone(), at_ms: now };
+                        let run =
+                            DrawRun { campaign_id: id.clone(), seq, values, witnesses: req.witnesses.clone(), operator: req.operator.clone(), at_ms: now };
                         ctx.execute_activity(CampaignActivities::draw, run, remote()).await?
                     }
                     Err(r) => DrawOutcome::Refused(r),

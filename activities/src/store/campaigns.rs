@@ -129,7 +129,13 @@ impl Store {
         let inspections: HashMap<String, inspection::Model> = if inspection_ids.is_empty() {
             HashMap::new()
         } else {
-            inspection::Entity::find().filter(inspection::Column::Id.is_in(inspection_ids)).all(&self.db).await?.into_iter().map(|i| (i.id.clone(), i)).collect()
+            inspection::Entity::find()
+                .filter(inspection::Column::Id.is_in(inspection_ids))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|i| (i.id.clone(), i))
+                .collect()
         };
         let teams: Vec<Vec<String>> = targets.iter().map(|t| serde_json::from_str(&t.team).unwrap_or_default()).collect();
         let certificates: BTreeSet<String> = teams.iter().flatten().cloned().collect();
@@ -151,7 +157,13 @@ impl Store {
                 let i = t.inspection_id.as_ref().and_then(|id| inspections.get(id));
                 CampaignHome {
                     facility: names.get(&t.facility_id).cloned().unwrap_or_default(),
-                    team: team.into_iter().map(|c| { let name = people.get(&c).cloned().unwrap_or_default(); (c, name) }).collect(),
+                    team: team
+                        .into_iter()
+                        .map(|c| {
+                            let name = people.get(&c).cloned().unwrap_or_default();
+                            (c, name)
+                        })
+                        .collect(),
                     inspection_status: i.map(|i| i.status.clone()),
                     inspection_date: i.map(|i| i.date.clone()),
                     findings: i.and_then(|i| i.findings),

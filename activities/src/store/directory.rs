@@ -412,9 +412,7 @@ impl Store {
         let named: BTreeSet<&str> = records.iter().map(|r| r.code.as_str()).collect();
         let removed: Vec<&HeldTarget> = match mode.replaces() {
             false => vec![],
-            true => {
-                held.values().filter(|h| writable_district(&districts.writable, &h.record.district) && !named.contains(h.record.code.as_str())).collect()
-            }
+            true => held.values().filter(|h| writable_district(&districts.writable, &h.record.district) && !named.contains(h.record.code.as_str())).collect(),
         };
         for h in &removed {
             summary.remove(&h.record.code);

@@ -204,7 +204,13 @@ impl Campaign {
     /// escalation of the teams' deadline gone; the next draw counts afresh.
     pub fn supersede(&mut self, req: SupersedeRequest, now_ms: i64) {
         let seq = self.draw_seq();
-        self.superseded.push(Supersession { seq, bundle_sha256: self.bundle_sha256.take().unwrap_or_default(), reason: req.reason.trim().to_string(), by: req.by, at_ms: now_ms });
+        self.superseded.push(Supersession {
+            seq,
+            bundle_sha256: self.bundle_sha256.take().unwrap_or_default(),
+            reason: req.reason.trim().to_string(),
+            by: req.by,
+            at_ms: now_ms,
+        });
         self.status = CampaignStatus::Committed;
         self.draw = None;
         self.dates = None;

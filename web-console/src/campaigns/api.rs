@@ -97,7 +97,12 @@ pub async fn api_show(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> Res
 
 /// `GET /api/campaigns/{id}/bundle[?draw=N]`: the current draw's bundle (or draw N's, superseded
 /// or not), as `qingling draw verify` reads it.
-pub async fn api_bundle(State(shared): S, ctx: Ctx, Path(id): Path<String>, axum::extract::Query(q): axum::extract::Query<DrawQuery>) -> Result<Response, Error> {
+pub async fn api_bundle(
+    State(shared): S,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<DrawQuery>,
+) -> Result<Response, Error> {
     let who = oversight(&ctx)?;
     let c = visible(&shared, &who, &id).await?;
     let store = &shared.app.store;

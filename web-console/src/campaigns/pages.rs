@@ -285,8 +285,10 @@ async fn campaign_page(shared: &Shared, ctx: &Ctx, c: &campaign::Model, error: O
     let dates = state.as_ref().and_then(|s| s.dates).map(|d| {
         json!({ "drawn": local_time(d.drawn_ms, offset), "assign_by": local_time(d.assign_by_ms, offset), "window_end": local_time(d.window_end_ms, offset), "publish_by": local_time(d.publish_by_ms, offset) })
     });
-    let escalation: Vec<Value> =
-        state.as_ref().map(|s| s.escalation.iter().filter(|(_, l)| *l > 0).map(|(d, l)| json!({ "deadline": d.as_str(), "level": l })).collect()).unwrap_or_default();
+    let escalation: Vec<Value> = state
+        .as_ref()
+        .map(|s| s.escalation.iter().filter(|(_, l)| *l > 0).map(|(d, l)| json!({ "deadline": d.as_str(), "level": l })).collect())
+        .unwrap_or_default();
     let failure = state.as_ref().and_then(|s| s.failure.as_ref()).map(|r| Error::Refused(r.clone()).message(ctx.locale));
     let superseded = crate::views::superseded_draws(&qingling_activities::campaign::draws(store, &c.id).await?, offset);
     let events = store.campaign_events(&c.id).await?;
@@ -297,7 +299,13 @@ async fn campaign_page(shared: &Shared, ctx: &Ctx, c: &campaign::Model, error: O
     let zh = ctx.locale == Locale::ZhCn;
     let template_names: Vec<String> = state
         .as_ref()
-        .map(|s| s.plan.templates.iter().map(|t| shared.app.checklists.latest(t).map(|c| if zh { c.title.zh.clone() } else { c.title.en.clone() }).unwrap_or_else(|| t.clone())).collect())
+        .map(|s| {
+            s.plan
+                .templates
+                .iter()
+                .map(|t| shared.app.checklists.latest(t).map(|c| if zh { c.title.zh.clone() } else { c.title.en.clone() }).unwrap_or_else(|| t.clone()))
+                .collect()
+        })
         .unwrap_or_default();
     let codes: std::collections::BTreeSet<String> = state.as_ref().map(|s| s.plan.districts.iter().cloned().collect()).unwrap_or_default();
     let names = store.region_names(&codes).await?;
@@ -470,7 +478,22 @@ mod tests {
     #[test]
     fn the_campaign_page_renders_every_stage_and_event_in_both_languages() {
         let env = environment();
-        let kinds = ["planned", "moved", "committed", "drawn", "draw_refused", "draw_superseded", "reassigned", "reassign_refused", "assigned", "inspected", "escalated", "published", "closed", "failed"];
+        let kinds = [
+            "planned",
+            "moved",
+            "committed",
+            "drawn",
+            "draw_refused",
+            "draw_superseded",
+            "reassigned",
+            "reassign_refused",
+            "assigned",
+            "inspected",
+            "escalated",
+            "published",
+            "closed",
+            "failed",
+        ];
         let events: Vec<Value> = kinds
             .iter()
             .enumerate()
@@ -510,9 +533,15 @@ mod tests {
                     values => json!({ "values": ["9 18"], "witnesses": "李见证", "target": "T1", "out": "京执1", "in": "京执9", "reason": "病假" }),
                     done => "drawn",
                 };
-                let html = render_with(&env, &supervisor(locale, "/campaigns/c-1?done=drawn"), "campaign.html", page).unwrap_or_else(|e| panic!("{locale:?} {status}: {e}")).0;
+                let html = render_with(&env, &supervisor(locale, "/campaigns/c-1?done=drawn"), "campaign.html", page)
+                    .unwrap_or_else(|e| panic!("{locale:?} {status}: {e}"))
+                    .0;
                 assert_no_raw_keys(&html, &format!("campaign.html, {status}, {locale:?}"));
-                assert_eq!(html.contains("action=\"&#x2f;campaigns&#x2f;c-1&#x2f;draw\"") || html.contains("action=\"/campaigns/c-1/draw\""), status == "committed", "{status}: the draw form");
+                assert_eq!(
+                    html.contains("action=\"&#x2f;campaigns&#x2f;c-1&#x2f;draw\"") || html.contains("action=\"/campaigns/c-1/draw\""),
+                    status == "committed",
+                    "{status}: the draw form"
+                );
                 assert_eq!(html.contains("id=\"reassign\""), status == "drawn", "{status}: the reassignment form");
                 assert_eq!(html.contains("id=\"supersede\""), status == "drawn", "{status}: the supersede form");
                 assert!(html.contains("录错号码"), "{status}: a superseded draw shows its reason");
@@ -563,7 +592,9 @@ mod tests {
 
     #[test]
     fn a_share_or_a_count_that_is_not_one_is_refused_by_its_field() {
-        for (name, value, code) in [("ratio_a", "abc", "percentage"), ("ratio_b", "120", "percentage"), ("ratio_c", "0.25", "percentage"), ("team_size", "-1", "whole_number")] {
+        for (name, value, code) in
+            [("ratio_a", "abc", "percentage"), ("ratio_b", "120", "percentage"), ("ratio_c", "0.25", "percentage"), ("team_size", "-1", "whole_number")]
+        {
             let f = form(&[("window", "20wd"), (name, value)]);
             match plan_from(&f) {
                 Err(Error::Field { field, code: c }) => assert_eq!((field, c), (name, code)),
