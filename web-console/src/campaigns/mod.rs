@@ -185,6 +185,11 @@ pub struct SupersedeInput {
 /// back to committed, ready for a new draw.
 async fn supersede(shared: &Shared, who: &Signed, c: &campaign::Model, input: SupersedeInput) -> Result<Option<campaign::Model>, Error> {
     let req = SupersedeRequest { reason: input.reason, by: who.actor() };
+    // Checked here on the stored state (so a blank or hostile reason never reaches the engine),
+    // and again by the workflow's validator on its own.
+    if let Ok(case) = serde_json::from_str::<qingling_rules::campaign::Campaign>(&c.state) {
+        case.check_supersede(&req, shared.app.policy.campaign.max_supersessions)?;
+    }
     crate::engine::supersede_campaign(&shared.app.temporal.client()?, &c.workflow_id, req).await?;
     stored_when(shared, &c.id, |c| c.status == CampaignStatus::Committed.as_str()).await
 }
