@@ -173,6 +173,16 @@ async fn a_campaign_commits_before_the_draw_verifies_escalates_and_publishes() -
     let inspectors: Vec<String> =
         inspection["inspection"]["inspectors"].as_array().context("inspectors")?.iter().filter_map(|i| i["username"].as_str().map(str::to_string)).collect();
     assert_eq!(inspectors.len(), 2, "{inspection}");
+    // The team finds it on the tablet among its inspections, as one assigned by hand.
+    let member = app.login(&inspectors[0]).await?;
+    let (status, theirs) = member.get("/api/inspections").await?;
+    assert_eq!(status, 200, "{theirs}");
+    assert!(theirs.to_string().contains(first), "the drawn inspector's list has the campaign's inspection: {theirs}");
+
+    // The campaign survives its process: killed (SIGKILL) while its inspections run and started
+    // again, it goes on to its escalations and publication below.
+    app.kill_app();
+    app.spawn_app().await?;
 
     // The public site shows the commitment and the draw at once, but no drawn home before its
     // inspection, and not the bundle (it names them all) before publication.
