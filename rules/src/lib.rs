@@ -16,6 +16,7 @@ pub mod inspection;
 pub mod matter;
 pub mod messages;
 pub mod policy;
+pub mod rating;
 pub mod refusal;
 pub mod signin;
 

@@ -205,3 +205,35 @@ fn directory_check_lists_every_problem_of_a_csv_or_xlsx_table() {
     let (code, _, _) = run_code(&["directory", "check", "--kind", "rooms", "x.csv"]);
     assert_eq!(code, USAGE);
 }
+
+#[test]
+fn rating_level_explains_every_condition_and_ends_with_the_level() {
+    // Exactly 900 with exactly 90 % in every section is level 5 (floors inclusive).
+    let (code, out, err) = run_code(&["rating", "level", "--environment", "108", "--facilities", "117", "--operations", "135", "--service", "540"]);
+    assert_eq!(code, SUCCESS, "{err}");
+    assert_eq!(out.lines().last(), Some("5"), "{out}");
+    assert!(out.contains("level 5: conditions hold") && out.contains("  total 900 of at least 900: held"), "{out}");
+    // Half a point short in one section: level 4, and the line says what level 5 needs.
+    let (_, out, _) = run_code(&["rating", "level", "--environment", "107.5", "--facilities", "117", "--operations", "135", "--service", "540"]);
+    assert_eq!(out.lines().last(), Some("4"), "{out}");
+    let verdict = out.lines().find(|l| l.starts_with("awarded:")).unwrap_or_default();
+    assert_eq!(
+        verdict, "awarded: level 4; level 5 needs total 899.5 of at least 900: not held; environment 107.5 of 120 (89.5 %), at least 90 % (108): not held",
+        "{out}"
+    );
+    // Capped at the level applied for; nothing earned is 0.
+    let (_, out, _) =
+        run_code(&["rating", "level", "--environment", "120", "--facilities", "130", "--operations", "150", "--service", "600", "--applied", "3"]);
+    assert_eq!(out.lines().last(), Some("3"), "{out}");
+    assert!(out.contains("capped at the level applied for"), "{out}");
+    let (_, out, _) = run_code(&["rating", "level", "--environment", "0", "--facilities", "0", "--operations", "0", "--service", "0"]);
+    assert_eq!(out.lines().last(), Some("0"), "{out}");
+    // A score above its section's maximum, or not a score, is a usage error naming the section.
+    let (code, _, err) = run_code(&["rating", "level", "--environment", "121", "--facilities", "0", "--operations", "0", "--service", "0"]);
+    assert_eq!(code, USAGE, "{err}");
+    assert!(err.contains("environment") && err.contains("120"), "{err}");
+    let (code, _, err) = run_code(&["rating", "level", "--environment", "0", "--facilities", "0", "--operations", "x", "--service", "0"]);
+    assert!(code == USAGE && err.contains("operations management"), "{err}");
+    let (code, _, err) = run_code(&["rating", "level", "--environment", "0", "--facilities", "0", "--operations", "0", "--service", "0", "--applied", "6"]);
+    assert!(code == USAGE && err.contains("Level 6"), "{err}");
+}

@@ -107,6 +107,11 @@ enum Command {
         #[command(subcommand)]
         command: DrawCommand,
     },
+    /// Star ratings (GB/T 37276): the level a sheet's scores earn, explained.
+    Rating {
+        #[command(subcommand)]
+        command: RatingCommand,
+    },
     /// Run the benchmarks of BENCHMARKS.md.
     Bench {
         #[command(subcommand)]
@@ -206,6 +211,33 @@ enum DirectoryCommand {
         /// The table: a .csv or .xlsx file
         #[arg(value_name = "FILE")]
         file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RatingCommand {
+    /// Print every level's conditions, held or not, and as the last line the level (0: none).
+    ///
+    /// The awarded level is the highest whose total floor and every section's minimum share hold
+    /// (floors inclusive), capped at the level applied for. Thresholds and section maxima come
+    /// from the policy (QINGLING_POLICY, else the built-in one). Scores may have one decimal.
+    ///   qingling rating level --environment 108 --facilities 117 --operations 135 --service 540
+    Level {
+        /// Points of the environment section (环境)
+        #[arg(long, value_name = "E")]
+        environment: String,
+        /// Points of the facilities and equipment section (设施设备)
+        #[arg(long, value_name = "F")]
+        facilities: String,
+        /// Points of the operations management section (运营管理)
+        #[arg(long, value_name = "O")]
+        operations: String,
+        /// Points of the service section (服务)
+        #[arg(long, value_name = "S")]
+        service: String,
+        /// The level applied for (1 to 5)
+        #[arg(long, value_name = "L")]
+        applied: Option<u8>,
     },
 }
 
@@ -398,6 +430,9 @@ async fn run(command: Command) -> Result<()> {
         Command::Audit { command: AuditCommand::Verify } => audit_verify().await,
         Command::Audit { command: AuditCommand::Anchor } => audit_anchor().await,
         Command::Draw { command } => draw(command),
+        Command::Rating { command: RatingCommand::Level { environment, facilities, operations, service, applied } } => {
+            rating_level([&environment, &facilities, &operations, &service], applied)
+        }
         Command::Directory { command: DirectoryCommand::Check { kind, lang, file } } => directory_check(&kind, &lang, &file),
         Command::Bench { command: BenchCommand::Engine { matters, concurrency } } => bench::engine(bench::Options { matters, concurrency }).await,
         Command::Bench { command: BenchCommand::Checklist { items, runs, pdf_runs } } => {
@@ -455,6 +490,23 @@ fn draw(command: DrawCommand) -> Result<()> {
         DrawCommand::Run { commitment, targets, inspectors, values, witnesses } => draw_cli::run(&commitment, &targets, &inspectors, &values, &witnesses),
         DrawCommand::Verify { bundle } => draw_cli::verify(&bundle),
     }
+}
+
+/// `qingling rating level`: the explanation, then the level alone on the last line. Scores that
+/// are not scores are a usage error (exit 2) naming the section.
+fn rating_level(scores: [&str; 4], applied: Option<u8>) -> Result<()> {
+    use qingling_rules::messages::Locale;
+    use qingling_rules::rating::{Scores, level};
+    let policy = policy_for_cli()?;
+    fn refused(e: qingling_rules::Refusal) -> ! {
+        Cli::command().error(clap::error::ErrorKind::ValueValidation, e.message(Locale::En)).exit()
+    }
+    let scores = Scores::parse(scores, &policy.rating).unwrap_or_else(|e| refused(e));
+    let explained = level(&scores, applied, &policy.rating).unwrap_or_else(|e| refused(e));
+    for line in explained.lines() {
+        println!("{line}");
+    }
+    Ok(())
 }
 
 /// The policy file QINGLING_POLICY names, if it names one.

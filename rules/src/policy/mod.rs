@@ -7,7 +7,7 @@
 //! This module reads the file and its `[policy]` header and resolves the [`Policy`]; each family
 //! of sections has its module, with the file's form of its tables, its checks and its tests:
 //! `matter` (deadlines, extension, reopen, escalation, numbering, evidence), `inspection`,
-//! `input`, `signin`, `engine`, `campaign`, and `calendar` (statutory days and published years). Every
+//! `input`, `signin`, `engine`, `campaign`, `rating`, and `calendar` (statutory days and published years). Every
 //! error names the key and says why ([`Error::Key`]).
 
 mod calendar;
@@ -16,6 +16,7 @@ mod engine;
 mod input;
 mod inspection;
 mod matter;
+mod rating;
 mod signin;
 
 pub use calendar::CalendarYear;
@@ -23,6 +24,7 @@ pub use campaign::{CampaignRules, Reveal};
 pub use engine::EngineRules;
 pub use inspection::InspectionRules;
 pub use matter::{Audience, Deadlines, EscalationStep, EvidenceRules, ExtensionRules, KNOWN_EVIDENCE_TYPES, Numbering, ReopenRules};
+pub use rating::{LevelRule, RatingRules, SectionMaxima};
 
 use crate::calendar::Calendar;
 use crate::matter::{MatterKind, Severity};
@@ -76,6 +78,9 @@ pub struct Policy {
     /// Absent from policies serialised before campaigns existed (old workflow inputs).
     #[serde(default)]
     pub campaign: CampaignRules,
+    /// Absent from policies serialised before ratings existed (old workflow inputs).
+    #[serde(default)]
+    pub rating: RatingRules,
 }
 
 /// The file as it is written: each section in its module's form.
@@ -96,6 +101,7 @@ struct File {
     engine: EngineRules,
     signin: crate::signin::SigninRules,
     campaign: CampaignRules,
+    rating: RatingRules,
 }
 
 #[derive(Deserialize)]
@@ -203,6 +209,7 @@ impl File {
         engine::validate(&self.engine)?;
         signin::validate(&self.signin)?;
         campaign::validate(&self.campaign)?;
+        rating::validate(&self.rating)?;
         let calendar = calendar::resolve(self.statutory, &self.calendar, utc_offset_secs)?;
         Ok(Policy {
             version: self.policy.version,
@@ -219,6 +226,7 @@ impl File {
             engine: self.engine,
             signin: self.signin,
             campaign: self.campaign,
+            rating: self.rating,
         })
     }
 }
@@ -226,6 +234,11 @@ impl File {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+
+    /// The `[rating]` check, for the rating module's tests.
+    pub(crate) fn validate_rating(r: &RatingRules) -> Result<(), Error> {
+        rating::validate(r)
+    }
     use crate::duration::PolicyDuration;
 
     /// The error of the built-in policy with `over` laid over it (`[policy]` may open `over`).
