@@ -243,5 +243,66 @@ impl Explanation {
     }
 }
 
+/// What the preconditions of an application look at: the home's record, as instants.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Record {
+    /// When the home began operating.
+    pub operating_since_ms: i64,
+    /// The level it holds now and since when.
+    pub current: Option<(u8, i64)>,
+    /// Whether it has ever held a rating (a first application asks for less).
+    pub rated_before: bool,
+    /// Administrative penalty decisions.
+    pub penalties_ms: Vec<i64>,
+    /// Serious safety accidents and cases of elder abuse.
+    pub incidents_ms: Vec<i64>,
+    /// On the credit blacklist now.
+    pub blacklisted: bool,
+    /// Failed applications: the level sought and when it was decided.
+    pub failed: Vec<(u8, i64)>,
+}
+
+/// Every reason an application for `level` at `now_ms` may not go ahead (empty: it may), each
+/// with the date it would change when time heals it. Periods from the policy; a period ends on
+/// the calendar's day boundaries as every deadline does.
+pub fn check_application(level: u8, record: &Record, now_ms: i64, rules: &RatingRules, calendar: &crate::Calendar) -> Vec<Refusal> {
+    let e = &rules.eligibility;
+    let day = |ms: i64| calendar.local_date(ms).to_string();
+    // The first instant a period from `ms` is over.
+    let over = |ms: i64, period| calendar.due_ms(ms, period);
+    let mut out = vec![];
+    if !(1..=5).contains(&level) {
+        return vec![Refusal::new("rating.applied_level").arg("level", level.to_string())];
+    }
+    let from = over(record.operating_since_ms, e.min_operating);
+    if now_ms < from {
+        out.push(Refusal::new("rating.operating_too_short").arg("since", day(record.operating_since_ms)).arg("from", day(from)));
+    }
+    if !record.rated_before && record.current.is_none() && level > e.first_max_level {
+        out.push(Refusal::new("rating.first_too_high").arg("level", level.to_string()).arg("max", e.first_max_level.to_string()));
+    }
+    if let Some(p) = record.penalties_ms.iter().copied().filter(|p| now_ms < over(*p, e.penalty_free)).max() {
+        out.push(Refusal::new("rating.recent_penalty").arg("on", day(p)).arg("from", day(over(p, e.penalty_free))));
+    }
+    if let Some(i) = record.incidents_ms.iter().copied().filter(|i| now_ms < over(*i, e.incident_free)).max() {
+        out.push(Refusal::new("rating.recent_incident").arg("on", day(i)).arg("from", day(over(i, e.incident_free))));
+    }
+    if record.blacklisted {
+        out.push(Refusal::new("rating.blacklisted"));
+    }
+    if let Some((held, since)) = record.current
+        && level > held
+        && now_ms < over(since, e.upgrade_after)
+    {
+        out.push(Refusal::new("rating.upgrade_too_soon").arg("held", held.to_string()).arg("from", day(over(since, e.upgrade_after))));
+    }
+    if let Some((sought, on)) =
+        record.failed.iter().copied().filter(|(sought, on)| level >= *sought && now_ms < over(*on, e.failed_wait)).max_by_key(|(_, on)| *on)
+    {
+        out.push(Refusal::new("rating.failed_recently").arg("level", sought.to_string()).arg("on", day(on)).arg("from", day(over(on, e.failed_wait))));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,7 @@
 //! (RULES.md §3). The file says them as the resolved policy keeps them.
 
 use super::{Error, key_err};
+use crate::duration::PolicyDuration;
 use serde::{Deserialize, Serialize};
 
 /// The maximum points of each section of the assessment sheet.
@@ -30,6 +31,24 @@ pub struct LevelRule {
     pub section_permille: u32,
 }
 
+/// Who may apply for a rating, and when (RULES.md §3: local rules, each a number here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Eligibility {
+    /// A home applies after operating this long.
+    pub min_operating: PolicyDuration,
+    /// The highest level a first application may ask for.
+    pub first_max_level: u8,
+    /// No administrative penalty within this period before applying.
+    pub penalty_free: PolicyDuration,
+    /// No serious safety accident or elder abuse within this period.
+    pub incident_free: PolicyDuration,
+    /// An upgrade only after this long at the current level.
+    pub upgrade_after: PolicyDuration,
+    /// After a failed application, the same or a higher level only after this long.
+    pub failed_wait: PolicyDuration,
+}
+
 /// Rules of a star rating (RULES.md §3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,6 +56,7 @@ pub struct RatingRules {
     pub sections: SectionMaxima,
     /// Levels 1 to 5, in order.
     pub levels: Vec<LevelRule>,
+    pub eligibility: Eligibility,
 }
 
 impl Default for RatingRules {
@@ -73,6 +93,10 @@ pub(super) fn validate(r: &RatingRules) -> Result<(), Error> {
         {
             return Err(key_err(key, format!("level {} asks less than level {}: a higher level needs more", l.level, below.level)));
         }
+    }
+    let e = &r.eligibility;
+    if !(1..=5).contains(&e.first_max_level) {
+        return Err(key_err("rating.eligibility.first_max_level", format!("{} is not a level (1 to 5)", e.first_max_level)));
     }
     Ok(())
 }

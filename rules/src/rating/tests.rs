@@ -119,3 +119,75 @@ fn the_policy_refuses_levels_out_of_order_or_asking_less_than_the_one_below() {
     assert!(crate::policy::tests::validate_rating(&p).is_err_and(|e| e.to_string().contains("rating.sections.service")));
     assert!(crate::policy::tests::validate_rating(&rules()).is_ok());
 }
+
+/// Local midnight of a Beijing date, in ms.
+fn at(date: &str) -> i64 {
+    let cal = Policy::builtin().calendar;
+    cal.end_of_day_ms(chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap().pred_opt().unwrap())
+}
+
+fn codes(level: u8, record: &Record, now: &str) -> Vec<String> {
+    let p = Policy::builtin();
+    check_application(level, record, at(now), &p.rating, &p.calendar).into_iter().map(|r| r.code).collect()
+}
+
+fn record() -> Record {
+    Record { operating_since_ms: at("2024-03-01"), ..Record::default() }
+}
+
+#[test]
+fn a_home_operating_twelve_months_with_a_clean_record_may_apply() {
+    assert!(codes(3, &record(), "2026-12-07").is_empty());
+    // Twelve months from 2025-12-07 end with that day in 2026: the next day it may apply.
+    let young = Record { operating_since_ms: at("2025-12-07"), ..record() };
+    assert_eq!(codes(1, &young, "2026-12-07"), ["rating.operating_too_short"]);
+    assert!(codes(1, &young, "2026-12-08").is_empty());
+}
+
+#[test]
+fn a_first_application_asks_for_level_three_at_most() {
+    assert_eq!(codes(4, &record(), "2026-12-07"), ["rating.first_too_high"]);
+    assert!(codes(4, &Record { rated_before: true, ..record() }, "2026-12-07").is_empty(), "not a first application");
+    assert_eq!(codes(6, &record(), "2026-12-07"), ["rating.applied_level"]);
+}
+
+#[test]
+fn penalties_incidents_and_the_blacklist_bar_an_application_for_their_periods() {
+    let penalised = Record { penalties_ms: vec![at("2023-01-05"), at("2025-06-10")], ..record() };
+    assert_eq!(codes(2, &penalised, "2027-06-10"), ["rating.recent_penalty"], "two years from 2025-06-10 end with that day");
+    assert!(codes(2, &penalised, "2027-06-11").is_empty());
+    let incident = Record { incidents_ms: vec![at("2024-02-01")], ..record() };
+    assert_eq!(codes(2, &incident, "2027-02-01"), ["rating.recent_incident"]);
+    assert!(codes(2, &incident, "2027-02-02").is_empty());
+    assert_eq!(codes(2, &Record { blacklisted: true, ..record() }, "2026-12-07"), ["rating.blacklisted"]);
+    // Every reason at once, each named.
+    let all = Record { operating_since_ms: at("2026-06-01"), penalties_ms: vec![at("2026-01-01")], blacklisted: true, ..record() };
+    assert_eq!(codes(4, &all, "2026-12-07"), ["rating.operating_too_short", "rating.first_too_high", "rating.recent_penalty", "rating.blacklisted"]);
+}
+
+#[test]
+fn an_upgrade_waits_twelve_months_and_a_failure_bars_the_same_or_higher_level() {
+    let rated = Record { current: Some((3, at("2026-01-12"))), rated_before: true, ..record() };
+    assert_eq!(codes(4, &rated, "2027-01-12"), ["rating.upgrade_too_soon"]);
+    assert_eq!(codes(4, &rated, "2027-01-13"), Vec::<String>::new());
+    // A period that ends on a day off ends with the next working day, as every deadline does:
+    // twelve months from 2026-01-10 reach Sunday 2027-01-10, so the upgrade waits for Tuesday.
+    let weekend = Record { current: Some((3, at("2026-01-10"))), rated_before: true, ..record() };
+    assert_eq!(codes(4, &weekend, "2027-01-11"), ["rating.upgrade_too_soon"]);
+    assert_eq!(codes(4, &weekend, "2027-01-12"), Vec::<String>::new());
+    assert!(codes(3, &rated, "2026-06-01").is_empty(), "renewing the level held is not an upgrade");
+    let failed = Record { failed: vec![(4, at("2025-09-01"))], rated_before: true, ..record() };
+    assert_eq!(codes(4, &failed, "2027-09-01"), ["rating.failed_recently"]);
+    assert_eq!(codes(5, &failed, "2027-09-01"), ["rating.failed_recently"], "nor a higher one");
+    assert!(codes(3, &failed, "2027-09-01").is_empty(), "a lower level may be sought");
+    assert!(codes(4, &failed, "2027-09-02").is_empty());
+}
+
+#[test]
+fn each_refusal_says_when_it_lifts() {
+    let p = Policy::builtin();
+    let young = Record { operating_since_ms: at("2026-03-15"), ..record() };
+    let r = check_application(1, &young, at("2026-12-07"), &p.rating, &p.calendar);
+    let text = r[0].message(crate::messages::Locale::ZhCn);
+    assert!(text.contains("2026-03-15") && text.contains("2027-03-16"), "{text}");
+}
