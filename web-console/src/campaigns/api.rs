@@ -2,7 +2,7 @@
 //! homes and bundle (which `qingling draw verify` and `scripts/verify-draw.py` re-run), enter the
 //! draw, reassign, assign, publish. The decisions are the module's (`super`), shared with the pages.
 
-use super::{DrawInput, ReassignInput, SupersedeInput, oversight, visible};
+use super::{DrawInput, ReassignInput, SupersedeInput, oversight, runs_json, visible};
 use crate::Shared;
 use crate::context::Ctx;
 use crate::error::Error;
@@ -169,10 +169,6 @@ pub async fn api_publish(State(shared): S, ctx: Ctx, Path(id): Path<String>) -> 
     answer(&shared, &id, stored).await
 }
 
-fn runs_json(runs: &[qingling_rules::campaign::Run]) -> Vec<Value> {
-    runs.iter().map(|r| json!({ "at": r.at.format("%Y-%m-%d %H:%M:%S").to_string(), "effective": r.effective.to_string(), "moved": r.moved })).collect()
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecurringInput {
@@ -216,7 +212,7 @@ pub async fn api_stop_recurring(State(shared): S, ctx: Ctx, Path(id): Path<Strin
 /// `GET /api/campaign-plans`: the recurring plans the caller may see, with their next runs.
 pub async fn api_list_recurring(State(shared): S, ctx: Ctx) -> Result<Json<Value>, Error> {
     let who = oversight(&ctx)?;
-    let plans: Vec<Value> = super::recurring_plans(&shared, &who)
+    let plans: Vec<Value> = super::recurring_plans(&shared, &who, &shared.policy_in_force().await?)
         .await?
         .into_iter()
         .map(|(p, runs)| {

@@ -14,6 +14,7 @@ use crate::http::wait_for;
 use qingling_activities::db::entities::{campaign, campaign_plan};
 use qingling_rules::campaign::{CampaignStatus, DrawRequest, Known, PlanInput, Reassignment, Run, SupersedeRequest, check_cron, check_plan, timezone_name};
 use qingling_rules::matter::Role;
+use qingling_rules::policy::Policy;
 use qingling_rules::refusal::Refusal;
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -52,12 +53,12 @@ async fn stored_when(shared: &Shared, id: &str, done: impl Fn(&campaign::Model) 
 async fn campaign_input(
     shared: &Shared,
     who: &Signed,
+    policy: Policy,
     input: &PlanInput,
     id: String,
     schedule_id: Option<String>,
 ) -> Result<qingling_workflows::CampaignInput, Error> {
     let store = &shared.app.store;
-    let policy = shared.policy_in_force().await?;
     let catalog = &shared.app.checklists;
     let templates: BTreeSet<String> = catalog.iter().map(|t| t.id.clone()).collect();
     let districts = store.plannable_districts(&who.user).await?;
@@ -75,7 +76,7 @@ async fn campaign_input(
 async fn plan_once(shared: &Shared, who: &Signed, input: &PlanInput) -> Result<(String, Option<campaign::Model>), Error> {
     let id = uuid::Uuid::new_v4().to_string();
     tracing::Span::current().record("campaign_id", id.as_str());
-    let input = campaign_input(shared, who, input, id.clone(), None).await?;
+    let input = campaign_input(shared, who, shared.policy_in_force().await?, input, id.clone(), None).await?;
     crate::engine::start_campaign(&shared.app.temporal.client()?, input).await?;
     // The commitment is stored by one activity and the status by the record after it: wait for both.
     let stored = stored_when(shared, &id, |c| c.commitment.is_some() && c.status != CampaignStatus::Planned.as_str()).await?;
@@ -101,7 +102,7 @@ async fn plan_recurring(shared: &Shared, who: &Signed, plan: &PlanInput, cron: &
     tracing::Span::current().record("plan_id", plan_id.as_str());
     let next_runs = cron.next_runs(&policy.calendar, now, RUNS_SHOWN);
     // Each run names itself from its workflow id (the workflow sets `id`).
-    let input = campaign_input(shared, who, plan, String::new(), Some(plan_id.clone())).await?;
+    let input = campaign_input(shared, who, policy, plan, String::new(), Some(plan_id.clone())).await?;
     // What every run starts from, policy included: a run keeps the rules of the day it was planned.
     let row = campaign_plan::Model {
         id: plan_id.clone(),
@@ -206,6 +207,13 @@ async fn publish(shared: &Shared, who: &Signed, c: &campaign::Model) -> Result<O
     stored_when(shared, &c.id, |c| c.published_at_ms.is_some()).await
 }
 
+/// Runs as the API and the pages show them: the local time, and the working day it counts from.
+fn runs_json(runs: &[Run]) -> Vec<serde_json::Value> {
+    runs.iter()
+        .map(|r| serde_json::json!({ "at": r.at.format("%Y-%m-%d %H:%M:%S").to_string(), "effective": r.effective.to_string(), "moved": r.moved }))
+        .collect()
+}
+
 /// Stops a recurring plan the person may see (the campaigns it started go on); a plan of
 /// another region is not found. Stopping a stopped plan changes nothing.
 async fn stop_recurring(shared: &Shared, who: &Signed, id: &str) -> Result<(), Error> {
@@ -221,13 +229,13 @@ async fn stop_recurring(shared: &Shared, who: &Signed, id: &str) -> Result<(), E
     Ok(())
 }
 
-/// The recurring plans a person may see, each with its next runs (none once stopped).
-async fn recurring_plans(shared: &Shared, who: &Signed) -> Result<Vec<(campaign_plan::Model, Vec<Run>)>, Error> {
-    let policy = shared.policy_in_force().await?;
+/// The recurring plans a person may see, each with its next runs (none once stopped) under
+/// `policy` (the one in force, which the caller has read already).
+async fn recurring_plans(shared: &Shared, who: &Signed, policy: &Policy) -> Result<Vec<(campaign_plan::Model, Vec<Run>)>, Error> {
     let now = now_ms();
     let mut out = vec![];
     for p in shared.app.store.campaign_plans_for(&who.user).await? {
-        let runs = match (p.stopped_at_ms, check_cron(&p.cron, &policy, now)) {
+        let runs = match (p.stopped_at_ms, check_cron(&p.cron, policy, now)) {
             (None, Ok(cron)) => cron.next_runs(&policy.calendar, now, RUNS_SHOWN),
             _ => vec![],
         };

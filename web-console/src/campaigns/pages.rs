@@ -105,10 +105,6 @@ fn source_text(v: &qingling_rules::draw::SourceValues) -> String {
     }
 }
 
-fn runs_view(runs: &[Run]) -> Vec<Value> {
-    runs.iter().map(|r| json!({ "at": r.at.format("%Y-%m-%d %H:%M").to_string(), "effective": r.effective.to_string(), "moved": r.moved })).collect()
-}
-
 fn vocabulary(v: &[(&str, &str)], locale: Locale) -> Vec<Value> {
     v.iter().map(|(code, zh)| json!({ "code": code, "name": if locale == Locale::ZhCn { (*zh).to_string() } else { (*code).replace('_', " ") } })).collect()
 }
@@ -131,12 +127,12 @@ async fn list_page(shared: &Shared, ctx: &Ctx, who: &Signed, fields: Option<&For
         .iter()
         .map(|c| json!({ "id": c.id, "title": c.title, "status": c.status, "created_at": local_time(c.created_at_ms, offset), "recurring": c.schedule_id.is_some() }))
         .collect();
-    let plans: Vec<Value> = super::recurring_plans(shared, who)
+    let plans: Vec<Value> = super::recurring_plans(shared, who, &policy)
         .await?
         .iter()
         .map(|(p, runs)| {
             json!({ "id": p.id, "title": p.title, "cron": p.cron, "created_at": local_time(p.created_at_ms, offset),
-                "stopped_at": p.stopped_at_ms.map(|t| local_time(t, offset)), "runs": runs_view(runs) })
+                "stopped_at": p.stopped_at_ms.map(|t| local_time(t, offset)), "runs": super::runs_json(runs) })
         })
         .collect();
     let zh = ctx.locale == Locale::ZhCn;
@@ -183,7 +179,7 @@ async fn list_page(shared: &Shared, ctx: &Ctx, who: &Signed, fields: Option<&For
         source_rows => (0..SOURCE_ROWS).collect::<Vec<_>>(),
         values => values,
         error => outcome.error,
-        runs => outcome.runs.as_ref().map(|(cron, runs)| json!({ "cron": cron, "list": runs_view(runs) })),
+        runs => outcome.runs.as_ref().map(|(cron, runs)| json!({ "cron": cron, "list": super::runs_json(runs) })),
         saved_plan => outcome.saved_plan,
         min_team => defaults.min_team_size,
     };
